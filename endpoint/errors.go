@@ -1,0 +1,158 @@
+package endpoint
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrInvalid is matched by every error about a spec: errors.Is(err, ErrInvalid)
+// holds for an [*Error] and for an [ErrorList] with at least one entry.
+var ErrInvalid = errors.New("endpoint: invalid spec")
+
+// Pos is a position in a spec file. Line and Column are 1-based; zero means
+// unknown (specs built in code).
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// String formats the position as FILE:LINE:COL, leaving out what is unknown.
+func (p Pos) String() string {
+	s := p.File
+	if p.Line > 0 {
+		if s != "" {
+			s += ":"
+		}
+		s += fmt.Sprintf("%d", p.Line)
+		if p.Column > 0 {
+			s += fmt.Sprintf(":%d", p.Column)
+		}
+	}
+	return s
+}
+
+// Error is one problem in a spec: where it is, which field, and what is
+// allowed. It prints as `FILE:LINE:COL: PATH: message`.
+type Error struct {
+	Pos Pos
+	// Path is the field path in YAML names, e.g. deployments[1].instance_count.
+	Path string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if p := e.Pos.String(); p != "" {
+		b.WriteString(p)
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Is reports whether target is [ErrInvalid].
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// ErrorList is every problem found in one pass, in the style of
+// go/scanner.ErrorList: sorted by file, line, column and path, printed as the
+// first error plus a count, with each entry available through errors.As.
+type ErrorList []*Error
+
+// Add appends an error.
+func (l *ErrorList) Add(pos Pos, path, format string, args ...any) {
+	*l = append(*l, &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Sort orders the list by file, line, column, path and message.
+func (l ErrorList) Sort() {
+	sort.SliceStable(l, func(i, j int) bool {
+		a, b := l[i], l[j]
+		if a.Pos.File != b.Pos.File {
+			return a.Pos.File < b.Pos.File
+		}
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line < b.Pos.Line
+		}
+		if a.Pos.Column != b.Pos.Column {
+			return a.Pos.Column < b.Pos.Column
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Msg < b.Msg
+	})
+}
+
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more errors)", l[0], len(l)-1)
+}
+
+// Unwrap gives the entries to errors.Is and errors.As.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
+}
+
+// Err returns the list sorted as an error, or nil when it is empty.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	l.Sort()
+	return l
+}
+
+// Lines prints every error, one a line, as FILE:LINE:COL: PATH: message.
+func (l ErrorList) Lines() string {
+	var b strings.Builder
+	for _, e := range l {
+		b.WriteString(e.Error())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// source remembers where the fields of a loaded endpoint were written, so
+// that validation of the loaded value can name file, line and column.
+type source struct {
+	// pos maps a field path (deployments[blue].instance_count: deployments
+	// are keyed by name, since their order is normalized) to its position.
+	pos map[string]Pos
+	// file is the endpoint file, the fallback position of paths not found.
+	file string
+}
+
+// at returns the position recorded for path, or for its nearest recorded
+// parent, or the endpoint file alone.
+func (s *source) at(path string) Pos {
+	if s == nil {
+		return Pos{}
+	}
+	for p := path; ; {
+		if pos, ok := s.pos[p]; ok {
+			return pos
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return Pos{File: s.file}
+}
