@@ -129,30 +129,65 @@ func (l ErrorList) Lines() string {
 }
 
 // source remembers where the fields of a loaded endpoint were written, so
-// that validation of the loaded value can name file, line and column.
+// that validation of the loaded value can name file, line, column and the
+// path as the user wrote it.
+//
+// Paths are canonical: deployments are keyed by name
+// (deployments[blue].instance_count), since normalization sorts them. The
+// written form of a deployment's prefix (deployments[1] in a list,
+// deployments.blue in a map, nothing in a deployment file of its own) is in
+// shown.
 type source struct {
-	// pos maps a field path (deployments[blue].instance_count: deployments
-	// are keyed by name, since their order is normalized) to its position.
-	pos map[string]Pos
-	// file is the endpoint file, the fallback position of paths not found.
+	pos   map[string]Pos
+	shown map[string]string
+	// file is the endpoint file, the position of paths not recorded.
 	file string
 }
 
-// at returns the position recorded for path, or for its nearest recorded
-// parent, or the endpoint file alone.
-func (s *source) at(path string) Pos {
+// locate returns the position recorded for the canonical path (or for its
+// nearest recorded parent, or the endpoint file) and the path as written.
+func (s *source) locate(path string) (Pos, string) {
 	if s == nil {
-		return Pos{}
+		return Pos{}, path
 	}
+	return s.at(path), s.written(path)
+}
+
+func (s *source) at(path string) Pos {
 	for p := path; ; {
 		if pos, ok := s.pos[p]; ok {
 			return pos
 		}
 		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
+		if i <= 0 {
 			break
 		}
 		p = p[:i]
 	}
 	return Pos{File: s.file}
+}
+
+// written rewrites a canonical deployments[NAME] prefix the way the file
+// wrote it.
+func (s *source) written(path string) string {
+	const pre = "deployments["
+	if !strings.HasPrefix(path, pre) {
+		return path
+	}
+	end := strings.IndexByte(path, ']')
+	if end < 0 {
+		return path
+	}
+	shown, ok := s.shown[path[:end+1]]
+	if !ok {
+		return path
+	}
+	rest := strings.TrimPrefix(path[end+1:], ".")
+	switch {
+	case shown == "":
+		return rest
+	case rest == "":
+		return shown
+	}
+	return shown + "." + rest
 }
