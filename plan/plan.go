@@ -1,0 +1,86 @@
+package plan
+
+import (
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// FormatVersion is the version of the JSON form of a [Plan]. It changes only
+// when a saved plan could be misread by a newer reader.
+const FormatVersion = 1
+
+// Plan is an ordered, dependency-annotated list of steps that takes the
+// actual state to the desired one. It is plain data: computing it does no I/O,
+// and executing it is the job of the root package.
+type Plan struct {
+	FormatVersion int `json:"format_version"`
+	// Fingerprint identifies the actual state the plan was computed from;
+	// an executor refuses the plan when a fresh read gives another.
+	Fingerprint string `json:"fingerprint"`
+	// Strategy names the strategy the plan was computed with (direct,
+	// canary:10,50, bluegreen, shadow:10).
+	Strategy string `json:"strategy"`
+	// Steps are in a topological order of DependsOn; any order that
+	// respects DependsOn is safe.
+	Steps   []Step  `json:"steps"`
+	Summary Summary `json:"summary"`
+}
+
+// Summary counts a plan's steps the way terraform plan does.
+type Summary struct {
+	Add     int `json:"add"`
+	Change  int `json:"change"`
+	Destroy int `json:"destroy"`
+	// Traffic counts the steps that change a live or mirror split.
+	Traffic int `json:"traffic"`
+	Gates   int `json:"gates"`
+}
+
+// Action is what a step does.
+type Action string
+
+// The actions a step can take.
+const (
+	CreateEndpoint   Action = "create_endpoint"
+	UpdateEndpoint   Action = "update_endpoint"
+	DeleteEndpoint   Action = "delete_endpoint"
+	CreateDeployment Action = "create_deployment"
+	UpdateDeployment Action = "update_deployment"
+	DeleteDeployment Action = "delete_deployment"
+	SetTraffic       Action = "set_traffic"
+	Gate             Action = "gate"
+)
+
+// Step is one operation of a plan.
+type Step struct {
+	// ID is stable: the same inputs give the same ids.
+	ID         string `json:"id"`
+	Action     Action `json:"action"`
+	Endpoint   string `json:"endpoint"`
+	Deployment string `json:"deployment,omitempty"`
+	// DependsOn lists the ids of the steps that must finish first.
+	DependsOn []string `json:"depends_on"`
+
+	// Endpoint steps carry the endpoint's own fields (without deployments);
+	// deployment steps carry the deployment. Before is nil for creates,
+	// After is nil for deletes.
+	EndpointBefore   *endpoint.Endpoint   `json:"-"`
+	EndpointAfter    *endpoint.Endpoint   `json:"-"`
+	DeploymentBefore *endpoint.Deployment `json:"-"`
+	DeploymentAfter  *endpoint.Deployment `json:"-"`
+
+	// Steps that write the endpoint (set_traffic, and create or update
+	// endpoint) carry the full live and mirror splits before and after the
+	// step: the service replaces both maps whole on every update.
+	TrafficBefore traffic.Split `json:"-"`
+	MirrorBefore  traffic.Split `json:"-"`
+	Traffic       traffic.Split `json:"-"`
+	Mirror        traffic.Split `json:"-"`
+
+	// Changes lists the fields the step changes, secrets redacted.
+	Changes []endpoint.Change `json:"changes,omitempty"`
+	// Gate is the name of a gate step, bound to a function at apply time
+	// (smoke:green, bake, approval).
+	Gate   string `json:"gate,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
