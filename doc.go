@@ -1,0 +1,73 @@
+// Package rollout rolls out machine-learning online endpoints declaratively:
+// write the state you want, review the plan that gets there from the state
+// the service holds now, and execute it without ever breaking the endpoint's
+// safety rules.
+//
+// The reference service is Azure Machine Learning's managed online
+// endpoints. An endpoint is a stable scoring URI with deployments behind it
+// (blue, green, ...), each a model version on its own compute, and a live
+// traffic split between them in percent, plus an optional mirror split that
+// copies a share of requests to one deployment and discards its answers.
+// Desired state is written in the service's own CLI v2 YAML, so the files a
+// team already has keep working.
+//
+// # From files to a plan
+//
+// Loading, planning and executing are separate layers, each usable and
+// testable on its own:
+//
+//   - Load: the endpoint package reads YAML into one normalized model, so
+//     two spellings of the same state (a capitalized enum, a reference
+//     written as a string or as a mapping) never show up as a change.
+//   - Plan: the plan package compares desired with actual and returns a
+//     plan as plain data: steps with field-level changes, reasons and
+//     dependencies, printable like terraform plan and serializable as JSON.
+//     Planning does no I/O, so the same inputs always give the same plan.
+//   - Execute: a plan is applied step by step through a backend, the
+//     service or an in-memory model of it. Every step is safe to retry, so
+//     after a failure the way forward is to plan again from what the
+//     service holds.
+//
+// # A safe rollout
+//
+// The service's safe-rollout tutorial is a script of imperative commands:
+// create blue, scale it, create green, move traffic, delete blue. Each
+// command fails if its resource already exists (or does not yet), so the
+// script cannot simply be run again after a failure. Here every step is a
+// desired-state file, and the plan is computed against whatever the
+// service holds, so running a step twice is a no-op and running it after a
+// failure does only what is left. The six files of examples/canary and
+// what each one changes against the state its predecessor left:
+//
+//	1-create-endpoint-with-blue.yaml  + endpoint my-endpoint
+//	                                  + deployment blue (Standard_DS3_v2 x1)
+//	                                  traffic blue 0 → 100
+//	2-scale-blue.yaml                 ~ deployment blue: instance_count 1 → 2
+//	3-create-green.yaml               + deployment green (Standard_DS3_v2 x2), no live traffic
+//	4-flight-green.yaml               traffic blue 100 → 90, green 0 → 10
+//	5-full-green.yaml                 traffic blue 90 → 0, green 10 → 100
+//	6-delete-blue.yaml                - deployment blue
+//
+// Between steps 3 and 4, green serves only requests that name it (the
+// azureml-model-deployment header), which is how it is tested before any
+// user reaches it. The order inside a step follows from the safety rules,
+// not from the file: a deployment is created or scaled up before its share
+// grows, scaled down or deleted only after its share is gone, and an
+// endpoint that serves keeps serving at every moment in between. That is
+// also why steps may be skipped: planning 6-delete-blue.yaml right after
+// step 2 creates green, moves all traffic to it in one endpoint update, and
+// only then deletes blue.
+//
+// # Packages
+//
+//   - [github.com/rolloutkit/rollout/traffic]: the traffic split value
+//     type, its text and JSON forms, validation of live and mirror splits,
+//     ramps between two splits, and a weighted router.
+//   - [github.com/rolloutkit/rollout/endpoint]: the model of endpoints and
+//     deployments, YAML loading with positioned errors, and field-level
+//     comparison.
+//   - [github.com/rolloutkit/rollout/plan]: plans as data, computed from
+//     desired and actual state.
+//   - examples/canary: the six-step flow above as a program; run it with
+//     go run ./examples/canary.
+package rollout
