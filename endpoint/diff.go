@@ -1,7 +1,25 @@
 package endpoint
 
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// None is how a change shows a field that is not set: an empty string, a
+// zero number, a map entry that is absent, an empty list or an empty
+// reference.
+const None = "(none)"
+
 // Change is one field that differs between two versions of a resource.
 // Before and After are printable values, with secrets already redacted.
+//
+// Values are shown compactly and unambiguously: strings quoted as Go
+// literals ("Standard_F2s_v2", so an empty value or trailing space is
+// visible), numbers in decimal, booleans as true and false, references in
+// their one-line form ([Reference.String], e.g. azureml:model-1:1), lists as
+// ["a", "b"], and a field that is not set as [None].
 type Change struct {
 	// Path is the field in YAML names, e.g. scale_settings.max_instances or
 	// environment_variables.API_KEY.
@@ -10,4 +28,316 @@ type Change struct {
 	After  string `json:"after"`
 	// Sensitive is set when the values were redacted.
 	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+// String formats the change as `path: before → after`.
+func (c Change) String() string {
+	return c.Path + ": " + c.Before + " → " + c.After
+}
+
+// DiffEndpoint lists the fields of the endpoint itself that differ from a to
+// b: name, description, tags, properties, auth_mode, compute, identity and
+// public_network_access, in that order (the order of the fields in the
+// model), with the entries of a map in key order. Deployments and traffic
+// are left out: a plan adds, removes and updates deployments and moves
+// traffic as steps of their own (use [DiffDeployment] for each deployment).
+// A nil endpoint compares as an empty one. The result is nil when nothing
+// differs.
+func DiffEndpoint(a, b *Endpoint) []Change {
+	var za, zb Endpoint
+	if a != nil {
+		za = *a
+	}
+	if b != nil {
+		zb = *b
+	}
+	var d differ
+	d.str("name", za.Name, zb.Name)
+	d.str("description", za.Description, zb.Description)
+	d.strMap("tags", za.Tags, zb.Tags, nil)
+	d.strMap("properties", za.Properties, zb.Properties, nil)
+	d.str("auth_mode", string(za.AuthMode), string(zb.AuthMode))
+	d.str("compute", za.Compute, zb.Compute)
+	var ia, ib Identity
+	if za.Identity != nil {
+		ia = *za.Identity
+	}
+	if zb.Identity != nil {
+		ib = *zb.Identity
+	}
+	d.str("identity.type", ia.Type, ib.Type)
+	d.list("identity.user_assigned_identities", ia.UserAssignedIdentities, ib.UserAssignedIdentities)
+	d.str("public_network_access", string(za.PublicNetworkAccess), string(zb.PublicNetworkAccess))
+	return d.changes
+}
+
+// DiffDeployment lists the fields that differ from a to b, in the order of
+// the fields in the model, with the entries of a map in key order. Status is
+// left out. The values of environment variables whose names look secret
+// (see [IsSecretName]) are shown as [Redacted] on both sides, with
+// Sensitive set. The result is nil when nothing differs.
+func DiffDeployment(a, b Deployment) []Change {
+	var d differ
+	d.str("name", a.Name, b.Name)
+	d.str("type", string(a.Type), string(b.Type))
+	d.str("description", a.Description, b.Description)
+	d.strMap("tags", a.Tags, b.Tags, nil)
+	d.strMap("properties", a.Properties, b.Properties, nil)
+	d.ref("model", a.Model, b.Model)
+	d.str("model_mount_path", a.ModelMountPath, b.ModelMountPath)
+	d.ref("code_configuration.code", a.CodeConfiguration.Code, b.CodeConfiguration.Code)
+	d.str("code_configuration.scoring_script", a.CodeConfiguration.ScoringScript, b.CodeConfiguration.ScoringScript)
+	d.environment(a.Environment, b.Environment)
+	d.strMap("environment_variables", a.EnvironmentVariables, b.EnvironmentVariables, IsSecretName)
+	d.str("instance_type", a.InstanceType, b.InstanceType)
+	d.int("instance_count", a.InstanceCount, b.InstanceCount)
+
+	sa, sb := a.ScaleSettings, b.ScaleSettings
+	d.str("scale_settings.type", string(sa.Type), string(sb.Type))
+	d.int("scale_settings.min_instances", sa.MinInstances, sb.MinInstances)
+	d.int("scale_settings.max_instances", sa.MaxInstances, sb.MaxInstances)
+	d.int("scale_settings.polling_interval", sa.PollingInterval, sb.PollingInterval)
+	d.int("scale_settings.target_utilization_percentage", sa.TargetUtilizationPercentage, sb.TargetUtilizationPercentage)
+
+	ra, rb := a.RequestSettings, b.RequestSettings
+	d.int("request_settings.request_timeout_ms", ra.RequestTimeoutMS, rb.RequestTimeoutMS)
+	d.int("request_settings.max_concurrent_requests_per_instance", ra.MaxConcurrentRequestsPerInstance, rb.MaxConcurrentRequestsPerInstance)
+	d.int("request_settings.max_queue_wait_ms", ra.MaxQueueWaitMS, rb.MaxQueueWaitMS)
+
+	d.probe("liveness_probe", a.LivenessProbe, b.LivenessProbe)
+	d.probe("readiness_probe", a.ReadinessProbe, b.ReadinessProbe)
+	d.bool("app_insights_enabled", a.AppInsightsEnabled, b.AppInsightsEnabled)
+	d.str("egress_public_network_access", string(a.EgressPublicNetworkAccess), string(b.EgressPublicNetworkAccess))
+	d.dataCollector(a.DataCollector, b.DataCollector)
+	d.quantities("resources.requests", a.Resources.Requests, b.Resources.Requests)
+	d.quantities("resources.limits", a.Resources.Limits, b.Resources.Limits)
+	return d.changes
+}
+
+// differ collects changes. Paths of nested fields are passed as a prefix
+// and a name and joined only when the field differs, so that comparing
+// equal values allocates nothing.
+type differ struct {
+	changes []Change
+}
+
+func (d *differ) add(prefix, name, before, after string) {
+	path := name
+	if prefix != "" {
+		path = prefix + "." + name
+	}
+	d.changes = append(d.changes, Change{Path: path, Before: before, After: after})
+}
+
+func (d *differ) str(path, a, b string) { d.str2("", path, a, b) }
+
+func (d *differ) str2(prefix, name, a, b string) {
+	if a != b {
+		d.add(prefix, name, showString(a), showString(b))
+	}
+}
+
+func (d *differ) int(path string, a, b int) { d.int2("", path, a, b) }
+
+func (d *differ) int2(prefix, name string, a, b int) {
+	if a != b {
+		d.add(prefix, name, showInt(a), showInt(b))
+	}
+}
+
+func (d *differ) bool(path string, a, b bool) { d.bool2("", path, a, b) }
+
+func (d *differ) bool2(prefix, name string, a, b bool) {
+	if a != b {
+		d.add(prefix, name, strconv.FormatBool(a), strconv.FormatBool(b))
+	}
+}
+
+func (d *differ) float2(prefix, name string, a, b float64) {
+	if a != b {
+		d.add(prefix, name, showFloat(a), showFloat(b))
+	}
+}
+
+func (d *differ) list(path string, a, b []string) {
+	if !slices.Equal(a, b) {
+		d.add("", path, showList(a), showList(b))
+	}
+}
+
+// ref records a changed reference as one change in its one-line form. The
+// model format (Type) is not part of that form and gets a change of its own;
+// so do the parts of two references whose one-line forms coincide (an ARM id
+// hides the other fields), so that no difference goes unreported.
+func (d *differ) ref(path string, a, b Reference) {
+	ta, tb := a.Type, b.Type
+	a.Type, b.Type = "", ""
+	if a != b {
+		sa, sb := showRef(a), showRef(b)
+		if sa != sb {
+			d.add("", path, sa, sb)
+		} else {
+			d.str2(path, "name", a.Name, b.Name)
+			d.str2(path, "version", a.Version, b.Version)
+			d.str2(path, "label", a.Label, b.Label)
+			d.str2(path, "registry", a.Registry, b.Registry)
+			d.str2(path, "id", a.ID, b.ID)
+			d.str2(path, "path", a.Path, b.Path)
+		}
+	}
+	d.str2(path, "type", ta, tb)
+}
+
+func (d *differ) environment(a, b Environment) {
+	d.ref("environment", a.Reference, b.Reference)
+	d.str2("environment", "image", a.Image, b.Image)
+	d.str2("environment", "conda_file", a.CondaFile, b.CondaFile)
+	d.str2("environment.build", "path", a.Build.Path, b.Build.Path)
+	d.str2("environment.build", "dockerfile_path", a.Build.DockerfilePath, b.Build.DockerfilePath)
+	d.route("environment.inference_config.liveness_route", a.InferenceConfig.LivenessRoute, b.InferenceConfig.LivenessRoute)
+	d.route("environment.inference_config.readiness_route", a.InferenceConfig.ReadinessRoute, b.InferenceConfig.ReadinessRoute)
+	d.route("environment.inference_config.scoring_route", a.InferenceConfig.ScoringRoute, b.InferenceConfig.ScoringRoute)
+	d.str2("environment", "os_type", a.OSType, b.OSType)
+}
+
+func (d *differ) route(prefix string, a, b Route) {
+	d.str2(prefix, "path", a.Path, b.Path)
+	d.int2(prefix, "port", a.Port, b.Port)
+}
+
+func (d *differ) probe(prefix string, a, b Probe) {
+	if a == b {
+		return
+	}
+	d.int2(prefix, "initial_delay", a.InitialDelay, b.InitialDelay)
+	d.int2(prefix, "period", a.Period, b.Period)
+	d.int2(prefix, "timeout", a.Timeout, b.Timeout)
+	d.int2(prefix, "success_threshold", a.SuccessThreshold, b.SuccessThreshold)
+	d.int2(prefix, "failure_threshold", a.FailureThreshold, b.FailureThreshold)
+}
+
+func (d *differ) quantities(prefix string, a, b Quantities) {
+	d.str2(prefix, "cpu", a.CPU, b.CPU)
+	d.str2(prefix, "memory", a.Memory, b.Memory)
+	d.str2(prefix, "nvidia.com/gpu", a.GPU, b.GPU)
+}
+
+func (d *differ) dataCollector(pa, pb *DataCollector) {
+	var a, b DataCollector
+	if pa != nil {
+		a = *pa
+	}
+	if pb != nil {
+		b = *pb
+	}
+	if !maps.Equal(a.Collections, b.Collections) {
+		for _, name := range unionKeys(a.Collections, b.Collections) {
+			ca, cb := a.Collections[name], b.Collections[name]
+			prefix := "data_collector.collections." + name
+			d.bool2(prefix, "enabled", ca.Enabled, cb.Enabled)
+			d.ref(prefix+".data", ca.Data, cb.Data)
+			d.str2(prefix, "client_id", ca.ClientID, cb.ClientID)
+			d.float2(prefix, "sampling_rate", ca.SamplingRate, cb.SamplingRate)
+		}
+	}
+	d.float2("data_collector", "sampling_rate", a.SamplingRate, b.SamplingRate)
+	d.str2("data_collector", "rolling_rate", a.RollingRate, b.RollingRate)
+	var ha, hb []string
+	if a.RequestLogging != nil {
+		ha = a.RequestLogging.CaptureHeaders
+	}
+	if b.RequestLogging != nil {
+		hb = b.RequestLogging.CaptureHeaders
+	}
+	d.list("data_collector.request_logging.capture_headers", ha, hb)
+}
+
+// strMap records one change per key whose value differs, in key order.
+// When secret reports a key as sensitive, both values are [Redacted]: even
+// an absent side is hidden, so that the change alone never tells whether a
+// secret was set.
+func (d *differ) strMap(prefix string, a, b map[string]string, secret func(string) bool) {
+	if maps.Equal(a, b) {
+		return
+	}
+	for _, k := range unionKeys(a, b) {
+		va, oka := a[k]
+		vb, okb := b[k]
+		if oka == okb && va == vb {
+			continue
+		}
+		if secret != nil && secret(k) {
+			d.changes = append(d.changes, Change{Path: prefix + "." + k, Before: Redacted, After: Redacted, Sensitive: true})
+			continue
+		}
+		d.add(prefix, k, showEntry(va, oka), showEntry(vb, okb))
+	}
+}
+
+// unionKeys returns the keys of a and b, sorted and without duplicates.
+func unionKeys[V any](a, b map[string]V) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func showString(s string) string {
+	if s == "" {
+		return None
+	}
+	return strconv.Quote(s)
+}
+
+// showEntry shows a map value; unlike a field, an entry that is present
+// with an empty value is set, and shows as "".
+func showEntry(v string, ok bool) string {
+	if !ok {
+		return None
+	}
+	return strconv.Quote(v)
+}
+
+func showInt(n int) string {
+	if n == 0 {
+		return None
+	}
+	return strconv.Itoa(n)
+}
+
+func showFloat(f float64) string {
+	if f == 0 {
+		return None
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+func showRef(r Reference) string {
+	if r.IsZero() {
+		return None
+	}
+	return r.String()
+}
+
+func showList(l []string) string {
+	if len(l) == 0 {
+		return None
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range l {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(s))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
