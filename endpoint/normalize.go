@@ -1,0 +1,238 @@
+package endpoint
+
+import (
+	slashpath "path"
+	"slices"
+	"strings"
+)
+
+// The service's documented defaults (CLI v2 YAML schema of managed online
+// endpoints and deployments; the REST API's OnlineRequestSettings and
+// ProbeSettings), which [Normalize] writes out.
+const (
+	defaultRequestTimeoutMS = 5000
+	defaultMaxConcurrent    = 1
+	defaultMaxQueueWaitMS   = 500
+	defaultInstanceCount    = 1
+	defaultIdentityType     = "system_assigned"
+
+	defaultProbeInitialDelay     = 10
+	defaultProbePeriod           = 10
+	defaultProbeTimeout          = 2
+	defaultProbeSuccessThreshold = 1
+	defaultLivenessFailures      = 30
+	defaultReadinessFailures     = 3
+)
+
+// Normalize rewrites e in place into its canonical form, so that two specs
+// with the same intent compare equal (see [Equal]) and a desired spec never
+// shows a perpetual difference against what the service reports, which
+// always has the defaults filled in. It is idempotent, and a nil e is left
+// alone.
+//
+// Ordering and spelling:
+//   - deployments are sorted by name;
+//   - enumerations the model keeps in lower case are lower-cased
+//     (auth_mode, deployment type, public and egress network access,
+//     scale_settings.type, identity type, model type), since the service
+//     and the CLI accept them in any case;
+//   - user-assigned identity ids are sorted and duplicates dropped (the
+//     service keeps them as a set);
+//   - empty maps and lists become nil, and a data collector or request
+//     logging with nothing set is removed.
+//
+// References (model, code, environment, collected data): surrounding white
+// space is trimmed, a file: prefix is dropped, and local paths are cleaned
+// (path.Clean, with forward slashes) so ../onlinescoring/ and
+// file:../onlinescoring name the same folder. The inline environment's
+// conda_file and build context paths get the same treatment. Remote paths
+// (containing ://) are only trimmed.
+//
+// Defaults made explicit, each as documented for the service:
+//   - auth_mode: key (endpoint schema: "default key");
+//   - public_network_access: enabled (endpoint schema);
+//   - identity: system_assigned when absent (endpoint schema: the service
+//     gives every endpoint a system-assigned identity unless told otherwise);
+//   - deployment type: the endpoint's kind, managed when compute is empty
+//     and kubernetes otherwise (the CLI picks the schema from the endpoint);
+//   - egress_public_network_access: enabled (deployment schema);
+//   - scale_settings.type: default (deployment schema);
+//   - instance_count: 1 when scale_settings.type is default and no count is
+//     given (the CLI's default for a manually scaled deployment);
+//   - request_settings: request_timeout_ms 5000,
+//     max_concurrent_requests_per_instance 1, max_queue_wait_ms 500
+//     (deployment schema, RequestSettings);
+//   - liveness_probe: initial_delay 10, period 10, timeout 2,
+//     success_threshold 1, failure_threshold 30 (deployment schema,
+//     ProbeSettings);
+//   - readiness_probe: the same except failure_threshold 3.
+//
+// The model keeps zero for "not set", so a value written as 0 is taken as
+// not set and replaced by its default: initial_delay: 0, which the service
+// would accept, becomes 10. Write 1 to get a near-immediate probe.
+func Normalize(e *Endpoint) {
+	if e == nil {
+		return
+	}
+	e.Tags = nilIfEmpty(e.Tags)
+	e.Properties = nilIfEmpty(e.Properties)
+	e.AuthMode = AuthMode(lower(string(e.AuthMode)))
+	if e.AuthMode == "" {
+		e.AuthMode = AuthKey
+	}
+	e.Compute = strings.TrimSpace(e.Compute)
+	e.PublicNetworkAccess = normalizeAccess(e.PublicNetworkAccess)
+	if e.Identity == nil {
+		e.Identity = &Identity{Type: defaultIdentityType}
+	} else {
+		normalizeIdentity(e.Identity)
+	}
+	kind := e.Kind()
+	for i := range e.Deployments {
+		normalizeDeployment(&e.Deployments[i], kind)
+	}
+	slices.SortStableFunc(e.Deployments, func(a, b Deployment) int { return strings.Compare(a.Name, b.Name) })
+	if len(e.Deployments) == 0 {
+		e.Deployments = nil
+	}
+}
+
+// Normalized returns a normalized deep copy of e, leaving e as it was.
+func Normalized(e *Endpoint) *Endpoint {
+	c := e.Clone()
+	Normalize(c)
+	return c
+}
+
+func normalizeIdentity(id *Identity) {
+	// "System_Assigned, User_Assigned" and "system_assigned,user_assigned"
+	// are one type.
+	parts := strings.Split(lower(id.Type), ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	id.Type = strings.Join(parts, ",")
+	if id.Type == "" {
+		id.Type = defaultIdentityType
+	}
+	ids := id.UserAssignedIdentities
+	for i, s := range ids {
+		ids[i] = strings.TrimSpace(s)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		ids = nil
+	}
+	id.UserAssignedIdentities = ids
+}
+
+func normalizeDeployment(d *Deployment, kind Kind) {
+	d.Type = Kind(lower(string(d.Type)))
+	if d.Type == "" {
+		d.Type = kind
+	}
+	d.Tags = nilIfEmpty(d.Tags)
+	d.Properties = nilIfEmpty(d.Properties)
+	d.EnvironmentVariables = nilIfEmpty(d.EnvironmentVariables)
+
+	normalizeRef(&d.Model)
+	normalizeRef(&d.CodeConfiguration.Code)
+	normalizeRef(&d.Environment.Reference)
+	d.Environment.CondaFile = cleanPath(d.Environment.CondaFile)
+	d.Environment.Build.Path = cleanPath(d.Environment.Build.Path)
+	d.Environment.Build.DockerfilePath = cleanPath(d.Environment.Build.DockerfilePath)
+
+	d.EgressPublicNetworkAccess = normalizeAccess(d.EgressPublicNetworkAccess)
+
+	s := &d.ScaleSettings
+	s.Type = ScaleType(lower(string(s.Type)))
+	if s.Type == "" {
+		s.Type = ScaleDefault
+	}
+	if s.Type == ScaleDefault && d.InstanceCount == 0 {
+		d.InstanceCount = defaultInstanceCount
+	}
+
+	r := &d.RequestSettings
+	setDefault(&r.RequestTimeoutMS, defaultRequestTimeoutMS)
+	setDefault(&r.MaxConcurrentRequestsPerInstance, defaultMaxConcurrent)
+	setDefault(&r.MaxQueueWaitMS, defaultMaxQueueWaitMS)
+	normalizeProbe(&d.LivenessProbe, defaultLivenessFailures)
+	normalizeProbe(&d.ReadinessProbe, defaultReadinessFailures)
+
+	d.DataCollector = normalizeDataCollector(d.DataCollector)
+}
+
+// normalizeProbe fills the defaults of a probe; liveness and readiness
+// probes differ only in how many failures they tolerate.
+func normalizeProbe(p *Probe, failures int) {
+	setDefault(&p.InitialDelay, defaultProbeInitialDelay)
+	setDefault(&p.Period, defaultProbePeriod)
+	setDefault(&p.Timeout, defaultProbeTimeout)
+	setDefault(&p.SuccessThreshold, defaultProbeSuccessThreshold)
+	setDefault(&p.FailureThreshold, failures)
+}
+
+func normalizeDataCollector(dc *DataCollector) *DataCollector {
+	if dc == nil {
+		return nil
+	}
+	for name, c := range dc.Collections {
+		normalizeRef(&c.Data)
+		dc.Collections[name] = c
+	}
+	dc.Collections = nilIfEmpty(dc.Collections)
+	if dc.RequestLogging != nil && len(dc.RequestLogging.CaptureHeaders) == 0 {
+		dc.RequestLogging = nil
+	}
+	if dc.Collections == nil && dc.SamplingRate == 0 && dc.RollingRate == "" && dc.RequestLogging == nil {
+		return nil
+	}
+	return dc
+}
+
+// normalizeRef trims every part of r and cleans a local path.
+func normalizeRef(r *Reference) {
+	r.Name = strings.TrimSpace(r.Name)
+	r.Version = strings.TrimSpace(r.Version)
+	r.Label = strings.TrimSpace(r.Label)
+	r.Registry = strings.TrimSpace(r.Registry)
+	r.ID = strings.TrimSpace(r.ID)
+	r.Type = lower(r.Type)
+	r.Path = cleanPath(r.Path)
+}
+
+// cleanPath trims p, drops a file: prefix and cleans a local path with
+// forward slashes, so that every spelling of one folder is one string.
+func cleanPath(p string) string {
+	p = strings.TrimSpace(p)
+	p = strings.TrimPrefix(p, "file:")
+	if p == "" || strings.Contains(p, "://") {
+		return p
+	}
+	return slashpath.Clean(strings.ReplaceAll(p, `\`, "/"))
+}
+
+func normalizeAccess(a Access) Access {
+	a = Access(lower(string(a)))
+	if a == "" {
+		return Enabled
+	}
+	return a
+}
+
+func setDefault(v *int, def int) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func nilIfEmpty[M ~map[string]V, V any](m M) M {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

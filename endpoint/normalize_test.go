@@ -1,0 +1,126 @@
+package endpoint
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNormalizeDefaults(t *testing.T) {
+	e := &Endpoint{Name: "e1", Deployments: []Deployment{{Name: "blue"}}}
+	Normalize(e)
+	want := &Endpoint{
+		Name:                "e1",
+		AuthMode:            AuthKey,
+		PublicNetworkAccess: Enabled,
+		Identity:            &Identity{Type: "system_assigned"},
+		Deployments: []Deployment{{
+			Name:                      "blue",
+			Type:                      Managed,
+			InstanceCount:             1,
+			ScaleSettings:             ScaleSettings{Type: ScaleDefault},
+			RequestSettings:           RequestSettings{RequestTimeoutMS: 5000, MaxConcurrentRequestsPerInstance: 1, MaxQueueWaitMS: 500},
+			LivenessProbe:             Probe{InitialDelay: 10, Period: 10, Timeout: 2, SuccessThreshold: 1, FailureThreshold: 30},
+			ReadinessProbe:            Probe{InitialDelay: 10, Period: 10, Timeout: 2, SuccessThreshold: 1, FailureThreshold: 3},
+			EgressPublicNetworkAccess: Enabled,
+		}},
+	}
+	if !Equal(e, want) {
+		t.Errorf("Normalize gave\n%+v\nwant\n%+v\nchanges: %q", e, want, changeLines(DiffDeployment(want.Deployments[0], e.Deployments[0])))
+	}
+}
+
+// TestNormalizeSameIntent lists pairs of specs that differ only in how they
+// are written; after normalization they must be equal.
+func TestNormalizeSameIntent(t *testing.T) {
+	tests := []struct {
+		name   string
+		a, b   *Endpoint
+		reason string
+	}{
+		{"auth case", &Endpoint{AuthMode: "Key"}, &Endpoint{}, "auth_mode: Key in the corpus means the default key"},
+		{"access case", &Endpoint{PublicNetworkAccess: "Enabled"}, &Endpoint{}, "enabled is the default"},
+		{"identity default", &Endpoint{Identity: &Identity{Type: "System_Assigned"}}, &Endpoint{}, "the service assigns a system identity"},
+		{"identity spelling", &Endpoint{Identity: &Identity{Type: "system_assigned, user_assigned", UserAssignedIdentities: []string{"b", "a", "b"}}},
+			&Endpoint{Identity: &Identity{Type: "SYSTEM_ASSIGNED,USER_ASSIGNED", UserAssignedIdentities: []string{"a", "b"}}}, "ids are a set; type is case-insensitive"},
+		{"empty maps", &Endpoint{Tags: map[string]string{}, Deployments: []Deployment{{Name: "d1", EnvironmentVariables: map[string]string{}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "empty and absent maps are the same"},
+		{"order", &Endpoint{Deployments: []Deployment{{Name: "green"}, {Name: "blue"}}}, &Endpoint{Deployments: []Deployment{{Name: "blue"}, {Name: "green"}}}, "deployments are kept sorted by name"},
+		{"kind", &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1"}}}, &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1", Type: "Kubernetes"}}}, "deployment type follows the endpoint's compute"},
+		{"paths", &Endpoint{Deployments: []Deployment{{Name: "d1",
+			Model:             Reference{Path: " file:../../model-1/model/sklearn_regression_model.pkl"},
+			CodeConfiguration: CodeConfiguration{Code: Reference{Path: "../../model-1/onlinescoring/"}},
+			Environment:       Environment{CondaFile: "file:../../model-1/environment/conda.yml", Build: Build{Path: `docker\context\`}},
+		}}}, &Endpoint{Deployments: []Deployment{{Name: "d1",
+			Model:             Reference{Path: "../../model-1/model/sklearn_regression_model.pkl"},
+			CodeConfiguration: CodeConfiguration{Code: Reference{Path: "../../model-1/onlinescoring"}},
+			Environment:       Environment{CondaFile: "../../model-1/environment/conda.yml", Build: Build{Path: "docker/context"}},
+		}}}, "file: prefixes, trailing slashes and backslashes do not change the path"},
+		{"remote path", &Endpoint{Deployments: []Deployment{{Name: "d1", Model: Reference{Path: "azureml://datastores/ds/paths/m/ "}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1", Model: Reference{Path: "azureml://datastores/ds/paths/m/"}}}}, "remote paths are trimmed, not cleaned"},
+		{"ref parts", &Endpoint{Deployments: []Deployment{{Name: "d1", Model: Reference{Name: " m ", Version: "1 ", Type: "MLFlow_Model"}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1", Model: Reference{Name: "m", Version: "1", Type: "mlflow_model"}}}}, "trailing spaces in the corpus"},
+		{"defaults written", &Endpoint{Deployments: []Deployment{{Name: "d1", InstanceCount: 1, ScaleSettings: ScaleSettings{Type: "Default"},
+			RequestSettings: RequestSettings{RequestTimeoutMS: 5000}, LivenessProbe: Probe{FailureThreshold: 30}, ReadinessProbe: Probe{Period: 10},
+			EgressPublicNetworkAccess: "ENABLED"}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "writing a default is the same as leaving it out"},
+		{"empty collector", &Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{Collections: map[string]Collection{}, RequestLogging: &RequestLogging{}}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "a collector with nothing set is absent"},
+		{"collection data path", &Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{Collections: map[string]Collection{"in": {Data: Reference{Path: "file:./x/"}}}}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{Collections: map[string]Collection{"in": {Data: Reference{Path: "x"}}}}}}}, "collected data references are cleaned too"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := Normalized(tt.a), Normalized(tt.b)
+			if !Equal(a, b) {
+				t.Errorf("normalized specs differ (%s):\nendpoint: %q\n%+v\n%+v", tt.reason, changeLines(DiffEndpoint(a, b)), a, b)
+			}
+		})
+	}
+}
+
+func TestNormalizeKeepsDifferences(t *testing.T) {
+	tests := []struct {
+		name   string
+		a, b   *Endpoint
+		reason string
+	}{
+		{"scale", &Endpoint{Deployments: []Deployment{{Name: "d1", InstanceCount: 2}}}, &Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "a count other than the default stays"},
+		{"autoscale count", &Endpoint{Compute: "k", Deployments: []Deployment{{Name: "d1", ScaleSettings: ScaleSettings{Type: ScaleTargetUtilization}}}},
+			&Endpoint{Compute: "k", Deployments: []Deployment{{Name: "d1", InstanceCount: 1, ScaleSettings: ScaleSettings{Type: ScaleTargetUtilization}}}}, "an autoscaled deployment gets no instance count"},
+		{"auth", &Endpoint{AuthMode: AuthAMLToken}, &Endpoint{}, "a non-default auth mode stays"},
+		{"mistyped kind", &Endpoint{Deployments: []Deployment{{Name: "d1", Type: Kubernetes}}}, &Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "a stated type is kept for validation to judge"},
+		{"identity none", &Endpoint{Identity: &Identity{Type: "none"}}, &Endpoint{}, "no identity is not the default identity"},
+	}
+	for _, tt := range tests {
+		if Equal(Normalized(tt.a), Normalized(tt.b)) {
+			t.Errorf("%s: normalized specs are equal, want different (%s)", tt.name, tt.reason)
+		}
+	}
+}
+
+func TestNormalizeIdempotent(t *testing.T) {
+	for _, e := range []*Endpoint{fullEndpoint(), {}, {Compute: "k8s", Deployments: []Deployment{{Name: "b"}, {Name: "a", Type: "MANAGED"}}}} {
+		once := Normalized(e)
+		twice := Normalized(once)
+		if !Equal(once, twice) {
+			t.Errorf("normalizing twice changed %+v: %q", once, changeLines(DiffEndpoint(once, twice)))
+		}
+	}
+}
+
+func TestNormalizedLeavesInput(t *testing.T) {
+	e := &Endpoint{AuthMode: "Key", Identity: &Identity{Type: "user_assigned", UserAssignedIdentities: []string{"b", "a"}},
+		Deployments: []Deployment{{Name: "green"}, {Name: "blue", Model: Reference{Path: "file:x/"}}}}
+	Normalized(e)
+	if e.AuthMode != "Key" || e.Identity.UserAssignedIdentities[0] != "b" || e.Deployments[0].Name != "green" ||
+		e.Deployments[1].Model.Path != "file:x/" || e.Deployments[0].InstanceCount != 0 {
+		t.Errorf("Normalized changed its input: %+v", e)
+	}
+	Normalize(nil)
+	if Normalized(nil) != nil {
+		t.Error("Normalized(nil) is not nil")
+	}
+	if got := Normalized(e).Deployments; !slices.EqualFunc(got, []Deployment{{Name: "blue"}, {Name: "green"}}, func(a, b Deployment) bool { return a.Name == b.Name }) {
+		t.Errorf("deployments not sorted: %v", got)
+	}
+}
