@@ -84,3 +84,42 @@ type Step struct {
 	Gate   string `json:"gate,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }
+
+// String returns the action's name as it appears in JSON.
+func (a Action) String() string { return string(a) }
+
+// Symbol is the one-character marker terraform plan uses for the action:
+// + create, ~ update, - delete, and > for traffic and gates, which change no
+// resource definition. A replacement shows as a delete and a create, which
+// renderers may join as -/+.
+func (a Action) Symbol() string {
+	switch a {
+	case CreateEndpoint, CreateDeployment:
+		return "+"
+	case UpdateEndpoint, UpdateDeployment:
+		return "~"
+	case DeleteEndpoint, DeleteDeployment:
+		return "-"
+	}
+	return ">"
+}
+
+// IsWrite reports whether the action calls the service; only gates do not.
+func (a Action) IsWrite() bool { return a != Gate && a != "" }
+
+// Empty reports whether the plan has nothing to do: the actual state
+// already is the desired one.
+func (p *Plan) Empty() bool { return p == nil || len(p.Steps) == 0 }
+
+// Step returns the step with the given id, or nil.
+func (p *Plan) Step(id string) *Step {
+	if p == nil {
+		return nil
+	}
+	for i := range p.Steps {
+		if p.Steps[i].ID == id {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
