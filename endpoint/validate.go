@@ -1,0 +1,348 @@
+package endpoint
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// Limits of the service that [Validate] enforces.
+const (
+	// MaxDeployments is how many deployments one endpoint may have.
+	MaxDeployments = 20
+	// MaxInstanceCount bounds instance_count. The service's real limit is
+	// the subscription's quota, which a spec cannot know; the bound catches
+	// a slipped digit (instance_count: 30 typed as 300) before it becomes a
+	// quota request or a bill.
+	MaxInstanceCount = 100
+	// MaxRequestTimeoutMS is the longest request timeout of a managed
+	// deployment: 3 minutes.
+	MaxRequestTimeoutMS = 180000
+)
+
+const (
+	minNameLen = 3
+	maxNameLen = 32
+)
+
+// nameRE is the service's rule for endpoint and deployment names.
+var nameRE = regexp.MustCompile(`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
+
+// Validate checks e against the static rules of the service and returns
+// every problem found as an [ErrorList] (nil when there is none). Each
+// error names the field as the user wrote it and, for a loaded spec, the
+// file, line and column; each message says what is allowed. Messages never
+// show the values of environment variables.
+//
+// Validate accepts a spec before or after [Normalize]: a field that is not
+// set (zero) is taken as the service's default.
+//
+// Endpoint rules:
+//   - name: 3 to 32 characters, a letter first, then letters, digits and
+//     '-', not ending with '-';
+//   - auth_mode: key, aml_token or aad_token; aad_token only on a managed
+//     endpoint (Kubernetes endpoints support key and aml_token);
+//   - public_network_access: enabled or disabled;
+//   - identity: type system_assigned, user_assigned,
+//     system_assigned,user_assigned or none; user_assigned_identities are
+//     required with user_assigned and allowed only with it;
+//   - at most [MaxDeployments] deployments, with distinct names; names are
+//     compared ignoring case, because the service's resource names are
+//     case-insensitive (Blue and blue would be one deployment);
+//   - traffic: percents sum to 100, or are all 0, and name only deployments
+//     of the endpoint (exactly as spelled: traffic keys are case-sensitive);
+//   - mirror_traffic: only on a managed endpoint, at most one deployment,
+//     at most 50%, not one with live traffic, and only deployments of the
+//     endpoint.
+//
+// Deployment rules:
+//   - name: as for endpoints;
+//   - type: managed or kubernetes, and the endpoint's kind (a kubernetes
+//     deployment needs an endpoint with compute, a managed one an endpoint
+//     without);
+//   - managed deployments need instance_type and an instance_count of at
+//     least 1; instance_count is at most [MaxInstanceCount];
+//   - scale_settings: type default or target_utilization, the latter only
+//     on Kubernetes (managed deployments autoscale through Azure Monitor,
+//     not the spec); counts at least 1, min_instances at most
+//     max_instances, target_utilization_percentage 1 to 100;
+//   - request_settings: request_timeout_ms at least 1 and, on managed
+//     deployments, at most [MaxRequestTimeoutMS];
+//     max_concurrent_requests_per_instance at least 1; max_queue_wait_ms at
+//     least 0;
+//   - probes: period, timeout and thresholds at least 1, initial_delay at
+//     least 0;
+//   - egress_public_network_access: enabled or disabled;
+//   - resources: only on Kubernetes deployments (a managed deployment is
+//     sized by its instance_type);
+//   - environment variable names: non-empty, without '=';
+//   - data_collector sampling rates: between 0 and 1.
+func Validate(e *Endpoint) error {
+	if e == nil {
+		return ErrorList{{Msg: "no endpoint to validate"}}.Err()
+	}
+	v := validator{src: e.src}
+	v.endpoint(e)
+	return v.errs.Err()
+}
+
+type validator struct {
+	src  *source
+	errs ErrorList
+}
+
+// add records a problem at a canonical path, shown as the user wrote it.
+func (v *validator) add(path, format string, args ...any) {
+	pos, shown := v.src.locate(path)
+	v.errs.Add(pos, shown, format, args...)
+}
+
+func (v *validator) name(path, name string) {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case name == "":
+		v.add(path, "is required: 3 to 32 characters, letters, digits and '-'")
+	case n < minNameLen || n > maxNameLen:
+		v.add(path, "must be between %d and %d characters, got %d (%q)", minNameLen, maxNameLen, n, name)
+	case !nameRE.MatchString(name):
+		v.add(path, "must start with a letter and contain only letters, digits and '-', not ending with '-'; got %q", name)
+	}
+}
+
+func (v *validator) endpoint(e *Endpoint) {
+	v.name("name", e.Name)
+	kind := e.Kind()
+	switch strings.ToLower(string(e.AuthMode)) {
+	case "", string(AuthKey), string(AuthAMLToken):
+	case string(AuthAADToken):
+		if kind == Kubernetes {
+			v.add("auth_mode", "aad_token is only for managed endpoints; a Kubernetes endpoint takes key or aml_token")
+		}
+	default:
+		v.add("auth_mode", "must be key, aml_token or aad_token, got %q", e.AuthMode)
+	}
+	v.access("public_network_access", e.PublicNetworkAccess)
+	if e.Identity != nil {
+		v.identity(e.Identity)
+	}
+
+	if n := len(e.Deployments); n > MaxDeployments {
+		v.add("deployments", "an endpoint may have at most %d deployments, got %d", MaxDeployments, n)
+	}
+	seen := make(map[string]string, len(e.Deployments))
+	names := make(map[string]bool, len(e.Deployments))
+	for i := range e.Deployments {
+		d := &e.Deployments[i]
+		p := "deployments[" + d.Name + "]"
+		if d.Name != "" {
+			folded := strings.ToLower(d.Name)
+			if first, ok := seen[folded]; ok {
+				v.add(p, "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, first, d.Name)
+			} else {
+				seen[folded] = d.Name
+			}
+			names[d.Name] = true
+		}
+		v.deployment(p, d, kind)
+	}
+
+	v.split("traffic", e.Traffic, e.Traffic.Validate(), names)
+	if !e.Mirror.IsZero() && kind == Kubernetes {
+		v.add("mirror_traffic", "mirror traffic is only for managed endpoints; this endpoint runs on compute %q", e.Compute)
+	}
+	v.split("mirror_traffic", e.Mirror, e.Mirror.ValidateMirror(e.Traffic), names)
+}
+
+// split reports the rule a traffic split broke and the deployments it names
+// that the endpoint does not have.
+func (v *validator) split(path string, s traffic.Split, err error, names map[string]bool) {
+	if err != nil {
+		var te *traffic.Error
+		if errors.As(err, &te) {
+			p := path
+			if te.Deployment != "" {
+				p += "." + te.Deployment
+			}
+			v.add(p, "%s", te.Msg)
+		} else {
+			v.add(path, "%v", err)
+		}
+	}
+	for name := range s.All() {
+		if !names[name] {
+			v.add(path+"."+name, "names deployment %q, which this endpoint does not have; %s", name, known(names))
+		}
+	}
+}
+
+// known lists the deployments a traffic entry may name, for messages.
+func known(names map[string]bool) string {
+	if len(names) == 0 {
+		return "it has no deployments"
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	slices.Sort(list)
+	return "it has " + strings.Join(list, ", ")
+}
+
+func (v *validator) access(path string, a Access) {
+	switch Access(strings.ToLower(string(a))) {
+	case "", Enabled, Disabled:
+	default:
+		v.add(path, "must be enabled or disabled, got %q", a)
+	}
+}
+
+func (v *validator) identity(id *Identity) {
+	parts := strings.Split(strings.ToLower(id.Type), ",")
+	var system, user, none bool
+	for _, p := range parts {
+		switch strings.TrimSpace(p) {
+		case "system_assigned":
+			system = true
+		case "user_assigned":
+			user = true
+		case "none":
+			none = true
+		default:
+			v.add("identity.type", "must be system_assigned, user_assigned, system_assigned,user_assigned or none, got %q", id.Type)
+			return
+		}
+	}
+	if none && (system || user) {
+		v.add("identity.type", "none cannot be combined with another identity type, got %q", id.Type)
+		return
+	}
+	switch {
+	case user && len(id.UserAssignedIdentities) == 0:
+		v.add("identity.user_assigned_identities", "at least one user-assigned identity is required with type %q", id.Type)
+	case !user && len(id.UserAssignedIdentities) > 0:
+		v.add("identity.user_assigned_identities", "user-assigned identities are allowed only with type user_assigned or system_assigned,user_assigned, got type %q", id.Type)
+	}
+}
+
+func (v *validator) deployment(p string, d *Deployment, endpointKind Kind) {
+	at := func(field string) string { return p + "." + field }
+	v.name(at("name"), d.Name)
+
+	kind := Kind(strings.ToLower(string(d.Type)))
+	switch kind {
+	case "":
+		kind = endpointKind
+	case Managed, Kubernetes:
+		if kind != endpointKind {
+			if kind == Kubernetes {
+				v.add(at("type"), "a kubernetes deployment needs an endpoint with compute; this endpoint is managed (remove type, or set compute on the endpoint)")
+			} else {
+				v.add(at("type"), "a managed deployment cannot run on an endpoint with compute; use type kubernetes (or remove type)")
+			}
+		}
+	default:
+		v.add(at("type"), "must be managed or kubernetes, got %q", d.Type)
+		kind = endpointKind
+	}
+	managed := kind == Managed
+
+	if managed && strings.TrimSpace(d.InstanceType) == "" {
+		v.add(at("instance_type"), "is required for a managed deployment: a VM size such as Standard_DS3_v2")
+	}
+	scale := ScaleType(strings.ToLower(string(d.ScaleSettings.Type)))
+	switch {
+	case d.InstanceCount < 0 || d.InstanceCount > MaxInstanceCount:
+		v.add(at("instance_count"), "must be between 1 and %d, got %d", MaxInstanceCount, d.InstanceCount)
+	case managed && d.InstanceCount == 0:
+		v.add(at("instance_count"), "is required for a managed deployment and must be between 1 and %d", MaxInstanceCount)
+	}
+	v.scale(at("scale_settings"), d.ScaleSettings, scale, managed)
+	v.request(at("request_settings"), d.RequestSettings, managed)
+	v.probe(at("liveness_probe"), d.LivenessProbe)
+	v.probe(at("readiness_probe"), d.ReadinessProbe)
+	v.access(at("egress_public_network_access"), d.EgressPublicNetworkAccess)
+	if managed && d.Resources != (Resources{}) {
+		v.add(at("resources"), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
+	}
+	for _, name := range sortedKeys(d.EnvironmentVariables) {
+		switch {
+		case name == "":
+			v.add(at("environment_variables"), "a variable name must not be empty")
+		case strings.ContainsAny(name, "=\x00"):
+			v.add(at("environment_variables."+name), "a variable name must not contain '=' or NUL")
+		}
+	}
+	if dc := d.DataCollector; dc != nil {
+		v.rate(at("data_collector.sampling_rate"), dc.SamplingRate)
+		for _, name := range sortedKeys(dc.Collections) {
+			v.rate(at("data_collector.collections."+name+".sampling_rate"), dc.Collections[name].SamplingRate)
+		}
+	}
+}
+
+func (v *validator) scale(p string, s ScaleSettings, scale ScaleType, managed bool) {
+	switch scale {
+	case "", ScaleDefault:
+	case ScaleTargetUtilization:
+		if managed {
+			v.add(p+".type", "target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)")
+		}
+	default:
+		v.add(p+".type", "must be default or target_utilization, got %q", s.Type)
+	}
+	v.atLeast(p+".min_instances", s.MinInstances, 1)
+	v.atLeast(p+".max_instances", s.MaxInstances, 1)
+	v.atLeast(p+".polling_interval", s.PollingInterval, 1)
+	if t := s.TargetUtilizationPercentage; t < 0 || t > 100 {
+		v.add(p+".target_utilization_percentage", "must be between 1 and 100, got %d", t)
+	}
+	if s.MinInstances > 0 && s.MaxInstances > 0 && s.MinInstances > s.MaxInstances {
+		v.add(p+".max_instances", "must be at least min_instances (%d), got %d", s.MinInstances, s.MaxInstances)
+	}
+}
+
+func (v *validator) request(p string, r RequestSettings, managed bool) {
+	switch t := r.RequestTimeoutMS; {
+	case managed && (t < 0 || t > MaxRequestTimeoutMS):
+		v.add(p+".request_timeout_ms", "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
+	case t < 0:
+		v.add(p+".request_timeout_ms", "must be at least 1, got %d", t)
+	}
+	v.atLeast(p+".max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
+	v.atLeast(p+".max_queue_wait_ms", r.MaxQueueWaitMS, 0)
+}
+
+func (v *validator) probe(p string, pr Probe) {
+	v.atLeast(p+".initial_delay", pr.InitialDelay, 0)
+	v.atLeast(p+".period", pr.Period, 1)
+	v.atLeast(p+".timeout", pr.Timeout, 1)
+	v.atLeast(p+".success_threshold", pr.SuccessThreshold, 1)
+	v.atLeast(p+".failure_threshold", pr.FailureThreshold, 1)
+}
+
+// atLeast checks a setting whose zero means "the default": only negative
+// values can be below the minimum of 0 or 1.
+func (v *validator) atLeast(path string, n, least int) {
+	if n < 0 {
+		v.add(path, "must be at least %d, got %d", least, n)
+	}
+}
+
+func (v *validator) rate(path string, r float64) {
+	if !(r >= 0 && r <= 1) {
+		v.add(path, "must be between 0 and 1, got %g", r)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
