@@ -1,0 +1,609 @@
+package endpoint
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var deploymentKeys = []string{
+	"name", "type", "description", "tags", "properties",
+	"model", "model_mount_path", "code_configuration", "environment", "environment_variables",
+	"instance_type", "instance_count", "scale_settings", "request_settings",
+	"liveness_probe", "readiness_probe", "app_insights_enabled",
+	"egress_public_network_access", "data_collector", "resources",
+	"resource_requirements",
+}
+
+// deploymentFileKeys adds what only a deployment file of its own has.
+var deploymentFileKeys = append([]string{"$schema", "endpoint_name"}, deploymentKeys...)
+
+var (
+	modelKeys         = []string{"name", "version", "path", "local_path", "type"}
+	codeKeys          = []string{"code", "scoring_script"}
+	codeObjectKeys    = []string{"local_path"}
+	environmentKeys   = []string{"name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
+	dockerKeys        = []string{"image"}
+	buildKeys         = []string{"path", "dockerfile_path"}
+	inferenceKeys     = []string{"liveness_route", "readiness_route", "scoring_route"}
+	routeKeys         = []string{"path", "port"}
+	scaleKeys         = []string{"type", "scale_type", "instance_count", "min_instances", "max_instances", "polling_interval", "target_utilization_percentage"}
+	requestKeys       = []string{"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"}
+	probeKeys         = []string{"initial_delay", "period", "timeout", "success_threshold", "failure_threshold"}
+	resourcesKeys     = []string{"requests", "limits"}
+	quantityKeys      = []string{"cpu", "memory", "nvidia.com/gpu"}
+	requirementKeys   = []string{"cpu", "memory_in_gb", "gpu"}
+	collectorKeys     = []string{"collections", "sampling_rate", "rolling_rate", "request_logging"}
+	collectionKeys    = []string{"enabled", "data", "client_id", "sampling_rate"}
+	dataKeys          = []string{"name", "version", "path"}
+	requestLogKeys    = []string{"capture_headers"}
+	deploymentTypes   = []string{string(Managed), string(Kubernetes)}
+	scaleTypes        = []string{string(ScaleDefault), string(ScaleTargetUtilization)}
+	legacyScaleTypes  = []string{"manual", "auto"}
+	osTypes           = []string{"linux", "windows"}
+	rollingRates      = []string{"minute", "hour", "day"}
+)
+
+// deployment decodes the fields of one deployment. inFile is set for a
+// deployment file of its own, which may say which endpoint it joins. The
+// name is the caller's business: it is needed before the fields are
+// decoded, for their canonical paths.
+func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
+	keys := deploymentKeys
+	if inFile {
+		keys = deploymentFileKeys
+	}
+	var dep Deployment
+	fs, ok := d.fields(n, p, keys)
+	if !ok {
+		return dep
+	}
+	// instance_count may be written at the top level (today) or inside
+	// scale_settings (2021); both at once must agree.
+	var topCount, scaleCount entry
+	for _, f := range fs {
+		k := f.k.Value
+		fp := p.key(k)
+		switch k {
+		case "$schema", "endpoint_name", "name":
+		case "type":
+			var s string
+			d.enum(f, fp, deploymentTypes, &s)
+			dep.Type = Kind(s)
+		case "description":
+			d.str(f, fp, &dep.Description)
+		case "tags":
+			dep.Tags = d.stringMap(f, fp)
+		case "properties":
+			dep.Properties = d.stringMap(f, fp)
+		case "model":
+			d.model(f, fp, &dep.Model)
+		case "model_mount_path":
+			d.str(f, fp, &dep.ModelMountPath)
+		case "code_configuration":
+			d.code(f, fp, &dep.CodeConfiguration)
+		case "environment":
+			d.environment(f, fp, &dep.Environment)
+		case "environment_variables":
+			dep.EnvironmentVariables = d.stringMap(f, fp)
+		case "instance_type":
+			d.str(f, fp, &dep.InstanceType)
+		case "instance_count":
+			topCount = f
+			d.count(f, fp, &dep.InstanceCount)
+		case "scale_settings":
+			scaleCount = d.scale(f, fp, p, &dep)
+		case "request_settings":
+			d.requestSettings(f, fp, &dep.RequestSettings)
+		case "liveness_probe":
+			d.probe(f, fp, &dep.LivenessProbe)
+		case "readiness_probe":
+			d.probe(f, fp, &dep.ReadinessProbe)
+		case "app_insights_enabled":
+			d.boolean(f, fp, &dep.AppInsightsEnabled)
+		case "egress_public_network_access":
+			var s string
+			d.enum(f, fp, accessValues, &s)
+			dep.EgressPublicNetworkAccess = Access(s)
+		case "data_collector":
+			dep.DataCollector = d.dataCollector(f, fp)
+		case "resources":
+			d.resources(f, fp, &dep.Resources)
+		case "resource_requirements":
+			d.requirements(f, fp, &dep.Resources.Requests)
+		}
+	}
+	if topCount.k != nil && scaleCount.k != nil && topCount.v.Value != scaleCount.v.Value {
+		d.errorf(scaleCount.v, join(p.w, "scale_settings.instance_count"), "%s differs from instance_count %s given at %s; keep one",
+			scaleCount.v.Value, topCount.v.Value, d.at(topCount.v))
+	}
+	if r, ok := fs.get("resources"); ok {
+		if rr, ok := fs.get("resource_requirements"); ok {
+			d.errorf(rr.k, join(p.w, "resource_requirements"), "resources are already given at %s (resource_requirements is their 2021 name); keep one", d.at(r.k))
+		}
+	}
+	return dep
+}
+
+// reference decodes the one-line form of a reference, reporting parse
+// errors at the value.
+func (d *decoder) reference(f entry, p loc, dst *Reference) bool {
+	s, ok := d.scalar(f, p, "a reference or a mapping")
+	if !ok {
+		return false
+	}
+	r, err := ParseReference(s)
+	if err != nil {
+		d.errorf(f.v, p.w, "%s", err.(*Error).Msg)
+		return false
+	}
+	*dst = r
+	d.record(p, f)
+	return true
+}
+
+// localPath decodes a path field, dropping a file: prefix. The loader
+// resolves relative paths once it knows which endpoint file the
+// deployment joins.
+func (d *decoder) localPath(f entry, p loc, dst *string) {
+	s, ok := d.scalar(f, p, "a path")
+	if !ok {
+		return
+	}
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "file:"))
+	if s == "" {
+		d.errorf(f.v, p.w, "want a path, got %q", f.v.Value)
+		return
+	}
+	*dst = s
+	d.record(p, f)
+}
+
+// model decodes model: as azureml:NAME:VERSION (or any reference), or as
+// {name, version, path, type}, where local_path is the 2021 name of path.
+func (d *decoder) model(f entry, p loc, dst *Reference) {
+	if f.v.Kind == yaml.ScalarNode {
+		d.reference(f, p, dst)
+		return
+	}
+	fs, ok := d.fields(f.v, p, modelKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "name":
+			d.str(g, gp, &dst.Name)
+		case "version":
+			d.str(g, gp, &dst.Version)
+		case "path":
+			d.localPath(g, gp, &dst.Path)
+		case "local_path":
+			d.localPath(g, renamed(p, "local_path", "path"), &dst.Path)
+		case "type":
+			d.str(g, gp, &dst.Type)
+		}
+	}
+	d.onlyOne(fs, p, "path", "local_path")
+}
+
+// onlyOne reports a field written under both its names.
+func (d *decoder) onlyOne(fs fields, p loc, today, old string) {
+	a, okA := fs.get(today)
+	b, okB := fs.get(old)
+	if okA && okB {
+		d.errorf(b.k, join(p.w, old), "%s is already given at %s (%s is its 2021 name); keep one", today, d.at(a.k), old)
+	}
+}
+
+// code decodes code_configuration; code: is a path or reference, or the
+// 2021 {local_path: PATH}.
+func (d *decoder) code(f entry, p loc, dst *CodeConfiguration) {
+	fs, ok := d.fields(f.v, p, codeKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "code":
+			if g.v.Kind == yaml.MappingNode {
+				hs, _ := d.fields(g.v, gp, codeObjectKeys)
+				if h, ok := hs.get("local_path"); ok {
+					d.localPath(h, gp, &dst.Code.Path)
+				}
+				continue
+			}
+			d.reference(g, gp, &dst.Code)
+		case "scoring_script":
+			d.str(g, gp, &dst.ScoringScript)
+		}
+	}
+}
+
+// environment decodes a registered environment by reference, or an inline
+// one in today's form (image, conda_file, build) or the 2021 form
+// (docker.image, path).
+func (d *decoder) environment(f entry, p loc, dst *Environment) {
+	if f.v.Kind == yaml.ScalarNode {
+		var r Reference
+		if !d.reference(f, p, &r) {
+			return
+		}
+		if r.Path != "" {
+			d.errorf(f.v, p.w, "want azureml:NAME:VERSION, azureml:NAME@LABEL, a registry URI or an ARM id, or an inline environment; a path is not an environment")
+			return
+		}
+		dst.Reference = r
+		return
+	}
+	fs, ok := d.fields(f.v, p, environmentKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "name":
+			d.str(g, gp, &dst.Name)
+		case "version":
+			d.str(g, gp, &dst.Version)
+		case "image":
+			d.str(g, gp, &dst.Image)
+		case "docker":
+			if hs, ok := d.fields(g.v, gp, dockerKeys); ok {
+				if h, ok := hs.get("image"); ok {
+					d.str(h, renamed(p, "docker.image", "image"), &dst.Image)
+				}
+			}
+		case "conda_file":
+			d.localPath(g, gp, &dst.CondaFile)
+		case "path":
+			d.localPath(g, gp, &dst.Path)
+		case "os_type":
+			d.enum(g, gp, osTypes, &dst.OSType)
+		case "build":
+			if hs, ok := d.fields(g.v, gp, buildKeys); ok {
+				d.record(gp, g)
+				for _, h := range hs {
+					hp := gp.key(h.k.Value)
+					switch h.k.Value {
+					case "path":
+						d.localPath(h, hp, &dst.Build.Path)
+					case "dockerfile_path":
+						d.str(h, hp, &dst.Build.DockerfilePath)
+					}
+				}
+			}
+		case "inference_config":
+			d.inferenceConfig(g, gp, &dst.InferenceConfig)
+		}
+	}
+	if a, ok := fs.get("image"); ok {
+		if b, ok := fs.get("docker"); ok {
+			d.errorf(b.k, join(p.w, "docker"), "image is already given at %s (docker.image is its 2021 name); keep one", d.at(a.k))
+		}
+	}
+}
+
+func (d *decoder) inferenceConfig(f entry, p loc, dst *InferenceConfig) {
+	fs, ok := d.fields(f.v, p, inferenceKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		var r *Route
+		switch g.k.Value {
+		case "liveness_route":
+			r = &dst.LivenessRoute
+		case "readiness_route":
+			r = &dst.ReadinessRoute
+		case "scoring_route":
+			r = &dst.ScoringRoute
+		}
+		hs, ok := d.fields(g.v, gp, routeKeys)
+		if !ok {
+			continue
+		}
+		d.record(gp, g)
+		for _, h := range hs {
+			hp := gp.key(h.k.Value)
+			switch h.k.Value {
+			case "path":
+				d.str(h, hp, &r.Path)
+			case "port":
+				d.count(h, hp, &r.Port)
+			}
+		}
+	}
+}
+
+// scale decodes scale_settings in today's form (type: default |
+// target_utilization) or the 2021 form (scale_type: manual | auto, with
+// instance_count inside). It returns the instance_count entry when there
+// is one, which the caller checks against a top-level instance_count.
+// dp is the path of the deployment.
+func (d *decoder) scale(f entry, p, dp loc, dep *Deployment) entry {
+	fs, ok := d.fields(f.v, p, scaleKeys)
+	if !ok {
+		return entry{}
+	}
+	d.record(p, f)
+	s := &dep.ScaleSettings
+	var count entry
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "type":
+			var t string
+			d.enum(g, gp, scaleTypes, &t)
+			s.Type = ScaleType(t)
+		case "scale_type":
+			var t string
+			d.enum(g, renamed(p, "scale_type", "type"), legacyScaleTypes, &t)
+			switch t {
+			case "manual":
+				s.Type = ScaleDefault
+			case "auto":
+				s.Type = ScaleTargetUtilization
+			}
+		case "instance_count":
+			count = g
+			d.count(g, loc{gp.w, join(dp.c, "instance_count")}, &dep.InstanceCount)
+		case "min_instances":
+			d.count(g, gp, &s.MinInstances)
+		case "max_instances":
+			d.count(g, gp, &s.MaxInstances)
+		case "polling_interval":
+			d.count(g, gp, &s.PollingInterval)
+		case "target_utilization_percentage":
+			d.count(g, gp, &s.TargetUtilizationPercentage)
+		}
+	}
+	d.onlyOne(fs, p, "type", "scale_type")
+	return count
+}
+
+func (d *decoder) requestSettings(f entry, p loc, dst *RequestSettings) {
+	fs, ok := d.fields(f.v, p, requestKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "request_timeout_ms":
+			d.count(g, gp, &dst.RequestTimeoutMS)
+		case "max_concurrent_requests_per_instance":
+			d.count(g, gp, &dst.MaxConcurrentRequestsPerInstance)
+		case "max_queue_wait_ms":
+			d.count(g, gp, &dst.MaxQueueWaitMS)
+		}
+	}
+}
+
+func (d *decoder) probe(f entry, p loc, dst *Probe) {
+	fs, ok := d.fields(f.v, p, probeKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "initial_delay":
+			d.count(g, gp, &dst.InitialDelay)
+		case "period":
+			d.count(g, gp, &dst.Period)
+		case "timeout":
+			d.count(g, gp, &dst.Timeout)
+		case "success_threshold":
+			d.count(g, gp, &dst.SuccessThreshold)
+		case "failure_threshold":
+			d.count(g, gp, &dst.FailureThreshold)
+		}
+	}
+}
+
+func (d *decoder) resources(f entry, p loc, dst *Resources) {
+	fs, ok := d.fields(f.v, p, resourcesKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		q := &dst.Requests
+		if g.k.Value == "limits" {
+			q = &dst.Limits
+		}
+		hs, ok := d.fields(g.v, gp, quantityKeys)
+		if !ok {
+			continue
+		}
+		d.record(gp, g)
+		for _, h := range hs {
+			hp := gp.key(h.k.Value)
+			switch h.k.Value {
+			case "cpu":
+				d.str(h, hp, &q.CPU)
+			case "memory":
+				d.str(h, hp, &q.Memory)
+			case "nvidia.com/gpu":
+				d.str(h, hp, &q.GPU)
+			}
+		}
+	}
+}
+
+// requirements decodes the 2021 resource_requirements into today's
+// resources.requests; memory_in_gb becomes a Kubernetes quantity in Gi.
+func (d *decoder) requirements(f entry, p loc, dst *Quantities) {
+	fs, ok := d.fields(f.v, p, requirementKeys)
+	if !ok {
+		return
+	}
+	req := loc{p.w, strings.TrimSuffix(p.c, "resource_requirements") + "resources.requests"}
+	d.record(req, f)
+	for _, g := range fs {
+		switch g.k.Value {
+		case "cpu":
+			d.str(g, renamed(req, "cpu", "cpu"), &dst.CPU)
+		case "gpu":
+			d.str(g, renamed(req, "gpu", "nvidia.com/gpu"), &dst.GPU)
+		case "memory_in_gb":
+			gp := renamed(req, "memory_in_gb", "memory")
+			s, ok := d.scalar(g, gp, "a number of gigabytes")
+			if !ok {
+				continue
+			}
+			if gb, err := strconv.ParseFloat(s, 64); err != nil || gb <= 0 || !isPlainNumber(s) {
+				d.errorf(g.v, gp.w, "want a positive number of gigabytes, got %q", s)
+				continue
+			}
+			dst.Memory = s + "Gi"
+			d.record(gp, g)
+		}
+	}
+}
+
+// isPlainNumber accepts the decimal numbers a quantity can be built from
+// by appending a unit: no exponent, sign, or spaces.
+func isPlainNumber(s string) bool {
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot && i > 0:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return s != "" && !strings.HasSuffix(s, ".")
+}
+
+func (d *decoder) dataCollector(f entry, p loc) *DataCollector {
+	fs, ok := d.fields(f.v, p, collectorKeys)
+	if !ok {
+		return nil
+	}
+	d.record(p, f)
+	dc := &DataCollector{}
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "collections":
+			dc.Collections = d.collections(g, gp)
+		case "sampling_rate":
+			d.fraction(g, gp, &dc.SamplingRate)
+		case "rolling_rate":
+			d.enum(g, gp, rollingRates, &dc.RollingRate)
+		case "request_logging":
+			hs, ok := d.fields(g.v, gp, requestLogKeys)
+			if !ok {
+				continue
+			}
+			d.record(gp, g)
+			dc.RequestLogging = &RequestLogging{}
+			if h, ok := hs.get("capture_headers"); ok {
+				dc.RequestLogging.CaptureHeaders = d.stringList(h, gp.key("capture_headers"))
+			}
+		}
+	}
+	return dc
+}
+
+func (d *decoder) collections(f entry, p loc) map[string]Collection {
+	if !d.kind(f.v, p, yaml.MappingNode) {
+		return nil
+	}
+	d.record(p, f)
+	out := make(map[string]Collection)
+	names := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(f.v.Content); i += 2 {
+		k, v := f.v.Content[i], f.v.Content[i+1]
+		if k.Kind != yaml.ScalarNode || isNull(k) || k.Value == "" {
+			d.errorf(k, p.w, "keys must be collection names, got %s", describe(k))
+			continue
+		}
+		cp := p.key(k.Value)
+		if first, ok := names[k.Value]; ok {
+			d.errorf(k, cp.w, "duplicate key; first given at %s", d.at(first))
+			continue
+		}
+		names[k.Value] = k
+		fs, ok := d.fields(v, cp, collectionKeys)
+		if !ok {
+			continue
+		}
+		d.record(cp, entry{k, v})
+		var c Collection
+		for _, g := range fs {
+			gp := cp.key(g.k.Value)
+			switch g.k.Value {
+			case "enabled":
+				d.boolean(g, gp, &c.Enabled)
+			case "client_id":
+				d.str(g, gp, &c.ClientID)
+			case "sampling_rate":
+				d.fraction(g, gp, &c.SamplingRate)
+			case "data":
+				d.dataAsset(g, gp, &c.Data)
+			}
+		}
+		out[k.Value] = c
+	}
+	return out
+}
+
+// dataAsset decodes where collected data goes: a reference, or
+// {name, version, path}.
+func (d *decoder) dataAsset(f entry, p loc, dst *Reference) {
+	if f.v.Kind == yaml.ScalarNode {
+		d.reference(f, p, dst)
+		return
+	}
+	fs, ok := d.fields(f.v, p, dataKeys)
+	if !ok {
+		return
+	}
+	d.record(p, f)
+	for _, g := range fs {
+		gp := p.key(g.k.Value)
+		switch g.k.Value {
+		case "name":
+			d.str(g, gp, &dst.Name)
+		case "version":
+			d.str(g, gp, &dst.Version)
+		case "path":
+			d.localPath(g, gp, &dst.Path)
+		}
+	}
+}
+
+func (d *decoder) stringList(f entry, p loc) []string {
+	if !d.kind(f.v, p, yaml.SequenceNode) {
+		return nil
+	}
+	d.record(p, f)
+	var out []string
+	for i, item := range f.v.Content {
+		ip := loc{fmt.Sprintf("%s[%d]", p.w, i), fmt.Sprintf("%s[%d]", p.c, i)}
+		var s string
+		d.str(entry{f.k, item}, ip, &s)
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
