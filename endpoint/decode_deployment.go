@@ -21,29 +21,29 @@ var deploymentKeys = []string{
 var deploymentFileKeys = append([]string{"$schema", "endpoint_name"}, deploymentKeys...)
 
 var (
-	modelKeys         = []string{"name", "version", "path", "local_path", "type"}
-	codeKeys          = []string{"code", "scoring_script"}
-	codeObjectKeys    = []string{"local_path"}
-	environmentKeys   = []string{"name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
-	dockerKeys        = []string{"image"}
-	buildKeys         = []string{"path", "dockerfile_path"}
-	inferenceKeys     = []string{"liveness_route", "readiness_route", "scoring_route"}
-	routeKeys         = []string{"path", "port"}
-	scaleKeys         = []string{"type", "scale_type", "instance_count", "min_instances", "max_instances", "polling_interval", "target_utilization_percentage"}
-	requestKeys       = []string{"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"}
-	probeKeys         = []string{"initial_delay", "period", "timeout", "success_threshold", "failure_threshold"}
-	resourcesKeys     = []string{"requests", "limits"}
-	quantityKeys      = []string{"cpu", "memory", "nvidia.com/gpu"}
-	requirementKeys   = []string{"cpu", "memory_in_gb", "gpu"}
-	collectorKeys     = []string{"collections", "sampling_rate", "rolling_rate", "request_logging"}
-	collectionKeys    = []string{"enabled", "data", "client_id", "sampling_rate"}
-	dataKeys          = []string{"name", "version", "path"}
-	requestLogKeys    = []string{"capture_headers"}
-	deploymentTypes   = []string{string(Managed), string(Kubernetes)}
-	scaleTypes        = []string{string(ScaleDefault), string(ScaleTargetUtilization)}
-	legacyScaleTypes  = []string{"manual", "auto"}
-	osTypes           = []string{"linux", "windows"}
-	rollingRates      = []string{"minute", "hour", "day"}
+	modelKeys        = []string{"name", "version", "path", "local_path", "type"}
+	codeKeys         = []string{"code", "scoring_script"}
+	codeObjectKeys   = []string{"local_path"}
+	environmentKeys  = []string{"name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
+	dockerKeys       = []string{"image"}
+	buildKeys        = []string{"path", "dockerfile_path"}
+	inferenceKeys    = []string{"liveness_route", "readiness_route", "scoring_route"}
+	routeKeys        = []string{"path", "port"}
+	scaleKeys        = []string{"type", "scale_type", "instance_count", "min_instances", "max_instances", "polling_interval", "target_utilization_percentage"}
+	requestKeys      = []string{"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"}
+	probeKeys        = []string{"initial_delay", "period", "timeout", "success_threshold", "failure_threshold"}
+	resourcesKeys    = []string{"requests", "limits"}
+	quantityKeys     = []string{"cpu", "memory", "nvidia.com/gpu"}
+	requirementKeys  = []string{"cpu", "memory_in_gb", "gpu"}
+	collectorKeys    = []string{"collections", "sampling_rate", "rolling_rate", "request_logging"}
+	collectionKeys   = []string{"enabled", "data", "client_id", "sampling_rate"}
+	dataKeys         = []string{"name", "version", "path"}
+	requestLogKeys   = []string{"capture_headers"}
+	deploymentTypes  = []string{string(Managed), string(Kubernetes)}
+	scaleTypes       = []string{string(ScaleDefault), string(ScaleTargetUtilization)}
+	legacyScaleTypes = []string{"manual", "auto"}
+	osTypes          = []string{"linux", "windows"}
+	rollingRates     = []string{"minute", "hour", "day"}
 )
 
 // deployment decodes the fields of one deployment. inFile is set for a
