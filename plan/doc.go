@@ -1,0 +1,128 @@
+// Package plan computes, checks and renders the steps that take the actual
+// state of online endpoints to the desired one.
+//
+// A plan is plain data. [Compute] is pure: it reads the desired specs and
+// what the service reports, and returns a [Plan] without doing any I/O, so
+// the same inputs always give the same plan, byte for byte in every output.
+// Executing a plan is the job of the root package, which walks the steps in
+// any order their dependencies allow, one write in flight per endpoint.
+//
+// # Steps
+//
+// A [Step] creates, updates or deletes an endpoint or a deployment, sets an
+// endpoint's traffic, or waits at a gate. Steps name the steps they wait for
+// in DependsOn; Plan.Steps lists them in a topological order. Step ids are
+// readable and stable: ENDPOINT/create, ENDPOINT/update, ENDPOINT/delete,
+// ENDPOINT/DEPLOYMENT/create (update, delete), ENDPOINT/traffic (or
+// ENDPOINT/traffic/1, /2, ... for staged ramps) and ENDPOINT/gate/NAME (or
+// ENDPOINT/gate/NAME/1, ... when a gate recurs).
+//
+// Steps that write the endpoint carry its full live and mirror splits,
+// before and after: the service replaces both maps on every update, so a
+// step that sent only the live split would drop the mirror.
+//
+// # Safety rules
+//
+// Every plan keeps these rules after each step, in every order its
+// dependencies allow; [Check] replays a plan to verify them and [Verify]
+// also checks that it converges.
+//
+//   - S1: live traffic sums to 100, or is all 0 (dark); an endpoint that
+//     served before the plan serves throughout it unless the desired state
+//     is dark or deleted.
+//   - S2: traffic names only deployments that exist and provisioned
+//     successfully.
+//   - S3: mirror traffic goes to at most one deployment, at most 50 percent,
+//     never one with live traffic, on managed endpoints only.
+//   - S4: a deployment is deleted only once its live and mirror shares are 0.
+//   - S5: capacity first: scale up or create before a share grows, scale
+//     down only after it shrank.
+//   - S6: what cannot change in place (instance_type, endpoint compute) is
+//     replaced, and only when no traffic depends on it; otherwise Compute
+//     refuses with an error ([RefusedError]) that spells out the safe path:
+//     a new deployment, a traffic shift, then deleting the old one.
+//   - S7: one write in flight per endpoint (the executor's part).
+//
+// # Strategies
+//
+// [Options].Strategy decides how traffic moves; the safety rules hold for
+// all of them. [Direct] (the default) moves traffic in one step. [Canary]
+// moves it through a ramp of stages with gates between them (bake) and a
+// smoke:DEPLOYMENT gate before a deployment first takes live traffic.
+// [BlueGreen] brings the new deployment up at 0 percent, waits at a gate,
+// switches all traffic at once, waits again, then deletes the old
+// deployment or keeps it for a fast rollback. [Shadow] mirrors a share of
+// live requests to the new deployment and waits at a gate before it takes
+// live traffic. Gates are only names: the executor binds them to smoke
+// tests, metric checks or approvals. [ParseStrategy] reads the command-line
+// form (direct, canary:10,50, bluegreen, shadow:10).
+//
+// # Output
+//
+// [WriteText] (and [Plan.String]) prints a plan for people in the style of
+// terraform plan: + create, ~ update in place, - destroy, -/+ replace, ? gate,
+// traffic as "blue 100 → 90, green 0 → 10" and a summary line:
+//
+//	Plan: 1 to add, 1 to change, 1 to destroy, 2 traffic shifts.
+//
+// [WriteMermaid] draws the step graph for pull-request comments and
+// [WriteDOT] for Graphviz. [WriteJSON] writes the JSON form below, which
+// [Decode] reads back, for saved plans and for other tools.
+//
+// # JSON format, version 1
+//
+// A plan is one JSON object:
+//
+//	format_version  1. Readers refuse any other value; see below.
+//	fingerprint     hex sha256 of the actual state the plan was computed
+//	                from; an executor refuses the plan when a fresh read of
+//	                the service gives another.
+//	strategy        the strategy in the command-line form (canary:10,50).
+//	steps           the steps, an array in a topological order.
+//	summary         counts: add, change, destroy (resources created,
+//	                updated, deleted), traffic (steps that change a live or
+//	                mirror split) and gates.
+//
+// Each step is an object:
+//
+//	id              the step's stable id (see Steps above).
+//	action          create_endpoint, update_endpoint, delete_endpoint,
+//	                create_deployment, update_deployment, delete_deployment,
+//	                set_traffic or gate.
+//	endpoint        the endpoint's name.
+//	deployment      the deployment's name; absent for endpoint, traffic and
+//	                gate steps.
+//	depends_on      ids of the steps that must finish first; always an
+//	                array, empty for steps that wait for nothing. Every id
+//	                names an earlier step.
+//	gate            the gate's name (smoke:green, bake); gate steps only.
+//	before, after   the resource as it is before the step and as the step
+//	                leaves it, with the field names of the YAML spec
+//	                (after.instance_count, after.scale_settings.max_instances,
+//	                after.model.name). Endpoint steps carry the endpoint
+//	                without its deployments, which have steps of their own.
+//	                before is absent on creates, after on deletes; traffic
+//	                and gate steps have neither.
+//	traffic_before, mirror_traffic_before, traffic, mirror_traffic
+//	                the full live and mirror splits before and after the
+//	                step, as objects from deployment name to percent
+//	                ({"blue": 90, "green": 10}; {} is empty: dark, or no
+//	                mirror). Always present on set_traffic, create_endpoint
+//	                and update_endpoint steps.
+//	changes         the fields the step changes, each {path, before, after}
+//	                with printable values and sensitive: true when the
+//	                values were redacted; always an array.
+//	reason          why the step is there, for people.
+//
+// Values of environment variables whose names look secret (see
+// [endpoint.IsSecretName]) are written as [endpoint.Redacted], in before,
+// after and changes alike, so a plan can be posted where people read it.
+// A decoded plan holds that placeholder too: whoever applies a saved plan
+// takes the secrets from the desired spec, never from the plan.
+//
+// [Decode] refuses what it cannot read exactly: another format_version,
+// unknown fields (a newer writer may have added one that changes what a
+// step means), unknown actions, resource specs on traffic or gate steps,
+// duplicate ids and dependencies on later or missing steps. The version
+// changes only when a plan could be misread; readers check it first.
+package plan

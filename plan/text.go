@@ -1,0 +1,522 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// TextOptions control [WriteText]. The zero value gives plain text.
+type TextOptions struct {
+	// Color marks the symbols and headings with ANSI escape codes, for a
+	// terminal; leave it off for files, logs and pull-request comments.
+	Color bool
+}
+
+// The ANSI codes of the colors terraform uses for the same symbols.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// symbol is how a kind of change is marked, in the margin of a step and in
+// front of each field.
+type symbol int
+
+const (
+	symCreate symbol = iota
+	symUpdate
+	symDelete
+	symReplace
+	symGate
+	symNone
+)
+
+var symbols = [...]struct {
+	mark, legend string
+}{
+	symCreate:  {"+", "create"},
+	symUpdate:  {"~", "update in place"},
+	symDelete:  {"-", "destroy"},
+	symReplace: {"-/+", "destroy, then create again (replacement)"},
+	symGate:    {"?", "gate: wait until the named check passes"},
+	symNone:    {" ", ""},
+}
+
+// WriteText writes the plan for people, in the style of terraform plan: a
+// legend of the symbols used, then one block per step in the plan's order
+// (what it does, why, and what it waits for), then the summary line:
+//
+//	Plan: 1 to add, 1 to change, 0 to destroy, 2 traffic shifts.
+//
+// Creates list the new resource's fields, updates the changed fields as
+// before → after, traffic steps the split as "blue 100 → 90, green 0 → 10".
+// Values of secret-looking environment variables are redacted. The output
+// depends only on the plan, so it can be compared byte for byte.
+func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
+	text, err := renderText(p, opts)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, text)
+	return err
+}
+
+// String returns the plan as [WriteText] writes it without color.
+func (p *Plan) String() string {
+	text, err := renderText(p, TextOptions{})
+	if err != nil {
+		return "plan: " + err.Error()
+	}
+	return text
+}
+
+// printer accumulates the text of a plan.
+type printer struct {
+	b     strings.Builder
+	color bool
+	// pairs maps the ids of the two steps of each replacement to each
+	// other; byID finds a step by id.
+	pairs map[string]string
+	byID  map[string]*Step
+}
+
+func (pr *printer) paint(code, s string) string {
+	if !pr.color || s == "" || s == " " {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// mark paints a symbol the way terraform does: each part in its own color,
+// so -/+ reads as red minus, green plus.
+func (pr *printer) mark(s symbol) string {
+	switch s {
+	case symCreate:
+		return pr.paint(ansiGreen, "+")
+	case symUpdate:
+		return pr.paint(ansiYellow, "~")
+	case symDelete:
+		return pr.paint(ansiRed, "-")
+	case symReplace:
+		return pr.paint(ansiRed, "-") + "/" + pr.paint(ansiGreen, "+")
+	case symGate:
+		return pr.paint(ansiCyan, "?")
+	}
+	return " "
+}
+
+func (pr *printer) line(format string, args ...any) {
+	fmt.Fprintf(&pr.b, format, args...)
+	pr.b.WriteByte('\n')
+}
+
+// field is one line of a step's body.
+type field struct {
+	sym   symbol
+	key   string
+	value string
+	note  string
+}
+
+func renderText(p *Plan, opts TextOptions) (string, error) {
+	pr := &printer{color: opts.Color}
+	if len(p.Steps) == 0 {
+		pr.line("%s The service matches the desired state.", pr.paint(ansiBold, "No changes."))
+		return pr.b.String(), nil
+	}
+	pr.pairs = replacements(p.Steps)
+	pr.byID = make(map[string]*Step, len(p.Steps))
+	syms := make([]symbol, len(p.Steps))
+	for i := range p.Steps {
+		pr.byID[p.Steps[i].ID] = &p.Steps[i]
+		syms[i] = stepSymbol(p.Steps[i], pr.pairs)
+	}
+
+	var about []string
+	if p.Strategy != "" {
+		about = append(about, "with strategy "+p.Strategy)
+	}
+	if p.Fingerprint != "" {
+		about = append(about, "from the state with fingerprint "+shortFingerprint(p.Fingerprint))
+	}
+	if len(about) > 0 {
+		pr.line("Plan computed %s.", strings.Join(about, " "))
+	}
+	pr.line("Actions are shown with these symbols:")
+	for _, sym := range []symbol{symCreate, symUpdate, symDelete, symReplace, symGate} {
+		if slices.Contains(syms, sym) {
+			pr.line("%*s%s %s", 3-len(symbols[sym].mark), "", pr.mark(sym), symbols[sym].legend)
+		}
+	}
+	pr.line("")
+	pr.line("Steps, in an order their dependencies allow:")
+	for i, s := range p.Steps {
+		pr.line("")
+		if err := pr.step(s, syms[i]); err != nil {
+			return "", fmt.Errorf("step %q: %w", s.ID, err)
+		}
+	}
+	pr.line("")
+	pr.line("%s %s", pr.paint(ansiBold, "Plan:"), summaryLine(p.Summary))
+	return pr.b.String(), nil
+}
+
+func (pr *printer) step(s Step, sym symbol) error {
+	pr.line("  %s", pr.paint(ansiBold, "# "+s.ID+": "+headline(s, pr.pairs)))
+	if s.Reason != "" {
+		pr.line("  #   %s", s.Reason)
+	}
+	if len(s.DependsOn) > 0 {
+		pr.line("  #   after %s", strings.Join(s.DependsOn, ", "))
+	}
+	fields, err := pr.stepFields(s, sym)
+	if err != nil {
+		return err
+	}
+	head := fmt.Sprintf("%*s%s %s", 3-len(symbols[sym].mark), "", pr.mark(sym), subject(s))
+	if len(fields) == 0 {
+		pr.line("%s", head)
+		return nil
+	}
+	pr.line("%s {", head)
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(f.key))
+	}
+	for _, f := range fields {
+		text := fmt.Sprintf("      %s %-*s = %s", pr.mark(f.sym), width, f.key, f.value)
+		if f.note != "" {
+			text += " " + pr.paint(ansiRed, "# "+f.note)
+		}
+		pr.line("%s", text)
+	}
+	pr.line("    }")
+	return nil
+}
+
+// headline says in words what the step does, like terraform's
+// "# aws_instance.web will be created".
+func headline(s Step, pairs map[string]string) string {
+	what := subject(s)
+	switch s.Action {
+	case CreateEndpoint, CreateDeployment:
+		if other, ok := pairs[s.ID]; ok {
+			return what + " will be created again, replacing the one " + other + " destroys"
+		}
+		return what + " will be created"
+	case UpdateEndpoint, UpdateDeployment:
+		return what + " will be updated in place"
+	case DeleteEndpoint, DeleteDeployment:
+		suffix := ""
+		if s.Action == DeleteEndpoint {
+			suffix = " with its deployments"
+		}
+		if other, ok := pairs[s.ID]; ok {
+			return what + " will be destroyed" + suffix + ", then created again by " + other
+		}
+		return what + " will be destroyed" + suffix
+	case SetTraffic:
+		return "the traffic of endpoint " + strconv.Quote(s.Endpoint) + " will shift"
+	case Gate:
+		return "gate " + strconv.Quote(s.Gate) + " must pass before the steps that wait for it"
+	}
+	return what + " (" + string(s.Action) + ")"
+}
+
+// subject names what the step acts on, in the block's first line.
+func subject(s Step) string {
+	switch s.Action {
+	case CreateDeployment, UpdateDeployment, DeleteDeployment:
+		return "deployment " + strconv.Quote(s.Endpoint+"/"+s.Deployment)
+	case SetTraffic:
+		return "traffic " + strconv.Quote(s.Endpoint)
+	case Gate:
+		return "gate " + strconv.Quote(s.Gate) + " on " + strconv.Quote(s.Endpoint)
+	}
+	return "endpoint " + strconv.Quote(s.Endpoint)
+}
+
+func stepSymbol(s Step, pairs map[string]string) symbol {
+	if _, ok := pairs[s.ID]; ok {
+		return symReplace
+	}
+	switch s.Action {
+	case CreateEndpoint, CreateDeployment:
+		return symCreate
+	case DeleteEndpoint, DeleteDeployment:
+		return symDelete
+	case Gate:
+		return symGate
+	}
+	return symUpdate
+}
+
+// replacements pairs the delete and the create of the same resource in one
+// plan (a replacement, forced by a field that cannot change in place): each
+// step's id maps to the other's.
+func replacements(steps []Step) map[string]string {
+	deleted := map[string]string{}
+	for _, s := range steps {
+		if s.Action == DeleteEndpoint || s.Action == DeleteDeployment {
+			deleted[resourceKey(s)] = s.ID
+		}
+	}
+	pairs := map[string]string{}
+	for _, s := range steps {
+		if s.Action != CreateEndpoint && s.Action != CreateDeployment {
+			continue
+		}
+		if del, ok := deleted[resourceKey(s)]; ok {
+			pairs[s.ID] = del
+			pairs[del] = s.ID
+		}
+	}
+	return pairs
+}
+
+func resourceKey(s Step) string {
+	if s.Action == CreateDeployment || s.Action == DeleteDeployment {
+		return "d\x00" + s.Endpoint + "\x00" + s.Deployment
+	}
+	return "e\x00" + s.Endpoint
+}
+
+// immutable are the fields the service cannot change in place.
+var immutable = []string{"instance_type", "compute"}
+
+func (pr *printer) stepFields(s Step, sym symbol) ([]field, error) {
+	var fields []field
+	switch s.Action {
+	case CreateEndpoint, CreateDeployment:
+		after, err := flatSpec(s.EndpointAfter, s.DeploymentAfter)
+		if err != nil {
+			return nil, err
+		}
+		var before map[string]string
+		if sym == symReplace {
+			if before, err = pr.destroyedSpec(s.ID); err != nil {
+				return nil, err
+			}
+		}
+		for _, kv := range after {
+			f := field{sym: symCreate, key: kv.key, value: kv.value}
+			if old, ok := before[kv.key]; ok && old != kv.value {
+				f.sym, f.value = symUpdate, old+" → "+kv.value
+				if slices.Contains(immutable, kv.key) {
+					f.note = "forces replacement"
+				}
+			}
+			fields = append(fields, f)
+		}
+	case UpdateEndpoint, UpdateDeployment:
+		for _, c := range redactChanges(s.Changes) {
+			if s.Action == UpdateEndpoint && isTrafficPath(c.Path) {
+				continue
+			}
+			f := field{sym: symUpdate, key: c.Path, value: display(c.Before) + " → " + display(c.After)}
+			switch {
+			case c.Before == "":
+				f.sym, f.value = symCreate, display(c.After)
+			case c.After == "":
+				f.sym, f.value = symDelete, display(c.Before)
+			}
+			fields = append(fields, f)
+		}
+	}
+	if writesEndpoint(s.Action) {
+		fields = append(fields, trafficFields(s)...)
+	}
+	return fields, nil
+}
+
+// destroyedSpec is the flattened spec of the resource that a replacing
+// create takes the place of, from the paired delete step.
+func (pr *printer) destroyedSpec(createID string) (map[string]string, error) {
+	del := pr.byID[pr.pairs[createID]]
+	if del == nil {
+		return nil, nil
+	}
+	kvs, err := flatSpec(del.EndpointBefore, del.DeploymentBefore)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		m[kv.key] = kv.value
+	}
+	return m, nil
+}
+
+func isTrafficPath(path string) bool {
+	for _, p := range []string{"traffic", "mirror_traffic"} {
+		if path == p || strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// trafficFields shows the live and mirror splits after the step, marked
+// when the step changes them; an unchanged empty split is left out.
+func trafficFields(s Step) []field {
+	var fields []field
+	for _, sp := range []struct {
+		key           string
+		before, after traffic.Split
+	}{
+		{"live traffic", s.TrafficBefore, s.Traffic},
+		{"mirror traffic", s.MirrorBefore, s.Mirror},
+	} {
+		changed := !sp.before.Equal(sp.after)
+		if !changed && sp.after.IsZero() {
+			continue
+		}
+		f := field{sym: symNone, key: sp.key, value: Shift(sp.before, sp.after)}
+		if changed {
+			f.sym = symUpdate
+		}
+		fields = append(fields, f)
+	}
+	return fields
+}
+
+// Shift formats the move from one split to another as
+// "blue 100 → 90, green 0 → 10": every deployment of either split in name
+// order, with a deployment whose share does not change shown once
+// ("blue 50"). Two empty splits give "none".
+func Shift(before, after traffic.Split) string {
+	names := append(before.Names(), after.Names()...)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		b, a := before.Get(n), after.Get(n)
+		if b == a {
+			parts[i] = fmt.Sprintf("%s %d", n, a)
+		} else {
+			parts[i] = fmt.Sprintf("%s %d → %d", n, b, a)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func summaryLine(s Summary) string {
+	line := fmt.Sprintf("%d to add, %d to change, %d to destroy, %s", s.Add, s.Change, s.Destroy, plural(s.Traffic, "traffic shift"))
+	if s.Gates > 0 {
+		line += ", " + plural(s.Gates, "gate")
+	}
+	return line + "."
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// shortFingerprint keeps enough of a sha256 hex digest to tell states
+// apart by eye; the JSON form has all of it.
+func shortFingerprint(fp string) string {
+	const n = 12
+	if len(fp) <= n {
+		return fp
+	}
+	return fp[:n]
+}
+
+// display prints a value raw unless that would hide something: empty,
+// padded or multi-line values are quoted.
+func display(v string) string {
+	if v == "" || strings.TrimSpace(v) != v || strings.ContainsAny(v, "\n\r\t\"") {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
+// keyValue is one leaf of a flattened spec.
+type keyValue struct{ key, value string }
+
+// flatSpec lists the fields of a resource spec as dotted YAML paths in
+// name order (scale_settings.max_instances = 3), secrets redacted. The name
+// is left out (the block names the resource) and so are an endpoint's
+// splits, which have lines of their own.
+func flatSpec(e *endpoint.Endpoint, d *endpoint.Deployment) ([]keyValue, error) {
+	raw, err := marshalSpec(e, d)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"name", "traffic", "mirror_traffic"} {
+		delete(obj, k)
+	}
+	var out []keyValue
+	flatten("", obj, &out)
+	return out, nil
+}
+
+func flatten(prefix string, v any, out *[]keyValue) {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			path := k
+			if prefix != "" {
+				path = prefix + "." + k
+			}
+			flatten(path, v[k], out)
+		}
+	case []any:
+		var items []string
+		for i, e := range v {
+			if s, ok := scalar(e); ok {
+				items = append(items, s)
+				continue
+			}
+			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, out)
+		}
+		if len(items) > 0 {
+			*out = append(*out, keyValue{prefix, "[" + strings.Join(items, ", ") + "]"})
+		}
+	default:
+		if s, ok := scalar(v); ok {
+			*out = append(*out, keyValue{prefix, s})
+		}
+	}
+}
+
+func scalar(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return display(v), true
+	case json.Number:
+		return v.String(), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
+}
