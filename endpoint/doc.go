@@ -1,0 +1,105 @@
+// Package endpoint is the spec of online endpoints: the model (an
+// [Endpoint] with its [Deployment]s and traffic split), loading it from the
+// YAML that users of the service's CLI write, validating it against the
+// service's rules, normalizing it so that equal intents compare equal, and
+// writing it back out in one canonical form.
+//
+// # Formats
+//
+// [Load] and [Loader.Load] read files and directories; [Parse] reads one
+// endpoint file from memory; [Loader.LoadFS] reads from an [io/fs.FS].
+// Three layouts are accepted, all into the same model:
+//
+//   - one endpoint file with its deployments and traffic inside, the
+//     declarative flow of 2021, with deployments: either a list of items
+//     with name: or a mapping keyed by name;
+//   - an endpoint file plus deployment files that name it with
+//     endpoint_name: (the layout of the service's examples today); a
+//     deployment file without endpoint_name: joins [Loader.EndpointName];
+//   - directories, walked recursively for *.yml and *.yaml files.
+//
+// Both generations of field names load. The 2021 names become today's:
+// scale_settings.scale_type manual and auto become type default and
+// target_utilization, scale_settings.instance_count becomes
+// instance_count, model.local_path and code.local_path become path,
+// environment.docker.image becomes image, environment.path is kept as
+// the environment's build context path, resource_requirements {cpu,
+// memory_in_gb} becomes resources.requests with memory in Gi, and target:
+// becomes compute:. Endpoint type: online is accepted and ignored.
+//
+// Values are read as written, never through a float: version: 1 is "1"
+// and version: 1.10 is "1.10". Enumerations ignore case and underscores
+// (auth_mode: Key, AMLToken); names and instance types keep their case.
+// Booleans are true or false in any case, quoted or not (the service's
+// examples write enabled: 'True'). References are read by
+// [ParseReference], in any of its forms or as a mapping {name, version,
+// path, type}.
+//
+// Relative local paths (model, code, conda_file, build context) are
+// resolved against the file that names them and kept relative to the
+// directory of the endpoint file, cleaned and slash-separated, with file:
+// dropped. A deployment file in another directory has its paths rebased
+// onto the endpoint file's directory, so one endpoint has one base. Written
+// back with [Marshal] into the endpoint file's directory, the spec loads
+// to an equal endpoint.
+//
+// # Telling specs from other YAML
+//
+// A file is an endpoint or a deployment spec by its $schema
+// (onlineEndpoint, managedOnlineEndpoint, kubernetesOnlineEndpoint;
+// managedOnlineDeployment, kubernetesOnlineDeployment), or, without one,
+// by its keys: auth_mode, traffic, deployments, compute, ... make an
+// endpoint; endpoint_name, model, instance_type, code_configuration, ...
+// make a deployment. Conda files (dependencies, channels), environment and
+// model assets, model package specs and tool configs are not specs.
+//
+// A file named in the paths given to Load must be a spec: anything else is
+// an error. A file found by walking a directory that is not a spec is
+// listed in [Result].Skipped with the reason, and so is a template: a file
+// holding a {{PLACEHOLDER}} that the service's examples fill in with sed
+// (often it is not even YAML until then). A template named explicitly is
+// loaded as it is: its placeholders stay text where a string is allowed
+// (target: azureml:{{computeId}}), and are errors in names and where
+// they break the YAML.
+//
+// # Strictness
+//
+// The loader walks the YAML node tree itself and reports, with file, line,
+// column and the field path as written (deployments[1].instance_count,
+// deployments.blue.instance_count, or instance_count in a deployment
+// file): unknown keys, with a "did you mean" hint when one is close, or
+// the keys allowed there; duplicate keys; a list where a mapping belongs
+// and the like; values that are not integers, booleans or allowed names;
+// anchors and aliases, which are refused rather than expanded, so alias
+// bombs cost nothing; nesting deeper than a spec ever needs; more than one
+// YAML document in a file; files larger than [Loader.MaxFileSize].
+// Deployments defined twice, a deployment file naming an endpoint that was
+// not loaded, and two endpoint files of one name are errors that name both
+// places.
+//
+// Every problem in every file is collected into one [ErrorList], sorted;
+// when there is any, nothing is returned.
+//
+// # Validation
+//
+// [Validate] checks a spec against the service's static rules (names,
+// traffic sums, mirror limits, kinds of deployments on kinds of endpoints,
+// counts and bounds). The loader validates every endpoint before
+// normalizing it, so its errors point at what the user wrote; a loaded
+// endpoint remembers where each field was written for that purpose.
+//
+// # Normalization
+//
+// [Normalize] rewrites a spec into its canonical form: deployments sorted
+// by name, enumerations in the model's spelling, paths cleaned, and the
+// service's documented defaults written out, so that a desired spec never
+// differs from what the service reports only by defaults. Loading always
+// normalizes.
+//
+// # Canonical output
+//
+// [Marshal] writes an endpoint as one endpoint file in today's field names
+// with its deployments inside, the same bytes for the same spec;
+// [Reference.String] is the one-line form of a reference. Diffs between
+// specs ([DiffEndpoint], [DiffDeployment]) redact secret values.
+package endpoint
