@@ -1,0 +1,300 @@
+package gen
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"pgregory.net/rapid"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// Pair is the input of a planner: the desired state a user wrote and the
+// actual state the service reports.
+type Pair struct {
+	Desired, Actual []*endpoint.Endpoint
+}
+
+// MaxEdits is the most edits that turn the actual state into the desired
+// one in a generated [Pair].
+const MaxEdits = 5
+
+// The edits [Pairs] makes, repeated to weight them: traffic moves and the
+// changes of a rollout (new deployment, new model) are the common ones.
+var edits = []string{
+	"add_deployment", "add_deployment", "remove_deployment", "remove_deployment",
+	"shift_traffic", "shift_traffic", "shift_traffic",
+	"scale", "scale", "change_model", "change_model", "change_environment", "change_variables",
+	"change_instance_type", "add_mirror", "add_mirror", "remove_mirror",
+	"add_endpoint", "remove_endpoint", "change_endpoint", "change_compute", "change_deployment_tags",
+}
+
+// Pairs generates (desired, actual) pairs. The actual state comes from
+// [Actual]; the desired one is the actual spec changed by up to [MaxEdits]
+// realistic edits (add or remove a deployment, shift traffic, scale, change
+// the model, environment or variables, change the instance type, add or
+// remove a mirror, add, remove or change an endpoint, move a Kubernetes
+// endpoint to another compute), so both are valid and the pair is close,
+// as in a real rollout. No edits at all is common, which gives a desired
+// state equal to the actual one.
+//
+// Both lists come in an arbitrary order, and so do the deployments inside
+// each endpoint: a planner must not depend on the order of its inputs.
+func Pairs() *rapid.Generator[Pair] {
+	return rapid.Custom(func(t *rapid.T) Pair {
+		actual := Actual().Draw(t, "actual")
+		desired := make([]*endpoint.Endpoint, len(actual))
+		for i, e := range actual {
+			desired[i] = spec(e)
+		}
+		for i, n := 0, rapid.IntRange(atLeastOne(t, "no_edits"), MaxEdits).Draw(t, "edits"); i < n; i++ {
+			desired = edit(t, rapid.SampledFrom(edits).Draw(t, "edit"), desired, actual)
+		}
+		return Pair{Desired: shuffle(t, desired, "desired"), Actual: shuffle(t, actual, "actual")}
+	})
+}
+
+// spec returns a copy of an observed endpoint as a user would write it,
+// without anything the service reports.
+func spec(e *endpoint.Endpoint) *endpoint.Endpoint {
+	c := e.Clone()
+	c.Status = endpoint.Status{}
+	for i := range c.Deployments {
+		c.Deployments[i].Status = endpoint.Status{}
+	}
+	return c
+}
+
+// shuffle permutes the endpoints and the deployments of each one.
+func shuffle(t *rapid.T, eps []*endpoint.Endpoint, label string) []*endpoint.Endpoint {
+	eps = rapid.Permutation(eps).Draw(t, label+"_order")
+	for _, e := range eps {
+		e.Deployments = rapid.Permutation(e.Deployments).Draw(t, label+"_deployment_order")
+	}
+	return eps
+}
+
+// edit applies one named edit to the desired endpoints and returns them.
+// An edit that does not apply (nothing to remove, no mirror to drop) leaves
+// them as they are. New names differ, ignoring case, from every name in
+// both states: the service matches names case-insensitively, and a new
+// resource must not be taken for an old one spelled differently.
+func edit(t *rapid.T, kind string, eps, actual []*endpoint.Endpoint) []*endpoint.Endpoint {
+	switch kind {
+	case "add_endpoint":
+		name := freshName(t, "new_endpoint", append(endpointNamesOf(eps), endpointNamesOf(actual)...))
+		return append(eps, drawEndpoint(t, name))
+	case "remove_endpoint":
+		if len(eps) == 0 {
+			return eps
+		}
+		i := rapid.IntRange(0, len(eps)-1).Draw(t, "removed_endpoint")
+		return slices.Delete(slices.Clone(eps), i, i+1)
+	}
+	if len(eps) == 0 {
+		return eps
+	}
+	e := eps[rapid.IntRange(0, len(eps)-1).Draw(t, "edited_endpoint")]
+	switch kind {
+	case "add_deployment":
+		taken := deploymentNamesOf(e)
+		if i := slices.IndexFunc(actual, func(a *endpoint.Endpoint) bool { return strings.EqualFold(a.Name, e.Name) }); i >= 0 {
+			taken = append(taken, deploymentNamesOf(actual[i])...)
+		}
+		addDeployment(t, e, taken)
+	case "remove_deployment":
+		removeDeployment(t, e)
+	case "shift_traffic":
+		e.Traffic = drawLive(t, deploymentNamesOf(e))
+		dropMirrorIfLive(e)
+	case "add_mirror":
+		if e.Mirror.IsZero() {
+			e.Mirror = drawMirror(t, e)
+		}
+	case "remove_mirror":
+		e.Mirror = traffic.Split{}
+	case "change_endpoint":
+		changeEndpoint(t, e)
+	case "change_compute":
+		if e.Kind() == endpoint.Kubernetes {
+			e.Compute = other(t, "compute", kubernetesComputes, e.Compute)
+		}
+	default:
+		if len(e.Deployments) == 0 {
+			return eps
+		}
+		d := &e.Deployments[rapid.IntRange(0, len(e.Deployments)-1).Draw(t, "edited_deployment")]
+		changeDeployment(t, kind, e, d)
+	}
+	return eps
+}
+
+func changeDeployment(t *rapid.T, kind string, e *endpoint.Endpoint, d *endpoint.Deployment) {
+	switch kind {
+	case "scale":
+		d.InstanceCount = other(t, "instance_count", []int{1, 2, 3, 4, 5}, d.InstanceCount)
+	case "change_model":
+		d.Model.Version = otherVersion(t, "model_version", d.Model.Version)
+	case "change_environment":
+		if d.Environment.Image != "" {
+			d.Environment.Image = other(t, "image", images, d.Environment.Image)
+		} else {
+			d.Environment.Version = otherVersion(t, "environment_version", d.Environment.Version)
+		}
+	case "change_variables":
+		changeVariables(t, d)
+	case "change_instance_type":
+		types := managedInstanceTypes
+		if e.Kind() == endpoint.Kubernetes {
+			types = kubernetesInstanceTypes
+		}
+		d.InstanceType = other(t, "instance_type", types, d.InstanceType)
+	case "change_deployment_tags":
+		d.Tags = drawTags(t)
+	}
+}
+
+// addDeployment adds a deployment, and half the time sends it traffic at
+// once, as a blue-green switch or a canary does.
+func addDeployment(t *rapid.T, e *endpoint.Endpoint, taken []string) {
+	if len(e.Deployments) >= MaxDeployments {
+		return
+	}
+	name := freshName(t, "new_deployment", taken)
+	e.Deployments = append(e.Deployments, drawDeployment(t, e.Kind(), name))
+	slices.SortFunc(e.Deployments, func(a, b endpoint.Deployment) int { return strings.Compare(a.Name, b.Name) })
+	if !rapid.Bool().Draw(t, "new_deployment_serves") {
+		return
+	}
+	serving := append(e.Traffic.Names(), name)
+	e.Traffic = spread(t, serving, 100)
+	dropMirrorIfLive(e)
+}
+
+// removeDeployment removes a deployment and hands its live share to another
+// one (the endpoint goes dark when no other can take it), as a user must
+// for the spec to stay valid.
+func removeDeployment(t *rapid.T, e *endpoint.Endpoint) {
+	if len(e.Deployments) == 0 {
+		return
+	}
+	i := rapid.IntRange(0, len(e.Deployments)-1).Draw(t, "removed_deployment")
+	name := e.Deployments[i].Name
+	e.Deployments = slices.Delete(e.Deployments, i, i+1)
+	e.Mirror = e.Mirror.Without(name)
+	share := e.Traffic.Get(name)
+	e.Traffic = e.Traffic.Without(name)
+	if share == 0 {
+		return
+	}
+	if len(e.Deployments) == 0 {
+		e.Traffic = traffic.Split{}
+		e.Mirror = traffic.Split{}
+		return
+	}
+	heir := e.Deployments[rapid.IntRange(0, len(e.Deployments)-1).Draw(t, "heir")].Name
+	e.Traffic = e.Traffic.With(heir, e.Traffic.Get(heir)+share)
+	dropMirrorIfLive(e)
+}
+
+// dropMirrorIfLive removes a mirror whose deployment now takes live
+// traffic, which the service forbids, and the mirror of a dark endpoint,
+// which would copy nothing.
+func dropMirrorIfLive(e *endpoint.Endpoint) {
+	if e.Traffic.IsZero() {
+		e.Mirror = traffic.Split{}
+	}
+	for _, name := range e.Mirror.Names() {
+		if e.Traffic.Get(name) > 0 {
+			e.Mirror = e.Mirror.Without(name)
+		}
+	}
+}
+
+func changeEndpoint(t *rapid.T, e *endpoint.Endpoint) {
+	switch rapid.IntRange(0, 3).Draw(t, "endpoint_field") {
+	case 0:
+		modes := []endpoint.AuthMode{endpoint.AuthKey, endpoint.AuthAMLToken, endpoint.AuthAADToken}
+		if e.Kind() == endpoint.Kubernetes {
+			modes = modes[:2]
+		}
+		e.AuthMode = other(t, "auth_mode", modes, e.AuthMode)
+	case 1:
+		e.Description = other(t, "description", []string{"", "scores transactions", "v2 rollout"}, e.Description)
+	case 2:
+		e.Tags = drawTags(t)
+	default:
+		if e.Kind() == endpoint.Managed {
+			e.PublicNetworkAccess = other(t, "public_network_access", []endpoint.Access{endpoint.Enabled, endpoint.Disabled}, e.PublicNetworkAccess)
+		}
+	}
+}
+
+// changeVariables adds, changes or removes one environment variable, secret
+// or not.
+func changeVariables(t *rapid.T, d *endpoint.Deployment) {
+	name := rapid.SampledFrom(append(slices.Clone(plainVariables), secretVariables...)).Draw(t, "variable")
+	m := make(map[string]string, len(d.EnvironmentVariables)+1)
+	for k, v := range d.EnvironmentVariables {
+		m[k] = v
+	}
+	_, had := m[name]
+	switch {
+	case had && rapid.Bool().Draw(t, "remove_variable"):
+		delete(m, name)
+	case endpoint.IsSecretName(name):
+		m[name] = SecretValue().Draw(t, "secret")
+	default:
+		m[name] = other(t, "value", []string{"info", "debug", "warning", "8"}, m[name])
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	d.EnvironmentVariables = m
+}
+
+// other draws a value from choices that differs from current when there
+// is one.
+func other[V comparable](t *rapid.T, label string, choices []V, current V) V {
+	var rest []V
+	for _, c := range choices {
+		if c != current {
+			rest = append(rest, c)
+		}
+	}
+	if len(rest) == 0 {
+		return current
+	}
+	return rapid.SampledFrom(rest).Draw(t, label)
+}
+
+func otherVersion(t *rapid.T, label, current string) string {
+	n, _ := strconv.Atoi(current)
+	return strconv.Itoa(n + rapid.IntRange(1, 3).Draw(t, label))
+}
+
+// freshName draws a name that differs, ignoring case, from every name in
+// taken.
+func freshName(t *rapid.T, label string, taken []string) string {
+	return Name().Filter(func(n string) bool {
+		return !slices.ContainsFunc(taken, func(s string) bool { return strings.EqualFold(s, n) })
+	}).Draw(t, label)
+}
+
+func endpointNamesOf(eps []*endpoint.Endpoint) []string {
+	names := make([]string, len(eps))
+	for i, e := range eps {
+		names[i] = e.Name
+	}
+	return names
+}
+
+func deploymentNamesOf(e *endpoint.Endpoint) []string {
+	names := make([]string, len(e.Deployments))
+	for i, d := range e.Deployments {
+		names[i] = d.Name
+	}
+	return names
+}
