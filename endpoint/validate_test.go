@@ -44,7 +44,10 @@ func TestValidateInCode(t *testing.T) {
 		{"short name", func(e *Endpoint) { e.Name = "ab" }, `name: must be between 3 and 32 characters, got 2 ("ab")`, "too short"},
 		{"bad name", func(e *Endpoint) { e.Name = "my_endpoint" }, `name: must start with a letter and contain only letters, digits and '-', not ending with '-'; got "my_endpoint"`, "underscore"},
 		{"no name", func(e *Endpoint) { e.Name = "" }, `name: is required: 3 to 32 characters, letters, digits and '-'`, "missing name"},
-		{"trailing dash", func(e *Endpoint) { e.Deployments[0].Name = "blue-"; e.Traffic = traffic.MustNew(map[string]int{"green": 100}) },
+		{"trailing dash", func(e *Endpoint) {
+			e.Deployments[0].Name = "blue-"
+			e.Traffic = traffic.MustNew(map[string]int{"green": 100})
+		},
 			`deployments[blue-].name: must start with a letter and contain only letters, digits and '-', not ending with '-'; got "blue-"`, "deployment names follow the same rule"},
 		{"auth", func(e *Endpoint) { e.AuthMode = "cert" }, `auth_mode: must be key, aml_token or aad_token, got "cert"`, "unknown auth mode"},
 		{"aad on k8s", func(e *Endpoint) {
@@ -64,13 +67,22 @@ func TestValidateInCode(t *testing.T) {
 		{"traffic total", func(e *Endpoint) { e.Traffic = traffic.MustNew(map[string]int{"blue": 90}) }, "traffic: total is 90, must be exactly 100 or 0 (blue=90)", "total must be 100"},
 		{"traffic unknown", func(e *Endpoint) { e.Traffic = traffic.MustNew(map[string]int{"blue": 90, "red": 10}) }, `traffic.red: names deployment "red", which this endpoint does not have; it has blue, green`, "unknown deployment"},
 		{"traffic case", func(e *Endpoint) { e.Traffic = traffic.MustNew(map[string]int{"Blue": 90, "green": 10}) }, `traffic.Blue: names deployment "Blue", which this endpoint does not have; it has blue, green`, "traffic keys are exact"},
-		{"mirror big", func(e *Endpoint) { e.Traffic = traffic.MustNew(map[string]int{"blue": 100}); e.Mirror = traffic.MustNew(map[string]int{"green": 60}) },
+		{"mirror big", func(e *Endpoint) {
+			e.Traffic = traffic.MustNew(map[string]int{"blue": 100})
+			e.Mirror = traffic.MustNew(map[string]int{"green": 60})
+		},
 			"mirror_traffic.green: mirror percent must be at most 50", "mirror at most 50"},
 		{"mirror live", func(e *Endpoint) { e.Mirror = traffic.MustNew(map[string]int{"green": 10}) },
 			"mirror_traffic.green: mirror deployment also has 10% live traffic; mirror only to a deployment with no live traffic", "mirror never to a live deployment"},
-		{"mirror unknown", func(e *Endpoint) { e.Traffic = traffic.MustNew(map[string]int{"blue": 100}); e.Mirror = traffic.MustNew(map[string]int{"red": 10}) },
+		{"mirror unknown", func(e *Endpoint) {
+			e.Traffic = traffic.MustNew(map[string]int{"blue": 100})
+			e.Mirror = traffic.MustNew(map[string]int{"red": 10})
+		},
 			`mirror_traffic.red: names deployment "red", which this endpoint does not have; it has blue, green`, "mirror names a deployment"},
-		{"duplicate", func(e *Endpoint) { e.Deployments[1].Name = "Blue"; e.Traffic = traffic.MustNew(map[string]int{"blue": 100}) },
+		{"duplicate", func(e *Endpoint) {
+			e.Deployments[1].Name = "Blue"
+			e.Traffic = traffic.MustNew(map[string]int{"blue": 100})
+		},
 			`deployments[Blue]: deployment "Blue" is defined twice (as "blue" and "Blue"); names must be unique, ignoring case`, "names are case-insensitive on the service"},
 		{"kind mismatch", func(e *Endpoint) { e.Deployments[0].Type = Kubernetes },
 			"deployments[blue].type: a kubernetes deployment needs an endpoint with compute; this endpoint is managed (remove type, or set compute on the endpoint)", "kubernetes on managed"},
@@ -83,7 +95,10 @@ func TestValidateInCode(t *testing.T) {
 		{"probe", func(e *Endpoint) { e.Deployments[0].ReadinessProbe.InitialDelay = -5 }, "deployments[blue].readiness_probe.initial_delay: must be at least 0, got -5", "probe minimum"},
 		{"autoscale managed", func(e *Endpoint) { e.Deployments[0].ScaleSettings.Type = ScaleTargetUtilization },
 			"deployments[blue].scale_settings.type: target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)", "autoscale is Kubernetes only"},
-		{"min max", func(e *Endpoint) { e.Deployments[0].ScaleSettings.MinInstances = 3; e.Deployments[0].ScaleSettings.MaxInstances = 2 },
+		{"min max", func(e *Endpoint) {
+			e.Deployments[0].ScaleSettings.MinInstances = 3
+			e.Deployments[0].ScaleSettings.MaxInstances = 2
+		},
 			"deployments[blue].scale_settings.max_instances: must be at least min_instances (3), got 2", "min above max"},
 		{"utilization", func(e *Endpoint) { e.Deployments[0].ScaleSettings.TargetUtilizationPercentage = 101 }, "deployments[blue].scale_settings.target_utilization_percentage: must be between 1 and 100, got 101", "a percentage"},
 		{"resources managed", func(e *Endpoint) { e.Deployments[0].Resources.Limits.CPU = "1" }, "deployments[blue].resources: only Kubernetes deployments take resources; a managed deployment is sized by its instance_type", "resources are Kubernetes only"},
