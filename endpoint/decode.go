@@ -369,10 +369,6 @@ func (d *decoder) checkNode(n *yaml.Node, p string, depth int) {
 	if len(d.errs) >= maxTreeErrors {
 		return
 	}
-	if depth > maxDepth {
-		d.errorf(n, p, "nested more than %d levels deep; specs are never that deep", maxDepth)
-		return
-	}
 	if n.Kind == yaml.AliasNode {
 		d.errorf(n, p, "aliases (*%s) are not allowed in specs; write the value out", n.Value)
 		return
@@ -382,6 +378,10 @@ func (d *decoder) checkNode(n *yaml.Node, p string, depth int) {
 	}
 	if n.Style&yaml.TaggedStyle != 0 && !contains(plainTags, n.ShortTag()) {
 		d.errorf(n, p, "tag %s is not allowed in specs", n.Tag)
+	}
+	if len(n.Content) > 0 && depth >= maxDepth {
+		d.errorf(n, p, "nested more than %d levels deep; specs are never that deep", maxDepth)
+		return
 	}
 	switch n.Kind {
 	case yaml.MappingNode:

@@ -130,7 +130,7 @@ func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
 // reference decodes the one-line form of a reference, reporting parse
 // errors at the value.
 func (d *decoder) reference(f entry, p loc, dst *Reference) bool {
-	s, ok := d.scalar(f, p, "a reference or a mapping")
+	s, ok := d.scalar(f, p, "a reference (azureml:NAME:VERSION, a registry URI, an ARM id or a path) or a mapping")
 	if !ok {
 		return false
 	}
@@ -164,7 +164,7 @@ func (d *decoder) localPath(f entry, p loc, dst *string) {
 // model decodes model: as azureml:NAME:VERSION (or any reference), or as
 // {name, version, path, type}, where local_path is the 2021 name of path.
 func (d *decoder) model(f entry, p loc, dst *Reference) {
-	if f.v.Kind == yaml.ScalarNode {
+	if f.v.Kind != yaml.MappingNode {
 		d.reference(f, p, dst)
 		return
 	}
@@ -230,7 +230,7 @@ func (d *decoder) code(f entry, p loc, dst *CodeConfiguration) {
 // one in today's form (image, conda_file, build) or the 2021 form
 // (docker.image, path).
 func (d *decoder) environment(f entry, p loc, dst *Environment) {
-	if f.v.Kind == yaml.ScalarNode {
+	if f.v.Kind != yaml.MappingNode {
 		var r Reference
 		if !d.reference(f, p, &r) {
 			return
@@ -569,7 +569,7 @@ func (d *decoder) collections(f entry, p loc) map[string]Collection {
 // dataAsset decodes where collected data goes: a reference, or
 // {name, version, path}.
 func (d *decoder) dataAsset(f entry, p loc, dst *Reference) {
-	if f.v.Kind == yaml.ScalarNode {
+	if f.v.Kind != yaml.MappingNode {
 		d.reference(f, p, dst)
 		return
 	}
