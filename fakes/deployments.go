@@ -1,0 +1,207 @@
+package fakes
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// CreateOrUpdateDeployment implements [backend.Backend]. The deployment
+// shows the Creating (or Updating) provisioning state until the operation
+// ends, then Succeeded, or Failed when a failure was armed with
+// [Service.FailProvisioning]. A deployment with traffic keeps serving while
+// it is updated, as in the service's rolling update.
+func (s *Service) CreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) error {
+	if err := s.begin(ctx, "CreateOrUpdateDeployment"); err != nil {
+		return err
+	}
+	lat, end, err := s.startDeploymentWrite(endpointName, d)
+	if err != nil {
+		s.unlock()
+		return err
+	}
+	return wait(ctx, s.finishLater(lat, end))
+}
+
+func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deployment) (time.Duration, func() error, error) {
+	rec := s.endpoints[strings.ToLower(endpointName)]
+	if rec == nil {
+		return 0, nil, endpointNotFound(endpointName)
+	}
+	spec := normalizeDeployment(rec, d)
+	existing := rec.deployments[spec.Name]
+	if err := rec.validate(spec); err != nil {
+		return 0, nil, err
+	}
+	if existing != nil && !strings.EqualFold(existing.d.InstanceType, spec.InstanceType) {
+		return 0, nil, invalid("instance_type of deployment %s in endpoint %s cannot change in place (from %s to %s); create a new deployment with the new instance type, move the traffic to it, then delete %s",
+			spec.Name, rec.ep.Name, existing.d.InstanceType, spec.InstanceType, spec.Name)
+	}
+	if want := d.Status.ETag; want != "" {
+		have := ""
+		if existing != nil {
+			have = existing.d.Status.ETag
+		}
+		if have != want {
+			return 0, nil, preconditionFailed("deployment "+spec.Name+" in endpoint "+rec.ep.Name, want, have)
+		}
+	}
+	if err := s.deploymentBusy(rec, existing, "update"); err != nil {
+		return 0, nil, err
+	}
+	state, lat := endpoint.Updating, s.latency.UpdateDeployment
+	if existing == nil {
+		state, lat = endpoint.Creating, s.latency.CreateDeployment
+		existing = &deploymentRecord{}
+		rec.deployments[spec.Name] = existing
+		rec.stats[spec.Name] = &DeploymentStats{Deployment: spec.Name}
+	}
+	existing.d = spec
+	return lat, s.startDeploymentOp(rec, existing, "CreateOrUpdateDeployment", state), nil
+}
+
+// ScaleDeployment implements [backend.Backend]. The deployment shows the
+// Scaling provisioning state until the operation ends.
+func (s *Service) ScaleDeployment(ctx context.Context, endpointName, deploymentName string, instanceCount int) error {
+	if err := s.begin(ctx, "ScaleDeployment"); err != nil {
+		return err
+	}
+	lat, end, err := s.startScale(endpointName, deploymentName, instanceCount)
+	if err != nil {
+		s.unlock()
+		return err
+	}
+	return wait(ctx, s.finishLater(lat, end))
+}
+
+func (s *Service) startScale(endpointName, deploymentName string, instanceCount int) (time.Duration, func() error, error) {
+	rec := s.endpoints[strings.ToLower(endpointName)]
+	if rec == nil {
+		return 0, nil, endpointNotFound(endpointName)
+	}
+	existing := rec.deployments[deploymentName]
+	if existing == nil {
+		return 0, nil, deploymentNotFound(rec.ep.Name, deploymentName)
+	}
+	spec := existing.d.Clone()
+	spec.Status = endpoint.Status{}
+	spec.InstanceCount = instanceCount
+	if err := rec.validate(spec); err != nil {
+		return 0, nil, err
+	}
+	if err := s.deploymentBusy(rec, existing, "scale"); err != nil {
+		return 0, nil, err
+	}
+	existing.d = spec
+	return s.latency.ScaleDeployment, s.startDeploymentOp(rec, existing, "ScaleDeployment", endpoint.Scaling), nil
+}
+
+// startDeploymentOp marks a deployment whose new spec is stored as busy in
+// state, records the change, and returns what ends the operation. s.mu is
+// held.
+func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, op string, state endpoint.ProvisioningState) func() error {
+	target := rec.ep.Name + "/" + dr.d.Name
+	f, fail := s.takeFailure(rec.ep.Name, dr.d.Name)
+	dr.busy = true
+	dr.d.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag()}
+	s.changed(op, target, false)
+	return func() error {
+		dr.busy = false
+		dr.d.Status.ETag = s.nextETag()
+		dr.d.Status.ProvisioningState = endpoint.Succeeded
+		if fail {
+			dr.d.Status.ProvisioningState = endpoint.Failed
+		}
+		s.changed(op, target, true)
+		if fail {
+			return provisioningFailed(f, "deployment "+target)
+		}
+		return nil
+	}
+}
+
+// DeleteDeployment implements [backend.Backend]. The service refuses while
+// the deployment has live or mirror traffic, with [backend.Invalid]: the
+// call fails until the traffic moves, so retrying it as is cannot help.
+func (s *Service) DeleteDeployment(ctx context.Context, endpointName, deploymentName string) error {
+	const op = "DeleteDeployment"
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	rec := s.endpoints[strings.ToLower(endpointName)]
+	if rec == nil {
+		s.unlock()
+		return endpointNotFound(endpointName)
+	}
+	dr := rec.deployments[deploymentName]
+	if dr == nil {
+		s.unlock()
+		return nil
+	}
+	if p := rec.ep.Traffic.Get(deploymentName); p > 0 {
+		s.unlock()
+		return invalid("Deployment %s in endpoint %s has %d%% of the live traffic and cannot be deleted; set its traffic to 0 first", deploymentName, rec.ep.Name, p)
+	}
+	if p := rec.ep.Mirror.Get(deploymentName); p > 0 {
+		s.unlock()
+		return invalid("Deployment %s in endpoint %s has %d%% of the mirror traffic and cannot be deleted; set its mirror traffic to 0 first", deploymentName, rec.ep.Name, p)
+	}
+	if err := s.deploymentBusy(rec, dr, "delete"); err != nil {
+		s.unlock()
+		return err
+	}
+	target := rec.ep.Name + "/" + deploymentName
+	dr.busy = true
+	dr.d.Status.ProvisioningState = endpoint.Deleting
+	dr.d.Status.ETag = s.nextETag()
+	s.changed(op, target, false)
+	return wait(ctx, s.finishLater(s.latency.DeleteDeployment, func() error {
+		delete(rec.deployments, deploymentName)
+		delete(rec.stats, deploymentName)
+		s.changed(op, target, true)
+		return nil
+	}))
+}
+
+// deploymentBusy returns the service's Conflict for an operation on an
+// existing deployment (or nil for a create) while its endpoint, the
+// deployment itself or, in strict mode, any deployment of the endpoint has
+// an operation in progress. s.mu is held.
+func (s *Service) deploymentBusy(rec *endpointRecord, dr *deploymentRecord, verb string) error {
+	if rec.busy && dr == nil {
+		return conflict("Cannot create a deployment in endpoint %s because it is in %s provisioning state", rec.ep.Name, rec.ep.Status.ProvisioningState)
+	}
+	if rec.busy {
+		return conflict("Cannot %s deployment %s in endpoint %s because the endpoint is in %s provisioning state", verb, dr.d.Name, rec.ep.Name, rec.ep.Status.ProvisioningState)
+	}
+	if dr != nil && dr.busy {
+		return conflict("Deployment %s in endpoint %s is in %s provisioning state; wait for the operation in progress to finish", dr.d.Name, rec.ep.Name, dr.d.Status.ProvisioningState)
+	}
+	if other := rec.busyDeployment(); s.strict && other != nil {
+		return conflict("Endpoint %s has an operation in progress on deployment %s (%s provisioning state); operations on one endpoint run one at a time", rec.ep.Name, other.d.Name, other.d.Status.ProvisioningState)
+	}
+	return nil
+}
+
+// normalizeDeployment returns a copy of d with the service's defaults
+// filled in for an endpoint of rec's kind and no status.
+func normalizeDeployment(rec *endpointRecord, d endpoint.Deployment) endpoint.Deployment {
+	e := &endpoint.Endpoint{Compute: rec.ep.Compute, Deployments: []endpoint.Deployment{d.Clone()}}
+	endpoint.Normalize(e)
+	spec := e.Deployments[0]
+	spec.Status = endpoint.Status{}
+	return spec
+}
+
+// validate checks the endpoint with spec in place of (or added to) its
+// deployment of that name against the service's static rules.
+func (r *endpointRecord) validate(spec endpoint.Deployment) error {
+	full := *r.ep
+	full.Deployments = append(r.specs(spec.Name), spec)
+	if err := endpoint.Validate(&full); err != nil {
+		return invalidSpec(err)
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+// Package fakes is an in-memory model of the reference service (Azure
+// Machine Learning managed online endpoints) for tests, demonstrations and
+// programs that show a rollout without a cloud account.
+//
+// A [Service] implements [backend.Backend] and enforces the service's rules
+// with its error codes and messages: names, at most 20 deployments, traffic
+// that sums to 100 or 0 and names only deployments that exist and whose
+// provisioning succeeded, the mirror rules, no deleting a deployment that has
+// traffic, immutable instance_type and compute, one endpoint-level operation
+// at a time (409 Conflict for a second), no creating a deployment while its
+// endpoint is updating. It passes the conformance suite in
+// [github.com/rolloutkit/rollout/backend/backendtest].
+//
+// # Time
+//
+// Operations take as long as they do in the service (see [DefaultLatency]),
+// waited with the standard time package. Inside a testing/synctest bubble the
+// clock is simulated: a 10-minute create returns at once in real time, and
+// the bubble's clock says 10 minutes passed, so tests measure a rollout's
+// duration exactly. Programs use [Options.TimeScale]; [NoLatency] ends every
+// operation at once.
+//
+// # Traffic
+//
+// [Service.Invoke] routes requests by the live split with a traffic.Router
+// keyed by a per-endpoint counter, so counts are exact: 1,000 requests at
+// blue=90 green=10 reach blue 900 times. Each deployment answers with a
+// [Handler] the test supplies (blue answers v1, green answers v2), and
+// [Service.Stats] counts requests and errors per deployment.
+//
+// # Faults and observation
+//
+// [WithFaults] wraps any backend and injects failures by operation, target,
+// count or seeded probability: throttling with Retry-After, 5xx, dropped
+// requests and lost responses, slow operations and provisioning failures.
+// [Options.OnState] sees every state after every change, and
+// [Service.History] keeps them, so a test can check the safety rules at
+// every moment of a run; [Service.Calls] counts calls by method.
+package fakes

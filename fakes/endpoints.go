@@ -1,0 +1,217 @@
+package fakes
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// GetEndpoint implements [backend.Backend].
+func (s *Service) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpoint, error) {
+	if err := s.begin(ctx, "GetEndpoint"); err != nil {
+		return nil, err
+	}
+	defer s.unlock()
+	rec := s.endpoints[strings.ToLower(name)]
+	if rec == nil {
+		return nil, endpointNotFound(name)
+	}
+	return rec.copyOut(), nil
+}
+
+// ListEndpoints implements [backend.Backend].
+func (s *Service) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, error) {
+	if err := s.begin(ctx, "ListEndpoints"); err != nil {
+		return nil, err
+	}
+	defer s.unlock()
+	return s.snapshot(), nil
+}
+
+// CreateOrUpdateEndpoint implements [backend.Backend]. The service keeps
+// the spelling of the name the endpoint was created with.
+func (s *Service) CreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
+	if err := s.begin(ctx, "CreateOrUpdateEndpoint"); err != nil {
+		return err
+	}
+	d, end, err := s.startEndpointWrite(e)
+	if err != nil {
+		s.unlock()
+		return err
+	}
+	return wait(ctx, s.finishLater(d, end))
+}
+
+// startEndpointWrite checks a write the way the service does (existence,
+// spec, immutable fields, ETag, operations in progress, provisioning of the
+// deployments traffic names) and, if it is accepted, stores the new spec
+// in its Creating or Updating state. It returns how long the operation
+// takes and what ends it. s.mu is held.
+func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func() error, error) {
+	const op = "CreateOrUpdateEndpoint"
+	if e == nil {
+		return 0, nil, invalid("no endpoint given")
+	}
+	rec := s.endpoints[strings.ToLower(e.Name)]
+	spec := e.Clone()
+	spec.Deployments = nil
+	spec.Status = endpoint.Status{}
+	endpoint.Normalize(spec)
+	if rec != nil {
+		spec.Name = rec.ep.Name
+	}
+	for _, split := range []traffic.Split{spec.Traffic, spec.Mirror} {
+		for name := range split.All() {
+			if rec == nil || rec.deployments[name] == nil {
+				return 0, nil, deploymentNotFound(spec.Name, name)
+			}
+		}
+	}
+	full := *spec
+	if rec != nil {
+		full.Deployments = rec.specs("")
+	}
+	if err := endpoint.Validate(&full); err != nil {
+		return 0, nil, invalidSpec(err)
+	}
+	if rec != nil && rec.ep.Compute != spec.Compute {
+		return 0, nil, invalid("compute of endpoint %s cannot change in place (from %q to %q); create a new endpoint", spec.Name, rec.ep.Compute, spec.Compute)
+	}
+	if want := e.Status.ETag; want != "" {
+		have := ""
+		if rec != nil {
+			have = rec.ep.Status.ETag
+		}
+		if have != want {
+			return 0, nil, preconditionFailed("endpoint "+spec.Name, want, have)
+		}
+	}
+	if rec != nil {
+		if err := rec.busyError(); err != nil {
+			return 0, nil, err
+		}
+	}
+	for _, split := range []traffic.Split{spec.Traffic, spec.Mirror} {
+		for name := range split.All() {
+			if st := rec.deployments[name].d.Status.ProvisioningState; st != endpoint.Succeeded {
+				return 0, nil, invalid("Deployment %s in endpoint %s is in %s provisioning state; traffic can only go to deployments whose provisioning succeeded", name, spec.Name, st)
+			}
+		}
+	}
+
+	state, latency := endpoint.Updating, s.latency.UpdateEndpoint
+	if rec == nil {
+		state, latency = endpoint.Creating, s.latency.CreateEndpoint
+		key := strings.ToLower(spec.Name)
+		rec = &endpointRecord{
+			deployments: make(map[string]*deploymentRecord),
+			stats:       make(map[string]*DeploymentStats),
+			keys:        s.newKeys(key),
+		}
+		s.endpoints[key] = rec
+	}
+	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag(), ScoringURI: scoringURI(spec.Name)}
+	rec.ep = spec
+	rec.busy = true
+	rec.router = traffic.NewRouter(spec.Traffic, spec.Mirror)
+	f, fail := s.takeFailure(spec.Name, "")
+	s.changed(op, spec.Name, false)
+	return latency, func() error {
+		rec.busy = false
+		rec.ep.Status.ETag = s.nextETag()
+		rec.ep.Status.ProvisioningState = endpoint.Succeeded
+		if fail {
+			rec.ep.Status.ProvisioningState = endpoint.Failed
+		}
+		s.changed(op, spec.Name, true)
+		if fail {
+			return provisioningFailed(f, "endpoint "+spec.Name)
+		}
+		return nil
+	}, nil
+}
+
+// DeleteEndpoint implements [backend.Backend]. The endpoint and its
+// deployments show the Deleting provisioning state until the operation
+// ends.
+func (s *Service) DeleteEndpoint(ctx context.Context, name string) error {
+	const op = "DeleteEndpoint"
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	key := strings.ToLower(name)
+	rec := s.endpoints[key]
+	if rec == nil {
+		s.unlock()
+		return nil
+	}
+	if err := rec.busyError(); err != nil {
+		s.unlock()
+		return err
+	}
+	name = rec.ep.Name
+	rec.busy = true
+	rec.ep.Status.ProvisioningState = endpoint.Deleting
+	rec.ep.Status.ETag = s.nextETag()
+	for _, dn := range slices.Sorted(maps.Keys(rec.deployments)) {
+		d := rec.deployments[dn]
+		d.d.Status.ProvisioningState = endpoint.Deleting
+		d.d.Status.ETag = s.nextETag()
+	}
+	s.changed(op, name, false)
+	return wait(ctx, s.finishLater(s.latency.DeleteEndpoint, func() error {
+		delete(s.endpoints, key)
+		s.changed(op, name, true)
+		return nil
+	}))
+}
+
+// busyError returns the service's Conflict for an endpoint-level operation
+// while another operation on the endpoint or one of its deployments is in
+// progress, or nil.
+func (r *endpointRecord) busyError() error {
+	if r.busy {
+		return conflict("Endpoint %s is in %s provisioning state; wait for the operation in progress to finish", r.ep.Name, r.ep.Status.ProvisioningState)
+	}
+	if d := r.busyDeployment(); d != nil {
+		return conflict("Endpoint %s has an operation in progress on deployment %s (%s provisioning state); wait for it to finish", r.ep.Name, d.d.Name, d.d.Status.ProvisioningState)
+	}
+	return nil
+}
+
+// specs returns the deployments sorted by name, without the one named
+// except; they share maps with the records and are only read.
+func (r *endpointRecord) specs(except string) []endpoint.Deployment {
+	out := make([]endpoint.Deployment, 0, len(r.deployments))
+	for _, n := range slices.Sorted(maps.Keys(r.deployments)) {
+		if n != except {
+			out = append(out, r.deployments[n].d)
+		}
+	}
+	return out
+}
+
+// scoringURI is where the service would serve the endpoint.
+func scoringURI(name string) string {
+	return "https://" + strings.ToLower(name) + ".local.inference.ml.azure.com/score"
+}
+
+// newKeys derives an endpoint's keys from a counter, so runs repeat
+// exactly; they are secrets all the same and never printed. s.mu is held.
+func (s *Service) newKeys(key string) backend.Keys {
+	s.keys++
+	derive := func(which string) string {
+		sum := sha256.Sum256(fmt.Appendf(nil, "fakes/%s/%d/%s", key, s.keys, which))
+		return hex.EncodeToString(sum[:16])
+	}
+	return backend.NewKeys(derive("primary"), derive("secondary"))
+}

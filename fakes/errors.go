@@ -1,0 +1,72 @@
+package fakes
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// The service's error codes, as its REST API returns them in
+// {"error": {"code", "message"}}.
+const (
+	codeNotFound           = "NotFound"
+	codeConflict           = "Conflict"
+	codeBadArgument        = "BadArgument"
+	codePreconditionFailed = "PreconditionFailed"
+	codeProvisioning       = "ProvisioningFailed"
+)
+
+func errorf(kind backend.Kind, code, format string, args ...any) *backend.Error {
+	return &backend.Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func endpointNotFound(name string) *backend.Error {
+	return errorf(backend.NotFound, codeNotFound, "Online endpoint %s not found", name)
+}
+
+func deploymentNotFound(endpointName, deployment string) *backend.Error {
+	return errorf(backend.NotFound, codeNotFound, "Deployment %s not found in endpoint %s", deployment, endpointName)
+}
+
+func invalid(format string, args ...any) *backend.Error {
+	return errorf(backend.Invalid, codeBadArgument, format, args...)
+}
+
+func conflict(format string, args ...any) *backend.Error {
+	return errorf(backend.Conflict, codeConflict, format, args...)
+}
+
+// invalidSpec turns the spec's validation errors into the service's
+// BadArgument, every problem on one line.
+func invalidSpec(err error) *backend.Error {
+	if l, ok := err.(endpoint.ErrorList); ok {
+		msgs := make([]string, len(l))
+		for i, e := range l {
+			// The service knows nothing of files: keep the field path.
+			msgs[i] = (&endpoint.Error{Path: e.Path, Msg: e.Msg}).Error()
+		}
+		return invalid("%s", strings.Join(msgs, "; "))
+	}
+	return invalid("%v", err)
+}
+
+func provisioningFailed(f failure, what string) *backend.Error {
+	code := f.code
+	if code == "" {
+		code = codeProvisioning
+	}
+	msg := f.message
+	if msg == "" {
+		msg = what + " ended in the Failed provisioning state"
+	}
+	return &backend.Error{Kind: backend.ProvisioningFailed, Code: code, Message: msg}
+}
+
+func preconditionFailed(what, want, have string) *backend.Error {
+	if have == "" {
+		return errorf(backend.Precondition, codePreconditionFailed, "%s does not exist; If-Match %s cannot match", what, want)
+	}
+	return errorf(backend.Precondition, codePreconditionFailed, "%s has ETag %s, not %s: it changed since it was read", what, have, want)
+}

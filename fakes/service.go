@@ -1,0 +1,366 @@
+package fakes
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// Options configure a [Service]. The zero Options give the service's real
+// latencies, waited in full.
+type Options struct {
+	// Latency is how long each kind of operation takes; nil means
+	// [DefaultLatency]. Use [NoLatency] for operations that end at once.
+	Latency *Latency
+	// TimeScale multiplies every latency: 1e-4 turns a 10-minute create
+	// into 60 ms for a program that shows a rollout. 0 and 1 both mean
+	// real durations. Tests run inside a testing/synctest bubble instead,
+	// where the full durations pass without real waiting.
+	TimeScale float64
+	// Strict serializes every operation on an endpoint: an operation on a
+	// deployment gets Conflict while another deployment of the same
+	// endpoint has one in progress. Without it, operations on different
+	// deployments overlap, as far as the service's documentation says.
+	Strict bool
+	// Handlers answer scoring requests. A handler is looked up by
+	// "endpoint/deployment" (the endpoint in lower case), then by
+	// deployment name alone; deployments without one answer 200 with
+	// their name and model (see [EchoModel]). The map is copied.
+	Handlers map[string]Handler
+	// OnState, when set, is called with a deep copy of the whole state
+	// after every change: each write's start and end, including the
+	// provisioning state transitions. Calls are serialized and in Seq
+	// order. The service holds no lock while calling it, so it may call any
+	// method of the service, reads and writes alike; a state that a write
+	// from inside OnState produces is delivered after OnState returns.
+	// When several goroutines write at once a write may return before
+	// OnState has seen its state; once all of them have returned, OnState
+	// has seen every state.
+	OnState func(State)
+	// NoHistory turns off [Service.History], which otherwise keeps every
+	// state (a deep copy each), for long runs and benchmarks.
+	NoHistory bool
+}
+
+// Latency is how long each kind of operation takes in the service.
+type Latency struct {
+	CreateEndpoint   time.Duration
+	UpdateEndpoint   time.Duration
+	DeleteEndpoint   time.Duration
+	CreateDeployment time.Duration
+	// UpdateDeployment is a full-spec update of an existing deployment,
+	// including a retry of one that failed.
+	UpdateDeployment time.Duration
+	// ScaleDeployment is a scale-only update ([Service.ScaleDeployment]).
+	ScaleDeployment  time.Duration
+	DeleteDeployment time.Duration
+}
+
+// DefaultLatency returns the durations reported for the reference service:
+// endpoint create 1 min, update 30 s, delete 2 min; deployment create
+// 10 min, update 5 min, scale 12 min, delete 2 min.
+func DefaultLatency() *Latency {
+	return &Latency{
+		CreateEndpoint:   time.Minute,
+		UpdateEndpoint:   30 * time.Second,
+		DeleteEndpoint:   2 * time.Minute,
+		CreateDeployment: 10 * time.Minute,
+		UpdateDeployment: 5 * time.Minute,
+		ScaleDeployment:  12 * time.Minute,
+		DeleteDeployment: 2 * time.Minute,
+	}
+}
+
+// NoLatency returns latencies of zero: every operation ends before its
+// call returns, without waiting or starting a goroutine.
+func NoLatency() *Latency { return &Latency{} }
+
+// scaled returns l with every duration multiplied by f.
+func (l Latency) scaled(f float64) Latency {
+	if f == 0 || f == 1 {
+		return l
+	}
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	return Latency{
+		CreateEndpoint:   s(l.CreateEndpoint),
+		UpdateEndpoint:   s(l.UpdateEndpoint),
+		DeleteEndpoint:   s(l.DeleteEndpoint),
+		CreateDeployment: s(l.CreateDeployment),
+		UpdateDeployment: s(l.UpdateDeployment),
+		ScaleDeployment:  s(l.ScaleDeployment),
+		DeleteDeployment: s(l.DeleteDeployment),
+	}
+}
+
+// Service is an in-memory model of the reference service that enforces its
+// rules with its error codes and messages (DESIGN §6). It implements
+// [backend.Backend] and is safe for concurrent use.
+//
+// Values are copied in and out: nothing a caller passes in or gets back
+// is shared with the service's state. Create one with [New]; the zero
+// Service is not usable.
+type Service struct {
+	handlers map[string]Handler
+	onState  func(State)
+	history  bool
+	strict   bool
+	latency  Latency
+
+	mu sync.Mutex
+	// endpoints is keyed by lower-case name: the service's endpoint names
+	// are case-insensitive.
+	endpoints map[string]*endpointRecord
+	// failures are provisioning failures armed by FailProvisioning, keyed
+	// by resourceKey.
+	failures map[string]failure
+	calls    map[string]int
+	etags    int
+	keys     int
+	seq      int
+	states   []State
+	// pending holds states not yet given to onState; delivering is set
+	// while one goroutine gives them, in order.
+	pending    []State
+	delivering bool
+}
+
+// endpointRecord is one endpoint as the service holds it.
+type endpointRecord struct {
+	// ep holds the endpoint's own fields and Status; its Deployments are
+	// kept in deployments instead.
+	ep          *endpoint.Endpoint
+	deployments map[string]*deploymentRecord
+	// busy is set while an endpoint-level operation is in progress; its
+	// provisioning state says which.
+	busy   bool
+	router *traffic.Router
+	// requests counts the requests routed by the split: the router's key.
+	requests uint64
+	keys     backend.Keys
+	stats    map[string]*DeploymentStats
+}
+
+type deploymentRecord struct {
+	d    endpoint.Deployment
+	busy bool
+}
+
+type failure struct{ code, message string }
+
+// New returns an empty service.
+func New(opts Options) *Service {
+	lat := opts.Latency
+	if lat == nil {
+		lat = DefaultLatency()
+	}
+	s := &Service{
+		handlers:  make(map[string]Handler, len(opts.Handlers)),
+		onState:   opts.OnState,
+		history:   !opts.NoHistory,
+		strict:    opts.Strict,
+		latency:   lat.scaled(opts.TimeScale),
+		endpoints: make(map[string]*endpointRecord),
+		failures:  make(map[string]failure),
+		calls:     make(map[string]int),
+	}
+	for name, h := range opts.Handlers {
+		s.handlers[handlerKey(name)] = h
+	}
+	return s
+}
+
+var _ backend.Backend = (*Service)(nil)
+
+// resourceKey identifies an endpoint (deployment "") or a deployment in the
+// service's maps, ignoring the case of the endpoint's name.
+func resourceKey(endpointName, deployment string) string {
+	return strings.ToLower(endpointName) + "/" + deployment
+}
+
+// operation is a write in progress; done closes when it ends.
+type operation struct {
+	done chan struct{}
+	err  error
+}
+
+// begin starts a call: it refuses a call whose context has already ended,
+// as a client would before sending anything, and counts the rest.
+func (s *Service) begin(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.calls[op]++
+	return nil
+}
+
+// finishLater ends op after d by calling end with the lock held, and
+// returns what the caller waits on. With no latency the operation ends
+// before finishLater returns, so zero-latency services start no goroutines.
+// It is called with s.mu held and releases it.
+func (s *Service) finishLater(d time.Duration, end func() error) *operation {
+	op := &operation{done: make(chan struct{})}
+	if d <= 0 {
+		op.err = end()
+		close(op.done)
+		s.unlock()
+		return op
+	}
+	s.unlock()
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		op.err = end()
+		close(op.done)
+		s.unlock()
+	})
+	return op
+}
+
+// wait blocks until op ends or ctx does. A caller that leaves early leaves
+// the operation running, as the service does.
+func wait(ctx context.Context, op *operation) error {
+	select {
+	case <-op.done:
+		return op.err
+	case <-ctx.Done():
+		select {
+		case <-op.done:
+			return op.err
+		default:
+			return ctx.Err()
+		}
+	}
+}
+
+// unlock releases s.mu and gives pending states to OnState.
+func (s *Service) unlock() {
+	if s.onState == nil || s.delivering || len(s.pending) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.delivering = true
+	for len(s.pending) > 0 {
+		st := s.pending[0]
+		s.pending[0] = State{}
+		s.pending = s.pending[1:]
+		s.mu.Unlock()
+		s.onState(st)
+		s.mu.Lock()
+	}
+	s.pending = nil
+	s.delivering = false
+	s.mu.Unlock()
+}
+
+// changed records a new state after a mutation; s.mu is held.
+func (s *Service) changed(op, target string, end bool) {
+	if s.onState == nil && !s.history {
+		return
+	}
+	s.seq++
+	st := State{Seq: s.seq, Time: time.Now(), Op: op, Target: target, End: end, Endpoints: s.snapshot()}
+	if s.history {
+		s.states = append(s.states, st)
+		if s.onState != nil {
+			st = st.clone()
+		}
+	}
+	if s.onState != nil {
+		s.pending = append(s.pending, st)
+	}
+}
+
+// nextETag returns a new ETag; s.mu is held. ETags are a counter, so a run
+// gives the same ETags every time.
+func (s *Service) nextETag() string {
+	s.etags++
+	return fmt.Sprintf("%q", fmt.Sprint(s.etags))
+}
+
+// snapshot copies every endpoint out, sorted by name; s.mu is held.
+func (s *Service) snapshot() []*endpoint.Endpoint {
+	keys := slices.Sorted(maps.Keys(s.endpoints))
+	out := make([]*endpoint.Endpoint, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, s.endpoints[k].copyOut())
+	}
+	slices.SortStableFunc(out, func(a, b *endpoint.Endpoint) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// copyOut returns the endpoint with its deployments, sharing nothing with
+// the record.
+func (r *endpointRecord) copyOut() *endpoint.Endpoint {
+	e := r.ep.Clone()
+	names := slices.Sorted(maps.Keys(r.deployments))
+	e.Deployments = make([]endpoint.Deployment, 0, len(names))
+	for _, n := range names {
+		e.Deployments = append(e.Deployments, r.deployments[n].d.Clone())
+	}
+	if len(e.Deployments) == 0 {
+		e.Deployments = nil
+	}
+	return e
+}
+
+// busyDeployment returns a deployment with an operation in progress, the
+// first by name, or nil.
+func (r *endpointRecord) busyDeployment() *deploymentRecord {
+	var found *deploymentRecord
+	for _, d := range r.deployments {
+		if d.busy && (found == nil || d.d.Name < found.d.Name) {
+			found = d
+		}
+	}
+	return found
+}
+
+// takeFailure returns and disarms the provisioning failure armed for a
+// resource; s.mu is held.
+func (s *Service) takeFailure(endpointName, deployment string) (failure, bool) {
+	k := resourceKey(endpointName, deployment)
+	f, ok := s.failures[k]
+	delete(s.failures, k)
+	return f, ok
+}
+
+// FailProvisioning makes the next create, update or scale of a deployment
+// (or, with deployment "", of the endpoint itself) end in the Failed
+// provisioning state, and the call return a [backend.ProvisioningFailed]
+// error with this code and message: the service's way of reporting a bad
+// image, a failing scoring script or a quota that ran out. The resource
+// need not exist yet. The failure fires once.
+func (s *Service) FailProvisioning(endpointName, deployment, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[resourceKey(endpointName, deployment)] = failure{code: code, message: message}
+}
+
+// CallCount is how many times one method was called.
+type CallCount struct {
+	Op string
+	N  int
+}
+
+// Calls counts the calls of each [backend.Backend] method by name
+// ("CreateOrUpdateDeployment"), sorted by name. Calls the service refused
+// count too; calls whose context had ended before they were made do not,
+// since they never reached the service.
+func (s *Service) Calls() []CallCount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]CallCount, 0, len(s.calls))
+	for _, op := range slices.Sorted(maps.Keys(s.calls)) {
+		out = append(out, CallCount{Op: op, N: s.calls[op]})
+	}
+	return out
+}
