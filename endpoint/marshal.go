@@ -113,7 +113,7 @@ func (m mapping) strMap(key string, v map[string]string) {
 		return
 	}
 	sub := newMapping()
-	for _, k := range sortedKeys(v) {
+	for _, k := range orderedKeys(v) {
 		sub.node(k, text(v[k]))
 	}
 	m.node(key, sub.n)
@@ -260,7 +260,7 @@ func (w *writer) dataCollector(p string, dc *DataCollector) mapping {
 	m := newMapping()
 	if len(dc.Collections) > 0 {
 		cs := newMapping()
-		for _, name := range sortedKeys(dc.Collections) {
+		for _, name := range orderedKeys(dc.Collections) {
 			c := dc.Collections[name]
 			cm := newMapping()
 			cm.node("enabled", scalar("!!bool", strconv.FormatBool(c.Enabled)))

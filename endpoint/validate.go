@@ -131,7 +131,9 @@ func (v *validator) endpoint(e *Endpoint) {
 	}
 
 	if n := len(e.Deployments); n > MaxDeployments {
-		v.add("deployments", "an endpoint may have at most %d deployments, got %d", MaxDeployments, n)
+		// Reported at the first deployment past the limit, which has a
+		// position, unlike the list as a whole.
+		v.add("deployments["+e.Deployments[MaxDeployments].Name+"]", "an endpoint may have at most %d deployments, got %d", MaxDeployments, n)
 	}
 	seen := make(map[string]string, len(e.Deployments))
 	names := make(map[string]bool, len(e.Deployments))
@@ -268,7 +270,7 @@ func (v *validator) deployment(p string, d *Deployment, endpointKind Kind) {
 	if managed && d.Resources != (Resources{}) {
 		v.add(at("resources"), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
 	}
-	for _, name := range sortedKeys(d.EnvironmentVariables) {
+	for _, name := range orderedKeys(d.EnvironmentVariables) {
 		switch {
 		case name == "":
 			v.add(at("environment_variables"), "a variable name must not be empty")
@@ -278,7 +280,7 @@ func (v *validator) deployment(p string, d *Deployment, endpointKind Kind) {
 	}
 	if dc := d.DataCollector; dc != nil {
 		v.rate(at("data_collector.sampling_rate"), dc.SamplingRate)
-		for _, name := range sortedKeys(dc.Collections) {
+		for _, name := range orderedKeys(dc.Collections) {
 			v.rate(at("data_collector.collections."+name+".sampling_rate"), dc.Collections[name].SamplingRate)
 		}
 	}
@@ -338,7 +340,7 @@ func (v *validator) rate(path string, r float64) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func orderedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

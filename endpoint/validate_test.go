@@ -2,6 +2,9 @@ package endpoint
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,7 +113,7 @@ func TestValidateInCode(t *testing.T) {
 				d := fullDeployment("d" + strings.Repeat("x", 2) + string(rune('a'+i)))
 				e.Deployments = append(e.Deployments, d)
 			}
-		}, "deployments: an endpoint may have at most 20 deployments, got 22", "service limit"},
+		}, "deployments[dxxs]: an endpoint may have at most 20 deployments, got 22", "service limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,5 +155,251 @@ name: must be between 3 and 32 characters, got 1 ("x")
 	}
 	if Validate(nil) == nil {
 		t.Error("Validate(nil) = nil, want an error")
+	}
+}
+
+// validateCases are specs that load but break a rule of the service. Their
+// errors, with positions, are in testdata/validate/errors.golden.
+var validateCases = []struct {
+	name   string
+	spec   string
+	reason string
+}{
+	{"short-name", "name: ab\nauth_mode: key\n", "names have at least 3 characters"},
+	{"underscore-name", "name: my_endpoint\nauth_mode: key\n", "the service's name pattern has no underscore"},
+	{"too-many-deployments", "name: my-endpoint\ndeployments:\n" + strings.Repeat("  - name: d{{N}}\n    instance_type: Standard_F2s_v2\n    instance_count: 1\n", 21), "at most 20 deployments"},
+	{"bad-deployment-name", `name: my-endpoint
+deployments:
+  - name: 1blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "deployment names start with a letter"},
+	{"traffic-total", `name: my-endpoint
+traffic:
+  blue: 90
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "live traffic sums to 100 or 0"},
+	{"traffic-unknown", `name: my-endpoint
+traffic:
+  blue: 90
+  gren: 10
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: green
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "a typo in a traffic key"},
+	{"traffic-unknown-map-form", `name: my-endpoint
+traffic:
+  Blue: 100
+deployments:
+  blue:
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "traffic keys are case-sensitive; the 2021 map form"},
+	{"mirror-too-much", `name: my-endpoint
+traffic:
+  blue: 100
+mirror_traffic:
+  green: 60
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: green
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "mirror at most 50%"},
+	{"mirror-live", `name: my-endpoint
+traffic:
+  blue: 90
+  green: 10
+mirror_traffic:
+  green: 10
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: green
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "never mirror to a deployment with live traffic"},
+	{"mirror-kubernetes", `name: my-endpoint
+compute: azureml:k8s
+traffic:
+  blue: 100
+mirror_traffic:
+  green: 10
+deployments:
+  - name: blue
+  - name: green
+`, "mirroring is for managed endpoints only"},
+	{"mirror-unknown", `name: my-endpoint
+traffic:
+  blue: 100
+mirror_traffic:
+  shadow: 10
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "mirror names an existing deployment"},
+	{"duplicate-ignoring-case", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: Blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "the service's names are case-insensitive"},
+	{"kubernetes-on-managed", `name: my-endpoint
+deployments:
+  - name: blue
+    type: kubernetes
+`, "a Kubernetes deployment needs compute"},
+	{"managed-on-kubernetes", `name: my-endpoint
+compute: azureml:k8s
+deployments:
+  - name: blue
+    type: Managed
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`, "a managed deployment cannot run on compute"},
+	{"managed-needs-size", `name: my-endpoint
+deployments:
+  - name: blue
+`, "managed deployments need instance_type and instance_count"},
+	{"instance-count-bound", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 500
+`, "a slipped digit"},
+	{"request-timeout", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+    request_settings:
+      request_timeout_ms: 200000
+`, "managed requests time out within 3 minutes"},
+	{"autoscale-managed", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+    scale_settings:
+      type: target_utilization
+`, "target utilization is Kubernetes only"},
+	{"min-above-max", `name: my-endpoint
+compute: azureml:k8s
+deployments:
+  - name: blue
+    scale_settings:
+      type: target_utilization
+      min_instances: 3
+      max_instances: 2
+      target_utilization_percentage: 150
+`, "min at most max; a percentage at most 100"},
+	{"resources-managed", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+    resources:
+      requests:
+        cpu: "1"
+`, "a managed deployment is sized by its VM"},
+	{"aad-kubernetes", `name: my-endpoint
+compute: azureml:k8s
+auth_mode: AADToken
+`, "aad_token is managed only"},
+	{"user-identity-without-ids", `name: my-endpoint
+identity:
+  type: user_assigned
+`, "user_assigned needs identities"},
+	{"system-identity-with-ids", `name: my-endpoint
+identity:
+  type: system_assigned
+  user_assigned_identities:
+    - resource_id: /subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u
+`, "identities need user_assigned"},
+	{"env-name", `name: my-endpoint
+deployments:
+  - name: blue
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+    environment_variables:
+      API_KEY=x: hunter2
+`, "a variable name with '='; the value must not be shown"},
+	{"everything-at-once-2021", `name: my_endpoint
+auth_mode: aml_token
+traffic:
+  blue: 50
+  green: 40
+deployments:
+  blue:
+    scale_settings:
+      scale_type: manual
+      instance_count: 0
+  green:
+    type: kubernetes
+    instance_type: Standard_F2s_v2
+    scale_settings:
+      scale_type: auto
+`, "every problem at once, with paths as the 2021 map form wrote them"},
+}
+
+func TestValidateGolden(t *testing.T) {
+	var out strings.Builder
+	for _, tc := range validateCases {
+		spec := tc.spec
+		for i := 0; strings.Contains(spec, "{{N}}"); i++ {
+			spec = strings.Replace(spec, "{{N}}", fmt.Sprintf("%02d", i), 1)
+		}
+		_, err := Parse(tc.name+".yml", []byte(spec))
+		var list ErrorList
+		if !errors.As(err, &list) {
+			t.Errorf("%s: Parse = %v, want validation errors (%s)", tc.name, err, tc.reason)
+			continue
+		}
+		for _, e := range list {
+			if e.Pos.Line == 0 {
+				t.Errorf("%s: error without a line: %v", tc.name, e)
+			}
+		}
+		if strings.Contains(list.Lines(), "hunter2") {
+			t.Errorf("%s: a message shows an environment variable's value", tc.name)
+		}
+		fmt.Fprintf(&out, "== %s (%s)\n%s\n", tc.name, tc.reason, list.Lines())
+	}
+	golden(t, filepath.Join("testdata", "validate", "errors.golden"), out.String())
+}
+
+// golden compares got with the golden file, or rewrites the file under
+// -update.
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", file, got)
 	}
 }
