@@ -1,0 +1,317 @@
+package fakes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// Op names a method of [backend.Backend].
+type Op string
+
+// The operations a [Rule] can select.
+const (
+	OpGetEndpoint              Op = "GetEndpoint"
+	OpListEndpoints            Op = "ListEndpoints"
+	OpCreateOrUpdateEndpoint   Op = "CreateOrUpdateEndpoint"
+	OpDeleteEndpoint           Op = "DeleteEndpoint"
+	OpCreateOrUpdateDeployment Op = "CreateOrUpdateDeployment"
+	OpScaleDeployment          Op = "ScaleDeployment"
+	OpDeleteDeployment         Op = "DeleteDeployment"
+	OpInvoke                   Op = "Invoke"
+	OpGetKeys                  Op = "GetKeys"
+)
+
+// Writes returns the operations that change the service, for rules that
+// should leave reads and scoring alone.
+func Writes() []Op {
+	return []Op{OpCreateOrUpdateEndpoint, OpDeleteEndpoint, OpCreateOrUpdateDeployment, OpScaleDeployment, OpDeleteDeployment}
+}
+
+// FaultKind is what an injected fault does to a call.
+type FaultKind int
+
+// The kinds of fault. All but Slow and FailProvisioning fail the call with
+// a retryable [backend.Error].
+const (
+	// Throttle refuses the call with 429 TooManyRequests
+	// ([backend.Throttled]) and a Retry-After of [Fault.RetryAfter] (1 s
+	// when zero: the service always sends one). The call is not made.
+	Throttle FaultKind = iota + 1
+	// ServerError refuses the call with 500 InternalServerError
+	// ([backend.Unavailable]). The call is not made.
+	ServerError
+	// DropRequest loses the connection before the service saw the call
+	// ([backend.Unavailable]). The call is not made.
+	DropRequest
+	// DropResponse makes the call, waits for it to end, and then loses the
+	// answer ([backend.Unavailable]): the caller cannot tell whether the
+	// change happened, which is what makes retries need idempotence.
+	DropResponse
+	// Slow makes the call after an extra [Fault.Delay], or fails with the
+	// context's error if ctx ends first.
+	Slow
+	// FailProvisioning makes the call, and the resource it creates, updates
+	// or scales ends in the Failed provisioning state with [Fault.Code] and
+	// [Fault.Message]. It applies to CreateOrUpdateEndpoint,
+	// CreateOrUpdateDeployment and ScaleDeployment only, and needs a
+	// backend that can fail provisioning on demand, as [Service] can.
+	FailProvisioning
+)
+
+var faultKindNames = [...]string{
+	Throttle:         "throttle",
+	ServerError:      "server error",
+	DropRequest:      "drop request",
+	DropResponse:     "drop response",
+	Slow:             "slow",
+	FailProvisioning: "fail provisioning",
+}
+
+// String returns the kind in words.
+func (k FaultKind) String() string {
+	if k > 0 && int(k) < len(faultKindNames) {
+		return faultKindNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Fault is one injected failure.
+type Fault struct {
+	Kind FaultKind
+	// RetryAfter is the wait a Throttle asks for.
+	RetryAfter time.Duration
+	// Delay is the extra latency of a Slow call.
+	Delay time.Duration
+	// Code and Message describe a FailProvisioning fault, as the service
+	// would (OutOfQuota, "Not enough quota ...").
+	Code, Message string
+}
+
+// Rule injects a fault into the calls it selects. A call is selected when
+// its operation is one of Ops (every operation when Ops is empty) and its
+// target matches Endpoint and Deployment where they are set. Of the
+// selected calls, the first Skip pass untouched, and then the fault fires
+// at most Count times (no limit when Count is 0), each time with
+// Probability (always when it is 0 or 1 or more).
+type Rule struct {
+	Ops []Op
+	// Endpoint selects calls on this endpoint (case-insensitive); "" means
+	// any. Calls without an endpoint (ListEndpoints) match only "".
+	Endpoint string
+	// Deployment selects calls on this deployment; "" means any. Calls on
+	// the endpoint itself match only "".
+	Deployment  string
+	Skip        int
+	Count       int
+	Probability float64
+	Fault       Fault
+}
+
+// provisioningFailer is a backend that can fail the provisioning of a
+// resource on demand.
+type provisioningFailer interface {
+	FailProvisioning(endpointName, deployment, code, message string)
+}
+
+// Faults injects failures into the calls of a backend by rules. Rules are
+// tried in order for every call and the first that fires wins. Random
+// choices come from a PCG generator seeded by the caller, so the same seed
+// and the same sequence of calls inject the same faults: run concurrent
+// callers inside a testing/synctest bubble, or one at a time, to keep the
+// sequence fixed.
+//
+// A Faults is safe for concurrent use. Wrap as many backends as needed;
+// the rules' counters and the generator are shared between them.
+type Faults struct {
+	mu       sync.Mutex
+	rules    []Rule
+	seen     []int
+	fired    []int
+	rng      *rand.Rand
+	injected map[string]int
+}
+
+// NewFaults returns the faults of these rules, with random choices seeded by
+// seed. It panics on a rule without a known fault kind, since that is a
+// mistake in the test.
+func NewFaults(seed uint64, rules ...Rule) *Faults {
+	rs := make([]Rule, len(rules))
+	for i, r := range rules {
+		if r.Fault.Kind < Throttle || r.Fault.Kind > FailProvisioning {
+			panic(fmt.Sprintf("fakes: rule %d has no known fault kind (%v)", i, r.Fault.Kind))
+		}
+		r.Ops = slices.Clone(r.Ops)
+		rs[i] = r
+	}
+	return &Faults{
+		rules:    rs,
+		seen:     make([]int, len(rs)),
+		fired:    make([]int, len(rs)),
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		injected: make(map[string]int),
+	}
+}
+
+// Injected counts the faults injected so far, by "Op: kind"
+// ("CreateOrUpdateDeployment: throttle"), sorted.
+func (f *Faults) Injected() []CallCount {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]CallCount, 0, len(f.injected))
+	for _, k := range slices.Sorted(maps.Keys(f.injected)) {
+		out = append(out, CallCount{Op: k, N: f.injected[k]})
+	}
+	return out
+}
+
+// pick returns the fault to inject into a call, if a rule fires.
+func (f *Faults) pick(op Op, endpointName, deployment string) (Fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.rules {
+		if !r.matches(op, endpointName, deployment) {
+			continue
+		}
+		f.seen[i]++
+		if f.seen[i] <= r.Skip || (r.Count > 0 && f.fired[i] >= r.Count) {
+			continue
+		}
+		if r.Probability > 0 && r.Probability < 1 && f.rng.Float64() >= r.Probability {
+			continue
+		}
+		f.fired[i]++
+		f.injected[string(op)+": "+r.Fault.Kind.String()]++
+		return r.Fault, true
+	}
+	return Fault{}, false
+}
+
+func (r Rule) matches(op Op, endpointName, deployment string) bool {
+	if len(r.Ops) > 0 && !slices.Contains(r.Ops, op) {
+		return false
+	}
+	if r.Fault.Kind == FailProvisioning && op != OpCreateOrUpdateEndpoint && op != OpCreateOrUpdateDeployment && op != OpScaleDeployment {
+		return false
+	}
+	if r.Endpoint != "" && !strings.EqualFold(r.Endpoint, endpointName) {
+		return false
+	}
+	return r.Deployment == "" || r.Deployment == deployment
+}
+
+// errDropped is the transport failure behind dropped requests and
+// responses.
+var errDropped = errors.New("connection reset by peer")
+
+// Wrap returns b with the faults injected. It panics if a rule fails
+// provisioning and b cannot, since that is a mistake in the test.
+func (f *Faults) Wrap(b backend.Backend) backend.Backend {
+	failer, canFail := b.(provisioningFailer)
+	for _, r := range f.rules {
+		if r.Fault.Kind == FailProvisioning && !canFail {
+			panic(fmt.Sprintf("fakes: a rule fails provisioning, but %T cannot fail provisioning on demand", b))
+		}
+	}
+	return Intercept(b, Interceptor{
+		GetEndpoint: func(ctx context.Context, next backend.Backend, name string) (*endpoint.Endpoint, error) {
+			return inject(ctx, f, failer, OpGetEndpoint, name, "", func(ctx context.Context) (*endpoint.Endpoint, error) {
+				return next.GetEndpoint(ctx, name)
+			})
+		},
+		ListEndpoints: func(ctx context.Context, next backend.Backend) ([]*endpoint.Endpoint, error) {
+			return inject(ctx, f, failer, OpListEndpoints, "", "", next.ListEndpoints)
+		},
+		CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+			name := ""
+			if e != nil {
+				name = e.Name
+			}
+			return injectErr(ctx, f, failer, OpCreateOrUpdateEndpoint, name, "", func(ctx context.Context) error {
+				return next.CreateOrUpdateEndpoint(ctx, e)
+			})
+		},
+		DeleteEndpoint: func(ctx context.Context, next backend.Backend, name string) error {
+			return injectErr(ctx, f, failer, OpDeleteEndpoint, name, "", func(ctx context.Context) error {
+				return next.DeleteEndpoint(ctx, name)
+			})
+		},
+		CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, ep string, d endpoint.Deployment) error {
+			return injectErr(ctx, f, failer, OpCreateOrUpdateDeployment, ep, d.Name, func(ctx context.Context) error {
+				return next.CreateOrUpdateDeployment(ctx, ep, d)
+			})
+		},
+		ScaleDeployment: func(ctx context.Context, next backend.Backend, ep, dep string, n int) error {
+			return injectErr(ctx, f, failer, OpScaleDeployment, ep, dep, func(ctx context.Context) error {
+				return next.ScaleDeployment(ctx, ep, dep, n)
+			})
+		},
+		DeleteDeployment: func(ctx context.Context, next backend.Backend, ep, dep string) error {
+			return injectErr(ctx, f, failer, OpDeleteDeployment, ep, dep, func(ctx context.Context) error {
+				return next.DeleteDeployment(ctx, ep, dep)
+			})
+		},
+		Invoke: func(ctx context.Context, next backend.Backend, ep string, req backend.InvokeRequest) (*backend.InvokeResponse, error) {
+			return inject(ctx, f, failer, OpInvoke, ep, req.Deployment, func(ctx context.Context) (*backend.InvokeResponse, error) {
+				return next.Invoke(ctx, ep, req)
+			})
+		},
+		GetKeys: func(ctx context.Context, next backend.Backend, ep string) (backend.Keys, error) {
+			return inject(ctx, f, failer, OpGetKeys, ep, "", func(ctx context.Context) (backend.Keys, error) {
+				return next.GetKeys(ctx, ep)
+			})
+		},
+	})
+}
+
+func injectErr(ctx context.Context, f *Faults, failer provisioningFailer, op Op, ep, dep string, call func(context.Context) error) error {
+	_, err := inject(ctx, f, failer, op, ep, dep, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, call(ctx)
+	})
+	return err
+}
+
+// inject makes one call with the fault a rule picks, if any.
+func inject[T any](ctx context.Context, f *Faults, failer provisioningFailer, op Op, ep, dep string, call func(context.Context) (T, error)) (T, error) {
+	fault, ok := f.pick(op, ep, dep)
+	if !ok {
+		return call(ctx)
+	}
+	var zero T
+	switch fault.Kind {
+	case Throttle:
+		wait := fault.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		return zero, &backend.Error{Kind: backend.Throttled, Code: "TooManyRequests", Message: fmt.Sprintf("Too many requests; retry after %v", wait), RetryAfter: wait}
+	case ServerError:
+		return zero, &backend.Error{Kind: backend.Unavailable, Code: "InternalServerError", Message: "The server encountered an internal error"}
+	case DropRequest:
+		return zero, &backend.Error{Kind: backend.Unavailable, Message: string(op) + " was not sent", Err: errDropped}
+	case DropResponse:
+		_, _ = call(ctx)
+		return zero, &backend.Error{Kind: backend.Unavailable, Message: "the answer to " + string(op) + " was lost; the operation may have happened", Err: errDropped}
+	case Slow:
+		t := time.NewTimer(fault.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		}
+		return call(ctx)
+	default: // FailProvisioning; NewFaults refuses other kinds
+		failer.FailProvisioning(ep, dep, fault.Code, fault.Message)
+		return call(ctx)
+	}
+}
