@@ -90,8 +90,9 @@
 //	                create_deployment, update_deployment, delete_deployment,
 //	                set_traffic or gate.
 //	endpoint        the endpoint's name.
-//	deployment      the deployment's name; absent for endpoint, traffic and
-//	                gate steps.
+//	deployment      the deployment's name; absent for endpoint and traffic
+//	                steps, and on a gate step the deployment it tests, if
+//	                any (smoke:green tests green).
 //	depends_on      ids of the steps that must finish first; always an
 //	                array, empty for steps that wait for nothing. Every id
 //	                names an earlier step.
@@ -102,7 +103,9 @@
 //	                after.model.name). Endpoint steps carry the endpoint
 //	                without its deployments, which have steps of their own.
 //	                before is absent on creates, after on deletes; traffic
-//	                and gate steps have neither.
+//	                and gate steps have neither. What the service reports
+//	                (provisioning state, ETag) is not part of a spec; the
+//	                fingerprint stands for it.
 //	traffic_before, mirror_traffic_before, traffic, mirror_traffic
 //	                the full live and mirror splits before and after the
 //	                step, as objects from deployment name to percent

@@ -15,11 +15,14 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// planOpts compares plans field by field: endpoints carry the unexported
-// record of where they were written, which no plan output keeps, and an
-// empty list reads back as nil.
+// planOpts compares plans the way their JSON form keeps them: not the
+// unexported record of where an endpoint was written, nor what the service
+// reported about a resource (the fingerprint stands for it), and an empty
+// list reads back as nil.
 var planOpts = cmp.Options{
 	cmpopts.IgnoreUnexported(endpoint.Endpoint{}),
+	cmpopts.IgnoreFields(endpoint.Endpoint{}, "Status"),
+	cmpopts.IgnoreFields(endpoint.Deployment{}, "Status"),
 	cmpopts.EquateEmpty(),
 }
 
@@ -40,6 +43,7 @@ func deployment(name, model string, count int) *endpoint.Deployment {
 func canaryPlan() *plan.Plan {
 	blue1, blue2 := deployment("blue", "model-1", 1), deployment("blue", "model-1", 2)
 	green := deployment("green", "model-2", 2)
+	green.Environment = endpoint.Environment{Image: "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest", CondaFile: "conda.yaml"}
 	blue100 := traffic.MustNew(map[string]int{"blue": 100})
 	split := traffic.MustNew(map[string]int{"blue": 90, "green": 10})
 	green100 := traffic.MustNew(map[string]int{"green": 100})
@@ -192,6 +196,7 @@ func TestJSONFields(t *testing.T) {
 		{[]any{"steps", 0, "changes", 0, "path"}, "instance_count", "changes name the YAML path"},
 		{[]any{"steps", 0, "depends_on"}, []any{}, "depends_on is always a list, never null"},
 		{[]any{"steps", 1, "after", "model", "name"}, "model-2", "nested fields keep their YAML names"},
+		{[]any{"steps", 1, "after", "environment", "image"}, "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest", "an inline environment, which has no name, is kept"},
 		{[]any{"steps", 1, "changes"}, []any{}, "changes is always a list"},
 		{[]any{"steps", 2, "action"}, "gate", "actions are snake_case strings"},
 		{[]any{"steps", 2, "gate"}, "smoke:green", "gates are named"},
