@@ -152,3 +152,21 @@ func TestEqualEmptyEquivalents(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkEqual(b *testing.B) {
+	x, y := Normalized(fullEndpoint()), Normalized(fullEndpoint())
+	b.ReportAllocs()
+	for b.Loop() {
+		if !Equal(x, y) {
+			b.Fatal("not equal")
+		}
+	}
+}
+
+func BenchmarkClone(b *testing.B) {
+	e := fullEndpoint()
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Clone()
+	}
+}

@@ -412,3 +412,13 @@ func TestMarshalCorpus(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMarshal(b *testing.B) {
+	e := Normalized(fullEndpoint())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Marshal(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

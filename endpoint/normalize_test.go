@@ -124,3 +124,11 @@ func TestNormalizedLeavesInput(t *testing.T) {
 		t.Errorf("deployments not sorted: %v", got)
 	}
 }
+
+func BenchmarkNormalized(b *testing.B) {
+	e := fullEndpoint()
+	b.ReportAllocs()
+	for b.Loop() {
+		Normalized(e)
+	}
+}

@@ -2,7 +2,6 @@ package endpoint
 
 import (
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -29,8 +28,22 @@ const (
 	maxNameLen = 32
 )
 
-// nameRE is the service's rule for endpoint and deployment names.
-var nameRE = regexp.MustCompile(`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
+// isServiceName reports whether s matches the service's rule for endpoint
+// and deployment names, ^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$ (length is
+// checked apart, for a clearer message).
+func isServiceName(s string) bool {
+	if s == "" || !isASCIILetter(s[0]) || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // Validate checks e against the static rules of the service and returns
 // every problem found as an [ErrorList] (nil when there is none). Each
@@ -108,7 +121,7 @@ func (v *validator) name(path, name string) {
 		v.add(path, "is required: 3 to 32 characters, letters, digits and '-'")
 	case n < minNameLen || n > maxNameLen:
 		v.add(path, "must be between %d and %d characters, got %d (%q)", minNameLen, maxNameLen, n, name)
-	case !nameRE.MatchString(name):
+	case !isServiceName(name):
 		v.add(path, "must start with a letter and contain only letters, digits and '-', not ending with '-'; got %q", name)
 	}
 }

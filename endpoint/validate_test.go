@@ -403,3 +403,37 @@ func golden(t *testing.T, file, got string) {
 		t.Errorf("output differs from %s (run go test -update and review the diff):\n%s", file, got)
 	}
 }
+
+func TestIsServiceName(t *testing.T) {
+	tests := []struct {
+		name   string
+		want   bool
+		reason string
+	}{
+		{"blue", true, "letters"},
+		{"Blue-2", true, "upper case, digit and dash"},
+		{"b", true, "one letter matches the pattern; length is checked apart"},
+		{"", false, "empty"},
+		{"2blue", false, "starts with a digit"},
+		{"-blue", false, "starts with a dash"},
+		{"blue-", false, "ends with a dash"},
+		{"blue_green", false, "underscore"},
+		{"blué", false, "non-ASCII letter"},
+		{"blue green", false, "space"},
+	}
+	for _, tt := range tests {
+		if got := isServiceName(tt.name); got != tt.want {
+			t.Errorf("isServiceName(%q) = %v, want %v (%s)", tt.name, got, tt.want, tt.reason)
+		}
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	e := Normalized(fullEndpoint())
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Validate(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
