@@ -119,9 +119,11 @@ func TestParseQuirks(t *testing.T) {
 			reason: "today's place for instance_count",
 		},
 		{
-			name:   "instance_count inside scale_settings",
-			spec:   strings.Replace(managed, "instance_count: 1", "scale_settings:\n      scale_type: manual\n      instance_count: 3\n      min_instances: 1\n      max_instances: 3", 1),
-			got:    func(e *Endpoint) any { return []any{e.Deployments[0].InstanceCount, e.Deployments[0].ScaleSettings.Type} },
+			name: "instance_count inside scale_settings",
+			spec: strings.Replace(managed, "instance_count: 1", "scale_settings:\n      scale_type: manual\n      instance_count: 3\n      min_instances: 1\n      max_instances: 3", 1),
+			got: func(e *Endpoint) any {
+				return []any{e.Deployments[0].InstanceCount, e.Deployments[0].ScaleSettings.Type}
+			},
 			want:   []any{3, ScaleDefault},
 			reason: "the 2021 place for instance_count, with scale_type manual",
 		},
