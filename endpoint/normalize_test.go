@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -130,5 +131,22 @@ func BenchmarkNormalized(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Normalized(e)
+	}
+}
+
+// TestNormalizeCorpusIdempotent checks idempotence on real specs: every
+// loaded flow step is already normalized, so normalizing again changes
+// nothing.
+func TestNormalizeCorpusIdempotent(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(corpus(t, "azureml-examples"), "canary-declarative-flow*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		for _, s := range loadFlow(t, dir) {
+			if n := Normalized(s.e); !Equal(n, s.e) {
+				t.Errorf("%s/%s: normalizing a loaded spec changed it: %q", filepath.Base(dir), s.file, diffAll(s.e, n))
+			}
+		}
 	}
 }
