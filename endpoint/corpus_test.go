@@ -184,3 +184,44 @@ func TestCorpusFromOS(t *testing.T) {
 func indent(s string) string {
 	return "\t" + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n\t") + "\n"
 }
+
+// TestCorpusRoundTrip writes every loaded flow step and the managed
+// sample with Marshal and parses the output as if it stood in place of the
+// endpoint file: paths are kept relative to that file's directory, so the
+// result is equal.
+func TestCorpusRoundTrip(t *testing.T) {
+	fsys := corpusFS(t)
+	sets := [][]string{{
+		"endpoints/online/managed/sample/endpoint.yml",
+		"endpoints/online/managed/sample/blue-deployment.yml",
+		"endpoints/online/managed/sample/green-deployment.yml",
+	}, {
+		"endpoints/online/kubernetes",
+	}}
+	for _, name := range corpusFiles(t, fsys) {
+		if strings.HasPrefix(name, "canary-declarative-flow/") {
+			sets = append(sets, []string{name})
+		}
+	}
+	var l Loader
+	for _, set := range sets {
+		r, err := l.LoadFS(fsys, set...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := r.Endpoints[0]
+		out, err := Marshal(e)
+		if err != nil {
+			t.Errorf("%s: Marshal: %v", set[0], err)
+			continue
+		}
+		back, err := Parse(set[0], out)
+		if err != nil {
+			t.Errorf("%s: parsing what Marshal wrote: %v\n%s", set[0], err, out)
+			continue
+		}
+		if !Equal(e, back) {
+			t.Errorf("%s: loading what Marshal wrote gives a different endpoint:\n%s", set[0], out)
+		}
+	}
+}

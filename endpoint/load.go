@@ -81,10 +81,6 @@ func (l *Loader) Parse(filename string, data []byte) (*Endpoint, error) {
 		return nil, errs.Err()
 	}
 	f := l.decodeFile(filename, data, true)
-	if f.skip != "" {
-		errs.Add(Pos{File: filename}, "", "not an endpoint spec: %s", f.skip)
-		return nil, errs.Err()
-	}
 	errs = append(errs, f.errs...)
 	if len(errs) == 0 && f.kind != endpointFile {
 		errs.Add(Pos{File: filename, Line: f.root.Line, Column: f.root.Column}, "", "a deployment file; Parse reads an endpoint file with its deployments inside (use Load with the endpoint file and the deployment files)")

@@ -309,6 +309,13 @@ instance_count: 1
 	if !slices.Equal(got, want) {
 		t.Errorf("paths %q, want %q: relative to the endpoint file's directory", got, want)
 	}
+	out, err := Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := Parse("app/endpoint.yml", out); err != nil || !Equal(e, back) {
+		t.Errorf("written in place of the endpoint file, the spec loads as %v, %v; want an equal endpoint:\n%s", back, err, out)
+	}
 	pos, shown := e.src.locate("deployments[blue].instance_count")
 	if pos.String() != "app/deployments/blue.yml:12:17" || shown != "instance_count" {
 		t.Errorf("locate = %s %q, want the deployment file's position and its own path", pos, shown)
