@@ -1,0 +1,284 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// Compute returns the plan that takes actual, the state the service
+// reports, to desired. It is pure: it reads its arguments only, never
+// modifies them, and gives the same plan for the same inputs in any order.
+// Desired endpoints are checked with [endpoint.Validate] (any problem is
+// returned as an [endpoint.ErrorList] and nothing is planned); both sides
+// are compared as [endpoint.Normalized] copies, so server defaults never
+// show as changes. Endpoints are matched by name without regard to case,
+// as the service does, and the plan uses the name the service reports.
+// Deployments are matched by exact name.
+//
+// # What is planned
+//
+// A desired endpoint that does not exist is created (without traffic),
+// then its deployments, then its traffic. An actual endpoint that is not
+// desired is deleted only with [Options.DeleteUnlisted]. For an endpoint on
+// both sides: absent deployments are created, extra ones deleted, changed
+// ones updated in place, traffic changed by the steps of the strategy, and
+// the endpoint's own settings (description, tags, auth mode, identity,
+// public network access) updated. A change of settings goes in the same
+// update as the first traffic step, since the service replaces traffic and
+// settings in one call; without a traffic change it is a step of its own
+// that carries the unchanged traffic and mirror. Every traffic step sends
+// the full live and mirror splits.
+//
+// A deployment whose provisioning Failed or was Canceled is written again
+// (updated with its desired spec, changed or not) before any traffic step
+// gives it traffic; an endpoint in that state gets an endpoint update.
+// When any resource of an endpoint the plan would touch is still Creating,
+// Updating, Scaling or Deleting, Compute refuses with a [*BusyError]
+// (matching [ErrBusy]) instead of waiting: waiting is the executor's job,
+// and only a fresh observation says what the operation left behind. A
+// resource that reports no provisioning state counts as Succeeded.
+//
+// # Changes that cannot be made in place (S6)
+//
+// A deployment's instance_type and type, and an endpoint's compute, cannot
+// change in place. A deployment with neither live nor mirror traffic before
+// and after the plan is replaced: deleted, then created. Otherwise Compute
+// refuses with a [*RefusedError] (matching [ErrRefused]) that spells out the
+// safe path: a deployment under a new name, traffic shifted to it, the old
+// one deleted. [Options.AllowReplace] drains, replaces and refills the
+// deployment instead. An endpoint whose compute changes is replaced (with
+// its deployments) only while it serves no traffic; otherwise Compute
+// refuses, with or without AllowReplace.
+//
+// # Ordering
+//
+// DependsOn holds exactly the orderings the safety rules need, so that
+// independent work proceeds in parallel (the executor still sends one
+// operation at a time to an endpoint, rule S7); endpoints never depend on
+// one another. Within an endpoint:
+//   - a created endpoint comes before its deployments, and a replaced
+//     endpoint is deleted before it is created again;
+//   - a traffic step comes after the writes of every deployment whose live
+//     or mirror share it raises (creates, scale-ups, in-place updates) and
+//     of every deployment it names whose provisioning had failed;
+//   - a deployment is deleted, or updated to fewer instances, after the
+//     last traffic step that changes its share; a deployment that keeps its
+//     share is scaled down without waiting for traffic;
+//   - a replaced deployment is created after it was deleted, and deleted
+//     after the step that drained it;
+//   - traffic steps, and the gates between them, form one chain;
+//   - a gate for a deployment (smoke:green) comes after that deployment's
+//     writes.
+//
+// # Depth
+//
+// With [Direct], the longest chain of DependsOn in an endpoint has at most
+// three steps (writes that add capacity, the traffic step, writes that
+// remove it), plus one when the endpoint is created (the endpoint before
+// its deployments) and one more when it is replaced. Replacing a deployment
+// that serves traffic with AllowReplace adds a drain step, its delete and
+// its create. Other strategies add their stages and gates.
+//
+// # Steps
+//
+// Steps are listed in a topological order of DependsOn: endpoints in name
+// order, and within an endpoint, among the steps that are ready, first by
+// action (delete endpoint, create endpoint, update endpoint, create, update
+// and delete deployment, gate, set traffic), then by deployment and id.
+// Step ids are stable and readable:
+//
+//	ENDPOINT/create, ENDPOINT/update, ENDPOINT/delete
+//	ENDPOINT/DEPLOYMENT/create, .../update, .../delete
+//	ENDPOINT/traffic               the only traffic step of the endpoint
+//	ENDPOINT/traffic/K             the K-th of several (from 1)
+//	ENDPOINT/gate/NAME             a gate for a deployment (smoke:green)
+//	ENDPOINT/gate/NAME/K           a holding gate after traffic step K (bake/1)
+//
+// When an endpoint update carries the first traffic stage, that stage's id
+// is ENDPOINT/update and the numbering of the others is unchanged.
+func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) {
+	if err := opts.Strategy.validate(); err != nil {
+		return nil, fmt.Errorf("plan: strategy %s: %w", opts.Strategy, err)
+	}
+	des, err := prepare(desired, true)
+	if err != nil {
+		return nil, err
+	}
+	act, err := prepare(actual, false)
+	if err != nil {
+		return nil, err
+	}
+
+	p := &Plan{FormatVersion: FormatVersion, Fingerprint: fingerprint(act), Strategy: opts.Strategy.String()}
+	var errs []error
+	i, j := 0, 0
+	for i < len(des) || j < len(act) {
+		var d, a *endpoint.Endpoint
+		switch {
+		case j == len(act) || i < len(des) && des[i].key < act[j].key:
+			d = des[i].e
+			i++
+		case i == len(des) || act[j].key < des[i].key:
+			a = act[j].e
+			j++
+		default:
+			d, a = des[i].e, act[j].e
+			d.Name = a.Name
+			i++
+			j++
+		}
+		steps, err := planEndpoint(d, a, opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.Steps = append(p.Steps, steps...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	p.Summary = summarize(p.Steps)
+	return p, nil
+}
+
+// named is a normalized copy of an endpoint with its matching key.
+type named struct {
+	key string
+	e   *endpoint.Endpoint
+}
+
+// prepare returns normalized copies sorted by key, the name folded to
+// lower case (the service's endpoint names are case-insensitive).
+// Desired endpoints are validated first, so errors keep their positions.
+func prepare(in []*endpoint.Endpoint, validate bool) ([]named, error) {
+	side := "actual"
+	if validate {
+		side = "desired"
+	}
+	var list endpoint.ErrorList
+	out := make([]named, 0, len(in))
+	for i, e := range in {
+		if e == nil {
+			return nil, fmt.Errorf("plan: %s endpoint %d is nil", side, i)
+		}
+		if validate {
+			if err := endpoint.Validate(e); err != nil {
+				var l endpoint.ErrorList
+				if !errors.As(err, &l) {
+					return nil, err
+				}
+				list = append(list, l...)
+				continue
+			}
+		}
+		out = append(out, named{key: strings.ToLower(e.Name), e: endpoint.Normalized(e)})
+	}
+	if err := list.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b named) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.e.Name, b.e.Name)
+	})
+	for i := 1; i < len(out); i++ {
+		if out[i].key == out[i-1].key {
+			return nil, fmt.Errorf("plan: %s endpoints %q and %q are the same endpoint (names are case-insensitive)", side, out[i-1].e.Name, out[i].e.Name)
+		}
+	}
+	return out, nil
+}
+
+func summarize(steps []Step) Summary {
+	var s Summary
+	for i := range steps {
+		st := &steps[i]
+		switch st.Action {
+		case CreateEndpoint, CreateDeployment:
+			s.Add++
+		case UpdateEndpoint, UpdateDeployment:
+			s.Change++
+		case DeleteEndpoint, DeleteDeployment:
+			s.Destroy++
+		case Gate:
+			s.Gates++
+		}
+		if (st.Action == SetTraffic || st.Action == UpdateEndpoint) && (!st.Traffic.Equal(st.TrafficBefore) || !st.Mirror.Equal(st.MirrorBefore)) {
+			s.Traffic++
+		}
+	}
+	return s
+}
+
+// actionRank is the tie-break between ready steps of one endpoint.
+func actionRank(a Action) int {
+	switch a {
+	case DeleteEndpoint:
+		return 0
+	case CreateEndpoint:
+		return 1
+	case UpdateEndpoint:
+		return 2
+	case CreateDeployment:
+		return 3
+	case UpdateDeployment:
+		return 4
+	case DeleteDeployment:
+		return 5
+	case Gate:
+		return 6
+	}
+	return 7
+}
+
+func lessStep(a, b *Step) bool {
+	if ra, rb := actionRank(a.Action), actionRank(b.Action); ra != rb {
+		return ra < rb
+	}
+	if a.Deployment != b.Deployment {
+		return a.Deployment < b.Deployment
+	}
+	return a.ID < b.ID
+}
+
+// order sorts the steps of one endpoint topologically, taking the least
+// ready step (by lessStep) each time. The planner builds acyclic graphs,
+// so every step is placed.
+func order(steps []Step) []Step {
+	n := len(steps)
+	if n < 2 {
+		return steps
+	}
+	done := make([]bool, n)
+	out := make([]Step, 0, n)
+	for len(out) < n {
+		best := -1
+		for i := range steps {
+			if done[i] || !ready(&steps[i], steps, done) {
+				continue
+			}
+			if best < 0 || lessStep(&steps[i], &steps[best]) {
+				best = i
+			}
+		}
+		done[best] = true
+		out = append(out, steps[best])
+	}
+	return out
+}
+
+func ready(s *Step, steps []Step, done []bool) bool {
+	for _, dep := range s.DependsOn {
+		for j := range steps {
+			if steps[j].ID == dep && !done[j] {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,579 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// planner builds the steps of one endpoint.
+type planner struct {
+	opts Options
+	name string
+	// a is the actual endpoint (nil when it is created); d the desired one.
+	a, d *endpoint.Endpoint
+
+	steps []Step
+	// pre are the writes that must precede the traffic that uses them, by
+	// deployment; a pre write is depended on once, by the first step that
+	// needs it, the rest follow through that step.
+	pre []preWrite
+	// post are the writes that must follow the traffic that leaves them.
+	post []postWrite
+	errs []error
+}
+
+type preWrite struct {
+	deployment, id string
+	used           bool
+}
+
+type postWrite struct {
+	step       int // index into steps
+	deployment string
+	// drained marks the delete of a replaced deployment, which waits for
+	// the step that drained it rather than for the last change.
+	drained bool
+}
+
+func planEndpoint(d, a *endpoint.Endpoint, opts Options) ([]Step, error) {
+	if d == nil {
+		if a == nil || !opts.DeleteUnlisted {
+			return nil, nil
+		}
+		if err := busy(a); err != nil {
+			return nil, err
+		}
+		return []Step{deleteEndpoint(a, "not in the desired state")}, nil
+	}
+	p := &planner{opts: opts, name: d.Name, a: a, d: d}
+	switch {
+	case a == nil:
+		p.create("", "new endpoint")
+	case a.Compute != d.Compute:
+		p.replaceEndpoint()
+	default:
+		p.update()
+	}
+	if a != nil && (len(p.steps) > 0 || len(p.errs) > 0) {
+		if err := busy(a); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return order(p.steps), nil
+}
+
+func (p *planner) id(parts ...string) string {
+	id := p.name
+	for _, s := range parts {
+		id += "/" + s
+	}
+	return id
+}
+
+func (p *planner) add(s Step) int {
+	slices.Sort(s.DependsOn)
+	p.steps = append(p.steps, s)
+	return len(p.steps) - 1
+}
+
+// usePre returns the id of the deployment's pending pre write and marks it
+// used, or "" when there is none left.
+func (p *planner) usePre(dep string) string {
+	for i := range p.pre {
+		if w := &p.pre[i]; w.deployment == dep && !w.used {
+			w.used = true
+			return w.id
+		}
+	}
+	return ""
+}
+
+func (p *planner) replaceEndpoint() {
+	if serving(p.a) {
+		p.errs = append(p.errs, &RefusedError{
+			Endpoint: p.name,
+			Rule:     "S6",
+			Msg:      fmt.Sprintf("compute cannot change in place (%q → %q) and the endpoint serves traffic", p.a.Compute, p.d.Compute),
+			Remedy: fmt.Sprintf("create an endpoint under a new name with compute %q and its deployments, move clients to its scoring URI, then delete %s",
+				p.d.Compute, p.name),
+		})
+		return
+	}
+	reason := fmt.Sprintf("replaced: compute changes from %q to %q, which cannot change in place; the endpoint serves no traffic", p.a.Compute, p.d.Compute)
+	del := deleteEndpoint(p.a, reason)
+	p.add(del)
+	p.create(del.ID, reason)
+}
+
+// create plans a new endpoint: the endpoint without traffic (the service
+// refuses traffic to deployments that do not exist yet), its deployments,
+// then its traffic.
+func (p *planner) create(after, reason string) {
+	ep := endpointOnly(p.d)
+	ep.Traffic, ep.Mirror = traffic.Split{}, traffic.Split{}
+	s := Step{ID: p.id("create"), Action: CreateEndpoint, Endpoint: p.name, EndpointAfter: ep, Reason: reason}
+	if after != "" {
+		s.DependsOn = []string{after}
+	}
+	p.add(s)
+	for i := range p.d.Deployments {
+		dep := &p.d.Deployments[i]
+		id := p.id(dep.Name, "create")
+		p.add(Step{ID: id, Action: CreateDeployment, Endpoint: p.name, Deployment: dep.Name,
+			DependsOn: []string{s.ID}, DeploymentAfter: dep, Reason: "new deployment"})
+		p.pre = append(p.pre, preWrite{deployment: dep.Name, id: id})
+	}
+	p.traffic(traffic.Split{}, traffic.Split{}, nil, false)
+}
+
+// update plans the changes to an endpoint that exists with the same
+// compute.
+func (p *planner) update() {
+	a, d := p.a, p.d
+	var drain []string
+	i, j := 0, 0
+	for i < len(a.Deployments) || j < len(d.Deployments) {
+		switch {
+		case j == len(d.Deployments) || i < len(a.Deployments) && a.Deployments[i].Name < d.Deployments[j].Name:
+			p.remove(&a.Deployments[i])
+			i++
+		case i == len(a.Deployments) || d.Deployments[j].Name < a.Deployments[i].Name:
+			dep := &d.Deployments[j]
+			id := p.id(dep.Name, "create")
+			p.add(Step{ID: id, Action: CreateDeployment, Endpoint: p.name, Deployment: dep.Name, DeploymentAfter: dep, Reason: "new deployment"})
+			p.pre = append(p.pre, preWrite{deployment: dep.Name, id: id})
+			j++
+		default:
+			if p.change(&a.Deployments[i], &d.Deployments[j]) {
+				drain = append(drain, a.Deployments[i].Name)
+			}
+			i++
+			j++
+		}
+	}
+	if len(p.errs) > 0 {
+		return
+	}
+
+	var first []stage
+	live, mirror := a.Traffic, a.Mirror
+	if len(drain) > 0 {
+		st, ok := p.drain(drain)
+		if !ok {
+			return
+		}
+		first = []stage{st}
+		live, mirror = st.live, st.mirror
+	}
+	settings := len(endpoint.DiffEndpoint(a, d)) > 0 || failed(a.Status.ProvisioningState)
+	p.traffic(live, mirror, first, settings)
+}
+
+// remove plans the delete of a deployment the desired state leaves out.
+func (p *planner) remove(dep *endpoint.Deployment) {
+	if p.opts.Strategy.kind == blueGreen && p.opts.Strategy.keepOld && p.a.Traffic.Get(dep.Name) > 0 {
+		return
+	}
+	k := p.add(Step{ID: p.id(dep.Name, "delete"), Action: DeleteDeployment, Endpoint: p.name, Deployment: dep.Name,
+		DeploymentBefore: dep, Reason: "not in the desired state"})
+	p.post = append(p.post, postWrite{step: k, deployment: dep.Name})
+}
+
+// change plans the writes that take deployment a to b, and reports whether
+// it must be drained of traffic before it is replaced.
+func (p *planner) change(a, b *endpoint.Deployment) (drain bool) {
+	if field, before, after := fixedField(a, b); field != "" {
+		return p.replace(a, b, field, before, after)
+	}
+	reapply := failed(a.Status.ProvisioningState)
+	changes := endpoint.DiffDeployment(*a, *b)
+	if len(changes) == 0 && !reapply {
+		return false
+	}
+	s := Step{ID: p.id(b.Name, "update"), Action: UpdateDeployment, Endpoint: p.name, Deployment: b.Name,
+		DeploymentBefore: a, DeploymentAfter: b, Changes: changes}
+	ca, cb := capacity(a), capacity(b)
+	lower := cb < ca && !reapply
+	switch {
+	case reapply:
+		s.Reason = fmt.Sprintf("provisioning state %s: apply the spec again before it serves traffic", a.Status.ProvisioningState)
+	case lower:
+		s.Reason = fmt.Sprintf("scale down from %d to %d instances after its traffic has moved", ca, cb)
+	case cb > ca:
+		s.Reason = fmt.Sprintf("scale up from %d to %d instances before its traffic grows", ca, cb)
+	default:
+		s.Reason = "update in place (rolling)"
+	}
+	k := p.add(s)
+	if lower {
+		p.post = append(p.post, postWrite{step: k, deployment: b.Name})
+	} else {
+		p.pre = append(p.pre, preWrite{deployment: b.Name, id: s.ID})
+	}
+	return false
+}
+
+// replace plans the delete and create of a deployment whose field cannot
+// change in place, or refuses (S6).
+func (p *planner) replace(a, b *endpoint.Deployment, field, before, after string) (drain bool) {
+	name := a.Name
+	had := p.a.Traffic.Get(name) > 0 || p.a.Mirror.Get(name) > 0
+	will := p.d.Traffic.Get(name) > 0 || p.d.Mirror.Get(name) > 0
+	if (had || will) && !p.opts.AllowReplace {
+		p.errs = append(p.errs, p.refuseReplace(name, field, before, after))
+		return false
+	}
+	reason := fmt.Sprintf("replaced: %s changes from %s to %s, which cannot change in place", field, before, after)
+	del := p.add(Step{ID: p.id(name, "delete"), Action: DeleteDeployment, Endpoint: p.name, Deployment: name,
+		DeploymentBefore: a, Reason: reason})
+	if had {
+		p.post = append(p.post, postWrite{step: del, deployment: name, drained: true})
+	}
+	id := p.id(name, "create")
+	p.add(Step{ID: id, Action: CreateDeployment, Endpoint: p.name, Deployment: name,
+		DependsOn: []string{p.steps[del].ID}, DeploymentAfter: b, Reason: reason})
+	p.pre = append(p.pre, preWrite{deployment: name, id: id})
+	return had
+}
+
+func (p *planner) refuseReplace(name, field, before, after string) *RefusedError {
+	var serves []string
+	if v := p.a.Traffic.Get(name); v > 0 {
+		serves = append(serves, fmt.Sprintf("serves %d%% of live traffic", v))
+	}
+	if v := p.a.Mirror.Get(name); v > 0 {
+		serves = append(serves, fmt.Sprintf("receives %d%% mirror traffic", v))
+	}
+	if v := p.d.Traffic.Get(name); v > 0 {
+		serves = append(serves, fmt.Sprintf("is to serve %d%% of live traffic", v))
+	}
+	if v := p.d.Mirror.Get(name); v > 0 {
+		serves = append(serves, fmt.Sprintf("is to receive %d%% mirror traffic", v))
+	}
+	newName := "a new name"
+	if len(name)+2 <= 32 {
+		newName = "a new name (e.g. " + name + "-2)"
+	}
+	return &RefusedError{
+		Endpoint:   p.name,
+		Deployment: name,
+		Rule:       "S6",
+		Msg:        fmt.Sprintf("%s cannot change in place (%s → %s) and %s %s", field, before, after, name, joinAnd(serves)),
+		Remedy: fmt.Sprintf("create a deployment under %s with %s %s, shift traffic from %s to it, then delete %s (or allow replacement to drain and recreate %s)",
+			newName, field, after, name, name, name),
+	}
+}
+
+// drain returns the traffic step that moves all traffic away from the
+// deployments to be replaced: their live share goes to the other
+// deployments that serve live traffic and have provisioned, in proportion,
+// and their mirror is dropped.
+func (p *planner) drain(names []string) (stage, bool) {
+	live, mirror := p.a.Traffic, p.a.Mirror
+	for _, n := range names {
+		live, mirror = live.Without(n), mirror.Without(n)
+	}
+	moved := p.a.Traffic.Total() - live.Total()
+	if moved > 0 {
+		var takers []traffic.Entry
+		for n, v := range live.All() {
+			if dep := p.a.Deployment(n); dep != nil && succeeded(dep.Status.ProvisioningState) {
+				takers = append(takers, traffic.Entry{Name: n, Percent: v})
+			}
+		}
+		if len(takers) == 0 {
+			for _, n := range names {
+				if p.a.Traffic.Get(n) > 0 {
+					p.errs = append(p.errs, &RefusedError{
+						Endpoint: p.name, Deployment: n, Rule: "S6",
+						Msg: fmt.Sprintf("%s must be replaced and no other provisioned deployment serves live traffic to take its %d%% while it is", n, p.a.Traffic.Get(n)),
+						Remedy: fmt.Sprintf("create a deployment under a new name, shift traffic from %s to it, then delete %s",
+							n, n),
+					})
+				}
+			}
+			return stage{}, false
+		}
+		for _, t := range share(takers, moved) {
+			live = live.With(t.Name, live.Get(t.Name)+t.Percent)
+		}
+	}
+	return stage{live: live, mirror: mirror, reason: "drain " + joinAnd(names) + " before replacing"}, true
+}
+
+// share splits amount among the entries in proportion to their percents,
+// by largest remainder, ties to the name that sorts first.
+func share(es []traffic.Entry, amount int) []traffic.Entry {
+	total := 0
+	for _, e := range es {
+		total += e.Percent
+	}
+	out := make([]traffic.Entry, len(es))
+	left := amount
+	for i, e := range es {
+		out[i] = traffic.Entry{Name: e.Name, Percent: amount * e.Percent / total}
+		left -= out[i].Percent
+	}
+	idx := make([]int, len(es))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int {
+		return amount*es[y].Percent%total - amount*es[x].Percent%total
+	})
+	for _, i := range idx[:left] {
+		out[i].Percent++
+	}
+	return out
+}
+
+// traffic plans the traffic steps of the endpoint, from (live, mirror)
+// after the steps in first, and the writes that wait for them. With
+// settings, the first traffic step is an endpoint update that also carries
+// the endpoint's settings, or, without traffic steps, such an update stands
+// alone.
+func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bool) {
+	rest, postGate := p.opts.Strategy.stages(live, mirror, p.d.Traffic, p.d.Mirror, p.d.Kind() == endpoint.Managed)
+	stages := append(first, rest...)
+	if len(stages) == 0 {
+		if settings {
+			p.add(p.endpointUpdate(p.a.Traffic, p.a.Mirror, "update the endpoint's settings"))
+		}
+		return
+	}
+
+	ids := make([]string, len(stages))
+	var prevLive, prevMirror traffic.Split
+	if p.a != nil {
+		prevLive, prevMirror = p.a.Traffic, p.a.Mirror
+	}
+	// last[name] is the 1-based traffic step that last changed the
+	// deployment's share.
+	last := map[string]int{}
+	prev := ""
+	for k, st := range stages {
+		var deps []string
+		held := false
+		for _, g := range st.gates {
+			gid := p.id("gate", g.name)
+			if g.deployment == "" && prev != "" {
+				gid += "/" + strconv.Itoa(k)
+			}
+			var gdeps []string
+			if g.hold && prev != "" {
+				gdeps = append(gdeps, prev)
+				held = true
+			}
+			if g.deployment != "" {
+				if id := p.usePre(g.deployment); id != "" {
+					gdeps = append(gdeps, id)
+				}
+			}
+			p.add(Step{ID: gid, Action: Gate, Endpoint: p.name, Deployment: g.deployment, DependsOn: gdeps, Gate: g.name, Reason: g.reason})
+			deps = append(deps, gid)
+		}
+		if prev != "" && !held {
+			deps = append(deps, prev)
+		}
+		for _, n := range union(prevLive, prevMirror, st.live, st.mirror) {
+			grows := st.live.Get(n) > prevLive.Get(n) || st.mirror.Get(n) > prevMirror.Get(n)
+			if grows || p.failedActual(n) && (st.live.Get(n) > 0 || st.mirror.Get(n) > 0) {
+				if id := p.usePre(n); id != "" {
+					deps = append(deps, id)
+				}
+			}
+			if st.live.Get(n) != prevLive.Get(n) || st.mirror.Get(n) != prevMirror.Get(n) {
+				last[n] = k + 1
+			}
+		}
+
+		id := p.id("traffic")
+		if len(stages) > 1 {
+			id += "/" + strconv.Itoa(k+1)
+		}
+		s := Step{ID: id, Action: SetTraffic, Endpoint: p.name, DependsOn: deps,
+			TrafficBefore: prevLive, MirrorBefore: prevMirror, Traffic: st.live, Mirror: st.mirror,
+			Changes: trafficChanges(prevLive, prevMirror, st.live, st.mirror), Reason: st.reason}
+		if k == 0 && settings {
+			u := p.endpointUpdate(st.live, st.mirror, "update the endpoint's settings and "+st.reason)
+			u.DependsOn = deps
+			u.TrafficBefore, u.MirrorBefore = prevLive, prevMirror
+			u.Changes = append(u.Changes, s.Changes...)
+			s = u
+		}
+		p.add(s)
+		ids[k] = s.ID
+		prev = s.ID
+		prevLive, prevMirror = st.live, st.mirror
+	}
+
+	stepOf := func(k int) string { return ids[k-1] }
+	if postGate != "" {
+		gid := ""
+		needGate := func() string {
+			if gid == "" {
+				gid = p.id("gate", postGate, strconv.Itoa(len(stages)))
+				p.add(Step{ID: gid, Action: Gate, Endpoint: p.name, DependsOn: []string{prev}, Gate: postGate,
+					Reason: "hold after the switch before capacity is removed"})
+			}
+			return gid
+		}
+		p.postDepsWith(last, stepOf, needGate)
+		return
+	}
+	p.postDepsWith(last, stepOf, nil)
+}
+
+// postDepsWith makes each post write wait for the traffic step that last
+// changed its deployment's share (or, for a replaced deployment, the step
+// that drained it), or for the hold gate when gate is not nil.
+func (p *planner) postDepsWith(last map[string]int, stepOf func(int) string, gate func() string) {
+	for _, w := range p.post {
+		k := last[w.deployment]
+		if w.drained {
+			k = 1
+		}
+		if k == 0 {
+			continue
+		}
+		dep := stepOf(k)
+		if gate != nil && !w.drained {
+			dep = gate()
+		}
+		s := &p.steps[w.step]
+		s.DependsOn = append(s.DependsOn, dep)
+		slices.Sort(s.DependsOn)
+	}
+}
+
+func (p *planner) endpointUpdate(live, mirror traffic.Split, reason string) Step {
+	before, after := endpointOnly(p.a), endpointOnly(p.d)
+	after.Traffic, after.Mirror = live, mirror
+	if failed(p.a.Status.ProvisioningState) {
+		reason = fmt.Sprintf("provisioning state %s: apply the endpoint again", p.a.Status.ProvisioningState)
+	}
+	return Step{ID: p.id("update"), Action: UpdateEndpoint, Endpoint: p.name,
+		EndpointBefore: before, EndpointAfter: after,
+		TrafficBefore: p.a.Traffic, MirrorBefore: p.a.Mirror, Traffic: live, Mirror: mirror,
+		Changes: endpoint.DiffEndpoint(p.a, p.d), Reason: reason}
+}
+
+func (p *planner) failedActual(name string) bool {
+	if p.a == nil {
+		return false
+	}
+	dep := p.a.Deployment(name)
+	return dep != nil && !succeeded(dep.Status.ProvisioningState)
+}
+
+func deleteEndpoint(a *endpoint.Endpoint, reason string) Step {
+	return Step{ID: a.Name + "/delete", Action: DeleteEndpoint, Endpoint: a.Name, EndpointBefore: endpointOnly(a), Reason: reason}
+}
+
+// endpointOnly is the endpoint without its deployments and status, as
+// endpoint steps carry it.
+func endpointOnly(e *endpoint.Endpoint) *endpoint.Endpoint {
+	c := *e
+	c.Deployments = nil
+	c.Status = endpoint.Status{}
+	return &c
+}
+
+// fixedField returns the first field that differs between a and b and
+// cannot change in place, with both values printed, or "".
+func fixedField(a, b *endpoint.Deployment) (field, before, after string) {
+	switch {
+	case a.InstanceType != b.InstanceType:
+		return "instance_type", strconv.Quote(a.InstanceType), strconv.Quote(b.InstanceType)
+	case a.Type != b.Type:
+		return "type", strconv.Quote(string(a.Type)), strconv.Quote(string(b.Type))
+	}
+	return "", "", ""
+}
+
+// capacity is the number of instances a deployment keeps running: its
+// instance count, or under target-utilization autoscaling its minimum.
+func capacity(d *endpoint.Deployment) int {
+	if d.ScaleSettings.Type == endpoint.ScaleTargetUtilization {
+		return d.ScaleSettings.MinInstances
+	}
+	return d.InstanceCount
+}
+
+func serving(e *endpoint.Endpoint) bool { return !e.Traffic.IsZero() || !e.Mirror.IsZero() }
+
+func succeeded(s endpoint.ProvisioningState) bool { return s == "" || s == endpoint.Succeeded }
+
+func failed(s endpoint.ProvisioningState) bool { return s == endpoint.Failed || s == endpoint.Canceled }
+
+func busyState(s endpoint.ProvisioningState) bool {
+	switch s {
+	case endpoint.Creating, endpoint.Updating, endpoint.Scaling, endpoint.Deleting:
+		return true
+	}
+	return false
+}
+
+// busy returns a *BusyError for the endpoint or its first busy deployment.
+func busy(a *endpoint.Endpoint) error {
+	if busyState(a.Status.ProvisioningState) {
+		return &BusyError{Endpoint: a.Name, State: a.Status.ProvisioningState}
+	}
+	for i := range a.Deployments {
+		if s := a.Deployments[i].Status.ProvisioningState; busyState(s) {
+			return &BusyError{Endpoint: a.Name, Deployment: a.Deployments[i].Name, State: s}
+		}
+	}
+	return nil
+}
+
+// union returns the names in any of the splits, sorted.
+func union(splits ...traffic.Split) []string {
+	var out []string
+	for _, s := range splits {
+		for n := range s.All() {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// trafficChanges lists the entries of the live and mirror splits that
+// change, as traffic.NAME and mirror_traffic.NAME.
+func trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
+	var out []endpoint.Change
+	for _, n := range union(live, toLive) {
+		if a, b := live.Get(n), toLive.Get(n); a != b {
+			out = append(out, endpoint.Change{Path: "traffic." + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
+		}
+	}
+	for _, n := range union(mirror, toMirror) {
+		if a, b := mirror.Get(n), toMirror.Get(n); a != b {
+			out = append(out, endpoint.Change{Path: "mirror_traffic." + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
+		}
+	}
+	return out
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	s := items[0]
+	for _, it := range items[1 : len(items)-1] {
+		s += ", " + it
+	}
+	return s + " and " + items[len(items)-1]
+}
