@@ -56,7 +56,10 @@
 // endpoint that serves keeps serving at every moment in between. That is
 // also why steps may be skipped: planning 6-delete-blue.yaml right after
 // step 2 creates green, moves all traffic to it in one endpoint update, and
-// only then deletes blue.
+// only then deletes blue. With a canary strategy the same plan moves
+// traffic in stages instead, blue=90 green=10 then blue=50 green=50 for
+// stages 10 and 50, with a gate that smoke-tests green before its first
+// share and a gate after each stage.
 //
 // # Packages
 //
