@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rolloutkit/rollout/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// corpus is the directory of real specs, read in place.
+var corpus = filepath.Join("..", "..", "..", "shared", "corpus")
+
+func flow(step string) string {
+	return filepath.Join(corpus, "azureml-examples", "canary-declarative-flow", "2021-08-05", step+".yml")
+}
+
+func sample(name string) string {
+	return filepath.Join(corpus, "azureml-examples", "endpoints", "online", "managed", "sample", name+".yml")
+}
+
+// TestRun runs the command in-process and pins its exit status and both
+// output streams; the outputs are golden files under testdata/run, named
+// after the case, and -update rewrites them.
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		corpus     bool // reads the corpus
+		exit       int
+		wantStderr bool // stderr has a golden file; otherwise it must be empty
+		reason     string
+	}{
+		{"text", []string{"plan", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, false,
+			"the default output: terraform-style text of the flight of green"},
+		{"json", []string{"plan", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, false,
+			"the JSON contract for pipelines"},
+		{"from-nothing", []string{"plan", "--to", flow("1-create-endpoint-with-blue")}, true, 0, false,
+			"without --from nothing exists: endpoint, deployment and traffic are created"},
+		{"canary-text", []string{"plan", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, false,
+			"a strategy reaches Compute: the whole tutorial as one canary plan"},
+		{"canary-mermaid", []string{"plan", "--format", "mermaid", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, false,
+			"the step graph for a pull-request comment"},
+		{"canary-dot", []string{"plan", "--format=dot", "--strategy=canary:10,50", "--from=" + flow("2-scale-blue"), "--to=" + flow("6-delete-blue")}, true, 0, false,
+			"the step graph for Graphviz, flags written with ="},
+		{"detailed-changes", []string{"plan", "--detailed-exitcode", "--from", flow("4-flight-green"), "--to", flow("5-full-green")}, true, 2, false,
+			"--detailed-exitcode: 2 when the plan has steps"},
+		{"detailed-no-changes", []string{"plan", "--detailed-exitcode", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, false,
+			"--detailed-exitcode: 0 when there is nothing to do"},
+		{"no-changes", []string{"plan", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, false,
+			"an empty plan says so"},
+		{"ga-files", []string{"plan", "--from", sample("endpoint"), "--from", sample("blue-deployment"), "--to", sample("endpoint"), "--to", sample("blue-deployment"), "--to", sample("green-deployment")}, true, 0, false,
+			"--from and --to repeat, for an endpoint file and its deployment files"},
+		{"directory", []string{"plan", "-json", "--to", filepath.Join("testdata", "specs")}, false, 0, false,
+			"a directory of GA-format files; secret environment values never reach the output"},
+		{"directory-conflict", []string{"plan", "--to", filepath.Dir(sample("endpoint"))}, true, 1, true,
+			"the sample directory defines blue and green three times each: every problem, one a line"},
+		{"invalid", []string{"plan", "--to", filepath.Join("testdata", "invalid.yaml")}, false, 1, true,
+			"every spec error as FILE:LINE:COL: PATH: message, one a line"},
+		{"unknown-key", []string{"plan", "--from", filepath.Join("testdata", "unknown-key.yaml"), "--to", flow("1-create-endpoint-with-blue")}, true, 1, true,
+			"the current state is checked as strictly as the desired one, with a did-you-mean hint"},
+		{"refused", []string{"plan", "--from", filepath.Join("testdata", "refuse", "from.yaml"), "--to", filepath.Join("testdata", "refuse", "to.yaml")}, false, 1, true,
+			"changing instance_type of a serving deployment is refused with the safe path"},
+		{"missing-file", []string{"plan", "--to", filepath.Join("testdata", "no-such-file.yaml")}, false, 1, true,
+			"an unreadable path is invalid input"},
+		{"no-to", []string{"plan", "--from", flow("1-create-endpoint-with-blue")}, false, 1, true,
+			"--to is required"},
+		{"bad-format", []string{"plan", "--format", "yaml", "--to", flow("1-create-endpoint-with-blue")}, false, 1, true,
+			"only the four formats"},
+		{"json-and-format", []string{"plan", "--json", "--format", "dot", "--to", flow("1-create-endpoint-with-blue")}, false, 1, true,
+			"contradicting flags are refused rather than one silently winning"},
+		{"bad-strategy", []string{"plan", "--strategy", "canary", "--to", flow("1-create-endpoint-with-blue")}, false, 1, true,
+			"a strategy that does not parse"},
+		{"extra-argument", []string{"plan", "--to", flow("1-create-endpoint-with-blue"), "extra.yaml"}, false, 1, true,
+			"paths go after a flag"},
+		{"unknown-flag", []string{"plan", "--out", "x"}, false, 1, true,
+			"the flag package reports it with the usage"},
+		{"plan-help", []string{"plan", "-h"}, false, 0, true,
+			"help is not an error"},
+		{"no-command", nil, false, 1, true,
+			"the usage, as an error"},
+		{"unknown-command", []string{"apply"}, false, 1, true,
+			"an unknown command"},
+		{"help", []string{"help"}, false, 0, false,
+			"the usage on stdout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.corpus {
+				if _, err := os.Stat(corpus); err != nil {
+					t.Skipf("corpus not found at %s (%v); .ci/run guarantees it", corpus, err)
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, &stdout, &stderr)
+			if code != tt.exit {
+				t.Errorf("exit status %d, want %d (%s)\nstderr:\n%s", code, tt.exit, tt.reason, stderr.String())
+			}
+			golden(t, filepath.Join("testdata", "run", tt.name+".stdout"), stdout.Bytes())
+			if tt.wantStderr {
+				golden(t, filepath.Join("testdata", "run", tt.name+".stderr"), stderr.Bytes())
+			} else if stderr.Len() > 0 {
+				t.Errorf("unexpected stderr (%s):\n%s", tt.reason, stderr.String())
+			}
+			if strings.Contains(stdout.String()+stderr.String(), "do-not-print-me") {
+				t.Errorf("a secret value reached the output")
+			}
+		})
+	}
+}
+
+// TestJSONFlagIsFormatJSON: --json is a shorthand, so both spellings must
+// print the same bytes, and the bytes must read back as a plan.
+func TestJSONFlagIsFormatJSON(t *testing.T) {
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("corpus not found at %s (%v)", corpus, err)
+	}
+	base := []string{"plan", "--from", flow("2-scale-blue"), "--to", flow("3-create-green")}
+	var a, b, stderr bytes.Buffer
+	if code := run(append(base, "--json"), &a, &stderr); code != 0 {
+		t.Fatalf("--json: exit %d: %s", code, stderr.String())
+	}
+	if code := run(append(base, "--format", "json", "--json"), &b, &stderr); code != 0 {
+		t.Fatalf("--format json --json: exit %d: %s", code, stderr.String())
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("--json and --format json print different bytes")
+	}
+	p, err := plan.Decode(a.Bytes())
+	if err != nil {
+		t.Fatalf("the printed JSON does not decode: %v", err)
+	}
+	if p.Empty() {
+		t.Error("creating green gave an empty plan")
+	}
+}
+
+// TestDeterministic runs the same plan twice: pipelines diff saved plans.
+func TestDeterministic(t *testing.T) {
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("corpus not found at %s (%v)", corpus, err)
+	}
+	for _, format := range []string{"text", "json", "mermaid", "dot"} {
+		args := []string{"plan", "--format", format, "--strategy", "bluegreen", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}
+		var first, second, stderr bytes.Buffer
+		run(args, &first, &stderr)
+		run(args, &second, &stderr)
+		if stderr.Len() > 0 || !bytes.Equal(first.Bytes(), second.Bytes()) {
+			t.Errorf("%s: two runs differ or failed:\n%s", format, stderr.String())
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
+	}
+}

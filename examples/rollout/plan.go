@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+const planUsage = `Usage: rollout plan [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
+                   [--strategy direct|canary:10,50|bluegreen|shadow:10] [--from PATH] --to PATH
+
+Prints the steps that take the state in --from (nothing, when omitted) to
+the state in --to. Exit status 0 on success (with --detailed-exitcode: 0 no
+changes, 2 changes), 1 on invalid input or a refused plan.
+
+Flags:
+`
+
+// writers are the output formats of --format.
+var writers = map[string]func(io.Writer, *plan.Plan) error{
+	"text":    func(w io.Writer, p *plan.Plan) error { return plan.WriteText(w, p, plan.TextOptions{}) },
+	"json":    plan.WriteJSON,
+	"mermaid": plan.WriteMermaid,
+	"dot":     plan.WriteDOT,
+}
+
+// pathList is a flag that may be given more than once.
+type pathList []string
+
+func (l *pathList) String() string { return strings.Join(*l, ",") }
+
+func (l *pathList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty path")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
+func runPlan(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rollout plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		asJSON   = fs.Bool("json", false, "print the plan as JSON; the same as --format json")
+		format   = fs.String("format", "text", "output `FORMAT`: text, json, mermaid or dot")
+		detailed = fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do and 2 when the plan has steps")
+		strategy = fs.String("strategy", "direct", "how traffic moves (`STRATEGY`): direct, canary:10,50, bluegreen or shadow:10")
+		from, to pathList
+	)
+	fs.Var(&from, "from", "the current state: a spec file or directory (`PATH`), every resource in it taken as provisioned; repeatable; omitted, nothing exists")
+	fs.Var(&to, "to", "the desired state: a spec file or directory (`PATH`); repeatable; required")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), planUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if *asJSON {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "format" })
+		if explicit && *format != "json" {
+			return usageError(stderr, "--json and --format %s contradict each other", *format)
+		}
+		*format = "json"
+	}
+	write, ok := writers[*format]
+	switch {
+	case fs.NArg() > 0:
+		return usageError(stderr, "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
+	case !ok:
+		return usageError(stderr, "unknown format %q; want text, json, mermaid or dot", *format)
+	case len(to) == 0:
+		return usageError(stderr, "--to is required: the desired state")
+	}
+	st, err := plan.ParseStrategy(*strategy)
+	if err != nil {
+		return usageError(stderr, "--strategy: %v", err)
+	}
+
+	desired, err := endpoint.Load(to...)
+	if err != nil {
+		printError(stderr, err, nil)
+		return exitError
+	}
+	var actual []*endpoint.Endpoint
+	if len(from) > 0 {
+		if actual, err = endpoint.Load(from...); err != nil {
+			printError(stderr, err, nil)
+			return exitError
+		}
+		provisioned(actual)
+	}
+	p, err := plan.Compute(desired, actual, plan.Options{Strategy: st})
+	if err != nil {
+		printError(stderr, err, to)
+		return exitError
+	}
+	if err := write(stdout, p); err != nil {
+		fmt.Fprintf(stderr, "rollout: writing the plan: %v\n", err)
+		return exitError
+	}
+	if *detailed && !p.Empty() {
+		return exitChanges
+	}
+	return exitOK
+}
+
+func usageError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "rollout plan: "+format+"\n", args...)
+	fmt.Fprintln(stderr, `Run "rollout plan -h" for usage.`)
+	return exitError
+}
+
+// provisioned marks every resource of a state read from files as the
+// service would report it after a successful apply.
+func provisioned(state []*endpoint.Endpoint) {
+	for _, e := range state {
+		e.Status.ProvisioningState = endpoint.Succeeded
+		for i := range e.Deployments {
+			e.Deployments[i].Status.ProvisioningState = endpoint.Succeeded
+		}
+	}
+}
+
+// printError prints err for people, one problem a line, as
+// FILE:LINE:COL: PATH: message. A refused plan is about the desired state,
+// so it names the files given to --to (desired).
+func printError(w io.Writer, err error, desired []string) {
+	var (
+		list    endpoint.ErrorList
+		one     *endpoint.Error
+		refused *plan.RefusedError
+	)
+	switch {
+	case errors.As(err, &list):
+		fmt.Fprint(w, list.Lines())
+	case errors.As(err, &one):
+		fmt.Fprintln(w, one)
+	case errors.As(err, &refused):
+		fmt.Fprintln(w, refusal(refused, desired))
+	default:
+		fmt.Fprintf(w, "rollout: %v\n", err)
+	}
+}
+
+// refusal formats a refused plan like a spec error: the file it is about
+// (when one file was given), the resource as a YAML path, the rule, what
+// cannot be done and the safe path.
+func refusal(r *plan.RefusedError, desired []string) *endpoint.Error {
+	e := &endpoint.Error{Msg: fmt.Sprintf("%s: %s; %s", r.Rule, r.Msg, r.Remedy)}
+	if len(desired) == 1 {
+		e.Pos.File = desired[0]
+	}
+	e.Path = r.Endpoint
+	if r.Deployment != "" {
+		e.Path += ".deployments[" + r.Deployment + "]"
+	}
+	return e
+}
