@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,4 +190,16 @@ func mapFS(files map[string]string) fstest.MapFS {
 		fsys[name] = &fstest.MapFile{Data: []byte(data)}
 	}
 	return fsys
+}
+
+// BenchmarkRun measures the whole walk-through: loading, validating and
+// normalizing six files, diffing each against the one before, and printing.
+func BenchmarkRun(b *testing.B) {
+	b.ReportAllocs()
+	opts := defaultOptions()
+	for b.Loop() {
+		if err := run(io.Discard, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
