@@ -1,0 +1,618 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/plan"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// Result is what a rollout did. Apply and Run return it with their error
+// too, whenever the plan was started, so that a failed rollout still says
+// how far it got.
+type Result struct {
+	// Plan is the plan that was applied: the one given to Apply, or the
+	// one Run computed.
+	Plan *plan.Plan
+	// Completed lists the ids of the steps that finished, in the order
+	// they finished.
+	Completed []string
+	// Calls counts the writes sent to the service, retries included;
+	// reads are not counted.
+	Calls int
+	// Retries counts the calls that repeated one that had failed.
+	Retries int
+	// Elapsed is how long the rollout took, from the first observation to
+	// the end (the rollback included).
+	Elapsed time.Duration
+	// RolledBack lists the endpoints whose traffic was restored by
+	// [Rollback], sorted.
+	RolledBack []string
+}
+
+// Apply executes plan p through backend b.
+//
+// It first observes every endpoint b holds (one ListEndpoints) and
+// refuses the plan with a [*StalePlanError] unless the observation has
+// the plan's fingerprint: the same state plan.Compute was given, as the
+// rollout command and [Run] give it every endpoint of the backend.
+// Malformed plans ([ErrInvalidPlan]) and gate names that no [Gates] entry
+// binds ([ErrUnboundGate]) are refused before that, so a refused plan has
+// sent nothing to the service.
+//
+// Then it walks the step graph: a step starts once every step it depends
+// on has finished, steps start in plan order, and at most [Parallelism]
+// (default 10) run at once. On one endpoint, a write to the endpoint
+// itself (create, update, delete, set traffic) runs alone, because the
+// service answers 409 to a second operation; writes to different
+// deployments of one endpoint overlap unless [SerializePerEndpoint] is
+// given. Gates run beside anything, and count towards the parallelism.
+//
+// Each step is one call to the service, made after an event
+// ([StepStarted], [StepRetrying]) has reported it:
+//
+//   - create_endpoint and update_endpoint: CreateOrUpdateEndpoint with the
+//     step's endpoint and its full live and mirror splits;
+//   - set_traffic: CreateOrUpdateEndpoint with the endpoint's settings as
+//     they are (observed at the start, or as the plan last wrote them) and
+//     the step's full splits, since the service replaces both maps;
+//   - create_deployment and update_deployment: CreateOrUpdateDeployment
+//     with the full spec, or ScaleDeployment when only instance_count
+//     changes on a deployment that provisioned successfully;
+//   - delete_endpoint and delete_deployment: DeleteEndpoint or
+//     DeleteDeployment; a resource already gone counts as deleted;
+//   - gate: the bound [Gate]'s Check.
+//
+// Writes are unconditional (no If-Match): the fingerprint check stands for
+// the whole plan. A call that fails with a retryable error (throttling,
+// 5xx, 409) is made again after a backoff that doubles from 1s up to 1m
+// and honours the service's Retry-After, at most five times in all (see
+// [MaxAttempts] and [Backoff]); writes are idempotent, so repeating one
+// whose answer was lost is safe.
+//
+// When a step fails for good or a gate refuses, nothing new starts, the
+// steps in flight are allowed to finish, and Apply returns a [*StepError]
+// naming the step, the cause and the state the service was left in. Every
+// state between two steps keeps the safety rules, so that state is safe;
+// [Run] continues from it once the cause is fixed.
+//
+// # Rollback
+//
+// With [Rollback], the stop is followed by a rollback of traffic. Each
+// endpoint's stable split starts as the live and mirror traffic observed
+// before the first step, and becomes the endpoint's current split each
+// time one of its gate steps passes: a gate approves the traffic it saw.
+// The rollback writes each endpoint whose traffic differs from its
+// stable split back to it (its settings as the service holds them, the
+// stable live and mirror maps), in parallel across endpoints. Without any
+// passing gate, the stable split is the one from before the plan.
+//
+// The rollback restores traffic and nothing else. It leaves deployments
+// the plan created (at zero traffic, for inspection), deployments it
+// updated or scaled (it does not scale them back up, or down), and the
+// endpoint settings it changed; deleted deployments are not recreated. An
+// endpoint whose stable split names a deployment that no longer exists or
+// did not provision successfully is left as it is and named in
+// [StepError.RollbackErr], as is one whose restore failed; endpoints the
+// plan created have no stable split until a gate passes and are left too.
+//
+// # Cancellation
+//
+// When ctx ends, nothing new starts, the calls in flight return with ctx's
+// error (the service carries on with their operations) and Apply returns
+// ctx's error, wrapped, without a rollback. Every call made was reported
+// by an event first. Run, given the same desired state, continues from
+// whatever the service then holds.
+func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
+	cfg := newConfig(opts)
+	if err := cfg.check(p); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	actual, err := cfg.observe(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if got := plan.Fingerprint(actual); got != p.Fingerprint {
+		return nil, &StalePlanError{Want: p.Fingerprint, Got: got}
+	}
+	return cfg.walk(ctx, b, p, actual, start)
+}
+
+// ApplyStep executes the one step of p with the given id, and nothing
+// else: no fingerprint check, no dependencies, no rollback. It is for
+// drivers that keep their own record of progress, such as a durable
+// workflow engine (Temporal, Argo Workflows) or a Kubernetes controller,
+// which run the steps of a saved plan in the order of their DependsOn,
+// one activity each, across machines and restarts.
+//
+// Every step is idempotent against the service: running it again, as such
+// an engine does after a crash or a lost acknowledgement, before the steps
+// that depend on it have started, leaves the service as running it once.
+// Creates and updates write the full spec (a finished create becomes an
+// update to the same spec), traffic steps write the full maps, and
+// deleting what is already gone succeeds. A create_endpoint step run
+// against an endpoint that exists keeps its current traffic rather than
+// writing the new endpoint's empty one, so that repeating it late never
+// takes an endpoint dark. set_traffic reads the endpoint first, to write
+// its current settings with the step's maps.
+//
+// A plan decoded from JSON has its secret values redacted: steps that
+// would write them are refused with [ErrInvalidPlan]. Retries, gates and
+// events work as for [Apply]; a failure is a [*StepError] without State.
+func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, opts ...Option) error {
+	cfg := newConfig(opts)
+	if p == nil {
+		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
+	}
+	s := p.Step(id)
+	if s == nil {
+		return fmt.Errorf("%w: the plan has no step %q", ErrInvalidPlan, id)
+	}
+	if err := checkStep(s); err != nil {
+		return err
+	}
+	if err := cfg.checkGates([]plan.Step{*s}); err != nil {
+		return err
+	}
+	r := &runner{b: b, cfg: cfg, em: newEmitter(cfg.onEvent, 1), standalone: true}
+	_, err := r.exec(ctx, s, nil)
+	if err != nil {
+		r.em.step(failedKind(s), s, 0, err)
+		return &StepError{Step: s.ID, Action: s.Action, Err: err}
+	}
+	r.em.done.Add(1)
+	r.em.step(finishedKind(s), s, 0, nil)
+	return nil
+}
+
+// check refuses what cannot be executed, before anything is sent.
+func (c *config) check(p *plan.Plan) error {
+	if p == nil {
+		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
+	}
+	seen := make(map[string]bool, len(p.Steps))
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.ID == "" {
+			return fmt.Errorf("%w: step %d has no id", ErrInvalidPlan, i)
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("%w: step id %q is used twice", ErrInvalidPlan, s.ID)
+		}
+		// Dependencies on earlier steps only, the order Plan.Steps
+		// promises, rule out cycles that would stall the walk.
+		for _, d := range s.DependsOn {
+			if !seen[d] {
+				return fmt.Errorf("%w: step %q depends on %q, which is not an earlier step", ErrInvalidPlan, s.ID, d)
+			}
+		}
+		seen[s.ID] = true
+		if err := checkStep(s); err != nil {
+			return err
+		}
+	}
+	return c.checkGates(p.Steps)
+}
+
+// checkStep refuses a step that lacks what its action writes, or would
+// write a secret that was redacted when the plan was saved.
+func checkStep(s *plan.Step) error {
+	switch s.Action {
+	case plan.CreateEndpoint, plan.UpdateEndpoint:
+		if s.EndpointAfter == nil {
+			return fmt.Errorf("%w: step %q has no endpoint to write", ErrInvalidPlan, s.ID)
+		}
+	case plan.CreateDeployment, plan.UpdateDeployment:
+		if s.DeploymentAfter == nil {
+			return fmt.Errorf("%w: step %q has no deployment to write", ErrInvalidPlan, s.ID)
+		}
+		for _, v := range s.DeploymentAfter.EnvironmentVariables {
+			if v == endpoint.Redacted {
+				return fmt.Errorf("%w: step %q would write a secret environment variable that was redacted when the plan was saved; compute the plan again from the desired state", ErrInvalidPlan, s.ID)
+			}
+		}
+	case plan.DeleteEndpoint, plan.DeleteDeployment, plan.SetTraffic, plan.Gate:
+	default:
+		return fmt.Errorf("%w: step %q has unknown action %q", ErrInvalidPlan, s.ID, s.Action)
+	}
+	return nil
+}
+
+// observe reads every endpoint, retrying as for writes.
+func (c *config) observe(ctx context.Context, b backend.Backend) ([]*endpoint.Endpoint, error) {
+	var actual []*endpoint.Endpoint
+	err := c.retry(ctx, nil, func(ctx context.Context) error {
+		var err error
+		actual, err = b.ListEndpoints(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rollout: observe: %w", err)
+	}
+	return actual, nil
+}
+
+// runner executes single steps; the walker and ApplyStep share it.
+type runner struct {
+	b   backend.Backend
+	cfg *config
+	em  *emitter
+	// standalone makes steps read the service before writing, where Apply
+	// relies on its own observation instead.
+	standalone bool
+
+	calls, retries atomic.Int64
+}
+
+// exec runs step s. cur is the endpoint's settings as the service holds
+// them, for set_traffic; when nil, they are read. It returns the
+// endpoint written, for steps that write one.
+func (r *runner) exec(ctx context.Context, s *plan.Step, cur *endpoint.Endpoint) (*endpoint.Endpoint, error) {
+	if s.Action == plan.Gate {
+		r.em.step(GateWaiting, s, 0, nil)
+		g, _ := r.cfg.gate(s.Gate)
+		return nil, g.Check(ctx, gateContext(r.b, s))
+	}
+	var wrote *endpoint.Endpoint
+	switch s.Action {
+	case plan.CreateEndpoint, plan.UpdateEndpoint:
+		wrote = withSplits(s.EndpointAfter, s.Traffic, s.Mirror)
+		if s.Action == plan.CreateEndpoint && r.standalone {
+			existing, err := r.read(ctx, s.Endpoint)
+			if err != nil && !errors.Is(err, backend.ErrNotFound) {
+				return nil, err
+			}
+			if existing != nil {
+				wrote = withSplits(s.EndpointAfter, existing.Traffic, existing.Mirror)
+			}
+		}
+	case plan.SetTraffic:
+		if cur == nil {
+			var err error
+			if cur, err = r.read(ctx, s.Endpoint); err != nil {
+				return nil, err
+			}
+		}
+		wrote = withSplits(cur, s.Traffic, s.Mirror)
+	}
+	err := r.cfg.retry(ctx, func(attempt int, prev error) {
+		if attempt == 1 {
+			r.em.step(StepStarted, s, attempt, nil)
+		} else {
+			r.retries.Add(1)
+			r.em.step(StepRetrying, s, attempt, prev)
+		}
+		r.calls.Add(1)
+	}, func(ctx context.Context) error {
+		return call(ctx, r.b, s, wrote)
+	})
+	return wrote, err
+}
+
+// read returns the endpoint's own settings as the service holds them.
+func (r *runner) read(ctx context.Context, name string) (*endpoint.Endpoint, error) {
+	e, err := r.cfg.getEndpoint(ctx, r.b, name)
+	if err != nil {
+		return nil, err
+	}
+	return withSplits(e, e.Traffic, e.Mirror), nil
+}
+
+// call makes the one backend call of a write step; e is the endpoint to
+// write, for the steps that write one.
+func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endpoint) error {
+	switch s.Action {
+	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
+		return b.CreateOrUpdateEndpoint(ctx, e)
+	case plan.DeleteEndpoint:
+		return b.DeleteEndpoint(ctx, s.Endpoint)
+	case plan.CreateDeployment, plan.UpdateDeployment:
+		d := s.DeploymentAfter.Clone()
+		d.Status = endpoint.Status{}
+		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
+			return b.ScaleDeployment(ctx, s.Endpoint, d.Name, d.InstanceCount)
+		}
+		return b.CreateOrUpdateDeployment(ctx, s.Endpoint, d)
+	case plan.DeleteDeployment:
+		err := b.DeleteDeployment(ctx, s.Endpoint, s.Deployment)
+		if errors.Is(err, backend.ErrNotFound) {
+			// Deleting a missing deployment succeeds, so NotFound is about
+			// the endpoint: gone, and its deployments with it.
+			return nil
+		}
+		return err
+	}
+	return fmt.Errorf("%w: step %q has unknown action %q", ErrInvalidPlan, s.ID, s.Action)
+}
+
+// scaleOnly reports whether the update from before to after changes only
+// the instance count of a deployment that provisioned successfully: the
+// service's scale operation, which leaves the running code alone. A failed
+// deployment needs its full spec again.
+func scaleOnly(before, after *endpoint.Deployment) bool {
+	if before == nil || before.InstanceCount == after.InstanceCount {
+		return false
+	}
+	if st := before.Status.ProvisioningState; st != "" && st != endpoint.Succeeded {
+		return false
+	}
+	b := *before
+	b.InstanceCount = after.InstanceCount
+	return endpoint.DeploymentEqual(b, *after)
+}
+
+// withSplits returns a copy of e's own settings, without deployments or
+// status, carrying the given splits: what an endpoint write sends. The
+// status is cleared so that the write is unconditional.
+func withSplits(e *endpoint.Endpoint, live, mirror traffic.Split) *endpoint.Endpoint {
+	c := *e
+	c.Deployments = nil
+	c.Status = endpoint.Status{}
+	c = *c.Clone()
+	c.Traffic, c.Mirror = live, mirror
+	return &c
+}
+
+func finishedKind(s *plan.Step) EventKind {
+	if s.Action == plan.Gate {
+		return GatePassed
+	}
+	return StepFinished
+}
+
+func failedKind(s *plan.Step) EventKind {
+	if s.Action == plan.Gate {
+		return GateFailed
+	}
+	return StepFailed
+}
+
+// key is how endpoints are told apart: the service's names are
+// case-insensitive.
+func key(name string) string { return strings.ToLower(name) }
+
+// split is an endpoint's live and mirror traffic.
+type split struct{ live, mirror traffic.Split }
+
+// endpointState is what the walk knows about one endpoint.
+type endpointState struct {
+	name string
+	// fields are the endpoint's own settings as the service holds them;
+	// nil while it does not exist.
+	fields *endpoint.Endpoint
+	// stable is the split a rollback restores; nil when there is none.
+	stable *split
+	// busy marks an endpoint-level write in flight; deployments counts
+	// the deployment writes in flight.
+	busy        bool
+	deployments int
+	// held is the number of the scheduling pass in which an earlier
+	// endpoint-level step was found waiting for this endpoint, so that
+	// later deployment steps do not overtake it.
+	held int
+}
+
+// outcome is the end of one step, sent from its goroutine to the walk.
+type outcome struct {
+	i     int
+	wrote *endpoint.Endpoint
+	err   error
+}
+
+// walker runs a plan's step graph.
+type walker struct {
+	*runner
+	p *plan.Plan
+
+	waiting    []int   // unfinished dependencies of each step
+	dependents [][]int // steps that wait for each step
+	ready      []int   // steps free to start, in plan order
+	eps        map[string]*endpointState
+	running    int
+	pass       int
+	results    chan outcome
+
+	failed    int // index of the first step that failed, or -1
+	failedErr error
+}
+
+// walk executes p from the observed state actual.
+func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actual []*endpoint.Endpoint, start time.Time) (*Result, error) {
+	w := newWalker(b, c, p, actual)
+	w.em.start = start
+	res := &Result{Plan: p, Completed: make([]string, 0, len(p.Steps))}
+	w.em.emit(Event{Kind: PlanStarted})
+
+	stopping := false
+	for {
+		if ctx.Err() != nil {
+			stopping = true
+		}
+		if !stopping {
+			w.startReady(ctx)
+		}
+		if w.running == 0 {
+			break
+		}
+		o := <-w.results
+		w.running--
+		if !w.finish(o, res) {
+			stopping = true
+		}
+	}
+
+	var err error
+	switch {
+	case w.failed >= 0 && !(ctx.Err() != nil && isContextErr(w.failedErr)):
+		s := &p.Steps[w.failed]
+		se := &StepError{Step: s.ID, Action: s.Action, Err: w.failedErr}
+		if c.rollback && ctx.Err() == nil {
+			se.RolledBack, se.RollbackErr = w.rollback(ctx)
+			res.RolledBack = se.RolledBack
+		}
+		if ctx.Err() == nil {
+			se.State = w.state(ctx)
+		}
+		err = se
+	case ctx.Err() != nil && len(res.Completed) < len(p.Steps):
+		err = fmt.Errorf("rollout: stopped after %d of %d steps: %w", len(res.Completed), len(p.Steps), context.Cause(ctx))
+	}
+	res.Calls = int(w.calls.Load())
+	res.Retries = int(w.retries.Load())
+	res.Elapsed = time.Since(start)
+	w.em.emit(Event{Kind: PlanFinished, Err: err})
+	return res, err
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.Endpoint) *walker {
+	n := len(p.Steps)
+	w := &walker{
+		runner:     &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
+		p:          p,
+		waiting:    make([]int, n),
+		dependents: make([][]int, n),
+		eps:        make(map[string]*endpointState),
+		results:    make(chan outcome, min(n, c.parallelism)),
+		failed:     -1,
+	}
+	for _, e := range actual {
+		w.eps[key(e.Name)] = &endpointState{
+			name:   e.Name,
+			fields: withSplits(e, e.Traffic, e.Mirror),
+			stable: &split{e.Traffic, e.Mirror},
+		}
+	}
+	index := make(map[string]int, n)
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		index[s.ID] = i
+		if _, ok := w.eps[key(s.Endpoint)]; !ok {
+			w.eps[key(s.Endpoint)] = &endpointState{name: s.Endpoint}
+		}
+		w.waiting[i] = len(s.DependsOn)
+		for _, d := range s.DependsOn {
+			j := index[d]
+			w.dependents[j] = append(w.dependents[j], i)
+		}
+		if w.waiting[i] == 0 {
+			w.ready = append(w.ready, i)
+		}
+	}
+	return w
+}
+
+// endpointLevel reports whether the action writes the endpoint itself,
+// which the service runs alone.
+func endpointLevel(a plan.Action) bool {
+	switch a {
+	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.DeleteEndpoint, plan.SetTraffic:
+		return true
+	}
+	return false
+}
+
+// startReady starts the ready steps that parallelism and endpoint
+// exclusivity allow, in plan order.
+func (w *walker) startReady(ctx context.Context) {
+	w.pass++
+	kept := w.ready[:0]
+	for _, i := range w.ready {
+		if w.running >= w.cfg.parallelism {
+			kept = append(kept, i)
+			continue
+		}
+		s := &w.p.Steps[i]
+		ep := w.eps[key(s.Endpoint)]
+		switch {
+		case s.Action == plan.Gate:
+		case endpointLevel(s.Action):
+			if ep.busy || ep.deployments > 0 || ep.held == w.pass {
+				ep.held = w.pass
+				kept = append(kept, i)
+				continue
+			}
+			ep.busy = true
+		default:
+			if ep.busy || ep.held == w.pass || w.cfg.serialize && ep.deployments > 0 {
+				kept = append(kept, i)
+				continue
+			}
+			ep.deployments++
+		}
+		w.running++
+		go func(i int, cur *endpoint.Endpoint) {
+			wrote, err := w.exec(ctx, &w.p.Steps[i], cur)
+			w.results <- outcome{i: i, wrote: wrote, err: err}
+		}(i, ep.fields)
+	}
+	w.ready = kept
+}
+
+// finish records the end of a step and frees what waited for it. It
+// reports false when the step failed.
+func (w *walker) finish(o outcome, res *Result) bool {
+	s := &w.p.Steps[o.i]
+	ep := w.eps[key(s.Endpoint)]
+	switch {
+	case s.Action == plan.Gate:
+	case endpointLevel(s.Action):
+		ep.busy = false
+	default:
+		ep.deployments--
+	}
+	if o.err != nil {
+		if w.failed < 0 {
+			w.failed, w.failedErr = o.i, o.err
+		}
+		w.em.step(failedKind(s), s, 0, o.err)
+		return false
+	}
+	switch s.Action {
+	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
+		ep.fields = o.wrote
+	case plan.DeleteEndpoint:
+		ep.fields, ep.stable = nil, nil
+	case plan.Gate:
+		if ep.fields != nil {
+			ep.stable = &split{ep.fields.Traffic, ep.fields.Mirror}
+		}
+	}
+	res.Completed = append(res.Completed, s.ID)
+	w.em.done.Add(1)
+	w.em.step(finishedKind(s), s, 0, nil)
+	for _, j := range w.dependents[o.i] {
+		if w.waiting[j]--; w.waiting[j] == 0 {
+			at, _ := slices.BinarySearch(w.ready, j)
+			w.ready = slices.Insert(w.ready, at, j)
+		}
+	}
+	return true
+}
+
+// state observes the plan's endpoints after a stop, for the error.
+func (w *walker) state(ctx context.Context) []*endpoint.Endpoint {
+	all, err := w.cfg.observe(ctx, w.b)
+	if err != nil {
+		return nil
+	}
+	out := all[:0]
+	for _, e := range all {
+		if _, ok := w.eps[key(e.Name)]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}

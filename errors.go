@@ -1,0 +1,92 @@
+package rollout
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// ErrStalePlan is matched (with errors.Is) by a [*StalePlanError].
+var ErrStalePlan = errors.New("rollout: stale plan")
+
+// ErrInvalidPlan is matched by the errors about a plan that cannot be
+// executed as it stands: no plan, a step graph that is not one (a
+// duplicate id, a dependency on a missing step), an unknown step id, or
+// secret values that were redacted when the plan was saved. Nothing has
+// been sent to the service when it is returned.
+var ErrInvalidPlan = errors.New("rollout: plan cannot be executed")
+
+// ErrUnboundGate is matched by the error about gate steps whose names no
+// [Gates] entry binds. It is found before anything runs.
+var ErrUnboundGate = errors.New("rollout: unbound gate")
+
+// StalePlanError refuses a plan computed from another state than the one
+// the service holds now, as terraform apply refuses a saved plan: applying
+// it could undo somebody else's change. Plan again from a fresh
+// observation.
+type StalePlanError struct {
+	// Want is the plan's fingerprint, Got the fingerprint of what the
+	// service holds now (see plan.Fingerprint).
+	Want, Got string
+}
+
+func (e *StalePlanError) Error() string {
+	return fmt.Sprintf("rollout: the plan was computed from state %s but the service now holds state %s; plan again",
+		short(e.Want), short(e.Got))
+}
+
+// Is reports whether target is [ErrStalePlan].
+func (e *StalePlanError) Is(target error) bool { return target == ErrStalePlan }
+
+// short cuts a fingerprint to the length people compare by eye.
+func short(fp string) string {
+	if fp == "" {
+		return "(none)"
+	}
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}
+
+// StepError is a rollout that stopped because a step failed for good or a
+// gate refused. Steps that were running then were allowed to finish and
+// nothing new was started, so the service holds a state that keeps every
+// safety rule: State is that state, observed after the stop (and after
+// the rollback, if one was made), for the endpoints the plan touches. Run
+// the plan again from State, or fix the cause and plan again.
+type StepError struct {
+	// Step is the id of the step that failed.
+	Step   string
+	Action plan.Action
+	// Err is the cause: a *backend.Error from the service, the gate's
+	// error, or the context's error.
+	Err error
+	// State is what the service held for the plan's endpoints once the
+	// rollout stopped; nil when it could not be read.
+	State []*endpoint.Endpoint
+	// RolledBack lists the endpoints whose traffic the rollback restored.
+	RolledBack []string
+	// RollbackErr says why the rollback could not restore every endpoint
+	// it should have; nil when it did, or when rollback was not enabled.
+	RollbackErr error
+}
+
+func (e *StepError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rollout: step %s (%s) failed: %v", e.Step, e.Action, e.Err)
+	if len(e.RolledBack) > 0 {
+		fmt.Fprintf(&b, "; traffic rolled back on %s", strings.Join(e.RolledBack, ", "))
+	}
+	if e.RollbackErr != nil {
+		fmt.Fprintf(&b, "; rollback incomplete: %v", e.RollbackErr)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, so that errors.Is(err, backend.ErrInvalid) and
+// the like look through the step to the service's answer.
+func (e *StepError) Unwrap() error { return e.Err }

@@ -1,0 +1,50 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// Run takes the service to the desired state: it observes every endpoint
+// b holds, computes a plan with planOpts, and applies it as [Apply] does.
+// The Result carries the plan it computed.
+//
+// Run keeps no state of its own between calls, and needs none: after a
+// crash, a cancellation or a failure, calling Run again with the same
+// desired state plans from whatever the service holds and does only what
+// is left. A resource still in the middle of an operation that an earlier
+// run started (plan.ErrBusy) is waited for, with the retry backoff between
+// observations and a [Waiting] event for each, until it settles or ctx
+// ends.
+func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, planOpts plan.Options, opts ...Option) (*Result, error) {
+	cfg := newConfig(opts)
+	start := time.Now()
+	em := newEmitter(cfg.onEvent, 0)
+	em.start = start
+	for attempt := 1; ; attempt++ {
+		actual, err := cfg.observe(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		p, err := plan.Compute(desired, actual, planOpts)
+		if errors.Is(err, plan.ErrBusy) {
+			em.emit(Event{Kind: Waiting, Err: err})
+			if err := sleep(ctx, cfg.backoff(attempt, nil)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.check(p); err != nil {
+			return nil, err
+		}
+		return cfg.walk(ctx, b, p, actual, start)
+	}
+}
