@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -569,6 +571,75 @@ func TestWriteErrors(t *testing.T) {
 	} {
 		if err == nil || err.Error() != "disk full" {
 			t.Errorf("%s: error = %v, want the writer's", name, err)
+		}
+	}
+}
+
+// fleetPlan is a Direct plan over n copies of the tutorial's canary step:
+// green created beside blue and given 10 percent, the common shape of a
+// plan posted on a pull request, at fleet size.
+func fleetPlan(b *testing.B, n int) *plan.Plan {
+	b.Helper()
+	var desired, actual []*endpoint.Endpoint
+	for i := range n {
+		name := fmt.Sprintf("endpoint-%04d", i)
+		blue := *deployment("blue", "model-1", 2)
+		green := *deployment("green", "model-2", 2)
+		a := &endpoint.Endpoint{Name: name, AuthMode: endpoint.AuthKey,
+			Traffic: traffic.MustNew(map[string]int{"blue": 100}), Deployments: []endpoint.Deployment{blue}}
+		a.Status.ProvisioningState = endpoint.Succeeded
+		a.Deployments[0].Status.ProvisioningState = endpoint.Succeeded
+		d := &endpoint.Endpoint{Name: name, AuthMode: endpoint.AuthKey,
+			Traffic: traffic.MustNew(map[string]int{"blue": 90, "green": 10}), Deployments: []endpoint.Deployment{blue, green}}
+		actual, desired = append(actual, a), append(desired, d)
+	}
+	p, err := plan.Compute(desired, actual, plan.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+func BenchmarkWriteText100(b *testing.B) {
+	p := fleetPlan(b, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := plan.WriteText(io.Discard, p, plan.TextOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteJSON100(b *testing.B) {
+	p := fleetPlan(b, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := plan.WriteJSON(io.Discard, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode100(b *testing.B) {
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf, fleetPlan(b, 100)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := plan.Decode(buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriteMermaid100(b *testing.B) {
+	p := fleetPlan(b, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := plan.WriteMermaid(io.Discard, p); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
