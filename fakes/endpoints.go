@@ -76,15 +76,15 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 			}
 		}
 	}
+	if rec != nil && rec.ep.Compute != spec.Compute {
+		return 0, nil, invalid("compute of endpoint %s cannot change in place (from %q to %q); create a new endpoint", spec.Name, rec.ep.Compute, spec.Compute)
+	}
 	full := *spec
 	if rec != nil {
 		full.Deployments = rec.specs("")
 	}
 	if err := endpoint.Validate(&full); err != nil {
 		return 0, nil, invalidSpec(err)
-	}
-	if rec != nil && rec.ep.Compute != spec.Compute {
-		return 0, nil, invalid("compute of endpoint %s cannot change in place (from %q to %q); create a new endpoint", spec.Name, rec.ep.Compute, spec.Compute)
 	}
 	if want := e.Status.ETag; want != "" {
 		have := ""
