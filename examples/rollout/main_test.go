@@ -68,6 +68,10 @@ func TestRun(t *testing.T) {
 			"the current state is checked as strictly as the desired one, with a did-you-mean hint"},
 		{"refused", []string{"plan", "--from", filepath.Join("testdata", "refuse", "from.yaml"), "--to", filepath.Join("testdata", "refuse", "to.yaml")}, false, 1, true,
 			"changing instance_type of a serving deployment is refused with the safe path"},
+		{"refused-files", []string{"plan", "--from", filepath.Join("testdata", "refuse-files", "from"), "--to", filepath.Join("testdata", "refuse-files", "to")}, false, 1, true,
+			"two refusals, one a line, each at the field in its own deployment file"},
+		{"refused-map", []string{"plan", "--from", filepath.Join("testdata", "refuse", "map-from.yaml"), "--to", filepath.Join("testdata", "refuse", "map-to.yaml")}, false, 1, true,
+			"deployments written as a map (the 2021 draft's form): the path names the key"},
 		{"missing-file", []string{"plan", "--to", filepath.Join("testdata", "no-such-file.yaml")}, false, 1, true,
 			"an unreadable path is invalid input"},
 		{"no-to", []string{"plan", "--from", flow("1-create-endpoint-with-blue")}, false, 1, true,
@@ -175,5 +179,27 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
+	}
+}
+
+// TestRefusalUnlocated: when no file defines the refused resource (a
+// Kubernetes endpoint named on the command line, say), the error still
+// names it.
+func TestRefusalUnlocated(t *testing.T) {
+	tests := []struct {
+		refused *plan.RefusedError
+		want    string
+		reason  string
+	}{
+		{&plan.RefusedError{Endpoint: "ep", Deployment: "blue", Rule: "S6", Msg: "instance_type cannot change", Remedy: "use a new name"},
+			"ep/blue: S6: instance_type cannot change; use a new name", "a deployment"},
+		{&plan.RefusedError{Endpoint: "ep", Rule: "S6", Msg: "compute cannot change", Remedy: "use a new endpoint"},
+			"ep: S6: compute cannot change; use a new endpoint", "the endpoint itself"},
+	}
+	for _, tt := range tests {
+		got := refusal(tt.refused, []string{filepath.Join("testdata", "specs")}).Error()
+		if got != tt.want {
+			t.Errorf("refusal = %q, want %q (%s)", got, tt.want, tt.reason)
+		}
 	}
 }

@@ -132,9 +132,20 @@ func provisioned(state []*endpoint.Endpoint) {
 }
 
 // printError prints err for people, one problem a line, as
-// FILE:LINE:COL: PATH: message. A refused plan is about the desired state,
-// so it names the files given to --to (desired).
+// FILE:LINE:COL: PATH: message. The planner may refuse several changes at
+// once (errors joined); each gets its line. A refused plan is about the
+// desired state, so it is located in the files given to --to (desired).
 func printError(w io.Writer, err error, desired []string) {
+	if list, ok := err.(endpoint.ErrorList); ok {
+		fmt.Fprint(w, list.Lines())
+		return
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			printError(w, e, desired)
+		}
+		return
+	}
 	var (
 		list    endpoint.ErrorList
 		one     *endpoint.Error
@@ -152,17 +163,18 @@ func printError(w io.Writer, err error, desired []string) {
 	}
 }
 
-// refusal formats a refused plan like a spec error: the file it is about
-// (when one file was given), the resource as a YAML path, the rule, what
-// cannot be done and the safe path.
+// refusal formats a refused plan like a spec error: where the resource is
+// defined, the rule, what cannot be done and the safe path. A resource
+// that cannot be found in the files is named instead.
 func refusal(r *plan.RefusedError, desired []string) *endpoint.Error {
 	e := &endpoint.Error{Msg: fmt.Sprintf("%s: %s; %s", r.Rule, r.Msg, r.Remedy)}
-	if len(desired) == 1 {
-		e.Pos.File = desired[0]
+	if pos, path, ok := locate(desired, r.Endpoint, r.Deployment, r.Msg); ok {
+		e.Pos, e.Path = pos, path
+		return e
 	}
 	e.Path = r.Endpoint
 	if r.Deployment != "" {
-		e.Path += ".deployments[" + r.Deployment + "]"
+		e.Path += "/" + r.Deployment
 	}
 	return e
 }
