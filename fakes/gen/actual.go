@@ -18,10 +18,11 @@ const MaxEndpoints = 4
 //
 // Most states are settled (every resource Succeeded), since that is what a
 // planner meets almost always. The rest hold a few resources in another
-// state, as the service can leave them: a deployment whose creation failed
-// (no traffic) or whose update failed (still serving), one still Creating
-// (no traffic yet), Updating or Scaling, an endpoint Updating. Use
-// [Settled] to tell the two apart.
+// state, as the service can leave them: either failures (deployments whose
+// creation failed or was canceled, with no traffic, or whose update failed,
+// still serving) or operations in flight (deployments Creating, with no
+// traffic yet, Updating or Scaling; endpoints Updating). Use [Settled] to
+// tell settled states apart.
 func Actual() *rapid.Generator[[]*endpoint.Endpoint] {
 	return rapid.Custom(func(t *rapid.T) []*endpoint.Endpoint {
 		eps := Endpoints(MaxEndpoints).Draw(t, "actual")
@@ -30,16 +31,26 @@ func Actual() *rapid.Generator[[]*endpoint.Endpoint] {
 	})
 }
 
+// The ways a state can be unsettled. They are drawn apart, because a
+// planner refuses to plan around an operation in flight, and a state with
+// failed deployments would almost always have a busy one too if each
+// resource drew its state on its own: failures would rarely be planned.
+const (
+	settled = iota
+	failures
+	inFlight
+)
+
 // observe gives every resource of eps a status.
 func observe(t *rapid.T, eps []*endpoint.Endpoint) {
-	settled := rapid.IntRange(0, 3).Draw(t, "unsettled") != 0
+	mode := rapid.SampledFrom([]int{settled, settled, settled, settled, settled, failures, inFlight}).Draw(t, "unsettled")
 	for _, e := range eps {
 		e.Status = endpoint.Status{
 			ProvisioningState: endpoint.Succeeded,
 			ETag:              etag(t),
 			ScoringURI:        scoringURI(e.Name),
 		}
-		if !settled {
+		if mode == inFlight {
 			e.Status.ProvisioningState = rapid.SampledFrom([]endpoint.ProvisioningState{
 				endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded, endpoint.Updating,
 			}).Draw(t, "endpoint_state")
@@ -47,8 +58,8 @@ func observe(t *rapid.T, eps []*endpoint.Endpoint) {
 		for i := range e.Deployments {
 			d := &e.Deployments[i]
 			d.Status = endpoint.Status{ProvisioningState: endpoint.Succeeded, ETag: etag(t)}
-			if !settled {
-				d.Status.ProvisioningState = deploymentState(t, e, d.Name)
+			if mode != settled {
+				d.Status.ProvisioningState = deploymentState(t, mode, e, d.Name)
 			}
 		}
 	}
@@ -56,14 +67,17 @@ func observe(t *rapid.T, eps []*endpoint.Endpoint) {
 
 // deploymentState draws a state the service could report for a deployment
 // with the traffic it has: one that takes live or mirror traffic has been
-// created, so it can only be updating, scaling, or failed after an update.
-func deploymentState(t *rapid.T, e *endpoint.Endpoint, name string) endpoint.ProvisioningState {
-	states := []endpoint.ProvisioningState{
-		endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded,
-		endpoint.Failed, endpoint.Updating, endpoint.Scaling,
-	}
-	if e.Traffic.Get(name) == 0 && e.Mirror.Get(name) == 0 {
-		states = append(states, endpoint.Creating)
+// created, so it can only be updating, scaling, or failed or canceled after
+// an update.
+func deploymentState(t *rapid.T, mode int, e *endpoint.Endpoint, name string) endpoint.ProvisioningState {
+	states := []endpoint.ProvisioningState{endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded}
+	if mode == failures {
+		states = append(states, endpoint.Failed, endpoint.Failed, endpoint.Canceled)
+	} else {
+		states = append(states, endpoint.Updating, endpoint.Scaling)
+		if e.Traffic.Get(name) == 0 && e.Mirror.Get(name) == 0 {
+			states = append(states, endpoint.Creating)
+		}
 	}
 	return rapid.SampledFrom(states).Draw(t, "deployment_state")
 }

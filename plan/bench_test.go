@@ -1,0 +1,137 @@
+package plan_test
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes/gen"
+	"github.com/rolloutkit/rollout/plan"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// benchDeployment is a managed deployment as the service reports it, with
+// the defaults Normalize would fill in already written out, so the
+// benchmarks measure planning and not normalization of sparse specs alone.
+func benchDeployment(name string, model, count int) endpoint.Deployment {
+	return endpoint.Deployment{
+		Name:  name,
+		Type:  endpoint.Managed,
+		Model: endpoint.Reference{Name: "model", Version: strconv.Itoa(model)},
+		CodeConfiguration: endpoint.CodeConfiguration{
+			Code:          endpoint.Reference{Name: "score-code", Version: "1"},
+			ScoringScript: "score.py",
+		},
+		Environment:          endpoint.Environment{Reference: endpoint.Reference{Name: "sklearn-env", Version: "3"}},
+		EnvironmentVariables: map[string]string{"LOG_LEVEL": "info", "API_KEY": "s3cr3t-bench"},
+		InstanceType:         "Standard_DS3_v2",
+		InstanceCount:        count,
+	}
+}
+
+// benchCanary is one endpoint in the middle of a canary: actual serves
+// blue=100 and has green at 0 with a new model on one instance; desired
+// scales green up, moves 10 percent to it and bumps blue's model.
+func benchCanary(name string) (desired, actual *endpoint.Endpoint) {
+	actual = &endpoint.Endpoint{
+		Name:        name,
+		AuthMode:    endpoint.AuthKey,
+		Traffic:     traffic.MustNew(map[string]int{"blue": 100}),
+		Deployments: []endpoint.Deployment{benchDeployment("blue", 1, 2), benchDeployment("green", 2, 1)},
+	}
+	desired = actual.Clone()
+	desired.Traffic = traffic.MustNew(map[string]int{"blue": 90, "green": 10})
+	desired.Deployments[1].InstanceCount = 2
+	return desired, actual
+}
+
+// benchWide is one endpoint with n deployments sharing the traffic; the
+// desired state moves a share from the second to the first, scales the
+// first up and gives every fourth deployment a new model.
+func benchWide(name string, n int) (desired, actual *endpoint.Endpoint) {
+	actual = &endpoint.Endpoint{Name: name, AuthMode: endpoint.AuthKey}
+	shares := map[string]int{}
+	for i := range n {
+		d := fmt.Sprintf("d%02d", i)
+		actual.Deployments = append(actual.Deployments, benchDeployment(d, 1, 1))
+		shares[d] = 100 / n
+	}
+	shares["d00"] += 100 - 100/n*n
+	actual.Traffic = traffic.MustNew(shares)
+	desired = actual.Clone()
+	shares["d00"] += shares["d01"]
+	shares["d01"] = 0
+	desired.Traffic = traffic.MustNew(shares)
+	desired.Deployments[0].InstanceCount = 2
+	for i := 0; i < n; i += 4 {
+		desired.Deployments[i].Model.Version = "2"
+	}
+	return desired, actual
+}
+
+// benchFleet is n endpoints of 4 deployments each: blue and green serve,
+// canary is idle with a mirror, and old is removed. Desired moves half of
+// blue's share to green (scaling green up first), updates canary's model
+// and deletes old, so each endpoint needs a scale-up, an update, a traffic
+// step and a delete.
+func benchFleet(n int) (desired, actual []*endpoint.Endpoint) {
+	for i := range n {
+		a := &endpoint.Endpoint{
+			Name:     fmt.Sprintf("fleet-%05d", i),
+			AuthMode: endpoint.AuthKey,
+			Traffic:  traffic.MustNew(map[string]int{"blue": 80, "green": 20}),
+			Mirror:   traffic.MustNew(map[string]int{"canary": 10}),
+			Deployments: []endpoint.Deployment{
+				benchDeployment("blue", 1, 3), benchDeployment("canary", 3, 1),
+				benchDeployment("green", 2, 1), benchDeployment("old", 1, 1),
+			},
+		}
+		d := a.Clone()
+		d.Traffic = traffic.MustNew(map[string]int{"blue": 40, "green": 60})
+		d.Deployments[1].Model.Version = "4"
+		d.Deployments[2].InstanceCount = 3
+		d.Deployments = d.Deployments[:3]
+		desired = append(desired, d)
+		actual = append(actual, a)
+	}
+	return desired, gen.Provisioned(actual)
+}
+
+// benchCompute plans desired against actual b.N times and reports the
+// cost per endpoint as well as per plan.
+func benchCompute(b *testing.B, desired, actual []*endpoint.Endpoint) {
+	b.Helper()
+	if _, err := plan.Compute(desired, actual, plan.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		if _, err := plan.Compute(desired, actual, plan.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	n := float64(b.N) * float64(len(desired))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/endpoint")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/endpoint")
+}
+
+func BenchmarkCompute2(b *testing.B) {
+	d, a := benchCanary("my-endpoint")
+	benchCompute(b, []*endpoint.Endpoint{d}, gen.Provisioned([]*endpoint.Endpoint{a}))
+}
+
+func BenchmarkCompute20(b *testing.B) {
+	d, a := benchWide("wide-endpoint", 20)
+	benchCompute(b, []*endpoint.Endpoint{d}, gen.Provisioned([]*endpoint.Endpoint{a}))
+}
+
+func BenchmarkComputeFleet10000x4(b *testing.B) {
+	desired, actual := benchFleet(10000)
+	benchCompute(b, desired, actual)
+}

@@ -1,0 +1,654 @@
+package plan_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes/gen"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// propChecks is how many cases each property runs unless -rapid.checks or
+// RAPID_CHECKS says otherwise. rapid's own default (100) would leave the
+// properties of this file at well under the 10,000 cases the planner is
+// held to; -short divides it by 5, as rapid does with any count.
+const propChecks = 1500
+
+// TestMain raises rapid's default number of cases for this package. rapid
+// has no per-call option for it, only the flag, so the flag's default is
+// changed here, before any test runs, and only when the user set neither
+// the flag nor the environment variable.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if _, env := os.LookupEnv("RAPID_CHECKS"); !set && !env {
+		if err := flag.Set("rapid.checks", fmt.Sprint(propChecks)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// TestPropSafe is the planner's main promise: every plan it returns keeps
+// S1-S6 in every order its dependencies allow (Check), and reaches the
+// desired state (the plan's final state, replayed here step by step with
+// Simulate, equals the desired one; endpoints the desired state does not
+// name are deleted or left exactly as they were, per DeleteUnlisted).
+func TestPropSafe(t *testing.T) {
+	rapid.Check(t, propSafe)
+}
+
+func propSafe(t *rapid.T) {
+	pair := gen.Pairs().Draw(t, "pair")
+	opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+	p, err := plan.Compute(pair.Desired, pair.Actual, opts)
+	if err != nil {
+		if errors.Is(err, plan.ErrRefused) || errors.Is(err, plan.ErrBusy) {
+			return // whether the refusal was due is TestPropRefusals' question
+		}
+		t.Fatalf("Compute: unexpected error: %v", err)
+	}
+	propWellFormed(t, p)
+	if want := plan.Fingerprint(pair.Actual); p.Fingerprint != want {
+		t.Fatalf("fingerprint %q, want %q, the fingerprint of the actual state", p.Fingerprint, want)
+	}
+	if err := plan.Check(pair.Actual, p); err != nil {
+		t.Fatalf("Check: %v\nplan:\n%s", err, p)
+	}
+	if err := plan.Verify(pair.Desired, pair.Actual, p); err != nil {
+		t.Fatalf("Verify: %v\nplan:\n%s", err, p)
+	}
+	propConverges(t, pair, opts, p)
+}
+
+// TestPropRefusals: with the default options, Compute refuses a settled
+// state exactly when the change needs a replacement that touches traffic
+// (S6), and then names the rule and the safe path. Unsettled states may
+// also be refused as busy (something is in flight) or because a failed
+// deployment stands in the way, but nothing else.
+func TestPropRefusals(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		_, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{})
+		s6 := propReplacementsWithTraffic(pair)
+		settled := gen.Settled(pair.Actual)
+
+		var refused *plan.RefusedError
+		var busy *plan.BusyError
+		switch {
+		case err == nil:
+			if len(s6) > 0 {
+				t.Fatalf("Compute planned a replacement that touches traffic (%s); want a refusal under S6", strings.Join(s6, ", "))
+			}
+		case errors.As(err, &refused):
+			if !errors.Is(err, plan.ErrRefused) {
+				t.Fatalf("RefusedError does not match ErrRefused: %v", err)
+			}
+			if refused.Remedy == "" || refused.Msg == "" {
+				t.Fatalf("refusal without a message or a remedy: %#v", refused)
+			}
+			if settled && len(s6) == 0 {
+				t.Fatalf("Compute refused a settled state with no replacement that touches traffic: %v", err)
+			}
+			if settled && refused.Rule != "S6" {
+				t.Fatalf("refusal of a settled state under rule %q, want S6: %v", refused.Rule, err)
+			}
+		case errors.As(err, &busy):
+			if !errors.Is(err, plan.ErrBusy) {
+				t.Fatalf("BusyError does not match ErrBusy: %v", err)
+			}
+			if !propHasBusy(pair.Actual, busy.Endpoint, busy.Deployment) {
+				t.Fatalf("Compute says %s/%s is busy, but actual reports it settled: %v", busy.Endpoint, busy.Deployment, err)
+			}
+		default:
+			t.Fatalf("Compute: unexpected error: %v", err)
+		}
+	})
+}
+
+// TestPropIdempotent: planning the desired state against itself (as the
+// service would report it once provisioned) is empty, and so is planning
+// again from the state a plan leaves behind (P2).
+func TestPropIdempotent(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		p, err := plan.Compute(pair.Desired, gen.Provisioned(pair.Desired), plan.Options{DeleteUnlisted: true})
+		if err != nil {
+			t.Fatalf("Compute(desired, desired): %v", err)
+		}
+		if !p.Empty() {
+			t.Fatalf("planning the desired state against itself is not empty:\n%s", p)
+		}
+
+		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		p, err = plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil {
+			return
+		}
+		after := propApply(t, pair.Actual, p)
+		again, err := plan.Compute(pair.Desired, after, opts)
+		if err != nil {
+			t.Fatalf("Compute after applying the plan: %v\nfirst plan:\n%s", err, p)
+		}
+		if !again.Empty() {
+			t.Fatalf("planning again after applying the plan is not empty:\nfirst plan:\n%s\nsecond plan:\n%s", p, again)
+		}
+	})
+}
+
+// TestPropDeterministic: the same inputs give byte-identical text and JSON
+// (P3), whatever the order of the endpoints and of their deployments, and
+// Compute leaves its inputs as they were.
+func TestPropDeterministic(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		before := propSnapshot(pair)
+		p1, err1 := plan.Compute(pair.Desired, pair.Actual, opts)
+		if got := propSnapshot(pair); got != before {
+			t.Fatalf("Compute modified its inputs:\nbefore: %s\nafter:  %s", before, got)
+		}
+		p2, err2 := plan.Compute(pair.Desired, pair.Actual, opts)
+		reordered := gen.Pair{Desired: propShuffle(t, pair.Desired, "desired"), Actual: propShuffle(t, pair.Actual, "actual")}
+		p3, err3 := plan.Compute(reordered.Desired, reordered.Actual, opts)
+
+		if fmt.Sprint(err1) != fmt.Sprint(err2) || fmt.Sprint(err1) != fmt.Sprint(err3) {
+			t.Fatalf("errors differ:\nfirst:     %v\nsecond:    %v\nreordered: %v", err1, err2, err3)
+		}
+		if f1, f3 := plan.Fingerprint(pair.Actual), plan.Fingerprint(reordered.Actual); f1 != f3 {
+			t.Fatalf("the fingerprint depends on input order: %s != %s", f1, f3)
+		}
+		if err1 != nil {
+			return
+		}
+		text, js := propRender(t, p1)
+		for _, other := range []struct {
+			name string
+			p    *plan.Plan
+		}{{"second run", p2}, {"reordered inputs", p3}} {
+			otherText, otherJS := propRender(t, other.p)
+			if text != otherText {
+				t.Fatalf("text differs on the %s:\n%s\n---\n%s", other.name, text, otherText)
+			}
+			if !bytes.Equal(js, otherJS) {
+				t.Fatalf("JSON differs on the %s:\n%s\n---\n%s", other.name, js, otherJS)
+			}
+		}
+	})
+}
+
+// TestPropMinimal: a Direct plan of a settled state writes each changed
+// resource once (twice for a replacement: delete and create), and moves
+// traffic in at most one stage per endpoint, merged with the endpoint's own
+// changes (P4); every write changes something; the summary counts the
+// steps.
+func TestPropMinimal(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil {
+			return
+		}
+		want := propExpectedWrites(pair, opts)
+		got := map[string]int{}
+		for _, s := range p.Steps {
+			if s.Action.IsWrite() {
+				got[propWriteKey(s)]++
+			}
+			if s.Action == plan.UpdateEndpoint || s.Action == plan.UpdateDeployment {
+				if len(s.Changes) == 0 && s.TrafficBefore.Equal(s.Traffic) && s.MirrorBefore.Equal(s.Mirror) {
+					t.Fatalf("step %s changes nothing", s.ID)
+				}
+			}
+			if s.Action == plan.SetTraffic && s.TrafficBefore.Equal(s.Traffic) && s.MirrorBefore.Equal(s.Mirror) {
+				t.Fatalf("traffic step %s changes nothing: %s, mirror %s", s.ID, s.Traffic, s.Mirror)
+			}
+		}
+		if g, w := propFormatCounts(got), propFormatCounts(want); g != w {
+			t.Fatalf("writes per resource:\n got: %s\nwant: %s\nplan:\n%s", g, w, p)
+		}
+		if got, want := p.Summary, propSummary(p); got != want {
+			t.Fatalf("summary %+v, want %+v (counted from the steps)", got, want)
+		}
+	})
+}
+
+// TestPropDepth: a Direct plan orders no step of one endpoint after a step
+// of another (P5), and its dependency graph is at most 3 levels deep per
+// endpoint (scale up or create; move traffic; scale down or delete), 4 when
+// the endpoint itself is created first, 5 when it is replaced (deleted,
+// then created).
+func TestPropDepth(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
+		if err != nil {
+			return
+		}
+		depth := map[string]int{}
+		created, deleted := map[string]bool{}, map[string]bool{}
+		for _, s := range p.Steps {
+			d := 1
+			for _, id := range s.DependsOn {
+				dep := p.Step(id)
+				if dep.Endpoint != s.Endpoint {
+					t.Fatalf("step %s of endpoint %s waits for step %s of endpoint %s", s.ID, s.Endpoint, id, dep.Endpoint)
+				}
+				d = max(d, depth[id]+1)
+			}
+			depth[s.ID] = d
+			switch s.Action {
+			case plan.CreateEndpoint:
+				created[s.Endpoint] = true
+			case plan.DeleteEndpoint:
+				deleted[s.Endpoint] = true
+			}
+		}
+		for _, s := range p.Steps {
+			limit := 3
+			if created[s.Endpoint] {
+				limit++
+				if deleted[s.Endpoint] {
+					limit++
+				}
+			}
+			if depth[s.ID] > limit {
+				t.Fatalf("step %s is at depth %d, more than %d for endpoint %s\nplan:\n%s", s.ID, depth[s.ID], limit, s.Endpoint, p)
+			}
+		}
+	})
+}
+
+// TestPropStrategies: the staged strategies keep the same promises as
+// Direct: every plan passes Verify, and converges (BlueGreen keeping the
+// old deployments converges to the desired state plus those, which Verify
+// allows and the stricter replay here does not). Refusals are allowed, since a strategy may not
+// fit a change (a shadow stage on a Kubernetes endpoint), but must say why.
+func TestPropStrategies(t *testing.T) {
+	strategies := []plan.Strategy{
+		plan.Canary([]int{10, 50}),
+		plan.Canary([]int{25}, "approval"),
+		plan.BlueGreen(false),
+		plan.BlueGreen(true),
+		plan.Shadow(10),
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		i := rapid.IntRange(0, len(strategies)-1).Draw(t, "strategy")
+		opts := plan.Options{Strategy: strategies[i], DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil {
+			var refused *plan.RefusedError
+			if errors.As(err, &refused) && refused.Remedy != "" || errors.Is(err, plan.ErrBusy) {
+				return
+			}
+			t.Fatalf("Compute with %s: unexpected error: %v", strategies[i], err)
+		}
+		propWellFormed(t, p)
+		if err := plan.Verify(pair.Desired, pair.Actual, p); err != nil {
+			t.Fatalf("Verify with %s: %v\nplan:\n%s", strategies[i], err, p)
+		}
+		if i != 3 { // BlueGreen(true) keeps the old deployments
+			propConverges(t, pair, opts, p)
+		}
+	})
+}
+
+// TestPropSecrets: no output shows the value of a secret-looking
+// environment variable: not the text, not the JSON, not the field changes.
+func TestPropSecrets(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: true})
+		if err != nil {
+			return
+		}
+		text, js := propRender(t, p)
+		if i := strings.Index(text, "s3cr3t-"); i >= 0 {
+			t.Fatalf("the plan text shows a secret value: %q", text[i:min(len(text), i+30)])
+		}
+		if i := bytes.Index(js, []byte("s3cr3t-")); i >= 0 {
+			t.Fatalf("the plan JSON shows a secret value: %q", js[i:min(len(js), i+30)])
+		}
+		for _, s := range p.Steps {
+			for _, c := range s.Changes {
+				if strings.Contains(c.Before, "s3cr3t-") || strings.Contains(c.After, "s3cr3t-") {
+					t.Fatalf("step %s shows a secret value in the change of %s", s.ID, c.Path)
+				}
+			}
+		}
+	})
+}
+
+// TestPropJSONRoundTrip: a saved plan reads back into the same plan: its
+// JSON decodes and encodes again to the same bytes.
+func TestPropJSONRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
+		if err != nil {
+			return
+		}
+		_, js := propRender(t, p)
+		back, err := plan.Decode(js)
+		if err != nil {
+			t.Fatalf("Decode: %v\n%s", err, js)
+		}
+		again, err := json.Marshal(back)
+		if err != nil {
+			t.Fatalf("encoding the decoded plan: %v", err)
+		}
+		if !bytes.Equal(js, again) {
+			t.Fatalf("JSON changed in a round trip:\n%s\n---\n%s", js, again)
+		}
+	})
+}
+
+// propWellFormed checks what every consumer of a plan relies on: the
+// format version, ids that are unique and non-empty, and dependencies on
+// earlier steps only, so that Steps is a topological order.
+func propWellFormed(t *rapid.T, p *plan.Plan) {
+	t.Helper()
+	if p.FormatVersion != plan.FormatVersion {
+		t.Fatalf("format_version %d, want %d", p.FormatVersion, plan.FormatVersion)
+	}
+	seen := map[string]bool{}
+	for _, s := range p.Steps {
+		if s.ID == "" || seen[s.ID] {
+			t.Fatalf("step id %q is empty or repeated\nplan:\n%s", s.ID, p)
+		}
+		for _, id := range s.DependsOn {
+			if !seen[id] {
+				t.Fatalf("step %s depends on %q, which is not an earlier step\nplan:\n%s", s.ID, id, p)
+			}
+		}
+		seen[s.ID] = true
+	}
+}
+
+// propApply replays the plan's steps in their listed order with Simulate.
+func propApply(t *rapid.T, actual []*endpoint.Endpoint, p *plan.Plan) []*endpoint.Endpoint {
+	t.Helper()
+	state := actual
+	for _, s := range p.Steps {
+		next, err := plan.Simulate(state, s)
+		if err != nil {
+			t.Fatalf("Simulate %s: %v\nplan:\n%s", s.ID, err, p)
+		}
+		state = next
+	}
+	return state
+}
+
+// propConverges checks P1 independently of Verify: after the plan, every
+// desired endpoint is as desired, and every other actual endpoint is gone
+// or untouched, as opts asks.
+func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
+	t.Helper()
+	final := map[string]*endpoint.Endpoint{}
+	for _, e := range propApply(t, pair.Actual, p) {
+		final[e.Name] = e
+	}
+	want := map[string]*endpoint.Endpoint{}
+	for _, e := range pair.Actual {
+		if !opts.DeleteUnlisted {
+			want[e.Name] = e
+		}
+	}
+	for _, e := range pair.Desired {
+		want[e.Name] = e
+	}
+	for name, w := range want {
+		got, ok := final[name]
+		if !ok {
+			t.Fatalf("endpoint %s is missing after the plan\nplan:\n%s", name, p)
+		}
+		if !endpoint.Equal(endpoint.Normalized(got), endpoint.Normalized(w)) {
+			t.Fatalf("endpoint %s after the plan differs from the wanted state: %v\nplan:\n%s", name, endpoint.DiffEndpoint(endpoint.Normalized(w), endpoint.Normalized(got)), p)
+		}
+	}
+	for name := range final {
+		if want[name] == nil {
+			t.Fatalf("endpoint %s is left after the plan, though it should be deleted\nplan:\n%s", name, p)
+		}
+	}
+}
+
+func propFind(eps []*endpoint.Endpoint, name string) *endpoint.Endpoint {
+	for _, e := range eps {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// propReplacementsWithTraffic lists the changes that S6 forbids without
+// AllowReplace: a deployment whose instance type or type changes while it
+// has live or mirror traffic before or after, and an endpoint whose compute
+// changes while it serves. (An endpoint that moves compute while dark is
+// replaced with its deployments; whether their own traffic after the move
+// counts is the planner's choice, so such endpoints are left out.)
+func propReplacementsWithTraffic(pair gen.Pair) []string {
+	var out []string
+	for _, d := range pair.Desired {
+		a := propFind(pair.Actual, d.Name)
+		if a == nil {
+			continue
+		}
+		nd, na := endpoint.Normalized(d), endpoint.Normalized(a)
+		if nd.Compute != na.Compute {
+			if !na.Traffic.IsZero() {
+				out = append(out, d.Name)
+			}
+			continue
+		}
+		for _, dd := range nd.Deployments {
+			ad := na.Deployment(dd.Name)
+			if ad == nil || (ad.InstanceType == dd.InstanceType && ad.Type == dd.Type) {
+				continue
+			}
+			if na.Traffic.Get(dd.Name)+na.Mirror.Get(dd.Name)+nd.Traffic.Get(dd.Name)+nd.Mirror.Get(dd.Name) > 0 {
+				out = append(out, d.Name+"/"+dd.Name)
+			}
+		}
+	}
+	return out
+}
+
+// propHasBusy reports whether the named resource is in a state of an
+// operation not yet ended.
+func propHasBusy(eps []*endpoint.Endpoint, ep, dep string) bool {
+	e := propFind(eps, ep)
+	if e == nil {
+		return false
+	}
+	state := e.Status.ProvisioningState
+	if dep != "" {
+		d := e.Deployment(dep)
+		if d == nil {
+			return false
+		}
+		state = d.Status.ProvisioningState
+	}
+	switch state {
+	case endpoint.Creating, endpoint.Updating, endpoint.Scaling, endpoint.Deleting:
+		return true
+	}
+	return false
+}
+
+// propSnapshot prints the inputs, their order and statuses included, to
+// tell whether Compute changed them.
+func propSnapshot(pair gen.Pair) string {
+	var b strings.Builder
+	for _, eps := range [][]*endpoint.Endpoint{pair.Desired, pair.Actual} {
+		for _, e := range eps {
+			js, err := json.Marshal(e)
+			if err != nil {
+				return "unprintable: " + err.Error()
+			}
+			fmt.Fprintf(&b, "%s %+v", js, e.Status)
+			for _, d := range e.Deployments {
+				fmt.Fprintf(&b, " %s:%+v", d.Name, d.Status)
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+// propShuffle returns deep copies of eps in another order, with the
+// deployments of each in another order too.
+func propShuffle(t *rapid.T, eps []*endpoint.Endpoint, label string) []*endpoint.Endpoint {
+	out := make([]*endpoint.Endpoint, len(eps))
+	for i, e := range eps {
+		out[i] = e.Clone()
+	}
+	out = rapid.Permutation(out).Draw(t, label+"_reordered")
+	for _, e := range out {
+		e.Deployments = rapid.Permutation(e.Deployments).Draw(t, label+"_deployments_reordered")
+	}
+	return out
+}
+
+// propRender returns the plan's text and JSON.
+func propRender(t *rapid.T, p *plan.Plan) (string, []byte) {
+	t.Helper()
+	js, err := json.Marshal(p)
+	if err != nil {
+		t.Fatalf("encoding the plan as JSON: %v", err)
+	}
+	return p.String(), js
+}
+
+// propWriteKey names the resource a write step writes: traffic steps write
+// the endpoint, since the service takes traffic in an endpoint update.
+func propWriteKey(s plan.Step) string {
+	switch s.Action {
+	case plan.CreateDeployment, plan.UpdateDeployment, plan.DeleteDeployment:
+		return s.Endpoint + "/" + s.Deployment
+	}
+	return s.Endpoint
+}
+
+// propExpectedWrites counts the writes a minimal Direct plan makes per
+// resource (keys as propWriteKey): one per created, changed or deleted
+// resource, two for a replaced one, and for each endpoint one more write
+// when its traffic changes and it is created (traffic can only name
+// deployments that exist, so it cannot ride on the create), or none more
+// when it already exists (the traffic change and the endpoint's own
+// changes merge into one update).
+func propExpectedWrites(pair gen.Pair, opts plan.Options) map[string]int {
+	want := map[string]int{}
+	for _, d := range pair.Desired {
+		nd := endpoint.Normalized(d)
+		a := propFind(pair.Actual, d.Name)
+		if a == nil || endpoint.Normalized(a).Compute != nd.Compute {
+			if a != nil {
+				want[d.Name]++ // the old endpoint is deleted, with its deployments
+			}
+			want[d.Name]++
+			if !nd.Traffic.IsZero() || !nd.Mirror.IsZero() {
+				want[d.Name]++
+			}
+			for _, dd := range nd.Deployments {
+				want[d.Name+"/"+dd.Name] = 1
+			}
+			continue
+		}
+		na := endpoint.Normalized(a)
+		if !propEndpointFieldsEqual(nd, na) || !nd.Traffic.Equal(na.Traffic) || !nd.Mirror.Equal(na.Mirror) {
+			want[d.Name] = 1
+		}
+		for _, dd := range nd.Deployments {
+			ad := na.Deployment(dd.Name)
+			switch {
+			case ad == nil:
+				want[d.Name+"/"+dd.Name] = 1
+			case ad.InstanceType != dd.InstanceType || ad.Type != dd.Type:
+				want[d.Name+"/"+dd.Name] = 2
+			case !endpoint.DeploymentEqual(*ad, dd):
+				want[d.Name+"/"+dd.Name] = 1
+			}
+		}
+		for _, ad := range na.Deployments {
+			if nd.Deployment(ad.Name) == nil {
+				want[d.Name+"/"+ad.Name] = 1
+			}
+		}
+	}
+	if opts.DeleteUnlisted {
+		for _, a := range pair.Actual {
+			if propFind(pair.Desired, a.Name) == nil {
+				want[a.Name] = 1
+			}
+		}
+	}
+	return want
+}
+
+// propEndpointFieldsEqual compares the endpoints' own fields: not their
+// deployments, not their traffic.
+func propEndpointFieldsEqual(a, b *endpoint.Endpoint) bool {
+	a, b = a.Clone(), b.Clone()
+	a.Deployments, b.Deployments = nil, nil
+	a.Traffic, a.Mirror = b.Traffic, b.Mirror
+	return endpoint.Equal(a, b)
+}
+
+// propFormatCounts prints non-zero counts in key order.
+func propFormatCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k, n := range m {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%d ", k, m[k])
+	}
+	return b.String()
+}
+
+// propSummary counts the steps as Summary documents: creates, updates and
+// deletes like terraform plan, every step that changes a live or mirror
+// split, and gates.
+func propSummary(p *plan.Plan) plan.Summary {
+	var s plan.Summary
+	for _, st := range p.Steps {
+		switch st.Action {
+		case plan.CreateEndpoint, plan.CreateDeployment:
+			s.Add++
+		case plan.UpdateEndpoint, plan.UpdateDeployment:
+			s.Change++
+		case plan.DeleteEndpoint, plan.DeleteDeployment:
+			s.Destroy++
+		case plan.Gate:
+			s.Gates++
+		}
+		switch st.Action {
+		case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
+			if !st.TrafficBefore.Equal(st.Traffic) || !st.MirrorBefore.Equal(st.Mirror) {
+				s.Traffic++
+			}
+		}
+	}
+	return s
+}
