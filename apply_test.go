@@ -1,0 +1,429 @@
+package rollout_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rolloutkit/rollout"
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/plan"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// deployment returns a managed deployment of the tutorial's shape.
+func deployment(name string, version, count int) endpoint.Deployment {
+	return endpoint.Deployment{
+		Name:  name,
+		Model: endpoint.Reference{Name: "credit-risk", Version: fmt.Sprint(version)},
+		CodeConfiguration: endpoint.CodeConfiguration{
+			Code:          endpoint.Reference{Name: "credit-risk-scorer", Version: "1"},
+			ScoringScript: "score.py",
+		},
+		Environment:   endpoint.Environment{Reference: endpoint.Reference{Name: "sklearn-serving", Version: "4"}},
+		InstanceType:  "Standard_DS3_v2",
+		InstanceCount: count,
+	}
+}
+
+// desiredEndpoint returns an endpoint with the given live split ("blue=90
+// green=10") and deployments.
+func desiredEndpoint(name, live string, deps ...endpoint.Deployment) *endpoint.Endpoint {
+	return &endpoint.Endpoint{
+		Name:        name,
+		AuthMode:    endpoint.AuthKey,
+		Traffic:     traffic.MustParse(live),
+		Deployments: deps,
+	}
+}
+
+// tutorial returns the six desired states of the service's safe-rollout
+// tutorial: blue, blue scaled, green at 0%, green at 10%, green at 100%,
+// blue deleted.
+func tutorial() [][]*endpoint.Endpoint {
+	const name = "my-endpoint"
+	return [][]*endpoint.Endpoint{
+		{desiredEndpoint(name, "blue=100", deployment("blue", 1, 1))},
+		{desiredEndpoint(name, "blue=100", deployment("blue", 1, 2))},
+		{desiredEndpoint(name, "blue=100", deployment("blue", 1, 2), deployment("green", 2, 2))},
+		{desiredEndpoint(name, "blue=90 green=10", deployment("blue", 1, 2), deployment("green", 2, 2))},
+		{desiredEndpoint(name, "green=100", deployment("blue", 1, 2), deployment("green", 2, 2))},
+		{desiredEndpoint(name, "green=100", deployment("green", 2, 2))},
+	}
+}
+
+// safety checks the safety rules a state must keep (DESIGN §3) that can be
+// seen in one state and the one before it: S1 (traffic totals 100 or 0,
+// and an endpoint that served keeps serving unless allowed to go dark),
+// S2 (live and mirror traffic name existing deployments, and a share
+// grows only on a deployment that provisioned successfully), S4 (no
+// deployment is deleted while it has traffic), and that no resource exists
+// twice.
+type safety struct {
+	// mayGoDark names (in lower case) the endpoints the desired state
+	// leaves dark or deletes.
+	mayGoDark map[string]bool
+	served    map[string]bool
+	prev      map[string]*endpoint.Endpoint
+}
+
+func newSafety(desired []*endpoint.Endpoint, actual []*endpoint.Endpoint) *safety {
+	s := &safety{mayGoDark: map[string]bool{}, served: map[string]bool{}, prev: map[string]*endpoint.Endpoint{}}
+	for _, e := range actual {
+		s.mayGoDark[strings.ToLower(e.Name)] = true
+	}
+	for _, e := range desired {
+		s.mayGoDark[strings.ToLower(e.Name)] = e.Traffic.IsZero()
+	}
+	return s
+}
+
+// check returns the rules st breaks, given the states before it.
+func (s *safety) check(st fakes.State) []string {
+	var bad []string
+	fail := func(format string, args ...any) {
+		bad = append(bad, fmt.Sprintf("state %d (%s %s end=%v): ", st.Seq, st.Op, st.Target, st.End)+fmt.Sprintf(format, args...))
+	}
+	seen := map[string]bool{}
+	next := map[string]*endpoint.Endpoint{}
+	for _, e := range st.Endpoints {
+		k := strings.ToLower(e.Name)
+		if seen[k] {
+			fail("endpoint %s exists twice", e.Name)
+		}
+		seen[k] = true
+		next[k] = e
+		deps := map[string]bool{}
+		for _, d := range e.Deployments {
+			if deps[d.Name] {
+				fail("deployment %s/%s exists twice", e.Name, d.Name)
+			}
+			deps[d.Name] = true
+		}
+		if t := e.Traffic.Total(); t != 0 && t != 100 {
+			fail("S1: %s traffic %q totals %d", e.Name, e.Traffic, t)
+		}
+		serving := !e.Traffic.IsZero()
+		if s.served[k] && !serving && !s.mayGoDark[k] {
+			fail("S1: %s served and went dark", e.Name)
+		}
+		if serving {
+			s.served[k] = true
+		}
+		prev := s.prev[k]
+		for _, sp := range []traffic.Split{e.Traffic, e.Mirror} {
+			for name, pct := range sp.All() {
+				d := e.Deployment(name)
+				if d == nil {
+					fail("S2: %s sends %d%% to deployment %s, which does not exist", e.Name, pct, name)
+					continue
+				}
+				grew := prev == nil || pct > prev.Traffic.Get(name)+prev.Mirror.Get(name)
+				if grew && d.Status.ProvisioningState != endpoint.Succeeded {
+					fail("S2: %s gives %d%% to deployment %s, which is %s", e.Name, pct, name, d.Status.ProvisioningState)
+				}
+			}
+		}
+		for _, d := range e.Deployments {
+			if d.Status.ProvisioningState == endpoint.Deleting && e.Traffic.Get(d.Name)+e.Mirror.Get(d.Name) > 0 {
+				fail("S4: %s/%s is being deleted with traffic", e.Name, d.Name)
+			}
+		}
+		if prev != nil {
+			for _, d := range prev.Deployments {
+				if e.Deployment(d.Name) == nil && prev.Traffic.Get(d.Name)+prev.Mirror.Get(d.Name) > 0 {
+					fail("S4: %s/%s was deleted with traffic", e.Name, d.Name)
+				}
+			}
+		}
+	}
+	s.prev = next
+	return bad
+}
+
+// checkHistory checks every state svc went through.
+func checkHistory(t *testing.T, s *safety, svc *fakes.Service) {
+	t.Helper()
+	for _, st := range svc.History() {
+		if bad := s.check(st); len(bad) > 0 {
+			t.Fatalf("safety rule broken:\n%s", strings.Join(bad, "\n"))
+		}
+	}
+}
+
+// calls returns the service's call counts as a map, for diffs.
+func calls(svc *fakes.Service) map[string]int {
+	m := map[string]int{}
+	for _, c := range svc.Calls() {
+		m[c.Op] = c.N
+	}
+	return m
+}
+
+// delta returns after minus before, leaving out what did not change.
+func delta(before, after map[string]int) map[string]int {
+	d := map[string]int{}
+	for k, v := range after {
+		if v != before[k] {
+			d[k] = v - before[k]
+		}
+	}
+	return d
+}
+
+// observe returns the service's state, normalized for comparison with a
+// desired state.
+func observe(t *testing.T, b backend.Backend) []*endpoint.Endpoint {
+	t.Helper()
+	eps, err := b.ListEndpoints(t.Context())
+	if err != nil {
+		t.Fatalf("ListEndpoints: %v", err)
+	}
+	return eps
+}
+
+// converged fails the test unless b holds the desired state: planning it
+// again gives an empty plan.
+func converged(t *testing.T, b backend.Backend, desired []*endpoint.Endpoint, opts plan.Options) {
+	t.Helper()
+	p, err := plan.Compute(desired, observe(t, b), opts)
+	if err != nil {
+		t.Fatalf("planning again: %v", err)
+	}
+	if !p.Empty() {
+		t.Fatalf("not converged; planning again gives:\n%s", p)
+	}
+}
+
+// TestTutorial applies the six desired states of the tutorial in turn with
+// Run and checks, after each, the state, the calls made to the service and
+// the simulated time taken, and every state in between for the safety
+// rules.
+func TestTutorial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{})
+		states := tutorial()
+		s := newSafety(states[len(states)-1], nil)
+		tests := []struct {
+			reason  string
+			traffic string
+			calls   map[string]int
+			elapsed time.Duration
+		}{
+			{"create the endpoint (1m), then blue (10m), then its traffic (30s)", "blue=100",
+				map[string]int{"ListEndpoints": 1, "CreateOrUpdateEndpoint": 2, "CreateOrUpdateDeployment": 1}, 11*time.Minute + 30*time.Second},
+			{"scaling alone is the scale operation, not a full update", "blue=100",
+				map[string]int{"ListEndpoints": 1, "ScaleDeployment": 1}, 12 * time.Minute},
+			{"green is created with no traffic and the endpoint is not written", "blue=100",
+				map[string]int{"ListEndpoints": 1, "CreateOrUpdateDeployment": 1}, 10 * time.Minute},
+			{"a traffic change is one endpoint update with the full split", "blue=90 green=10",
+				map[string]int{"ListEndpoints": 1, "CreateOrUpdateEndpoint": 1}, 30 * time.Second},
+			{"all traffic to green, one update", "green=100",
+				map[string]int{"ListEndpoints": 1, "CreateOrUpdateEndpoint": 1}, 30 * time.Second},
+			{"blue has no traffic left and is deleted", "green=100",
+				map[string]int{"ListEndpoints": 1, "DeleteDeployment": 1}, 2 * time.Minute},
+		}
+		for i, tc := range tests {
+			before := calls(svc)
+			start := time.Now()
+			res, err := rollout.Run(t.Context(), svc, states[i], plan.Options{})
+			if err != nil {
+				t.Fatalf("state %d: Run: %v", i+1, err)
+			}
+			if got := time.Since(start); got != tc.elapsed {
+				t.Errorf("state %d (%s): took %v, want %v", i+1, tc.reason, got, tc.elapsed)
+			}
+			if diff := cmp.Diff(tc.calls, delta(before, calls(svc))); diff != "" {
+				t.Errorf("state %d (%s): calls (-want +got):\n%s", i+1, tc.reason, diff)
+			}
+			if res.Calls != len(res.Plan.Steps) || res.Retries != 0 {
+				t.Errorf("state %d: %d calls and %d retries for %d steps, want one call per step", i+1, res.Calls, res.Retries, len(res.Plan.Steps))
+			}
+			e, err := svc.GetEndpoint(t.Context(), "my-endpoint")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Traffic.String(); got != tc.traffic {
+				t.Errorf("state %d (%s): traffic %q, want %q", i+1, tc.reason, got, tc.traffic)
+			}
+			converged(t, svc, states[i], plan.Options{})
+		}
+		checkHistory(t, s, svc)
+	})
+}
+
+// TestApplyStale: a plan computed from a state the service no longer holds
+// is refused before anything is written.
+func TestApplyStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{})
+		states := tutorial()
+		if _, err := rollout.Run(t.Context(), svc, states[0], plan.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := plan.Compute(states[2], observe(t, svc), plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Somebody scales blue in the meantime.
+		if err := svc.ScaleDeployment(t.Context(), "my-endpoint", "blue", 3); err != nil {
+			t.Fatal(err)
+		}
+		before := calls(svc)
+		_, err = rollout.Apply(t.Context(), svc, p)
+		made := delta(before, calls(svc))
+		var stale *rollout.StalePlanError
+		if !errors.As(err, &stale) || !errors.Is(err, rollout.ErrStalePlan) {
+			t.Fatalf("Apply of a stale plan: got %v, want a *StalePlanError", err)
+		}
+		if stale.Want != p.Fingerprint || stale.Got != plan.Fingerprint(observe(t, svc)) {
+			t.Errorf("StalePlanError{Want: %.12s, Got: %.12s} does not name the plan's and the service's fingerprints", stale.Want, stale.Got)
+		}
+		if len(made) != 1 || made["ListEndpoints"] != 1 {
+			t.Errorf("a stale plan made calls %v, want one ListEndpoints", made)
+		}
+	})
+}
+
+// TestApplyRefusesBeforeAnything: plans that cannot be executed are
+// refused without a single call to the service.
+func TestApplyRefusesBeforeAnything(t *testing.T) {
+	gateStep := plan.Step{ID: "e/gate/smoke:green", Action: plan.Gate, Endpoint: "e", Gate: "smoke:green"}
+	secret := deployment("green", 2, 1)
+	secret.EnvironmentVariables = map[string]string{"API_KEY": endpoint.Redacted}
+	tests := []struct {
+		reason string
+		plan   *plan.Plan
+		opts   []rollout.Option
+		want   error
+	}{
+		{"no plan at all", nil, nil, rollout.ErrInvalidPlan},
+		{"a gate nothing binds would stop the rollout half-way",
+			&plan.Plan{Steps: []plan.Step{gateStep}}, nil, rollout.ErrUnboundGate},
+		{"a gate bound under another prefix does not count",
+			&plan.Plan{Steps: []plan.Step{gateStep}}, []rollout.Option{rollout.Gates(map[string]rollout.Gate{"bake": rollout.Pause(0)})}, rollout.ErrUnboundGate},
+		{"a dependency on a later step would stall the walk",
+			&plan.Plan{Steps: []plan.Step{{ID: "a", Action: plan.DeleteEndpoint, Endpoint: "e", DependsOn: []string{"b"}}, {ID: "b", Action: plan.DeleteEndpoint, Endpoint: "e"}}}, nil, rollout.ErrInvalidPlan},
+		{"duplicate ids make dependencies ambiguous",
+			&plan.Plan{Steps: []plan.Step{{ID: "a", Action: plan.DeleteEndpoint, Endpoint: "e"}, {ID: "a", Action: plan.DeleteEndpoint, Endpoint: "e"}}}, nil, rollout.ErrInvalidPlan},
+		{"a secret redacted in a saved plan must not be written as the redaction text",
+			&plan.Plan{Steps: []plan.Step{{ID: "e/green/create", Action: plan.CreateDeployment, Endpoint: "e", Deployment: "green", DeploymentAfter: &secret}}}, nil, rollout.ErrInvalidPlan},
+		{"a create without its spec has nothing to write",
+			&plan.Plan{Steps: []plan.Step{{ID: "e/create", Action: plan.CreateEndpoint, Endpoint: "e"}}}, nil, rollout.ErrInvalidPlan},
+		{"an unknown action is not guessed at",
+			&plan.Plan{Steps: []plan.Step{{ID: "e/x", Action: "restart", Endpoint: "e"}}}, nil, rollout.ErrInvalidPlan},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			_, err := rollout.Apply(t.Context(), svc, tc.plan, tc.opts...)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Apply: got %v, want %v", err, tc.want)
+			}
+			if c := svc.Calls(); len(c) != 0 {
+				t.Errorf("Apply made calls %v before refusing", c)
+			}
+		})
+	}
+}
+
+// TestApplyEmpty: an empty plan of the current state does nothing but
+// observe, and reports start and finish.
+func TestApplyEmpty(t *testing.T) {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	p, err := plan.Compute(nil, nil, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []rollout.EventKind
+	res, err := rollout.Apply(t.Context(), svc, p, rollout.OnEvent(func(e rollout.Event) { kinds = append(kinds, e.Kind) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Completed) != 0 || res.Calls != 0 {
+		t.Errorf("empty plan: %+v", res)
+	}
+	if want := []rollout.EventKind{rollout.PlanStarted, rollout.PlanFinished}; !slices.Equal(kinds, want) {
+		t.Errorf("events %v, want %v", kinds, want)
+	}
+}
+
+// TestApplyEvents: every call is reported before it is made, retries
+// carry the failure that caused them, and progress counts add up.
+func TestApplyEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{})
+		faults := fakes.NewFaults(1, fakes.Rule{Ops: []fakes.Op{fakes.OpCreateOrUpdateDeployment}, Count: 1,
+			Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: 7 * time.Second}})
+		b := faults.Wrap(svc)
+		var mu sync.Mutex
+		var events []rollout.Event
+		var made []string
+		// A call is "made" when it reaches the service; the event must
+		// already be there.
+		reported := fakes.Intercept(b, fakes.Interceptor{
+			CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, ep string, d endpoint.Deployment) error {
+				mu.Lock()
+				made = append(made, fmt.Sprintf("deployment %s after %d events", d.Name, len(events)))
+				last := events[len(events)-1]
+				mu.Unlock()
+				if last.Deployment != d.Name || (last.Kind != rollout.StepStarted && last.Kind != rollout.StepRetrying) {
+					t.Errorf("CreateOrUpdateDeployment(%s) made after event %v, not after its report", d.Name, last)
+				}
+				return next.CreateOrUpdateDeployment(ctx, ep, d)
+			},
+		})
+		onEvent := func(e rollout.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, e)
+		}
+		res, err := rollout.Run(t.Context(), reported, tutorial()[0], plan.Options{}, rollout.OnEvent(onEvent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Retries != 1 || res.Calls != 4 {
+			t.Errorf("Retries = %d, Calls = %d; want 1 retry among 4 calls", res.Retries, res.Calls)
+		}
+		var got []string
+		for _, e := range events {
+			s := fmt.Sprintf("%s %s %d/%d", e.Kind, e.Step, e.Done, e.Total)
+			if e.Kind == rollout.StepRetrying {
+				s += fmt.Sprintf(" attempt %d after %s", e.Attempt, backend.KindOf(e.Err))
+			}
+			got = append(got, s)
+		}
+		want := []string{
+			"plan started  0/3",
+			"step started my-endpoint/create 0/3",
+			"step finished my-endpoint/create 1/3",
+			"step started my-endpoint/blue/create 1/3",
+			"step retrying my-endpoint/blue/create 1/3 attempt 2 after throttled",
+			"step finished my-endpoint/blue/create 2/3",
+			"step started my-endpoint/traffic 2/3",
+			"step finished my-endpoint/traffic 3/3",
+			"plan finished  3/3",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+		// The retry waited the 7s the service asked for, more than the 1s
+		// of the first backoff: 1m + 7s + 10m + 30s.
+		if got, want := events[len(events)-1].Elapsed, 11*time.Minute+37*time.Second; got != want {
+			t.Errorf("elapsed %v, want %v", got, want)
+		}
+		if len(made) != 2 {
+			t.Errorf("deployment calls %v, want the throttled one and its retry", made)
+		}
+	})
+}
