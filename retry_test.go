@@ -26,8 +26,8 @@ func TestBackoff(t *testing.T) {
 		{"a longer Retry-After wins", nil, 1, throttled(20 * time.Second), 20 * time.Second},
 		{"a shorter Retry-After does not shorten the backoff", nil, 3, throttled(time.Second), 4 * time.Second},
 		{"Retry-After wins even beyond the cap: the service knows when it will answer", nil, 9, throttled(5 * time.Minute), 5 * time.Minute},
-		{"Backoff sets base and cap", []Option{Backoff(100 * time.Millisecond, 300 * time.Millisecond)}, 3, nil, 300 * time.Millisecond},
-		{"a cap below the base is raised to it", []Option{Backoff(2 * time.Second, time.Second)}, 5, nil, 2 * time.Second},
+		{"Backoff sets base and cap", []Option{Backoff(100*time.Millisecond, 300*time.Millisecond)}, 3, nil, 300 * time.Millisecond},
+		{"a cap below the base is raised to it", []Option{Backoff(2*time.Second, time.Second)}, 5, nil, 2 * time.Second},
 		{"zero values restore the defaults", []Option{Backoff(0, 0)}, 2, nil, 2 * time.Second},
 	}
 	for _, tc := range tests {
