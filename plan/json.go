@@ -360,10 +360,10 @@ func redactChanges(cs []endpoint.Change) []endpoint.Change {
 }
 
 func redactChange(c endpoint.Change) endpoint.Change {
-	if c.Before != "" {
+	if !unset(c.Before) {
 		c.Before = endpoint.Redacted
 	}
-	if c.After != "" {
+	if !unset(c.After) {
 		c.After = endpoint.Redacted
 	}
 	c.Sensitive = true

@@ -130,8 +130,8 @@ func endpointPlan() *plan.Plan {
 					Traffic: traffic.MustNew(map[string]int{"blue": 100})},
 				Traffic: traffic.MustNew(map[string]int{"blue": 100}),
 				Changes: []endpoint.Change{
-					{Path: "auth_mode", Before: "key", After: "aml_token"},
-					{Path: "traffic.blue", Before: "0", After: "100"},
+					{Path: "auth_mode", Before: `"key"`, After: `"aml_token"`},
+					{Path: "traffic.blue", Before: endpoint.None, After: "100"},
 				},
 			},
 		},
@@ -373,8 +373,8 @@ Steps, in an order their dependencies allow:
   # a-endpoint/create: endpoint "a-endpoint" will be created
   #   a-endpoint is desired and does not exist
   + endpoint "a-endpoint" {
-      + auth_mode = key
-      + tags.team = risk
+      + tags.team = "risk"
+      + auth_mode = "key"
     }
 
   # b-endpoint/blue/delete: deployment "b-endpoint/blue" will be destroyed, then created again by b-endpoint/blue/create
@@ -385,21 +385,19 @@ Steps, in an order their dependencies allow:
   #   instance_type cannot change in place
   #   after b-endpoint/blue/delete
 -/+ deployment "b-endpoint/blue" {
-      + code_configuration.code.path      = onlinescoring
-      + code_configuration.scoring_script = score.py
-      + environment.name                  = sklearn-serving
-      + environment.version               = 4
+      + type                              = "managed"
+      + model                             = azureml:model-1:1
+      + code_configuration.code           = onlinescoring
+      + code_configuration.scoring_script = "score.py"
+      + environment                       = azureml:sklearn-serving:4
+      ~ instance_type                     = "Standard_DS2_v2" → "Standard_DS3_v2" # forces replacement
       + instance_count                    = 1
-      ~ instance_type                     = Standard_DS2_v2 → Standard_DS3_v2 # forces replacement
-      + model.name                        = model-1
-      + model.version                     = 1
-      + type                              = managed
     }
 
   # b-endpoint/update: endpoint "b-endpoint" will be updated in place
   #   after b-endpoint/blue/create
   ~ endpoint "b-endpoint" {
-      ~ auth_mode    = key → aml_token
+      ~ auth_mode    = "key" → "aml_token"
       ~ live traffic = blue 0 → 100
     }
 

@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -61,26 +59,16 @@ var symbols = [...]struct {
 //	Plan: 1 to add, 1 to change, 0 to destroy, 2 traffic shifts.
 //
 // Creates list the new resource's fields, updates the changed fields as
-// before → after, traffic steps the split as "blue 100 → 90, green 0 → 10".
+// before → after (values as [endpoint.Change] prints them: strings quoted), traffic steps the split as "blue 100 → 90, green 0 → 10".
 // Values of secret-looking environment variables are redacted. The output
 // depends only on the plan, so it can be compared byte for byte.
 func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
-	text, err := renderText(p, opts)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, text)
+	_, err := io.WriteString(w, renderText(p, opts))
 	return err
 }
 
 // String returns the plan as [WriteText] writes it without color.
-func (p *Plan) String() string {
-	text, err := renderText(p, TextOptions{})
-	if err != nil {
-		return "plan: " + err.Error()
-	}
-	return text
-}
+func (p *Plan) String() string { return renderText(p, TextOptions{}) }
 
 // printer accumulates the text of a plan.
 type printer struct {
@@ -130,11 +118,11 @@ type field struct {
 	note  string
 }
 
-func renderText(p *Plan, opts TextOptions) (string, error) {
+func renderText(p *Plan, opts TextOptions) string {
 	pr := &printer{color: opts.Color}
 	if len(p.Steps) == 0 {
 		pr.line("%s The service matches the desired state.", pr.paint(ansiBold, "No changes."))
-		return pr.b.String(), nil
+		return pr.b.String()
 	}
 	pr.pairs = replacements(p.Steps)
 	pr.byID = make(map[string]*Step, len(p.Steps))
@@ -164,16 +152,14 @@ func renderText(p *Plan, opts TextOptions) (string, error) {
 	pr.line("Steps, in an order their dependencies allow:")
 	for i, s := range p.Steps {
 		pr.line("")
-		if err := pr.step(s, syms[i]); err != nil {
-			return "", fmt.Errorf("step %q: %w", s.ID, err)
-		}
+		pr.step(s, syms[i])
 	}
 	pr.line("")
 	pr.line("%s %s", pr.paint(ansiBold, "Plan:"), summaryLine(p.Summary))
-	return pr.b.String(), nil
+	return pr.b.String()
 }
 
-func (pr *printer) step(s Step, sym symbol) error {
+func (pr *printer) step(s Step, sym symbol) {
 	pr.line("  %s", pr.paint(ansiBold, "# "+s.ID+": "+headline(s, pr.pairs)))
 	if s.Reason != "" {
 		pr.line("  #   %s", s.Reason)
@@ -181,14 +167,11 @@ func (pr *printer) step(s Step, sym symbol) error {
 	if len(s.DependsOn) > 0 {
 		pr.line("  #   after %s", strings.Join(s.DependsOn, ", "))
 	}
-	fields, err := pr.stepFields(s, sym)
-	if err != nil {
-		return err
-	}
+	fields := pr.stepFields(s, sym)
 	head := fmt.Sprintf("%*s%s %s", 3-len(symbols[sym].mark), "", pr.mark(sym), subject(s))
 	if len(fields) == 0 {
 		pr.line("%s", head)
-		return nil
+		return
 	}
 	pr.line("%s {", head)
 	width := 0
@@ -203,7 +186,6 @@ func (pr *printer) step(s Step, sym symbol) error {
 		pr.line("%s", text)
 	}
 	pr.line("    }")
-	return nil
 }
 
 // headline says in words what the step does, like terraform's
@@ -296,41 +278,49 @@ func resourceKey(s Step) string {
 // immutable are the fields the service cannot change in place.
 var immutable = []string{"instance_type", "compute"}
 
-func (pr *printer) stepFields(s Step, sym symbol) ([]field, error) {
+func (pr *printer) stepFields(s Step, sym symbol) []field {
 	var fields []field
 	switch s.Action {
 	case CreateEndpoint, CreateDeployment:
-		after, err := flatSpec(s.EndpointAfter, s.DeploymentAfter)
-		if err != nil {
-			return nil, err
-		}
-		var before map[string]string
+		// Every field the new resource sets, as a change from nothing, so
+		// that values print exactly as they do in updates.
+		var diff []endpoint.Change
 		if sym == symReplace {
-			if before, err = pr.destroyedSpec(s.ID); err != nil {
-				return nil, err
-			}
+			diff = pr.replacedFields(s)
 		}
-		for _, kv := range after {
-			f := field{sym: symCreate, key: kv.key, value: kv.value}
-			if old, ok := before[kv.key]; ok && old != kv.value {
-				f.sym, f.value = symUpdate, old+" → "+kv.value
-				if slices.Contains(immutable, kv.key) {
+		replaced := make(map[string]endpoint.Change, len(diff))
+		for _, c := range diff {
+			replaced[c.Path] = c
+		}
+		for _, c := range specChanges(nil, s.EndpointAfter, nil, s.DeploymentAfter) {
+			if c.Path == "name" {
+				continue
+			}
+			f := field{sym: symCreate, key: c.Path, value: c.After}
+			if r, ok := replaced[c.Path]; ok {
+				f.sym, f.value = symUpdate, r.Before+" → "+r.After
+				if slices.Contains(immutable, c.Path) {
 					f.note = "forces replacement"
 				}
 			}
 			fields = append(fields, f)
+		}
+		for _, c := range diff {
+			if unset(c.After) {
+				fields = append(fields, field{sym: symDelete, key: c.Path, value: c.Before})
+			}
 		}
 	case UpdateEndpoint, UpdateDeployment:
 		for _, c := range redactChanges(s.Changes) {
 			if s.Action == UpdateEndpoint && isTrafficPath(c.Path) {
 				continue
 			}
-			f := field{sym: symUpdate, key: c.Path, value: display(c.Before) + " → " + display(c.After)}
+			f := field{sym: symUpdate, key: c.Path, value: c.Before + " → " + c.After}
 			switch {
-			case c.Before == "":
-				f.sym, f.value = symCreate, display(c.After)
-			case c.After == "":
-				f.sym, f.value = symDelete, display(c.Before)
+			case unset(c.Before):
+				f.sym, f.value = symCreate, c.After
+			case unset(c.After):
+				f.sym, f.value = symDelete, c.Before
 			}
 			fields = append(fields, f)
 		}
@@ -338,25 +328,35 @@ func (pr *printer) stepFields(s Step, sym symbol) ([]field, error) {
 	if writesEndpoint(s.Action) {
 		fields = append(fields, trafficFields(s)...)
 	}
-	return fields, nil
+	return fields
 }
 
-// destroyedSpec is the flattened spec of the resource that a replacing
-// create takes the place of, from the paired delete step.
-func (pr *printer) destroyedSpec(createID string) (map[string]string, error) {
-	del := pr.byID[pr.pairs[createID]]
+// specChanges lists the differences between two versions of an endpoint
+// (without deployments and traffic) or of a deployment, whichever the step
+// carries, with secrets redacted; nil stands for a resource that does not
+// exist.
+func specChanges(ea, eb *endpoint.Endpoint, da, db *endpoint.Deployment) []endpoint.Change {
+	if ea != nil || eb != nil {
+		return endpoint.DiffEndpoint(ea, eb)
+	}
+	var a, b endpoint.Deployment
+	if da != nil {
+		a = *da
+	}
+	if db != nil {
+		b = *db
+	}
+	return redactChanges(endpoint.DiffDeployment(a, b))
+}
+
+// replacedFields are the fields in which a replacing create differs from
+// the resource its paired delete destroys.
+func (pr *printer) replacedFields(create Step) []endpoint.Change {
+	del := pr.byID[pr.pairs[create.ID]]
 	if del == nil {
-		return nil, nil
+		return nil
 	}
-	kvs, err := flatSpec(del.EndpointBefore, del.DeploymentBefore)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(kvs))
-	for _, kv := range kvs {
-		m[kv.key] = kv.value
-	}
-	return m, nil
+	return specChanges(del.EndpointBefore, create.EndpointAfter, del.DeploymentBefore, create.DeploymentAfter)
 }
 
 func isTrafficPath(path string) bool {
@@ -440,83 +440,6 @@ func shortFingerprint(fp string) string {
 	return fp[:n]
 }
 
-// display prints a value raw unless that would hide something: empty,
-// padded or multi-line values are quoted.
-func display(v string) string {
-	if v == "" || strings.TrimSpace(v) != v || strings.ContainsAny(v, "\n\r\t\"") {
-		return strconv.Quote(v)
-	}
-	return v
-}
-
-// keyValue is one leaf of a flattened spec.
-type keyValue struct{ key, value string }
-
-// flatSpec lists the fields of a resource spec as dotted YAML paths in
-// name order (scale_settings.max_instances = 3), secrets redacted. The name
-// is left out (the block names the resource) and so are an endpoint's
-// splits, which have lines of their own.
-func flatSpec(e *endpoint.Endpoint, d *endpoint.Deployment) ([]keyValue, error) {
-	raw, err := marshalSpec(e, d)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
-		return nil, err
-	}
-	for _, k := range []string{"name", "traffic", "mirror_traffic"} {
-		delete(obj, k)
-	}
-	var out []keyValue
-	flatten("", obj, &out)
-	return out, nil
-}
-
-func flatten(prefix string, v any, out *[]keyValue) {
-	switch v := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			path := k
-			if prefix != "" {
-				path = prefix + "." + k
-			}
-			flatten(path, v[k], out)
-		}
-	case []any:
-		var items []string
-		for i, e := range v {
-			if s, ok := scalar(e); ok {
-				items = append(items, s)
-				continue
-			}
-			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, out)
-		}
-		if len(items) > 0 {
-			*out = append(*out, keyValue{prefix, "[" + strings.Join(items, ", ") + "]"})
-		}
-	default:
-		if s, ok := scalar(v); ok {
-			*out = append(*out, keyValue{prefix, s})
-		}
-	}
-}
-
-func scalar(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return display(v), true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		return strconv.FormatBool(v), true
-	}
-	return "", false
-}
+// unset reports whether a change's value stands for a field that is not
+// set: [endpoint.None], or empty in a change built by hand.
+func unset(v string) bool { return v == "" || v == endpoint.None }
