@@ -120,9 +120,12 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 		s.endpoints[key] = rec
 	}
 	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag(), ScoringURI: scoringURI(spec.Name)}
+	// Most updates leave the splits alone; routing then need not change.
+	if rec.router == nil || !rec.router.Live().Equal(spec.Traffic) || !rec.router.MirrorSplit().Equal(spec.Mirror) {
+		rec.router = traffic.NewRouter(spec.Traffic, spec.Mirror)
+	}
 	rec.ep = spec
 	rec.busy = true
-	rec.router = traffic.NewRouter(spec.Traffic, spec.Mirror)
 	f, fail := s.takeFailure(spec.Name, "")
 	s.changed(op, spec.Name, false)
 	return latency, func() error {
