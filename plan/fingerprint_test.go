@@ -2,9 +2,13 @@ package plan
 
 import (
 	"encoding/hex"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -70,5 +74,97 @@ func TestPlanRecordsFingerprint(t *testing.T) {
 	p := mustCompute(t, list(tutorial(4)), actual, Options{})
 	if p.Fingerprint != Fingerprint(actual) {
 		t.Errorf("plan fingerprint %s, want Fingerprint(actual) %s", p.Fingerprint, Fingerprint(actual))
+	}
+}
+
+// TestFingerprintCoversEveryField sets each field of the model in turn,
+// through reflection, and checks that the fingerprint changes: a field
+// added to the model and not to the encoding fails here.
+func TestFingerprintCoversEveryField(t *testing.T) {
+	base := func() *endpoint.Endpoint {
+		e := tutorial(4)
+		e.Status = endpoint.Status{ProvisioningState: endpoint.Succeeded, ETag: "1", ScoringURI: "https://x"}
+		return e
+	}
+	want := Fingerprint(list(base()))
+	split := reflect.TypeOf(traffic.Split{})
+	var walk func(t reflect.Type, prefix []int, out *[][]int)
+	walk = func(t reflect.Type, prefix []int, out *[][]int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() || f.Type == split || f.Name == "Deployments" {
+				continue
+			}
+			p := append(slices.Clone(prefix), i)
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, p, out)
+				continue
+			}
+			*out = append(*out, p)
+		}
+	}
+	set := func(v reflect.Value, path []int) string {
+		var name []string
+		for _, i := range path {
+			if v.Kind() == reflect.Pointer {
+				if v.IsNil() {
+					v.Set(reflect.New(v.Type().Elem()))
+				}
+				v = v.Elem()
+			}
+			name = append(name, v.Type().Field(i).Name)
+			v = v.Field(i)
+		}
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "zq1")
+		case reflect.Int:
+			v.SetInt(v.Int() + 7)
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		case reflect.Float64:
+			v.SetFloat(v.Float() + 0.25)
+		case reflect.Map:
+			if v.IsNil() {
+				v.Set(reflect.MakeMap(v.Type()))
+			}
+			elem := reflect.New(v.Type().Elem()).Elem()
+			if elem.Kind() == reflect.String {
+				elem.SetString("zq1")
+			} else {
+				elem.Field(0).SetBool(true)
+			}
+			v.SetMapIndex(reflect.ValueOf("zq-key"), elem)
+		case reflect.Slice:
+			v.Set(reflect.Append(v, reflect.ValueOf("zq1")))
+		default:
+			t.Fatalf("field %s has kind %s, which this test cannot set", strings.Join(name, "."), v.Kind())
+		}
+		return strings.Join(name, ".")
+	}
+	var paths [][]int
+	walk(reflect.TypeOf(endpoint.Endpoint{}), nil, &paths)
+	for _, p := range paths {
+		e := base()
+		name := set(reflect.ValueOf(e).Elem(), p)
+		if Fingerprint(list(e)) == want {
+			t.Errorf("endpoint field %s does not change the fingerprint", name)
+		}
+	}
+	paths = nil
+	walk(reflect.TypeOf(endpoint.Deployment{}), nil, &paths)
+	for _, p := range paths {
+		e := base()
+		name := set(reflect.ValueOf(&e.Deployments[0]).Elem(), p)
+		if Fingerprint(list(e)) == want {
+			t.Errorf("deployment field %s does not change the fingerprint", name)
+		}
+	}
+	if len(paths) < 50 {
+		t.Errorf("found only %d deployment fields; the walk is broken", len(paths))
 	}
 }
