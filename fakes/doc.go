@@ -30,10 +30,31 @@
 //
 // # Faults and observation
 //
-// [WithFaults] wraps any backend and injects failures by operation, target,
-// count or seeded probability: throttling with Retry-After, 5xx, dropped
-// requests and lost responses, slow operations and provisioning failures.
+// [Faults] wrap any backend and inject failures by operation, target, count
+// or seeded probability: throttling with Retry-After, 5xx, dropped requests
+// and lost responses, slow operations and provisioning failures. They are
+// built on [Interceptor], which replaces single methods of a working backend
+// for anything the rules do not cover. [Service.FailProvisioning] arms a
+// provisioning failure directly, and [Service.SetHandler] makes a deployment
+// turn unhealthy in the middle of a run.
+//
 // [Options.OnState] sees every state after every change, and
 // [Service.History] keeps them, so a test can check the safety rules at
-// every moment of a run; [Service.Calls] counts calls by method.
+// every moment of a run; [Service.Calls] counts calls by method and
+// [Service.Stats] requests by deployment.
+//
+// # Operations in progress
+//
+// A write stores the new spec at once, with the provisioning state Creating,
+// Updating, Scaling or Deleting, and ends when its latency has passed. While
+// it runs:
+//   - an endpoint-level write (create, update, traffic, delete) gets
+//     Conflict if the endpoint or any of its deployments is busy;
+//   - a deployment write gets Conflict if its endpoint or the deployment
+//     itself is busy ("Cannot create a deployment in endpoint X because it
+//     is in Updating provisioning state"), or, with [Options.Strict], if any
+//     deployment of the endpoint is busy.
+//
+// A caller whose context ends leaves the operation running, as the service
+// does.
 package fakes

@@ -34,7 +34,8 @@ type Options struct {
 	// Handlers answer scoring requests. A handler is looked up by
 	// "endpoint/deployment" (the endpoint in lower case), then by
 	// deployment name alone; deployments without one answer 200 with
-	// their name and model (see [EchoModel]). The map is copied.
+	// their name and model, {"deployment":"blue","model":"azureml:m:1"}.
+	// The map is copied; [Service.SetHandler] changes handlers later.
 	Handlers map[string]Handler
 	// OnState, when set, is called with a deep copy of the whole state
 	// after every change: each write's start and end, including the
