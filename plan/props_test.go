@@ -52,6 +52,7 @@ func TestPropSafe(t *testing.T) {
 
 func propSafe(t *rapid.T) {
 	pair := gen.Pairs().Draw(t, "pair")
+	propLog(t, pair)
 	opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 	p, err := plan.Compute(pair.Desired, pair.Actual, opts)
 	if err != nil {
@@ -81,6 +82,7 @@ func propSafe(t *rapid.T) {
 func TestPropRefusals(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		_, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{})
 		s6 := propReplacementsWithTraffic(pair)
 		settled := gen.Settled(pair.Actual)
@@ -124,6 +126,7 @@ func TestPropRefusals(t *testing.T) {
 func TestPropIdempotent(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, gen.Provisioned(pair.Desired), plan.Options{DeleteUnlisted: true})
 		if err != nil {
 			t.Fatalf("Compute(desired, desired): %v", err)
@@ -154,6 +157,7 @@ func TestPropIdempotent(t *testing.T) {
 func TestPropDeterministic(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 		before := propSnapshot(pair)
 		p1, err1 := plan.Compute(pair.Desired, pair.Actual, opts)
@@ -197,6 +201,7 @@ func TestPropDeterministic(t *testing.T) {
 func TestPropMinimal(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
 		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
 		if err != nil {
@@ -234,6 +239,7 @@ func TestPropMinimal(t *testing.T) {
 func TestPropDepth(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
 		if err != nil {
 			return
@@ -287,6 +293,7 @@ func TestPropStrategies(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		i := rapid.IntRange(0, len(strategies)-1).Draw(t, "strategy")
 		opts := plan.Options{Strategy: strategies[i], DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
@@ -312,6 +319,7 @@ func TestPropStrategies(t *testing.T) {
 func TestPropSecrets(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: true})
 		if err != nil {
 			return
@@ -338,6 +346,7 @@ func TestPropSecrets(t *testing.T) {
 func TestPropJSONRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
+		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
 		if err != nil {
 			return
@@ -489,6 +498,13 @@ func propHasBusy(eps []*endpoint.Endpoint, ep, dep string) bool {
 		return true
 	}
 	return false
+}
+
+// propLog shows the pair in a failing case's output (rapid prints the log
+// of the failing case only), since the drawn value prints as pointers.
+func propLog(t *rapid.T, pair gen.Pair) {
+	t.Helper()
+	t.Logf("desired, then actual (JSON, then statuses):\n%s", propSnapshot(pair))
 }
 
 // propSnapshot prints the inputs, their order and statuses included, to
