@@ -23,6 +23,7 @@ package backendtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -173,7 +174,7 @@ func (s *suite) must(t *testing.T, err error) {
 	}
 }
 
-// wantKind fails unless err is an *backend.Error of kind whose message
+// wantKind fails unless err holds a *backend.Error of kind whose message
 // contains every part.
 func wantKind(t *testing.T, err error, kind backend.Kind, parts ...string) {
 	t.Helper()
@@ -181,7 +182,7 @@ func wantKind(t *testing.T, err error, kind backend.Kind, parts ...string) {
 		t.Errorf("err = nil, want %v", kind)
 		return
 	}
-	e, ok := err.(*backend.Error)
+	e, ok := errors.AsType[*backend.Error](err)
 	if !ok {
 		t.Errorf("err = %T %v, want a *backend.Error of kind %v", err, err, kind)
 		return
@@ -355,7 +356,11 @@ func testNames(t *testing.T, s *suite) {
 	for _, tt := range tests {
 		errEp := s.b.CreateOrUpdateEndpoint(s.ctx, &endpoint.Endpoint{Name: tt.name})
 		errDep := s.b.CreateOrUpdateDeployment(s.ctx, epName, newDeployment(tt.name, "1"))
-		for what, err := range map[string]error{"endpoint": errEp, "deployment": errDep} {
+		for _, r := range []struct {
+			what string
+			err  error
+		}{{"endpoint", errEp}, {"deployment", errDep}} {
+			what, err := r.what, r.err
 			switch {
 			case tt.ok && err != nil:
 				t.Errorf("%s name %q: %v, want success (%s)", what, tt.name, err, tt.reason)
