@@ -131,12 +131,12 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			i++
 			j++
 		}
-		steps, err := planEndpoint(d, a, opts)
+		steps, err := planEndpoint(p.Steps, d, a, opts)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		p.Steps = append(p.Steps, steps...)
+		p.Steps = steps
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -246,17 +246,22 @@ func lessStep(a, b *Step) bool {
 	return a.ID < b.ID
 }
 
-// order sorts the steps of one endpoint topologically, taking the least
-// ready step (by lessStep) each time. The planner builds acyclic graphs,
-// so every step is placed.
-func order(steps []Step) []Step {
+// order appends the steps of one endpoint to dst in a topological order,
+// taking the least ready step (by lessStep) each time. The planner builds
+// acyclic graphs, so every step is placed.
+func order(dst, steps []Step) []Step {
 	n := len(steps)
 	if n < 2 {
-		return steps
+		return append(dst, steps...)
 	}
-	done := make([]bool, n)
-	out := make([]Step, 0, n)
-	for len(out) < n {
+	var small [32]bool
+	var done []bool
+	if n <= len(small) {
+		done = small[:n]
+	} else {
+		done = make([]bool, n)
+	}
+	for placed := 0; placed < n; placed++ {
 		best := -1
 		for i := range steps {
 			if done[i] || !ready(&steps[i], steps, done) {
@@ -267,9 +272,9 @@ func order(steps []Step) []Step {
 			}
 		}
 		done[best] = true
-		out = append(out, steps[best])
+		dst = append(dst, steps[best])
 	}
-	return out
+	return dst
 }
 
 func ready(s *Step, steps []Step, done []bool) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/traffic"
@@ -40,17 +41,18 @@ type postWrite struct {
 	drained bool
 }
 
-func planEndpoint(d, a *endpoint.Endpoint, opts Options) ([]Step, error) {
+// planEndpoint appends the steps of one endpoint to dst, in order.
+func planEndpoint(dst []Step, d, a *endpoint.Endpoint, opts Options) ([]Step, error) {
 	if d == nil {
 		if a == nil || !opts.DeleteUnlisted {
-			return nil, nil
+			return dst, nil
 		}
 		if err := busy(a); err != nil {
 			return nil, err
 		}
-		return []Step{deleteEndpoint(a, "not in the desired state")}, nil
+		return append(dst, deleteEndpoint(a, "not in the desired state")), nil
 	}
-	p := &planner{opts: opts, name: d.Name, a: a, d: d}
+	p := &planner{opts: opts, name: d.Name, a: a, d: d, steps: make([]Step, 0, 2*len(d.Deployments)+3)}
 	switch {
 	case a == nil:
 		p.create("", "new endpoint")
@@ -67,15 +69,17 @@ func planEndpoint(d, a *endpoint.Endpoint, opts Options) ([]Step, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
-	return order(p.steps), nil
+	return order(dst, p.steps), nil
 }
 
 func (p *planner) id(parts ...string) string {
-	id := p.name
-	for _, s := range parts {
-		id += "/" + s
+	switch len(parts) {
+	case 1:
+		return p.name + "/" + parts[0]
+	case 2:
+		return p.name + "/" + parts[0] + "/" + parts[1]
 	}
-	return id
+	return p.name + "/" + strings.Join(parts, "/")
 }
 
 func (p *planner) add(s Step) int {
@@ -355,9 +359,9 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 	if p.a != nil {
 		prevLive, prevMirror = p.a.Traffic, p.a.Mirror
 	}
-	// last[name] is the 1-based traffic step that last changed the
-	// deployment's share.
-	last := map[string]int{}
+	// last holds, for each deployment whose share changes, the 1-based
+	// traffic step that last changed it.
+	var last changes
 	prev := ""
 	for k, st := range stages {
 		var deps []string
@@ -383,7 +387,7 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 		if prev != "" && !held {
 			deps = append(deps, prev)
 		}
-		for _, n := range union(prevLive, prevMirror, st.live, st.mirror) {
+		eachName(func(n string) {
 			grows := st.live.Get(n) > prevLive.Get(n) || st.mirror.Get(n) > prevMirror.Get(n)
 			if grows || p.failedActual(n) && (st.live.Get(n) > 0 || st.mirror.Get(n) > 0) {
 				if id := p.usePre(n); id != "" {
@@ -391,9 +395,9 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 				}
 			}
 			if st.live.Get(n) != prevLive.Get(n) || st.mirror.Get(n) != prevMirror.Get(n) {
-				last[n] = k + 1
+				last.set(n, k+1)
 			}
-		}
+		}, prevLive, prevMirror, st.live, st.mirror)
 
 		id := p.id("traffic")
 		if len(stages) > 1 {
@@ -435,9 +439,9 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 // postDepsWith makes each post write wait for the traffic step that last
 // changed its deployment's share (or, for a replaced deployment, the step
 // that drained it), or for the hold gate when gate is not nil.
-func (p *planner) postDepsWith(last map[string]int, stepOf func(int) string, gate func() string) {
+func (p *planner) postDepsWith(last changes, stepOf func(int) string, gate func() string) {
 	for _, w := range p.post {
-		k := last[w.deployment]
+		k := last.get(w.deployment)
 		if w.drained {
 			k = 1
 		}
@@ -535,31 +539,80 @@ func busy(a *endpoint.Endpoint) error {
 	return nil
 }
 
+// changes maps deployment names to a traffic step number; an endpoint has
+// few deployments, so a slice beats a map.
+type changes []struct {
+	name string
+	step int
+}
+
+func (c *changes) set(name string, step int) {
+	for i := range *c {
+		if (*c)[i].name == name {
+			(*c)[i].step = step
+			return
+		}
+	}
+	*c = append(*c, struct {
+		name string
+		step int
+	}{name, step})
+}
+
+func (c changes) get(name string) int {
+	for _, e := range c {
+		if e.name == name {
+			return e.step
+		}
+	}
+	return 0
+}
+
+// eachName calls f once for every deployment named in any of the splits,
+// in no particular order. Splits drop zero entries, so a name is new when
+// no earlier split gives it a percent.
+func eachName(f func(string), splits ...traffic.Split) {
+	for i, s := range splits {
+		for n := range s.All() {
+			seen := false
+			for _, earlier := range splits[:i] {
+				if earlier.Get(n) > 0 {
+					seen = true
+					break
+				}
+			}
+			if !seen {
+				f(n)
+			}
+		}
+	}
+}
+
 // union returns the names in any of the splits, sorted.
 func union(splits ...traffic.Split) []string {
 	var out []string
-	for _, s := range splits {
-		for n := range s.All() {
-			out = append(out, n)
-		}
-	}
+	eachName(func(n string) { out = append(out, n) }, splits...)
 	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 // trafficChanges lists the entries of the live and mirror splits that
-// change, as traffic.NAME and mirror_traffic.NAME.
+// change, as traffic.NAME and then mirror_traffic.NAME, each in name order.
 func trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
-	var out []endpoint.Change
-	for _, n := range union(live, toLive) {
-		if a, b := live.Get(n), toLive.Get(n); a != b {
-			out = append(out, endpoint.Change{Path: "traffic." + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
-		}
+	out := make([]endpoint.Change, 0, live.Len()+toLive.Len()+mirror.Len()+toMirror.Len())
+	add := func(prefix string, from, to traffic.Split) {
+		start := len(out)
+		eachName(func(n string) {
+			if a, b := from.Get(n), to.Get(n); a != b {
+				out = append(out, endpoint.Change{Path: prefix + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
+			}
+		}, from, to)
+		slices.SortFunc(out[start:], func(x, y endpoint.Change) int { return strings.Compare(x.Path, y.Path) })
 	}
-	for _, n := range union(mirror, toMirror) {
-		if a, b := mirror.Get(n), toMirror.Get(n); a != b {
-			out = append(out, endpoint.Change{Path: "mirror_traffic." + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
-		}
+	add("traffic.", live, toLive)
+	add("mirror_traffic.", mirror, toMirror)
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
