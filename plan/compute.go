@@ -35,7 +35,9 @@ import (
 //
 // A deployment whose provisioning Failed or was Canceled is written again
 // (updated with its desired spec, changed or not) before any traffic step
-// gives it traffic; an endpoint in that state gets an endpoint update.
+// raises its share, or, when it loses both share and instances, after its
+// traffic has moved like any scale-down; an endpoint in that state gets an
+// endpoint update.
 // When any resource of an endpoint the plan would touch is still Creating,
 // Updating, Scaling or Deleting, Compute refuses with a [*BusyError]
 // (matching [ErrBusy]) instead of waiting: waiting is the executor's job,

@@ -205,8 +205,15 @@ func (p *planner) change(a, b *endpoint.Deployment) (drain bool) {
 	s := Step{ID: p.id(b.Name, "update"), Action: UpdateDeployment, Endpoint: p.name, Deployment: b.Name,
 		DeploymentBefore: a, DeploymentAfter: b, Changes: changes}
 	ca, cb := capacity(a), capacity(b)
-	lower := cb < ca && !reapply
+	// A failed deployment is written again before traffic grows towards
+	// it (S2); one that loses traffic and instances is written after, like
+	// any scale-down (S5): its traffic was already there, so waiting
+	// serves nobody worse.
+	grows := p.d.Traffic.Get(b.Name) > p.a.Traffic.Get(b.Name) || p.d.Mirror.Get(b.Name) > p.a.Mirror.Get(b.Name)
+	lower := cb < ca && !(reapply && grows)
 	switch {
+	case reapply && lower:
+		s.Reason = fmt.Sprintf("provisioning state %s: apply the spec again, with fewer instances once its traffic has moved", a.Status.ProvisioningState)
 	case reapply:
 		s.Reason = fmt.Sprintf("provisioning state %s: apply the spec again before it serves traffic", a.Status.ProvisioningState)
 	case lower:

@@ -281,6 +281,16 @@ func TestComputeOrdering(t *testing.T) {
 			want:    []string{"my-endpoint/green/update update_deployment"},
 		},
 		{
+			name:    "failed deployment scaled down as its traffic leaves",
+			reason:  "green failed while serving 90%; its re-apply also removes instances, so it waits for the traffic to move (S5) rather than going first",
+			desired: list(mk(ep, "blue=100", "", dep("blue", 2, "model-1"), dep("green", 1, "model-2"))),
+			actual:  list(mk(ep, "blue=10 green=90", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2", state(endpoint.Failed)))),
+			want: []string{
+				"my-endpoint/traffic set_traffic",
+				"my-endpoint/green/update update_deployment <- my-endpoint/traffic",
+			},
+		},
+		{
 			name:    "failed deployment deleted",
 			reason:  "a failed deployment the desired state drops is just deleted",
 			desired: list(tutorial(2)),

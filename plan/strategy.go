@@ -286,7 +286,8 @@ func (s Strategy) stages(live, mirror, toLive, toMirror traffic.Split, managed b
 
 func (s Strategy) canaryStages(live, mirror, toLive, toMirror traffic.Split) []stage {
 	splits := []traffic.Split{live, toLive}
-	if live.Total() == 100 && toLive.Total() == 100 {
+	ramped := live.Total() == 100 && toLive.Total() == 100
+	if ramped {
 		// Both ends were checked to total 100 and the percents by validate,
 		// so Ramp cannot fail.
 		splits, _ = traffic.Ramp(live, toLive, s.percents...)
@@ -312,6 +313,9 @@ func (s Strategy) canaryStages(live, mirror, toLive, toMirror traffic.Split) []s
 		}
 		st.gates = append(st.gates, smokeGates(prevLive, splits[k])...)
 		st.reason = fmt.Sprintf("canary stage %d of %d", k, n)
+		if !ramped {
+			st.reason = "set the desired traffic in one step: a ramp needs live traffic before and after"
+		}
 		out = append(out, st)
 		prevLive, prevMirror = st.live, st.mirror
 	}
