@@ -134,12 +134,13 @@ func (s *safety) check(st fakes.State) []string {
 				}
 			}
 		}
+		// Deleting an endpoint deletes its deployments, traffic and all.
 		for _, d := range e.Deployments {
-			if d.Status.ProvisioningState == endpoint.Deleting && e.Traffic.Get(d.Name)+e.Mirror.Get(d.Name) > 0 {
+			if e.Status.ProvisioningState != endpoint.Deleting && d.Status.ProvisioningState == endpoint.Deleting && e.Traffic.Get(d.Name)+e.Mirror.Get(d.Name) > 0 {
 				fail("S4: %s/%s is being deleted with traffic", e.Name, d.Name)
 			}
 		}
-		if prev != nil {
+		if prev != nil && prev.Status.ProvisioningState != endpoint.Deleting {
 			for _, d := range prev.Deployments {
 				if e.Deployment(d.Name) == nil && prev.Traffic.Get(d.Name)+prev.Mirror.Get(d.Name) > 0 {
 					fail("S4: %s/%s was deleted with traffic", e.Name, d.Name)
