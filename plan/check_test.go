@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes/gen"
 	"github.com/rolloutkit/rollout/traffic"
+	"pgregory.net/rapid"
 )
 
 // mustCompute plans desired against actual and fails the test on error.
@@ -236,4 +238,43 @@ func TestVerifyConvergence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryOptionConverges runs every strategy with and without
+// AllowReplace and DeleteUnlisted over generated states: a plan that
+// Compute returns passes Verify, and once applied, planning again finds
+// nothing to do (except for the deployments BlueGreen(true) keeps).
+func TestEveryOptionConverges(t *testing.T) {
+	strategies := []Strategy{Direct(), Canary([]int{10, 50}), Canary([]int{33}, "a", "b"), BlueGreen(false), BlueGreen(true), Shadow(10), Shadow(50)}
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		opts := Options{
+			Strategy:       strategies[rapid.IntRange(0, len(strategies)-1).Draw(t, "strategy")],
+			AllowReplace:   rapid.Bool().Draw(t, "allow_replace"),
+			DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted"),
+		}
+		p, err := Compute(pair.Desired, pair.Actual, opts)
+		if errors.Is(err, ErrRefused) || errors.Is(err, ErrBusy) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("Compute: %v", err)
+		}
+		if err := Verify(pair.Desired, pair.Actual, p); err != nil {
+			t.Fatalf("Verify with %+v: %v\nplan: %v", opts, err, sketch(p))
+		}
+		state := pair.Actual
+		for _, s := range p.Steps {
+			if state, err = Simulate(state, s); err != nil {
+				t.Fatalf("Simulate %s: %v", s.ID, err)
+			}
+		}
+		again, err := Compute(pair.Desired, state, opts)
+		if err != nil {
+			t.Fatalf("planning again after the plan: %v", err)
+		}
+		if !again.Empty() && !(opts.Strategy.kind == blueGreen && opts.Strategy.keepOld) {
+			t.Fatalf("planning again after the plan with %+v gives %v", opts, sketch(again))
+		}
+	})
 }
