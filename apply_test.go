@@ -428,3 +428,97 @@ func TestApplyEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyStep drives the tutorial's plan from blue alone to green alone
+// one step at a time, the way a workflow engine would, running every step
+// twice (an activity retried after its acknowledgement was lost): the
+// second run leaves the specs as the first left them, the service ends in
+// the desired state, and every state keeps the safety rules.
+func TestApplyStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{})
+		states := tutorial()
+		if _, err := rollout.Run(t.Context(), svc, states[1], plan.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		desired := states[5]
+		s := newSafety(desired, observe(t, svc))
+		p, err := plan.Compute(desired, observe(t, svc), plan.Options{Strategy: plan.Canary([]int{10})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pass := rollout.Gates(map[string]rollout.Gate{"smoke": rollout.SmokeTest(nil, nil), "bake": rollout.Pause(0)})
+		for _, st := range p.Steps {
+			var once []*endpoint.Endpoint
+			for run := range 2 {
+				if err := rollout.ApplyStep(t.Context(), svc, p, st.ID, pass); err != nil {
+					t.Fatalf("ApplyStep(%s), run %d: %v", st.ID, run+1, err)
+				}
+				if run == 0 {
+					once = observe(t, svc)
+				}
+			}
+			twice := observe(t, svc)
+			if len(once) != len(twice) || !endpoint.Equal(endpoint.Normalized(once[0]), endpoint.Normalized(twice[0])) {
+				t.Errorf("running %s again changed the service", st.ID)
+			}
+		}
+		converged(t, svc, desired, plan.Options{})
+		checkHistory(t, s, svc)
+	})
+}
+
+// TestApplyStepCreateEndpointKeepsTraffic: a create_endpoint step run
+// again late, after the endpoint took traffic, must not take it dark.
+func TestApplyStepCreateEndpointKeepsTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{})
+		desired := tutorial()[0]
+		p, err := plan.Compute(desired, nil, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range p.Steps {
+			if err := rollout.ApplyStep(t.Context(), svc, p, st.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rollout.ApplyStep(t.Context(), svc, p, "my-endpoint/create"); err != nil {
+			t.Fatal(err)
+		}
+		e, err := svc.GetEndpoint(t.Context(), "my-endpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Traffic.String() != "blue=100" {
+			t.Errorf("after a late create: traffic %q, want blue=100", e.Traffic)
+		}
+	})
+}
+
+// TestApplyStepErrors: unknown steps and unbound gates are refused
+// without a call; a failing step is a StepError that names it.
+func TestApplyStepErrors(t *testing.T) {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	p := &plan.Plan{Steps: []plan.Step{
+		{ID: "e/gate/smoke:green", Action: plan.Gate, Endpoint: "e", Gate: "smoke:green"},
+		{ID: "e/traffic", Action: plan.SetTraffic, Endpoint: "e", Traffic: traffic.MustParse("blue=100")},
+	}}
+	if err := rollout.ApplyStep(t.Context(), svc, p, "e/nope"); !errors.Is(err, rollout.ErrInvalidPlan) {
+		t.Errorf("unknown step: got %v", err)
+	}
+	if err := rollout.ApplyStep(t.Context(), svc, nil, "e/traffic"); !errors.Is(err, rollout.ErrInvalidPlan) {
+		t.Errorf("no plan: got %v", err)
+	}
+	if err := rollout.ApplyStep(t.Context(), svc, p, "e/gate/smoke:green"); !errors.Is(err, rollout.ErrUnboundGate) {
+		t.Errorf("unbound gate: got %v", err)
+	}
+	if c := svc.Calls(); len(c) != 0 {
+		t.Errorf("refusals made calls %v", c)
+	}
+	err := rollout.ApplyStep(t.Context(), svc, p, "e/traffic")
+	var se *rollout.StepError
+	if !errors.As(err, &se) || se.Step != "e/traffic" || !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("traffic of a missing endpoint: got %v, want a StepError for e/traffic wrapping NotFound", err)
+	}
+}
