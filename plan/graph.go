@@ -6,14 +6,20 @@ import (
 	"strings"
 )
 
-// nodeClass is how a step is drawn in a graph: a class name and fill color
-// per kind of change, the colors of the text form's symbols.
-var nodeClass = [...]struct{ name, fill, stroke string }{
-	symCreate:  {"create", "#e6ffed", "#22863a"},
-	symUpdate:  {"update", "#fff5b1", "#b08800"},
-	symDelete:  {"delete", "#ffeef0", "#cb2431"},
-	symReplace: {"replace", "#f5f0ff", "#6f42c1"},
-	symGate:    {"gate", "#e1f5fe", "#0366d6"},
+// nodeClass is how a step is drawn in a graph: a class name and fill and
+// stroke colors per kind of change, the colors of the text form's symbols.
+func nodeClass(s symbol) (name, fill, stroke string) {
+	switch s {
+	case symCreate:
+		return "create", "#e6ffed", "#22863a"
+	case symUpdate:
+		return "update", "#fff5b1", "#b08800"
+	case symDelete:
+		return "delete", "#ffeef0", "#cb2431"
+	case symReplace:
+		return "replace", "#f5f0ff", "#6f42c1"
+	}
+	return "gate", "#e1f5fe", "#0366d6"
 }
 
 // graphNode is a step as the graph writers need it.
@@ -66,7 +72,8 @@ func (g graph) edges(f func(from, to int)) {
 // nodeLabel is the one-line text of a step inside its endpoint's box, so
 // the endpoint's name is left out.
 func nodeLabel(s Step, sym symbol) string {
-	mark := symbols[sym].mark + " "
+	mark, _ := sym.text()
+	mark += " "
 	switch s.Action {
 	case CreateEndpoint:
 		return mark + "create endpoint"
@@ -134,18 +141,19 @@ func WriteMermaid(w io.Writer, p *Plan) error {
 		b.WriteString("  end\n")
 	}
 	g.edges(func(from, to int) { fmt.Fprintf(&b, "  s%d --> s%d\n", from, to) })
-	for sym, c := range nodeClass {
+	for _, sym := range []symbol{symCreate, symUpdate, symDelete, symReplace, symGate} {
 		var members []string
 		for i, n := range g.nodes {
-			if n.sym == symbol(sym) {
+			if n.sym == sym {
 				members = append(members, fmt.Sprintf("s%d", i))
 			}
 		}
 		if len(members) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "  classDef %s fill:%s,stroke:%s\n", c.name, c.fill, c.stroke)
-		fmt.Fprintf(&b, "  class %s %s\n", strings.Join(members, ","), c.name)
+		name, fill, stroke := nodeClass(sym)
+		fmt.Fprintf(&b, "  classDef %s fill:%s,stroke:%s\n", name, fill, stroke)
+		fmt.Fprintf(&b, "  class %s %s\n", strings.Join(members, ","), name)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -187,13 +195,13 @@ func WriteDOT(w io.Writer, p *Plan) error {
 		fmt.Fprintf(&b, "\t\tlabel=%s;\n", dotQuote(name))
 		for _, i := range g.byEndpoint[name] {
 			n := g.nodes[i]
-			c := nodeClass[n.sym]
+			_, fill, stroke := nodeClass(n.sym)
 			shape := ""
 			if n.sym == symGate {
 				shape = ", shape=hexagon"
 			}
 			fmt.Fprintf(&b, "\t\t%s [label=%s, fillcolor=%s, color=%s%s];\n",
-				dotQuote(n.step.ID), dotQuote(n.label), dotQuote(c.fill), dotQuote(c.stroke), shape)
+				dotQuote(n.step.ID), dotQuote(n.label), dotQuote(fill), dotQuote(stroke), shape)
 		}
 		b.WriteString("\t}\n")
 	}

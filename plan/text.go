@@ -41,15 +41,27 @@ const (
 	symNone
 )
 
-var symbols = [...]struct {
-	mark, legend string
-}{
-	symCreate:  {"+", "create"},
-	symUpdate:  {"~", "update in place"},
-	symDelete:  {"-", "destroy"},
-	symReplace: {"-/+", "destroy, then create again (replacement)"},
-	symGate:    {"?", "gate: wait until the named check passes"},
-	symNone:    {" ", ""},
+// text returns the symbol's mark and its line in the legend.
+func (s symbol) text() (mark, legend string) {
+	switch s {
+	case symCreate:
+		return "+", "create"
+	case symUpdate:
+		return "~", "update in place"
+	case symDelete:
+		return "-", "destroy"
+	case symReplace:
+		return "-/+", "destroy, then create again (replacement)"
+	case symGate:
+		return "?", "gate: wait until the named check passes"
+	}
+	return " ", ""
+}
+
+// margin right-aligns a mark in the three columns of the widest, -/+.
+func margin(s symbol) string {
+	mark, _ := s.text()
+	return strings.Repeat(" ", 3-len(mark))
 }
 
 // WriteText writes the plan for people, in the style of terraform plan: a
@@ -145,7 +157,8 @@ func renderText(p *Plan, opts TextOptions) string {
 	pr.line("Actions are shown with these symbols:")
 	for _, sym := range []symbol{symCreate, symUpdate, symDelete, symReplace, symGate} {
 		if slices.Contains(syms, sym) {
-			pr.line("%*s%s %s", 3-len(symbols[sym].mark), "", pr.mark(sym), symbols[sym].legend)
+			_, legend := sym.text()
+			pr.line("%s%s %s", margin(sym), pr.mark(sym), legend)
 		}
 	}
 	pr.line("")
@@ -168,7 +181,7 @@ func (pr *printer) step(s Step, sym symbol) {
 		pr.line("  #   after %s", strings.Join(s.DependsOn, ", "))
 	}
 	fields := pr.stepFields(s, sym)
-	head := fmt.Sprintf("%*s%s %s", 3-len(symbols[sym].mark), "", pr.mark(sym), subject(s))
+	head := margin(sym) + pr.mark(sym) + " " + subject(s)
 	if len(fields) == 0 {
 		pr.line("%s", head)
 		return
@@ -275,8 +288,8 @@ func resourceKey(s Step) string {
 	return "e\x00" + s.Endpoint
 }
 
-// immutable are the fields the service cannot change in place.
-var immutable = []string{"instance_type", "compute"}
+// immutable reports whether the service cannot change a field in place.
+func immutable(path string) bool { return path == "instance_type" || path == "compute" }
 
 func (pr *printer) stepFields(s Step, sym symbol) []field {
 	var fields []field
@@ -299,7 +312,7 @@ func (pr *printer) stepFields(s Step, sym symbol) []field {
 			f := field{sym: symCreate, key: c.Path, value: c.After}
 			if r, ok := replaced[c.Path]; ok {
 				f.sym, f.value = symUpdate, r.Before+" → "+r.After
-				if slices.Contains(immutable, c.Path) {
+				if immutable(c.Path) {
 					f.note = "forces replacement"
 				}
 			}

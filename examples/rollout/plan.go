@@ -21,12 +21,20 @@ changes, 2 changes), 1 on invalid input or a refused plan.
 Flags:
 `
 
-// writers are the output formats of --format.
-var writers = map[string]func(io.Writer, *plan.Plan) error{
-	"text":    func(w io.Writer, p *plan.Plan) error { return plan.WriteText(w, p, plan.TextOptions{}) },
-	"json":    plan.WriteJSON,
-	"mermaid": plan.WriteMermaid,
-	"dot":     plan.WriteDOT,
+// writer returns the function that prints a plan in an output format of
+// --format.
+func writer(format string) (func(io.Writer, *plan.Plan) error, bool) {
+	switch format {
+	case "text":
+		return func(w io.Writer, p *plan.Plan) error { return plan.WriteText(w, p, plan.TextOptions{}) }, true
+	case "json":
+		return plan.WriteJSON, true
+	case "mermaid":
+		return plan.WriteMermaid, true
+	case "dot":
+		return plan.WriteDOT, true
+	}
+	return nil, false
 }
 
 // pathList is a flag that may be given more than once.
@@ -72,7 +80,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		}
 		*format = "json"
 	}
-	write, ok := writers[*format]
+	write, ok := writer(*format)
 	switch {
 	case fs.NArg() > 0:
 		return usageError(stderr, "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
