@@ -74,6 +74,111 @@ func propSafe(t *rapid.T) {
 	propConverges(t, pair, opts, p)
 }
 
+// TestPropAllowReplace: with AllowReplace, a replacement that touches
+// traffic is drained, replaced and refilled instead of refused, and the
+// plan is as safe as any other. Compute may still refuse a settled state
+// only where S6 had a case (no other deployment can take the share, or an
+// endpoint that serves moves compute), and under rule S6.
+func TestPropAllowReplace(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		opts := plan.Options{AllowReplace: true, DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil {
+			var refused *plan.RefusedError
+			if !errors.As(err, &refused) || refused.Rule != "S6" || len(propReplacementsWithTraffic(pair)) == 0 {
+				t.Fatalf("Compute with AllowReplace: unexpected error: %v", err)
+			}
+			return
+		}
+		propWellFormed(t, p)
+		if err := plan.Verify(pair.Desired, pair.Actual, p); err != nil {
+			t.Fatalf("Verify: %v\nplan:\n%s", err, p)
+		}
+		propConverges(t, pair, opts, p)
+	})
+}
+
+// TestPropResumable: a plan interrupted after any number of steps can be
+// finished by planning again from the state it left (DESIGN 5: resumable by
+// construction, with no local state), and the new plan is as safe and
+// converges to the same desired state.
+func TestPropResumable(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		first, err := plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil || first.Empty() {
+			return
+		}
+		done := rapid.IntRange(1, len(first.Steps)).Draw(t, "steps_done")
+		state := pair.Actual
+		for _, s := range first.Steps[:done] {
+			if state, err = plan.Simulate(state, s); err != nil {
+				t.Fatalf("Simulate %s: %v\nplan:\n%s", s.ID, err, first)
+			}
+		}
+		rest, err := plan.Compute(pair.Desired, state, opts)
+		if err != nil {
+			t.Fatalf("planning again after %d of %d steps: %v\nfirst plan:\n%s", done, len(first.Steps), err, first)
+		}
+		if err := plan.Verify(pair.Desired, state, rest); err != nil {
+			t.Fatalf("Verify of the plan after %d of %d steps: %v\nfirst plan:\n%s\nsecond plan:\n%s", done, len(first.Steps), err, first, rest)
+		}
+		if done == len(first.Steps) && !rest.Empty() {
+			t.Fatalf("planning again after the whole plan is not empty:\n%s", rest)
+		}
+	})
+}
+
+// TestPropFingerprint: the fingerprint ignores the order of endpoints and
+// deployments, and moves with any change the service reports (a new ETag,
+// another provisioning state), so a stale plan is refused by Check.
+func TestPropFingerprint(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return len(p.Actual) > 0 }).Draw(t, "pair")
+		propLog(t, pair)
+		before := plan.Fingerprint(pair.Actual)
+		if got := plan.Fingerprint(propShuffle(t, pair.Actual, "actual")); got != before {
+			t.Fatalf("the fingerprint depends on the order of the inputs")
+		}
+		changed := propShuffle(t, pair.Actual, "changed")
+		e := changed[rapid.IntRange(0, len(changed)-1).Draw(t, "changed_endpoint")]
+		what := "endpoint etag"
+		if len(e.Deployments) > 0 && rapid.Bool().Draw(t, "change_deployment") {
+			d := &e.Deployments[rapid.IntRange(0, len(e.Deployments)-1).Draw(t, "changed_deployment")]
+			if rapid.Bool().Draw(t, "change_state") {
+				what = "deployment provisioning state"
+				d.Status.ProvisioningState = propOtherState(d.Status.ProvisioningState)
+			} else {
+				what = "deployment etag"
+				d.Status.ETag += "1"
+			}
+		} else {
+			e.Status.ETag += "1"
+		}
+		if plan.Fingerprint(changed) == before {
+			t.Fatalf("the fingerprint does not change with the %s of %s", what, e.Name)
+		}
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{})
+		if err != nil {
+			return
+		}
+		if err := plan.Check(changed, p); !errors.Is(err, plan.ErrStale) {
+			t.Fatalf("Check of a plan against a state whose %s changed: %v, want ErrStale", what, err)
+		}
+	})
+}
+
+func propOtherState(s endpoint.ProvisioningState) endpoint.ProvisioningState {
+	if s == endpoint.Succeeded {
+		return endpoint.Failed
+	}
+	return endpoint.Succeeded
+}
+
 // TestPropRefusals: with the default options, Compute refuses a settled
 // state exactly when the change needs a replacement that touches traffic
 // (S6), and then names the rule and the safe path. Unsettled states may
