@@ -278,3 +278,43 @@ func TestEveryOptionConverges(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkCheckCanary replays the tutorial's full rollout under a canary
+// in every order: what a property test pays per case.
+func BenchmarkCheckCanary(b *testing.B) {
+	desired, actual := list(tutorial(6)), list(tutorial(2))
+	p, err := Compute(desired, actual, Options{Strategy: Canary([]int{10, 50})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(actual, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckSampled checks eight independent creates, whose 8! orders
+// make Check sample MaxOrders of them.
+func BenchmarkCheckSampled(b *testing.B) {
+	var deps []endpoint.Deployment
+	live := map[string]int{}
+	for i := range 8 {
+		n := "d0" + string(rune('1'+i))
+		deps = append(deps, dep(n, 1, "m"))
+		live[n] = 10
+	}
+	live["d01"] = 30
+	desired := list(&endpoint.Endpoint{Name: ep, Traffic: traffic.MustNew(live), Deployments: deps})
+	p, err := Compute(desired, nil, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(nil, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -72,6 +72,10 @@ import (
 //     share is scaled down without waiting for traffic;
 //   - a replaced deployment is created after it was deleted, and deleted
 //     after the step that drained it;
+//   - when creating the new deployments first would take the endpoint past
+//     the service's 20 deployments, they are created after the deletes
+//     that wait for no traffic; when those deletes are not enough, Compute
+//     refuses (a [*RefusedError] with rule "limit");
 //   - traffic steps, and the gates between them, form one chain;
 //   - a gate for a deployment (smoke:green) comes after that deployment's
 //     writes.
@@ -83,7 +87,8 @@ import (
 // remove it), plus one when the endpoint is created (the endpoint before
 // its deployments) and one more when it is replaced. Replacing a deployment
 // that serves traffic with AllowReplace adds a drain step, its delete and
-// its create. Other strategies add their stages and gates.
+// its create, and waiting for deletes at the deployment limit adds one.
+// Other strategies add their stages and gates.
 //
 // # Steps
 //

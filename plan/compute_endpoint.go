@@ -143,16 +143,21 @@ func (p *planner) create(after, reason string) {
 func (p *planner) update() {
 	a, d := p.a, p.d
 	var drain []string
+	// creates and idle are the new deployments' creates and the deletes
+	// that wait for no traffic, by step index, for the service's limit.
+	var creates, idle []int
 	i, j := 0, 0
 	for i < len(a.Deployments) || j < len(d.Deployments) {
 		switch {
 		case j == len(d.Deployments) || i < len(a.Deployments) && a.Deployments[i].Name < d.Deployments[j].Name:
-			p.remove(&a.Deployments[i])
+			if k := p.remove(&a.Deployments[i]); k >= 0 && !serving1(a, a.Deployments[i].Name) {
+				idle = append(idle, k)
+			}
 			i++
 		case i == len(a.Deployments) || d.Deployments[j].Name < a.Deployments[i].Name:
 			dep := &d.Deployments[j]
 			id := p.id(dep.Name, "create")
-			p.add(Step{ID: id, Action: CreateDeployment, Endpoint: p.name, Deployment: dep.Name, DeploymentAfter: dep, Reason: "new deployment"})
+			creates = append(creates, p.add(Step{ID: id, Action: CreateDeployment, Endpoint: p.name, Deployment: dep.Name, DeploymentAfter: dep, Reason: "new deployment"}))
 			p.pre = append(p.pre, preWrite{deployment: dep.Name, id: id})
 			j++
 		default:
@@ -166,6 +171,7 @@ func (p *planner) update() {
 	if len(p.errs) > 0 {
 		return
 	}
+	p.limit(creates, idle)
 
 	var first []stage
 	live, mirror := a.Traffic, a.Mirror
@@ -181,14 +187,44 @@ func (p *planner) update() {
 	p.traffic(live, mirror, first, settings)
 }
 
-// remove plans the delete of a deployment the desired state leaves out.
-func (p *planner) remove(dep *endpoint.Deployment) {
+// remove plans the delete of a deployment the desired state leaves out and
+// returns the step's index, or -1 when the deployment is kept.
+func (p *planner) remove(dep *endpoint.Deployment) int {
 	if p.opts.Strategy.kind == blueGreen && p.opts.Strategy.keepOld && p.a.Traffic.Get(dep.Name) > 0 {
-		return
+		return -1
 	}
 	k := p.add(Step{ID: p.id(dep.Name, "delete"), Action: DeleteDeployment, Endpoint: p.name, Deployment: dep.Name,
 		DeploymentBefore: dep, Reason: "not in the desired state"})
 	p.post = append(p.post, postWrite{step: k, deployment: dep.Name})
+	return k
+}
+
+// limit keeps the endpoint within the service's limit of deployments:
+// when creating the new ones before any delete would pass it, the creates
+// wait for the deletes that wait for no traffic, and when those are not
+// enough, the plan is refused.
+func (p *planner) limit(creates, idle []int) {
+	over := len(p.a.Deployments) + len(creates) - endpoint.MaxDeployments
+	if over <= 0 {
+		return
+	}
+	if over > len(idle) {
+		p.errs = append(p.errs, &RefusedError{
+			Endpoint: p.name,
+			Rule:     "limit",
+			Msg: fmt.Sprintf("the endpoint would need %d deployments at once while traffic moves, and the service allows %d",
+				len(p.a.Deployments)+len(creates)-len(idle), endpoint.MaxDeployments),
+			Remedy: "plan in two steps: first create fewer deployments or move traffic off the ones to delete, then the rest",
+		})
+		return
+	}
+	for _, c := range creates {
+		s := &p.steps[c]
+		for _, d := range idle {
+			s.DependsOn = append(s.DependsOn, p.steps[d].ID)
+		}
+		slices.Sort(s.DependsOn)
+	}
 }
 
 // change plans the writes that take deployment a to b, and reports whether
@@ -520,6 +556,11 @@ func capacity(d *endpoint.Deployment) int {
 }
 
 func serving(e *endpoint.Endpoint) bool { return !e.Traffic.IsZero() || !e.Mirror.IsZero() }
+
+// serving1 reports whether the deployment has live or mirror traffic.
+func serving1(e *endpoint.Endpoint, name string) bool {
+	return e.Traffic.Get(name) > 0 || e.Mirror.Get(name) > 0
+}
 
 func succeeded(s endpoint.ProvisioningState) bool { return s == "" || s == endpoint.Succeeded }
 

@@ -683,3 +683,49 @@ func ExampleCompute() {
 	// my-endpoint/traffic [my-endpoint/green/create] set the desired traffic
 	// my-endpoint/blue/delete [my-endpoint/traffic] not in the desired state
 }
+
+func TestComputeDeploymentLimit(t *testing.T) {
+	// twenty returns an endpoint with d01..d20, the first n serving 5%
+	// each except d01, which takes the rest.
+	twenty := func(n int) *endpoint.Endpoint {
+		e := &endpoint.Endpoint{Name: ep}
+		live := map[string]int{}
+		for i := 1; i <= 20; i++ {
+			name := fmt.Sprintf("d%02d", i)
+			e.Deployments = append(e.Deployments, dep(name, 1, "m"))
+			if i <= n {
+				live[name] = 5
+			}
+		}
+		live["d01"] = 100 - 5*(n-1)
+		e.Traffic = traffic.MustNew(live)
+		return e
+	}
+	swap := func(e *endpoint.Endpoint, drop string) *endpoint.Endpoint {
+		e.Deployments = slices.DeleteFunc(e.Deployments, func(d endpoint.Deployment) bool { return d.Name == drop })
+		e.Deployments = append(e.Deployments, dep("new", 1, "m"))
+		e.Traffic = e.Traffic.Without(drop).With("d01", e.Traffic.Get("d01")+e.Traffic.Get(drop))
+		return e
+	}
+
+	actual := list(twenty(19))
+	desired := list(swap(twenty(19), "d20"))
+	p := mustCompute(t, desired, actual, Options{})
+	want := []string{
+		"my-endpoint/d20/delete delete_deployment",
+		"my-endpoint/new/create create_deployment <- my-endpoint/d20/delete",
+	}
+	if diff := cmp.Diff(want, sketch(p)); diff != "" {
+		t.Errorf("at 20 deployments the new one must wait for the idle delete (-want +got):\n%s", diff)
+	}
+	if err := Verify(desired, actual, p); err != nil {
+		t.Error(err)
+	}
+
+	actual = list(twenty(20))
+	_, err := Compute(list(swap(twenty(20), "d20")), actual, Options{})
+	var re *RefusedError
+	if !errors.As(err, &re) || re.Rule != "limit" || !strings.Contains(err.Error(), "21 deployments at once") {
+		t.Errorf("replacing a serving deployment at the limit: err = %v, want a refusal naming the limit", err)
+	}
+}

@@ -27,7 +27,9 @@ var ErrStale = errors.New("plan: computed from another state")
 type RefusedError struct {
 	Endpoint   string
 	Deployment string // empty when the endpoint itself is at fault
-	// Rule is the safety rule the plan would break ("S6").
+	// Rule is the safety rule the plan would break: "S6", or "limit" when
+	// the endpoint would need more deployments at once than the service
+	// allows.
 	Rule string
 	// Msg says what cannot be done; Remedy spells out the safe path.
 	Msg    string

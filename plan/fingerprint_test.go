@@ -168,3 +168,18 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		t.Errorf("found only %d deployment fields; the walk is broken", len(paths))
 	}
 }
+
+// BenchmarkFingerprint100 fingerprints 100 endpoints of the tutorial's
+// shape: what an executor pays per observation before applying a plan.
+func BenchmarkFingerprint100(b *testing.B) {
+	var es []*endpoint.Endpoint
+	for i := range 100 {
+		e := tutorial(4)
+		e.Name = "endpoint-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		es = append(es, e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Fingerprint(es)
+	}
+}
