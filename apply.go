@@ -354,12 +354,12 @@ func scaleOnly(before, after *endpoint.Deployment) bool {
 // status, carrying the given splits: what an endpoint write sends. The
 // status is cleared so that the write is unconditional.
 func withSplits(e *endpoint.Endpoint, live, mirror traffic.Split) *endpoint.Endpoint {
-	c := *e
-	c.Deployments = nil
+	shallow := *e
+	shallow.Deployments = nil
+	c := shallow.Clone()
 	c.Status = endpoint.Status{}
-	c = *c.Clone()
 	c.Traffic, c.Mirror = live, mirror
-	return &c
+	return c
 }
 
 func finishedKind(s *plan.Step) EventKind {
@@ -418,8 +418,12 @@ type walker struct {
 	ready      []int   // steps free to start, in plan order
 	eps        map[string]*endpointState
 	running    int
+	workers    int
 	pass       int
-	results    chan outcome
+	// jobs and results have room for every step that may be in flight,
+	// so neither the walk nor a worker ever blocks on a send.
+	jobs    chan job
+	results chan outcome
 
 	failed    int // index of the first step that failed, or -1
 	failedErr error
@@ -449,6 +453,7 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 			stopping = true
 		}
 	}
+	close(w.jobs)
 
 	var err error
 	switch {
@@ -485,6 +490,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		waiting:    make([]int, n),
 		dependents: make([][]int, n),
 		eps:        make(map[string]*endpointState),
+		jobs:       make(chan job, min(n, c.parallelism)),
 		results:    make(chan outcome, min(n, c.parallelism)),
 		failed:     -1,
 	}
@@ -553,12 +559,32 @@ func (w *walker) startReady(ctx context.Context) {
 			ep.deployments++
 		}
 		w.running++
-		go func(i int, cur *endpoint.Endpoint) {
-			wrote, err := w.exec(ctx, &w.p.Steps[i], cur)
-			w.results <- outcome{i: i, wrote: wrote, err: err}
-		}(i, ep.fields)
+		if w.running > w.workers {
+			// Workers are started as the parallelism is used and kept
+			// for the rest of the walk: their stacks have grown to what
+			// a backend call needs, which a fresh goroutine per step
+			// would pay for again.
+			w.workers++
+			go w.work(ctx)
+		}
+		w.jobs <- job{i: i, cur: ep.fields}
 	}
 	w.ready = kept
+}
+
+// job is a step handed to a worker, with the endpoint's settings for
+// set_traffic.
+type job struct {
+	i   int
+	cur *endpoint.Endpoint
+}
+
+// work runs jobs until the walk closes the channel.
+func (w *walker) work(ctx context.Context) {
+	for j := range w.jobs {
+		wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
+		w.results <- outcome{i: j.i, wrote: wrote, err: err}
+	}
 }
 
 // finish records the end of a step and frees what waited for it. It

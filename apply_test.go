@@ -522,3 +522,180 @@ func TestApplyStepErrors(t *testing.T) {
 		t.Errorf("traffic of a missing endpoint: got %v, want a StepError for e/traffic wrapping NotFound", err)
 	}
 }
+
+// latencies are the fake's default durations, for lower bounds.
+var latencies = fakes.DefaultLatency()
+
+// stepDuration is how long step s takes on the fake with its default
+// latencies, with bake gates pausing bake and other gates deciding at once.
+func stepDuration(s *plan.Step, bake time.Duration) time.Duration {
+	switch s.Action {
+	case plan.CreateEndpoint:
+		return latencies.CreateEndpoint
+	case plan.UpdateEndpoint, plan.SetTraffic:
+		return latencies.UpdateEndpoint
+	case plan.DeleteEndpoint:
+		return latencies.DeleteEndpoint
+	case plan.CreateDeployment:
+		return latencies.CreateDeployment
+	case plan.UpdateDeployment:
+		b, a := *s.DeploymentBefore, *s.DeploymentAfter
+		b.InstanceCount = a.InstanceCount
+		if endpoint.DeploymentEqual(b, a) {
+			return latencies.ScaleDeployment
+		}
+		return latencies.UpdateDeployment
+	case plan.DeleteDeployment:
+		return latencies.DeleteDeployment
+	case plan.Gate:
+		if strings.HasPrefix(s.Gate, "bake") {
+			return bake
+		}
+	}
+	return 0
+}
+
+// criticalPath is the longest dependency chain of p under the fake's
+// latencies: no executor can finish p sooner.
+func criticalPath(p *plan.Plan, bake time.Duration) time.Duration {
+	end := map[string]time.Duration{}
+	var longest time.Duration
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		var start time.Duration
+		for _, d := range s.DependsOn {
+			start = max(start, end[d])
+		}
+		end[s.ID] = start + stepDuration(s, bake)
+		longest = max(longest, end[s.ID])
+	}
+	return longest
+}
+
+// makespanScenario is a sequence of desired states applied in turn, from
+// a start state.
+type makespanScenario struct {
+	name     string
+	start    []*endpoint.Endpoint
+	states   [][]*endpoint.Endpoint
+	strategy plan.Strategy
+}
+
+const bakeTime = 5 * time.Minute
+
+func makespanScenarios() []makespanScenario {
+	// reshuffle: four deployments change at once; ash scales up, birch
+	// gets a new model, cedar goes away, elm comes in with cedar's share
+	// and more.
+	dep := func(name string, version, count int) endpoint.Deployment { return deployment(name, version, count) }
+	reshuffleFrom := desiredEndpoint("shop", "ash=40 birch=30 cedar=30", dep("ash", 1, 1), dep("birch", 1, 1), dep("cedar", 1, 1))
+	reshuffleTo := desiredEndpoint("shop", "ash=50 birch=20 elm=30", dep("ash", 1, 3), dep("birch", 2, 1), dep("elm", 3, 1))
+
+	var fleetFrom, fleetTo []*endpoint.Endpoint
+	for i := range 50 {
+		name := fmt.Sprintf("fleet-%02d", i)
+		fleetFrom = append(fleetFrom, desiredEndpoint(name, "blue=100", dep("blue", 1, 1)))
+		fleetTo = append(fleetTo, desiredEndpoint(name, "green=100", dep("blue", 1, 1), dep("green", 2, 1)))
+	}
+	return []makespanScenario{
+		{name: "tutorial", states: tutorial()},
+		{name: "reshuffle", start: []*endpoint.Endpoint{reshuffleFrom}, states: [][]*endpoint.Endpoint{{reshuffleTo}}},
+		{name: "fleet-50", start: fleetFrom, states: [][]*endpoint.Endpoint{fleetTo}, strategy: plan.Canary([]int{10})},
+	}
+}
+
+// TestMakespan measures, in simulated time, how long each scenario takes
+// with the default parallelism and one step at a time, against the
+// longest dependency chain of its plans. With enough parallelism (mode
+// wide) every scenario takes exactly its chain; with the default of 10,
+// the scenarios that have no more than 10 steps ready at once do too, and
+// the fleet of 50 takes at most a tenth of the sequential time.
+func TestMakespan(t *testing.T) {
+	modes := []struct {
+		name string
+		opts []rollout.Option
+	}{
+		{"parallel", nil},
+		{"sequential", []rollout.Option{rollout.Parallelism(1)}},
+		{"wide", []rollout.Option{rollout.Parallelism(1000)}},
+	}
+	for _, sc := range makespanScenarios() {
+		got := map[string]time.Duration{}
+		var bound time.Duration
+		for _, m := range modes {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				if sc.start != nil {
+					if _, err := rollout.Run(t.Context(), svc, sc.start, plan.Options{}, rollout.Parallelism(1000)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				s := newSafety(sc.states[len(sc.states)-1], observe(t, svc))
+				gates := rollout.Gates(map[string]rollout.Gate{"smoke": rollout.SmokeTest(nil, nil), "bake": rollout.Pause(bakeTime)})
+				var total, lower time.Duration
+				writes, retries := 0, 0
+				for _, desired := range sc.states {
+					start := time.Now()
+					res, err := rollout.Run(t.Context(), svc, desired, plan.Options{Strategy: sc.strategy}, append(m.opts, gates)...)
+					if err != nil {
+						t.Fatalf("%s/%s: %v", sc.name, m.name, err)
+					}
+					total += time.Since(start)
+					lower += criticalPath(res.Plan, bakeTime)
+					writes += res.Calls
+					retries += res.Retries
+				}
+				if retries != 0 {
+					t.Errorf("%s/%s: %d retries: the executor ran into the service's exclusivity", sc.name, m.name, retries)
+				}
+				checkHistory(t, s, svc)
+				got[m.name], bound = total, lower
+				t.Logf("makespan scenario=%s mode=%s virtual_min=%g lower_bound_min=%g writes=%d",
+					sc.name, m.name, total.Minutes(), lower.Minutes(), writes)
+			})
+		}
+		if got["wide"] != bound {
+			t.Errorf("%s: with unbounded parallelism took %v, want the longest chain %v", sc.name, got["wide"], bound)
+		}
+		if sc.name != "fleet-50" && got["parallel"] != bound {
+			t.Errorf("%s: parallel took %v, want the longest chain %v", sc.name, got["parallel"], bound)
+		}
+		if sc.name == "fleet-50" && got["parallel"]*10 > got["sequential"] {
+			t.Errorf("%s: parallel took %v, more than a tenth of sequential %v", sc.name, got["parallel"], got["sequential"])
+		}
+		if got["sequential"] < got["parallel"] {
+			t.Errorf("%s: sequential %v beat parallel %v", sc.name, got["sequential"], got["parallel"])
+		}
+	}
+}
+
+// BenchmarkApplyOverhead measures the executor's own cost per step: a
+// plan that creates 50 endpoints with a deployment each and their traffic
+// (150 steps), applied to an in-memory service with no latency.
+func BenchmarkApplyOverhead(b *testing.B) {
+	var desired []*endpoint.Endpoint
+	for i := range 50 {
+		desired = append(desired, desiredEndpoint(fmt.Sprintf("ep-%02d", i), "blue=100", deployment("blue", 1, 1)))
+	}
+	p, err := plan.Compute(desired, nil, plan.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	var elapsed time.Duration
+	steps := 0
+	for b.Loop() {
+		b.StopTimer()
+		svc := fakes.New(fakes.Options{Latency: fakes.NoLatency(), NoHistory: true})
+		b.StartTimer()
+		start := time.Now()
+		res, err := rollout.Apply(ctx, svc, p)
+		elapsed += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += len(res.Completed)
+	}
+	b.ReportMetric(float64(steps)/elapsed.Seconds(), "steps/s")
+}
