@@ -150,7 +150,7 @@ func (p *planner) update() {
 	for i < len(a.Deployments) || j < len(d.Deployments) {
 		switch {
 		case j == len(d.Deployments) || i < len(a.Deployments) && a.Deployments[i].Name < d.Deployments[j].Name:
-			if k := p.remove(&a.Deployments[i]); k >= 0 && !serving1(a, a.Deployments[i].Name) {
+			if k := p.remove(&a.Deployments[i]); k >= 0 && !hasTraffic(a, a.Deployments[i].Name) {
 				idle = append(idle, k)
 			}
 			i++
@@ -272,8 +272,7 @@ func (p *planner) change(a, b *endpoint.Deployment) (drain bool) {
 // change in place, or refuses (S6).
 func (p *planner) replace(a, b *endpoint.Deployment, field, before, after string) (drain bool) {
 	name := a.Name
-	had := p.a.Traffic.Get(name) > 0 || p.a.Mirror.Get(name) > 0
-	will := p.d.Traffic.Get(name) > 0 || p.d.Mirror.Get(name) > 0
+	had, will := hasTraffic(p.a, name), hasTraffic(p.d, name)
 	if (had || will) && !p.opts.AllowReplace {
 		p.errs = append(p.errs, p.refuseReplace(name, field, before, after))
 		return false
@@ -557,8 +556,8 @@ func capacity(d *endpoint.Deployment) int {
 
 func serving(e *endpoint.Endpoint) bool { return !e.Traffic.IsZero() || !e.Mirror.IsZero() }
 
-// serving1 reports whether the deployment has live or mirror traffic.
-func serving1(e *endpoint.Endpoint, name string) bool {
+// hasTraffic reports whether the deployment has live or mirror traffic.
+func hasTraffic(e *endpoint.Endpoint, name string) bool {
 	return e.Traffic.Get(name) > 0 || e.Mirror.Get(name) > 0
 }
 
