@@ -277,3 +277,8 @@ type Collection struct {
 type RequestLogging struct {
 	CaptureHeaders []string `json:"capture_headers,omitempty"`
 }
+
+// IsZero reports whether the environment is unset. It is declared so that
+// the IsZero promoted from the embedded [Reference] does not decide alone:
+// an inline environment (an image and a conda file, no name) is not zero.
+func (e Environment) IsZero() bool { return e == Environment{} }

@@ -292,16 +292,6 @@ func marshalSpec(e *endpoint.Endpoint, d *endpoint.Deployment) (json.RawMessage,
 	return nil, nil
 }
 
-// deploymentWire encodes a deployment with its environment written out
-// whenever any of its fields is set. The environment field's omitzero
-// would consult the IsZero that endpoint.Environment gets from its
-// embedded Reference, and so drop an inline environment (an image and a
-// conda file, no name).
-type deploymentWire struct {
-	*endpoint.Deployment
-	Environment *endpoint.Environment `json:"environment,omitempty"`
-}
-
 // endpointSpec is the endpoint's own spec: its deployments are resources of
 // their own with steps of their own.
 func endpointSpec(e *endpoint.Endpoint) *endpoint.Endpoint {
@@ -313,7 +303,7 @@ func endpointSpec(e *endpoint.Endpoint) *endpoint.Endpoint {
 // deploymentSpec returns d, ready to encode, with the values of
 // secret-looking environment variables replaced by [endpoint.Redacted]; d
 // itself is not modified.
-func deploymentSpec(d *endpoint.Deployment) deploymentWire {
+func deploymentSpec(d *endpoint.Deployment) *endpoint.Deployment {
 	c := *d
 	for name := range d.EnvironmentVariables {
 		if endpoint.IsSecretName(name) {
@@ -321,11 +311,7 @@ func deploymentSpec(d *endpoint.Deployment) deploymentWire {
 			break
 		}
 	}
-	w := deploymentWire{Deployment: &c}
-	if c.Environment != (endpoint.Environment{}) {
-		w.Environment = &c.Environment
-	}
-	return w
+	return &c
 }
 
 func redactEnv(env map[string]string) map[string]string {
