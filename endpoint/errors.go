@@ -191,3 +191,13 @@ func (s *source) written(path string) string {
 	}
 	return shown + "." + rest
 }
+
+// Position returns where a field of a loaded endpoint was written and the
+// field's path as the file wrote it. Path is canonical: deployments are keyed
+// by name, as in deployments[blue].instance_type. For endpoints built in code
+// the position is zero and the path is returned unchanged. Programs use it to
+// point at the source of a problem found after loading, such as a plan the
+// planner refuses.
+func (e *Endpoint) Position(path string) (Pos, string) {
+	return e.src.locate(path)
+}
