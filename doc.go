@@ -23,10 +23,12 @@
 //     plan as plain data: steps with field-level changes, reasons and
 //     dependencies, printable like terraform plan and serializable as JSON.
 //     Planning does no I/O, so the same inputs always give the same plan.
-//   - Execute: a plan is applied step by step through a backend, the
-//     service or an in-memory model of it. Every step is safe to retry, so
-//     after a failure the way forward is to plan again from what the
-//     service holds.
+//   - Execute: [Apply] runs a plan through a backend, the service or an
+//     in-memory model of it, step by step as dependencies allow; [Run]
+//     observes, plans and applies in one call; [ApplyStep] runs a single
+//     step for a workflow engine that keeps its own record of progress.
+//     Every step is safe to retry, so after a failure the way forward is to
+//     plan again from what the service holds.
 //
 // # A safe rollout
 //
@@ -67,10 +69,22 @@
 //     type, its text and JSON forms, validation of live and mirror splits,
 //     ramps between two splits, and a weighted router.
 //   - [github.com/rolloutkit/rollout/endpoint]: the model of endpoints and
-//     deployments, YAML loading with positioned errors, and field-level
-//     comparison.
+//     deployments, YAML loading with positioned errors, validation,
+//     normalization, field-level comparison and canonical output.
 //   - [github.com/rolloutkit/rollout/plan]: plans as data, computed from
-//     desired and actual state.
-//   - examples/canary: the six-step flow above as a program; run it with
-//     go run ./examples/canary.
+//     desired and actual state with a strategy (direct, canary, blue/green,
+//     shadow), as text, JSON and graphs.
+//   - [github.com/rolloutkit/rollout/backend]: the service a plan is
+//     executed against, with typed errors;
+//     [github.com/rolloutkit/rollout/backend/backendtest] is the
+//     conformance suite every backend passes.
+//   - [github.com/rolloutkit/rollout/fakes]: an in-memory model of the
+//     service with its rules, latencies and injectable faults;
+//     [github.com/rolloutkit/rollout/fakes/gen] generates specs and states
+//     for property tests.
+//   - This package: executing plans, with gates, events, retries and
+//     rollback.
+//   - examples/canary: the six-step flow above as a program (go run
+//     ./examples/canary); examples/rollout: the rollout plan command for
+//     pipelines.
 package rollout
