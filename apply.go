@@ -108,9 +108,11 @@ type Result struct {
 //
 // When ctx ends, nothing new starts, the calls in flight return with ctx's
 // error (the service carries on with their operations) and Apply returns
-// ctx's error, wrapped, without a rollback. Every call made was reported
-// by an event first. Run, given the same desired state, continues from
-// whatever the service then holds.
+// ctx's error, wrapped, without a rollback. Every write sent to the
+// service was reported by an event first, so a log of events is a
+// complete record of what may have changed. Cancelling while no step is
+// in flight stops the rollout without a call. Run, given the same desired
+// state, continues from whatever the service then holds.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	if err := cfg.check(p); err != nil {

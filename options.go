@@ -100,11 +100,12 @@ func Backoff(base, limit time.Duration) Option {
 	}
 }
 
-// SerializePerEndpoint runs at most one step per endpoint at a time. By
+// SerializePerEndpoint sends at most one write per endpoint at a time. By
 // default, writes to different deployments of one endpoint overlap, which
 // the service allows; use this against a service (or a fake in strict
 // mode) that does not. Endpoint-level writes (create, update, delete, set
-// traffic) never overlap anything else on their endpoint.
+// traffic) never overlap any other write to their endpoint either way;
+// gates send no writes and are not held back.
 func SerializePerEndpoint() Option {
 	return func(c *config) { c.serialize = true }
 }
