@@ -148,33 +148,30 @@ func (v *validator) endpoint(e *Endpoint) {
 		// position, unlike the list as a whole.
 		v.add("deployments["+e.Deployments[MaxDeployments].Name+"]", "an endpoint may have at most %d deployments, got %d", MaxDeployments, n)
 	}
-	seen := make(map[string]string, len(e.Deployments))
-	names := make(map[string]bool, len(e.Deployments))
 	for i := range e.Deployments {
 		d := &e.Deployments[i]
-		p := "deployments[" + d.Name + "]"
 		if d.Name != "" {
-			folded := strings.ToLower(d.Name)
-			if first, ok := seen[folded]; ok {
-				v.add(p, "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, first, d.Name)
-			} else {
-				seen[folded] = d.Name
+			// A linear scan: at most 20 deployments, and no map to allocate.
+			for _, prev := range e.Deployments[:i] {
+				if strings.EqualFold(prev.Name, d.Name) {
+					v.add("deployments["+d.Name+"]", "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, prev.Name, d.Name)
+					break
+				}
 			}
-			names[d.Name] = true
 		}
-		v.deployment(p, d, kind)
+		v.deployment(d, kind)
 	}
 
-	v.split("traffic", e.Traffic, e.Traffic.Validate(), names)
+	v.split("traffic", e, e.Traffic, e.Traffic.Validate())
 	if !e.Mirror.IsZero() && kind == Kubernetes {
 		v.add("mirror_traffic", "mirror traffic is only for managed endpoints; this endpoint runs on compute %q", e.Compute)
 	}
-	v.split("mirror_traffic", e.Mirror, e.Mirror.ValidateMirror(e.Traffic), names)
+	v.split("mirror_traffic", e, e.Mirror, e.Mirror.ValidateMirror(e.Traffic))
 }
 
 // split reports the rule a traffic split broke and the deployments it names
 // that the endpoint does not have.
-func (v *validator) split(path string, s traffic.Split, err error, names map[string]bool) {
+func (v *validator) split(path string, e *Endpoint, s traffic.Split, err error) {
 	if err != nil {
 		var te *traffic.Error
 		if errors.As(err, &te) {
@@ -188,37 +185,44 @@ func (v *validator) split(path string, s traffic.Split, err error, names map[str
 		}
 	}
 	for name := range s.All() {
-		if !names[name] {
-			v.add(path+"."+name, "names deployment %q, which this endpoint does not have; %s", name, known(names))
+		if name == "" || e.Deployment(name) == nil {
+			v.add(path+"."+name, "names deployment %q, which this endpoint does not have; %s", name, known(e))
 		}
 	}
 }
 
 // known lists the deployments a traffic entry may name, for messages.
-func known(names map[string]bool) string {
-	if len(names) == 0 {
-		return "it has no deployments"
+func known(e *Endpoint) string {
+	list := make([]string, 0, len(e.Deployments))
+	for _, d := range e.Deployments {
+		if d.Name != "" && !slices.Contains(list, d.Name) {
+			list = append(list, d.Name)
+		}
 	}
-	list := make([]string, 0, len(names))
-	for n := range names {
-		list = append(list, n)
+	if len(list) == 0 {
+		return "it has no deployments"
 	}
 	slices.Sort(list)
 	return "it has " + strings.Join(list, ", ")
 }
 
 func (v *validator) access(path string, a Access) {
-	switch Access(strings.ToLower(string(a))) {
-	case "", Enabled, Disabled:
-	default:
+	if !validAccess(a) {
 		v.add(path, "must be enabled or disabled, got %q", a)
 	}
 }
 
+func validAccess(a Access) bool {
+	switch Access(strings.ToLower(string(a))) {
+	case "", Enabled, Disabled:
+		return true
+	}
+	return false
+}
+
 func (v *validator) identity(id *Identity) {
-	parts := strings.Split(strings.ToLower(id.Type), ",")
 	var system, user, none bool
-	for _, p := range parts {
+	for p := range strings.SplitSeq(strings.ToLower(id.Type), ",") {
 		switch strings.TrimSpace(p) {
 		case "system_assigned":
 			system = true
@@ -243,9 +247,41 @@ func (v *validator) identity(id *Identity) {
 	}
 }
 
-func (v *validator) deployment(p string, d *Deployment, endpointKind Kind) {
-	at := func(field string) string { return p + "." + field }
-	v.name(at("name"), d.Name)
+// field is the path of a deployment's field, built only when a problem is
+// reported: validation of a valid fleet then allocates no paths at all.
+type field struct {
+	deployment string
+	parts      [3]string
+}
+
+func (f field) String() string {
+	var b strings.Builder
+	b.WriteString("deployments[")
+	b.WriteString(f.deployment)
+	b.WriteByte(']')
+	for _, p := range f.parts {
+		if p != "" {
+			b.WriteByte('.')
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+// at returns the path of a field below f.
+func (f field) at(name string) field {
+	for i, p := range f.parts {
+		if p == "" {
+			f.parts[i] = name
+			return f
+		}
+	}
+	panic("endpoint: field path too deep: " + f.String() + "." + name)
+}
+
+func (v *validator) deployment(d *Deployment, endpointKind Kind) {
+	p := field{deployment: d.Name}
+	v.nameAt(p.at("name"), d.Name)
 
 	kind := Kind(strings.ToLower(string(d.Type)))
 	switch kind {
@@ -254,102 +290,114 @@ func (v *validator) deployment(p string, d *Deployment, endpointKind Kind) {
 	case Managed, Kubernetes:
 		if kind != endpointKind {
 			if kind == Kubernetes {
-				v.add(at("type"), "a kubernetes deployment needs an endpoint with compute; this endpoint is managed (remove type, or set compute on the endpoint)")
+				v.add(p.at("type").String(), "a kubernetes deployment needs an endpoint with compute; this endpoint is managed (remove type, or set compute on the endpoint)")
 			} else {
-				v.add(at("type"), "a managed deployment cannot run on an endpoint with compute; use type kubernetes (or remove type)")
+				v.add(p.at("type").String(), "a managed deployment cannot run on an endpoint with compute; use type kubernetes (or remove type)")
 			}
 		}
 	default:
-		v.add(at("type"), "must be managed or kubernetes, got %q", d.Type)
+		v.add(p.at("type").String(), "must be managed or kubernetes, got %q", d.Type)
 		kind = endpointKind
 	}
 	managed := kind == Managed
 
 	if managed && strings.TrimSpace(d.InstanceType) == "" {
-		v.add(at("instance_type"), "is required for a managed deployment: a VM size such as Standard_DS3_v2")
+		v.add(p.at("instance_type").String(), "is required for a managed deployment: a VM size such as Standard_DS3_v2")
 	}
 	scale := ScaleType(strings.ToLower(string(d.ScaleSettings.Type)))
 	switch {
 	case d.InstanceCount < 0 || d.InstanceCount > MaxInstanceCount:
-		v.add(at("instance_count"), "must be between 1 and %d, got %d", MaxInstanceCount, d.InstanceCount)
+		v.add(p.at("instance_count").String(), "must be between 1 and %d, got %d", MaxInstanceCount, d.InstanceCount)
 	case managed && d.InstanceCount == 0:
-		v.add(at("instance_count"), "is required for a managed deployment and must be between 1 and %d", MaxInstanceCount)
+		v.add(p.at("instance_count").String(), "is required for a managed deployment and must be between 1 and %d", MaxInstanceCount)
 	}
-	v.scale(at("scale_settings"), d.ScaleSettings, scale, managed)
-	v.request(at("request_settings"), d.RequestSettings, managed)
-	v.probe(at("liveness_probe"), d.LivenessProbe)
-	v.probe(at("readiness_probe"), d.ReadinessProbe)
-	v.access(at("egress_public_network_access"), d.EgressPublicNetworkAccess)
+	v.scale(p.at("scale_settings"), d.ScaleSettings, scale, managed)
+	v.request(p.at("request_settings"), d.RequestSettings, managed)
+	v.probe(p.at("liveness_probe"), d.LivenessProbe)
+	v.probe(p.at("readiness_probe"), d.ReadinessProbe)
+	if !validAccess(d.EgressPublicNetworkAccess) {
+		v.add(p.at("egress_public_network_access").String(), "must be enabled or disabled, got %q", d.EgressPublicNetworkAccess)
+	}
 	if managed && d.Resources != (Resources{}) {
-		v.add(at("resources"), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
+		v.add(p.at("resources").String(), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
 	}
-	for _, name := range orderedKeys(d.EnvironmentVariables) {
+	// Map order does not reach the output: the error list is sorted.
+	for name := range d.EnvironmentVariables {
 		switch {
 		case name == "":
-			v.add(at("environment_variables"), "a variable name must not be empty")
+			v.add(p.at("environment_variables").String(), "a variable name must not be empty")
 		case strings.ContainsAny(name, "=\x00"):
-			v.add(at("environment_variables."+name), "a variable name must not contain '=' or NUL")
+			v.add(p.at("environment_variables."+name).String(), "a variable name must not contain '=' or NUL")
 		}
 	}
 	if dc := d.DataCollector; dc != nil {
-		v.rate(at("data_collector.sampling_rate"), dc.SamplingRate)
-		for _, name := range orderedKeys(dc.Collections) {
-			v.rate(at("data_collector.collections."+name+".sampling_rate"), dc.Collections[name].SamplingRate)
+		v.rate(p.at("data_collector").at("sampling_rate"), dc.SamplingRate)
+		for name, c := range dc.Collections {
+			v.rate(p.at("data_collector").at("collections."+name).at("sampling_rate"), c.SamplingRate)
 		}
 	}
 }
 
-func (v *validator) scale(p string, s ScaleSettings, scale ScaleType, managed bool) {
+func (v *validator) nameAt(f field, name string) {
+	if name != "" && isServiceName(name) {
+		if n := len(name); n >= minNameLen && n <= maxNameLen {
+			return
+		}
+	}
+	v.name(f.String(), name)
+}
+
+func (v *validator) scale(p field, s ScaleSettings, scale ScaleType, managed bool) {
 	switch scale {
 	case "", ScaleDefault:
 	case ScaleTargetUtilization:
 		if managed {
-			v.add(p+".type", "target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)")
+			v.add(p.at("type").String(), "target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)")
 		}
 	default:
-		v.add(p+".type", "must be default or target_utilization, got %q", s.Type)
+		v.add(p.at("type").String(), "must be default or target_utilization, got %q", s.Type)
 	}
-	v.atLeast(p+".min_instances", s.MinInstances, 1)
-	v.atLeast(p+".max_instances", s.MaxInstances, 1)
-	v.atLeast(p+".polling_interval", s.PollingInterval, 1)
+	v.atLeast(p, "min_instances", s.MinInstances, 1)
+	v.atLeast(p, "max_instances", s.MaxInstances, 1)
+	v.atLeast(p, "polling_interval", s.PollingInterval, 1)
 	if t := s.TargetUtilizationPercentage; t < 0 || t > 100 {
-		v.add(p+".target_utilization_percentage", "must be between 1 and 100, got %d", t)
+		v.add(p.at("target_utilization_percentage").String(), "must be between 1 and 100, got %d", t)
 	}
 	if s.MinInstances > 0 && s.MaxInstances > 0 && s.MinInstances > s.MaxInstances {
-		v.add(p+".max_instances", "must be at least min_instances (%d), got %d", s.MinInstances, s.MaxInstances)
+		v.add(p.at("max_instances").String(), "must be at least min_instances (%d), got %d", s.MinInstances, s.MaxInstances)
 	}
 }
 
-func (v *validator) request(p string, r RequestSettings, managed bool) {
+func (v *validator) request(p field, r RequestSettings, managed bool) {
 	switch t := r.RequestTimeoutMS; {
 	case managed && (t < 0 || t > MaxRequestTimeoutMS):
-		v.add(p+".request_timeout_ms", "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
+		v.add(p.at("request_timeout_ms").String(), "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
 	case t < 0:
-		v.add(p+".request_timeout_ms", "must be at least 1, got %d", t)
+		v.add(p.at("request_timeout_ms").String(), "must be at least 1, got %d", t)
 	}
-	v.atLeast(p+".max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
-	v.atLeast(p+".max_queue_wait_ms", r.MaxQueueWaitMS, 0)
+	v.atLeast(p, "max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
+	v.atLeast(p, "max_queue_wait_ms", r.MaxQueueWaitMS, 0)
 }
 
-func (v *validator) probe(p string, pr Probe) {
-	v.atLeast(p+".initial_delay", pr.InitialDelay, 0)
-	v.atLeast(p+".period", pr.Period, 1)
-	v.atLeast(p+".timeout", pr.Timeout, 1)
-	v.atLeast(p+".success_threshold", pr.SuccessThreshold, 1)
-	v.atLeast(p+".failure_threshold", pr.FailureThreshold, 1)
+func (v *validator) probe(p field, pr Probe) {
+	v.atLeast(p, "initial_delay", pr.InitialDelay, 0)
+	v.atLeast(p, "period", pr.Period, 1)
+	v.atLeast(p, "timeout", pr.Timeout, 1)
+	v.atLeast(p, "success_threshold", pr.SuccessThreshold, 1)
+	v.atLeast(p, "failure_threshold", pr.FailureThreshold, 1)
 }
 
 // atLeast checks a setting whose zero means "the default": only negative
 // values can be below the minimum of 0 or 1.
-func (v *validator) atLeast(path string, n, least int) {
+func (v *validator) atLeast(p field, name string, n, least int) {
 	if n < 0 {
-		v.add(path, "must be at least %d, got %d", least, n)
+		v.add(p.at(name).String(), "must be at least %d, got %d", least, n)
 	}
 }
 
-func (v *validator) rate(path string, r float64) {
+func (v *validator) rate(f field, r float64) {
 	if !(r >= 0 && r <= 1) {
-		v.add(path, "must be between 0 and 1, got %g", r)
+		v.add(f.String(), "must be between 0 and 1, got %g", r)
 	}
 }
 
