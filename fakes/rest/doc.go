@@ -1,0 +1,71 @@
+// Package rest serves the reference service's REST protocol (Azure Machine
+// Learning online endpoints and deployments, ARM api-version 2024-10-01)
+// from the in-memory service of package fakes, so an HTTP client of the
+// real service, such as one built on azcore, can be tested against it over
+// the wire or in process.
+//
+// # Control plane
+//
+// Under /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.MachineLearningServices/workspaces/{w}:
+//
+//	GET    onlineEndpoints                          list, paged by nextLink ($skipToken)
+//	GET    onlineEndpoints/{e}                      the endpoint, with an ETag header
+//	PUT    onlineEndpoints/{e}                      201 (create) or 200, Azure-AsyncOperation
+//	PATCH  onlineEndpoints/{e}                      tags, identity: 202, Location
+//	DELETE onlineEndpoints/{e}                      202, Location; 204 when missing
+//	POST   onlineEndpoints/{e}/listKeys|token|regenerateKeys
+//	GET    onlineEndpoints/{e}/deployments          list, paged
+//	GET    onlineEndpoints/{e}/deployments/{d}      the deployment, with an ETag header
+//	PUT    onlineEndpoints/{e}/deployments/{d}      201 or 200, Azure-AsyncOperation
+//	PATCH  onlineEndpoints/{e}/deployments/{d}      tags, sku.capacity (scale): 202, Location
+//	DELETE onlineEndpoints/{e}/deployments/{d}      202, Location; 204 when missing
+//	POST   onlineEndpoints/{e}/deployments/{d}/getLogs
+//	GET    onlineEndpoints/{e}/deployments/{d}/skus
+//
+// Every request needs an api-version the [Options] accept and a bearer
+// token (any: the emulator does not check control-plane identities).
+// Writes run the blocking method of [fakes.Service] in a goroutine, so the
+// operation takes the service's latency on the standard clock: the
+// Azure-AsyncOperation resource answers InProgress until the call returns,
+// then Succeeded, or Failed with the service's error code and message; the
+// Location of a PATCH or DELETE answers 202 until then, and the final body
+// (PATCH) or 204 (DELETE) after. PATCH and DELETE answers carry both
+// headers, as ARM resource providers commonly do. Both ask for
+// [Options.RetryAfter] between polls.
+//
+// Refusals come back at once with ARM error bodies,
+// {"error": {"code", "message"}}, and the status of the backend error's
+// kind: not found 404, conflict 409 (a busy endpoint), invalid 400,
+// precondition 412 (If-Match with a stale ETag), throttled 429 with
+// Retry-After, unavailable 503, anything else 500.
+//
+// # Bodies
+//
+// The mapping between REST bodies and the model is the service's: sku
+// capacity is instance_count; request timeouts and probe times are ISO-8601
+// durations; auth modes are Key, AMLToken and AADToken; endpointComputeType
+// is Managed or Kubernetes. Asset ids (model, environmentId, codeId) are
+// stored as sent, so a GET returns exactly what a PUT wrote; references the
+// in-memory service holds by name and version are written as ARM ids in
+// the request's workspace.
+//
+// # Data plane
+//
+// POST {BaseURL}/score/{endpoint} invokes the endpoint, with
+// Authorization: Bearer and a key from listKeys (auth mode key), the token
+// from token (aml_token) or any token (aad_token); the
+// azureml-model-deployment header targets one deployment. Endpoints report
+// this URL as their scoringUri.
+//
+// # Faults and transports
+//
+// [FaultRule]s answer selected requests with 429 and Retry-After, 5xx, or a
+// dropped connection before the emulator sees them. The [Server] serves a
+// real TLS server (httptest.NewTLSServer) for wire tests, and
+// [Server.Transport] calls it in process, so tests of an azcore client can
+// run inside testing/synctest bubbles where a 10-minute deployment takes
+// no real time.
+//
+// The emulator reads the service to build its answers, so these reads
+// show in [fakes.Service.Calls] beside the writes.
+package rest

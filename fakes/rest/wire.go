@@ -1,0 +1,559 @@
+package rest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// The REST bodies of the 2024-10-01 API (and the fields of the 2021 preview
+// that still matter), as the service's own examples in
+// azure-rest-api-specs show them. Only what the model holds is mapped;
+// read-only fields the service adds (systemData, swaggerUri) are omitted.
+
+type armError struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Details []errorDetail `json:"details,omitempty"`
+}
+
+type wireSKU struct {
+	Name     string `json:"name"`
+	Tier     string `json:"tier,omitempty"`
+	Capacity *int   `json:"capacity,omitempty"`
+}
+
+type wireIdentity struct {
+	Type                   string                     `json:"type"`
+	UserAssignedIdentities map[string]json.RawMessage `json:"userAssignedIdentities,omitempty"`
+}
+
+type wireEndpoint struct {
+	ID         string            `json:"id,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Type       string            `json:"type,omitempty"`
+	Location   string            `json:"location,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
+	Identity   *wireIdentity     `json:"identity,omitempty"`
+	Properties endpointProps     `json:"properties"`
+}
+
+type endpointProps struct {
+	Description         string            `json:"description,omitempty"`
+	Properties          map[string]string `json:"properties,omitempty"`
+	AuthMode            string            `json:"authMode,omitempty"`
+	Compute             string            `json:"compute,omitempty"`
+	Target              string            `json:"target,omitempty"` // the 2021 preview's name of compute
+	PublicNetworkAccess string            `json:"publicNetworkAccess,omitempty"`
+	Traffic             map[string]int    `json:"traffic"`
+	MirrorTraffic       map[string]int    `json:"mirrorTraffic"`
+	ScoringURI          string            `json:"scoringUri,omitempty"`
+	ProvisioningState   string            `json:"provisioningState,omitempty"`
+}
+
+type wireDeployment struct {
+	ID         string            `json:"id,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Type       string            `json:"type,omitempty"`
+	Location   string            `json:"location,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
+	SKU        *wireSKU          `json:"sku,omitempty"`
+	Properties deploymentProps   `json:"properties"`
+}
+
+type deploymentProps struct {
+	Description                   string              `json:"description,omitempty"`
+	Properties                    map[string]string   `json:"properties,omitempty"`
+	EndpointComputeType           string              `json:"endpointComputeType,omitempty"`
+	Model                         json.RawMessage     `json:"model,omitempty"`
+	ModelMountPath                string              `json:"modelMountPath,omitempty"`
+	CodeConfiguration             *codeConfiguration  `json:"codeConfiguration,omitempty"`
+	EnvironmentID                 string              `json:"environmentId,omitempty"`
+	EnvironmentVariables          map[string]string   `json:"environmentVariables,omitempty"`
+	InstanceType                  string              `json:"instanceType,omitempty"`
+	ScaleSettings                 *scaleSettings      `json:"scaleSettings,omitempty"`
+	RequestSettings               *requestSettings    `json:"requestSettings,omitempty"`
+	LivenessProbe                 *probeSettings      `json:"livenessProbe,omitempty"`
+	ReadinessProbe                *probeSettings      `json:"readinessProbe,omitempty"`
+	AppInsightsEnabled            bool                `json:"appInsightsEnabled"`
+	EgressPublicNetworkAccess     string              `json:"egressPublicNetworkAccess,omitempty"`
+	ContainerResourceRequirements *containerResources `json:"containerResourceRequirements,omitempty"`
+	ProvisioningState             string              `json:"provisioningState,omitempty"`
+}
+
+type codeConfiguration struct {
+	CodeID        string `json:"codeId,omitempty"`
+	ScoringScript string `json:"scoringScript"`
+}
+
+type scaleSettings struct {
+	ScaleType                   string `json:"scaleType"`
+	MinInstances                int    `json:"minInstances,omitempty"`
+	MaxInstances                int    `json:"maxInstances,omitempty"`
+	PollingInterval             string `json:"pollingInterval,omitempty"`
+	TargetUtilizationPercentage int    `json:"targetUtilizationPercentage,omitempty"`
+}
+
+type requestSettings struct {
+	MaxQueueWait                     string `json:"maxQueueWait,omitempty"`
+	RequestTimeout                   string `json:"requestTimeout,omitempty"`
+	MaxConcurrentRequestsPerInstance int    `json:"maxConcurrentRequestsPerInstance,omitempty"`
+}
+
+type probeSettings struct {
+	FailureThreshold int    `json:"failureThreshold,omitempty"`
+	SuccessThreshold int    `json:"successThreshold,omitempty"`
+	Timeout          string `json:"timeout,omitempty"`
+	Period           string `json:"period,omitempty"`
+	InitialDelay     string `json:"initialDelay,omitempty"`
+}
+
+type containerResources struct {
+	Requests *resourceQuantities `json:"containerResourceRequests,omitempty"`
+	Limits   *resourceQuantities `json:"containerResourceLimits,omitempty"`
+}
+
+type resourceQuantities struct {
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+	GPU    string `json:"gpu,omitempty"`
+}
+
+// scope is the workspace a request names; asset ids are built in it.
+type scope struct{ subscription, resourceGroup, workspace string }
+
+func (s scope) workspaceID() string {
+	return "/subscriptions/" + s.subscription + "/resourceGroups/" + s.resourceGroup +
+		"/providers/Microsoft.MachineLearningServices/workspaces/" + s.workspace
+}
+
+// enum maps the model's spellings to the service's and back; the service
+// reads its own spellings case-insensitively.
+type enum [][2]string
+
+var (
+	authModes    = enum{{"key", "Key"}, {"aml_token", "AMLToken"}, {"aad_token", "AADToken"}}
+	computeTypes = enum{{"managed", "Managed"}, {"kubernetes", "Kubernetes"}}
+	accesses     = enum{{"enabled", "Enabled"}, {"disabled", "Disabled"}}
+	scaleTypes   = enum{{"default", "Default"}, {"target_utilization", "TargetUtilization"}}
+	identities   = enum{{"system_assigned", "SystemAssigned"}, {"user_assigned", "UserAssigned"}, {"none", "None"}}
+)
+
+func (e enum) toWire(model string) string {
+	for _, p := range e {
+		if p[0] == model {
+			return p[1]
+		}
+	}
+	return model
+}
+
+func (e enum) fromWire(field, wire string) (string, error) {
+	if wire == "" {
+		return "", nil
+	}
+	for _, p := range e {
+		if strings.EqualFold(p[1], wire) {
+			return p[0], nil
+		}
+	}
+	names := make([]string, len(e))
+	for i, p := range e {
+		names[i] = p[1]
+	}
+	return "", fmt.Errorf("%s: %q is not one of %s", field, wire, strings.Join(names, ", "))
+}
+
+// encodeEndpoint builds the REST body of an endpoint read from the service.
+func (s *Server) encodeEndpoint(sc scope, e *endpoint.Endpoint, scoringURI string) wireEndpoint {
+	w := wireEndpoint{
+		ID:       sc.workspaceID() + "/onlineEndpoints/" + e.Name,
+		Name:     e.Name,
+		Type:     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+		Location: s.opts.Location,
+		Tags:     e.Tags,
+		Properties: endpointProps{
+			Description:         e.Description,
+			Properties:          e.Properties,
+			AuthMode:            authModes.toWire(string(e.AuthMode)),
+			Compute:             e.Compute,
+			PublicNetworkAccess: accesses.toWire(string(e.PublicNetworkAccess)),
+			Traffic:             nonNil(e.Traffic.Map()),
+			MirrorTraffic:       nonNil(e.Mirror.Map()),
+			ScoringURI:          scoringURI,
+			ProvisioningState:   string(e.Status.ProvisioningState),
+		},
+	}
+	if id := e.Identity; id != nil {
+		parts := strings.Split(id.Type, ",")
+		for i, p := range parts {
+			parts[i] = identities.toWire(p)
+		}
+		w.Identity = &wireIdentity{Type: strings.Join(parts, ",")}
+		for _, u := range id.UserAssignedIdentities {
+			if w.Identity.UserAssignedIdentities == nil {
+				w.Identity.UserAssignedIdentities = make(map[string]json.RawMessage)
+			}
+			w.Identity.UserAssignedIdentities[u] = json.RawMessage("{}")
+		}
+	}
+	return w
+}
+
+func nonNil(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	return m
+}
+
+// decodeEndpoint turns a PUT body into the model. The name comes from the
+// URL, as in ARM, not from the body.
+func decodeEndpoint(name string, w wireEndpoint) (*endpoint.Endpoint, error) {
+	auth, err := authModes.fromWire("properties.authMode", w.Properties.AuthMode)
+	if err != nil {
+		return nil, err
+	}
+	access, err := accesses.fromWire("properties.publicNetworkAccess", w.Properties.PublicNetworkAccess)
+	if err != nil {
+		return nil, err
+	}
+	live, err := traffic.New(w.Properties.Traffic)
+	if err != nil {
+		return nil, fmt.Errorf("properties.traffic: %w", err)
+	}
+	mirror, err := traffic.New(w.Properties.MirrorTraffic)
+	if err != nil {
+		return nil, fmt.Errorf("properties.mirrorTraffic: %w", err)
+	}
+	e := &endpoint.Endpoint{
+		Name:                name,
+		Description:         w.Properties.Description,
+		Tags:                w.Tags,
+		Properties:          w.Properties.Properties,
+		AuthMode:            endpoint.AuthMode(auth),
+		Compute:             cmpOr(w.Properties.Compute, w.Properties.Target),
+		PublicNetworkAccess: endpoint.Access(access),
+		Traffic:             live,
+		Mirror:              mirror,
+	}
+	if w.Identity != nil {
+		id, err := decodeIdentity(*w.Identity)
+		if err != nil {
+			return nil, err
+		}
+		e.Identity = id
+	}
+	return e, nil
+}
+
+func decodeIdentity(w wireIdentity) (*endpoint.Identity, error) {
+	parts := strings.Split(w.Type, ",")
+	for i, p := range parts {
+		v, err := identities.fromWire("identity.type", strings.TrimSpace(p))
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = v
+	}
+	return &endpoint.Identity{
+		Type:                   strings.Join(parts, ","),
+		UserAssignedIdentities: slices.Sorted(maps.Keys(w.UserAssignedIdentities)),
+	}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// encodeDeployment builds the REST body of a deployment read from the
+// service.
+func (s *Server) encodeDeployment(sc scope, endpointName string, d endpoint.Deployment) wireDeployment {
+	count := d.InstanceCount
+	w := wireDeployment{
+		ID:       sc.workspaceID() + "/onlineEndpoints/" + endpointName + "/deployments/" + d.Name,
+		Name:     d.Name,
+		Type:     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+		Location: s.opts.Location,
+		Tags:     d.Tags,
+		SKU:      &wireSKU{Name: "Default", Tier: "Standard", Capacity: &count},
+		Properties: deploymentProps{
+			Description:               d.Description,
+			Properties:                d.Properties,
+			EndpointComputeType:       computeTypes.toWire(string(d.Type)),
+			ModelMountPath:            d.ModelMountPath,
+			EnvironmentID:             encodeRef(sc, "environments", d.Environment.Reference),
+			EnvironmentVariables:      d.EnvironmentVariables,
+			InstanceType:              d.InstanceType,
+			AppInsightsEnabled:        d.AppInsightsEnabled,
+			EgressPublicNetworkAccess: accesses.toWire(string(d.EgressPublicNetworkAccess)),
+			ProvisioningState:         string(d.Status.ProvisioningState),
+		},
+	}
+	p := &w.Properties
+	if m := encodeRef(sc, "models", d.Model); m != "" {
+		p.Model, _ = json.Marshal(m)
+	}
+	if c := d.CodeConfiguration; !c.Code.IsZero() || c.ScoringScript != "" {
+		p.CodeConfiguration = &codeConfiguration{CodeID: encodeRef(sc, "codes", c.Code), ScoringScript: c.ScoringScript}
+	}
+	if ss := d.ScaleSettings; ss != (endpoint.ScaleSettings{}) {
+		p.ScaleSettings = &scaleSettings{
+			ScaleType:                   scaleTypes.toWire(string(ss.Type)),
+			MinInstances:                ss.MinInstances,
+			MaxInstances:                ss.MaxInstances,
+			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
+		}
+		if ss.PollingInterval > 0 {
+			p.ScaleSettings.PollingInterval = formatDuration(int64(ss.PollingInterval) * 1000)
+		}
+	}
+	if r := d.RequestSettings; r != (endpoint.RequestSettings{}) {
+		p.RequestSettings = &requestSettings{
+			MaxQueueWait:                     msDuration(r.MaxQueueWaitMS),
+			RequestTimeout:                   msDuration(r.RequestTimeoutMS),
+			MaxConcurrentRequestsPerInstance: r.MaxConcurrentRequestsPerInstance,
+		}
+	}
+	p.LivenessProbe = encodeProbe(d.LivenessProbe)
+	p.ReadinessProbe = encodeProbe(d.ReadinessProbe)
+	if r := d.Resources; r != (endpoint.Resources{}) {
+		p.ContainerResourceRequirements = &containerResources{Requests: encodeQuantities(r.Requests), Limits: encodeQuantities(r.Limits)}
+	}
+	return w
+}
+
+func msDuration(ms int) string {
+	if ms == 0 {
+		return ""
+	}
+	return formatDuration(int64(ms))
+}
+
+func encodeProbe(p endpoint.Probe) *probeSettings {
+	if p == (endpoint.Probe{}) {
+		return nil
+	}
+	sec := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return formatDuration(int64(n) * 1000)
+	}
+	return &probeSettings{
+		FailureThreshold: p.FailureThreshold,
+		SuccessThreshold: p.SuccessThreshold,
+		Timeout:          sec(p.Timeout),
+		Period:           sec(p.Period),
+		InitialDelay:     sec(p.InitialDelay),
+	}
+}
+
+func encodeQuantities(q endpoint.Quantities) *resourceQuantities {
+	if q == (endpoint.Quantities{}) {
+		return nil
+	}
+	return &resourceQuantities{CPU: q.CPU, Memory: q.Memory, GPU: q.GPU}
+}
+
+// decodeDeployment turns a PUT body into the model.
+func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error) {
+	p := w.Properties
+	var errs []error
+	enumOf := func(e enum, field, v string) string {
+		out, err := e.fromWire(field, v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return out
+	}
+	d := endpoint.Deployment{
+		Name:                      name,
+		Type:                      endpoint.Kind(enumOf(computeTypes, "properties.endpointComputeType", p.EndpointComputeType)),
+		Description:               p.Description,
+		Tags:                      w.Tags,
+		Properties:                p.Properties,
+		ModelMountPath:            p.ModelMountPath,
+		EnvironmentVariables:      p.EnvironmentVariables,
+		InstanceType:              p.InstanceType,
+		AppInsightsEnabled:        p.AppInsightsEnabled,
+		EgressPublicNetworkAccess: endpoint.Access(enumOf(accesses, "properties.egressPublicNetworkAccess", p.EgressPublicNetworkAccess)),
+	}
+	d.Model, errs = decodeModel(p.Model, errs)
+	d.Environment.Reference = decodeRef(p.EnvironmentID, "properties.environmentId", &errs)
+	if c := p.CodeConfiguration; c != nil {
+		d.CodeConfiguration = endpoint.CodeConfiguration{Code: decodeRef(c.CodeID, "properties.codeConfiguration.codeId", &errs), ScoringScript: c.ScoringScript}
+	}
+	if w.SKU != nil && w.SKU.Capacity != nil {
+		d.InstanceCount = *w.SKU.Capacity
+	}
+	ms := func(field, v string) int {
+		n, err := parseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		}
+		return int(n)
+	}
+	sec := func(field, v string) int { return ms(field, v) / 1000 }
+	if ss := p.ScaleSettings; ss != nil {
+		d.ScaleSettings = endpoint.ScaleSettings{
+			Type:                        endpoint.ScaleType(enumOf(scaleTypes, "properties.scaleSettings.scaleType", ss.ScaleType)),
+			MinInstances:                ss.MinInstances,
+			MaxInstances:                ss.MaxInstances,
+			PollingInterval:             sec("properties.scaleSettings.pollingInterval", ss.PollingInterval),
+			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
+		}
+	}
+	if r := p.RequestSettings; r != nil {
+		d.RequestSettings = endpoint.RequestSettings{
+			RequestTimeoutMS:                 ms("properties.requestSettings.requestTimeout", r.RequestTimeout),
+			MaxConcurrentRequestsPerInstance: r.MaxConcurrentRequestsPerInstance,
+			MaxQueueWaitMS:                   ms("properties.requestSettings.maxQueueWait", r.MaxQueueWait),
+		}
+	}
+	for _, pr := range []struct {
+		field string
+		in    *probeSettings
+		out   *endpoint.Probe
+	}{{"properties.livenessProbe", p.LivenessProbe, &d.LivenessProbe}, {"properties.readinessProbe", p.ReadinessProbe, &d.ReadinessProbe}} {
+		if pr.in == nil {
+			continue
+		}
+		*pr.out = endpoint.Probe{
+			InitialDelay:     sec(pr.field+".initialDelay", pr.in.InitialDelay),
+			Period:           sec(pr.field+".period", pr.in.Period),
+			Timeout:          sec(pr.field+".timeout", pr.in.Timeout),
+			SuccessThreshold: pr.in.SuccessThreshold,
+			FailureThreshold: pr.in.FailureThreshold,
+		}
+	}
+	if c := p.ContainerResourceRequirements; c != nil {
+		d.Resources = endpoint.Resources{Requests: decodeQuantities(c.Requests), Limits: decodeQuantities(c.Limits)}
+	}
+	if len(errs) > 0 {
+		return endpoint.Deployment{}, errs[0]
+	}
+	return d, nil
+}
+
+func decodeQuantities(q *resourceQuantities) endpoint.Quantities {
+	if q == nil {
+		return endpoint.Quantities{}
+	}
+	return endpoint.Quantities{CPU: q.CPU, Memory: q.Memory, GPU: q.GPU}
+}
+
+// decodeModel reads the model as the 2024 API writes it (an id string) or
+// as the 2021 preview did ({"referenceType": "Id", "assetId": ...}).
+func decodeModel(raw json.RawMessage, errs []error) (endpoint.Reference, []error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return endpoint.Reference{}, errs
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		var obj struct {
+			AssetID string `json:"assetId"`
+		}
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return endpoint.Reference{}, append(errs, fmt.Errorf("properties.model: want an asset id string or {\"assetId\": ...}"))
+		}
+		id = obj.AssetID
+	}
+	return decodeRef(id, "properties.model", &errs), errs
+}
+
+// decodeRef keeps an ARM id as it was sent, so a GET returns exactly what
+// the PUT wrote and the client decides how to read it; registry URIs and
+// azureml: names are parsed into the model's fields.
+func decodeRef(s, field string, errs *[]error) endpoint.Reference {
+	switch {
+	case s == "":
+		return endpoint.Reference{}
+	case strings.HasPrefix(s, "/subscriptions/"), strings.HasPrefix(s, "azureml://subscriptions/"):
+		return endpoint.Reference{ID: s}
+	}
+	r, err := endpoint.ParseReference(s)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s: %w", field, err))
+	}
+	return r
+}
+
+// encodeRef writes a reference as the service holds it: workspace assets
+// as ARM ids in the request's workspace, registry assets as registry URIs
+// with the asset kind.
+func encodeRef(sc scope, kind string, r endpoint.Reference) string {
+	switch {
+	case r.ID != "":
+		return r.ID
+	case r.Registry != "":
+		s := "azureml://registries/" + r.Registry + "/" + kind + "/" + r.Name
+		if r.Version == "" && r.Label != "" {
+			return s + "/labels/" + r.Label
+		}
+		return s + "/versions/" + r.Version
+	case r.Name != "" && r.Version != "" && r.Path == "":
+		return sc.workspaceID() + "/" + kind + "/" + r.Name + "/versions/" + r.Version
+	}
+	return r.String()
+}
+
+// formatDuration writes milliseconds as an ISO-8601 duration in seconds
+// ("PT5S", "PT0.5S", "PT300S"), which every ISO-8601 reader accepts.
+func formatDuration(ms int64) string {
+	return "PT" + strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64) + "S"
+}
+
+// parseDuration reads an ISO-8601 duration of days, hours, minutes and
+// seconds (PT5M, PT0.5S, P1DT2H) into milliseconds; "" is 0.
+func parseDuration(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	bad := fmt.Errorf("%q is not an ISO-8601 duration such as PT5S", s)
+	rest, ok := strings.CutPrefix(strings.ToUpper(s), "P")
+	if !ok || rest == "" {
+		return 0, bad
+	}
+	var total float64
+	inTime := false
+	units := map[byte]float64{'D': 86400e3, 'H': 3600e3, 'M': 60e3, 'S': 1e3}
+	for rest != "" {
+		if rest[0] == 'T' {
+			if inTime {
+				return 0, bad
+			}
+			inTime, rest = true, rest[1:]
+			continue
+		}
+		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i <= 0 {
+			return 0, bad
+		}
+		n, err := strconv.ParseFloat(rest[:i], 64)
+		unit := rest[i]
+		if err != nil || (unit == 'D') == inTime || units[unit] == 0 {
+			return 0, bad
+		}
+		total += n * units[unit]
+		rest = rest[i+1:]
+	}
+	if total > math.MaxInt32 {
+		return 0, bad
+	}
+	return int64(math.Round(total)), nil
+}
