@@ -105,6 +105,7 @@ func (p *planner) replaceEndpoint() {
 		p.errs = append(p.errs, &RefusedError{
 			Endpoint: p.name,
 			Rule:     "S6",
+			Path:     "compute",
 			Msg:      fmt.Sprintf("compute cannot change in place (%q → %q) and the endpoint serves traffic", p.a.Compute, p.d.Compute),
 			Remedy: fmt.Sprintf("create an endpoint under a new name with compute %q and its deployments, move clients to its scoring URI, then delete %s",
 				p.d.Compute, p.name),
@@ -212,6 +213,7 @@ func (p *planner) limit(creates, idle []int) {
 		p.errs = append(p.errs, &RefusedError{
 			Endpoint: p.name,
 			Rule:     "limit",
+			Path:     "deployments",
 			Msg: fmt.Sprintf("the endpoint would need %d deployments at once while traffic moves, and the service allows %d",
 				len(p.a.Deployments)+len(creates)-len(idle), endpoint.MaxDeployments),
 			Remedy: "plan in two steps: first create fewer deployments or move traffic off the ones to delete, then the rest",
@@ -312,6 +314,7 @@ func (p *planner) refuseReplace(name, field, before, after string) *RefusedError
 		Endpoint:   p.name,
 		Deployment: name,
 		Rule:       "S6",
+		Path:       "deployments[" + name + "]." + field,
 		Msg:        fmt.Sprintf("%s cannot change in place (%s → %s) and %s %s", field, before, after, name, joinAnd(serves)),
 		Remedy: fmt.Sprintf("create a deployment under %s with %s %s, shift traffic from %s to it, then delete %s (or allow replacement to drain and recreate %s)",
 			newName, field, after, name, name, name),
@@ -339,7 +342,7 @@ func (p *planner) drain(names []string) (stage, bool) {
 			for _, n := range names {
 				if p.a.Traffic.Get(n) > 0 {
 					p.errs = append(p.errs, &RefusedError{
-						Endpoint: p.name, Deployment: n, Rule: "S6",
+						Endpoint: p.name, Deployment: n, Rule: "S6", Path: "deployments[" + n + "]",
 						Msg: fmt.Sprintf("%s must be replaced and no other provisioned deployment serves live traffic to take its %d%% while it is", n, p.a.Traffic.Get(n)),
 						Remedy: fmt.Sprintf("create a deployment under a new name, shift traffic from %s to it, then delete %s",
 							n, n),

@@ -545,8 +545,8 @@ func TestComputeRefusedErrorFields(t *testing.T) {
 	if !errors.As(err, &re) {
 		t.Fatalf("err = %v, want a *RefusedError", err)
 	}
-	if re.Endpoint != ep || re.Deployment != "blue" || re.Rule != "S6" || re.Remedy == "" {
-		t.Errorf("RefusedError = %+v, want endpoint, deployment, rule S6 and a remedy", re)
+	if re.Endpoint != ep || re.Deployment != "blue" || re.Rule != "S6" || re.Remedy == "" || re.Path != "deployments[blue].instance_type" {
+		t.Errorf("RefusedError = %+v, want endpoint, deployment, rule S6, the field's path and a remedy", re)
 	}
 }
 

@@ -31,6 +31,11 @@ type RefusedError struct {
 	// the endpoint would need more deployments at once than the service
 	// allows.
 	Rule string
+	// Path is the field of the desired endpoint the refusal is about, in
+	// the canonical form [endpoint.Endpoint.Position] takes
+	// (deployments[blue].instance_type, compute), so that a program can
+	// point at the line that asked for the change.
+	Path string
 	// Msg says what cannot be done; Remedy spells out the safe path.
 	Msg    string
 	Remedy string

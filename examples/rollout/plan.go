@@ -109,7 +109,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := plan.Compute(desired, actual, plan.Options{Strategy: st})
 	if err != nil {
-		printError(stderr, err, to)
+		printError(stderr, err, desired)
 		return exitError
 	}
 	if err := write(stdout, p); err != nil {
@@ -142,8 +142,8 @@ func provisioned(state []*endpoint.Endpoint) {
 // printError prints err for people, one problem a line, as
 // FILE:LINE:COL: PATH: message. The planner may refuse several changes at
 // once (errors joined); each gets its line. A refused plan is about the
-// desired state, so it is located in the files given to --to (desired).
-func printError(w io.Writer, err error, desired []string) {
+// desired state, so it is located in the desired endpoints as loaded.
+func printError(w io.Writer, err error, desired []*endpoint.Endpoint) {
 	if list, ok := err.(endpoint.ErrorList); ok {
 		fmt.Fprint(w, list.Lines())
 		return
@@ -171,14 +171,19 @@ func printError(w io.Writer, err error, desired []string) {
 	}
 }
 
-// refusal formats a refused plan like a spec error: where the resource is
-// defined, the rule, what cannot be done and the safe path. A resource
-// that cannot be found in the files is named instead.
-func refusal(r *plan.RefusedError, desired []string) *endpoint.Error {
+// refusal formats a refused plan like a spec error: where the refused field
+// was written, the rule, what cannot be done and the safe path. A resource
+// that no file defines (built in code, or a name given on the command line)
+// is named instead.
+func refusal(r *plan.RefusedError, desired []*endpoint.Endpoint) *endpoint.Error {
 	e := &endpoint.Error{Msg: fmt.Sprintf("%s: %s; %s", r.Rule, r.Msg, r.Remedy)}
-	if pos, path, ok := locate(desired, r.Endpoint, r.Deployment, r.Msg); ok {
-		e.Pos, e.Path = pos, path
-		return e
+	for _, d := range desired {
+		if strings.EqualFold(d.Name, r.Endpoint) {
+			e.Pos, e.Path = d.Position(r.Path)
+			if e.Pos.Line > 0 {
+				return e
+			}
+		}
 	}
 	e.Path = r.Endpoint
 	if r.Deployment != "" {
