@@ -58,7 +58,9 @@ func (s *Server) authorized(req *request, e *endpoint.Endpoint) bool {
 	if err != nil {
 		return false
 	}
-	eq := func(want string) bool { return want != "" && subtle.ConstantTimeCompare([]byte(given), []byte(want)) == 1 }
+	eq := func(want string) bool {
+		return want != "" && subtle.ConstantTimeCompare([]byte(given), []byte(want)) == 1
+	}
 	switch e.AuthMode {
 	case endpoint.AuthAMLToken:
 		return eq(amlToken(k))
