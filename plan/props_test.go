@@ -514,24 +514,28 @@ func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
 	t.Helper()
 	final := map[string]*endpoint.Endpoint{}
 	for _, e := range propApply(t, pair.Actual, p) {
-		final[e.Name] = e
+		final[strings.ToLower(e.Name)] = e
 	}
 	want := map[string]*endpoint.Endpoint{}
 	for _, e := range pair.Actual {
 		if !opts.DeleteUnlisted {
-			want[e.Name] = e
+			want[strings.ToLower(e.Name)] = e
 		}
 	}
 	for _, e := range pair.Desired {
-		want[e.Name] = e
+		want[strings.ToLower(e.Name)] = e
 	}
 	for name, w := range want {
 		got, ok := final[name]
 		if !ok {
 			t.Fatalf("endpoint %s is missing after the plan\nplan:\n%s", name, p)
 		}
-		if !endpoint.Equal(endpoint.Normalized(got), endpoint.Normalized(w)) {
-			t.Fatalf("endpoint %s after the plan differs from the wanted state: %v\nplan:\n%s", name, endpoint.DiffEndpoint(endpoint.Normalized(w), endpoint.Normalized(got)), p)
+		// The service keeps the name it was created with; the desired
+		// spelling may differ in case.
+		g, n := endpoint.Normalized(got), endpoint.Normalized(w)
+		n.Name = g.Name
+		if !endpoint.Equal(g, n) {
+			t.Fatalf("endpoint %s after the plan differs from the wanted state: %v\nplan:\n%s", name, endpoint.DiffEndpoint(n, g), p)
 		}
 	}
 	for name := range final {
@@ -541,9 +545,10 @@ func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
 	}
 }
 
+// propFind finds an endpoint by name, ignoring case as the service does.
 func propFind(eps []*endpoint.Endpoint, name string) *endpoint.Endpoint {
 	for _, e := range eps {
-		if e.Name == name {
+		if strings.EqualFold(e.Name, name) {
 			return e
 		}
 	}
@@ -662,9 +667,9 @@ func propRender(t *rapid.T, p *plan.Plan) (string, []byte) {
 func propWriteKey(s plan.Step) string {
 	switch s.Action {
 	case plan.CreateDeployment, plan.UpdateDeployment, plan.DeleteDeployment:
-		return s.Endpoint + "/" + s.Deployment
+		return strings.ToLower(s.Endpoint) + "/" + s.Deployment
 	}
-	return s.Endpoint
+	return strings.ToLower(s.Endpoint)
 }
 
 // propExpectedWrites counts the writes a minimal Direct plan makes per
@@ -679,44 +684,45 @@ func propExpectedWrites(pair gen.Pair, opts plan.Options) map[string]int {
 	for _, d := range pair.Desired {
 		nd := endpoint.Normalized(d)
 		a := propFind(pair.Actual, d.Name)
+		key := strings.ToLower(d.Name)
 		if a == nil || endpoint.Normalized(a).Compute != nd.Compute {
 			if a != nil {
-				want[d.Name]++ // the old endpoint is deleted, with its deployments
+				want[key]++ // the old endpoint is deleted, with its deployments
 			}
-			want[d.Name]++
+			want[key]++
 			if !nd.Traffic.IsZero() || !nd.Mirror.IsZero() {
-				want[d.Name]++
+				want[key]++
 			}
 			for _, dd := range nd.Deployments {
-				want[d.Name+"/"+dd.Name] = 1
+				want[key+"/"+dd.Name] = 1
 			}
 			continue
 		}
 		na := endpoint.Normalized(a)
 		if !propEndpointFieldsEqual(nd, na) || !nd.Traffic.Equal(na.Traffic) || !nd.Mirror.Equal(na.Mirror) {
-			want[d.Name] = 1
+			want[key] = 1
 		}
 		for _, dd := range nd.Deployments {
 			ad := na.Deployment(dd.Name)
 			switch {
 			case ad == nil:
-				want[d.Name+"/"+dd.Name] = 1
+				want[key+"/"+dd.Name] = 1
 			case ad.InstanceType != dd.InstanceType || ad.Type != dd.Type:
-				want[d.Name+"/"+dd.Name] = 2
+				want[key+"/"+dd.Name] = 2
 			case !endpoint.DeploymentEqual(*ad, dd):
-				want[d.Name+"/"+dd.Name] = 1
+				want[key+"/"+dd.Name] = 1
 			}
 		}
 		for _, ad := range na.Deployments {
 			if nd.Deployment(ad.Name) == nil {
-				want[d.Name+"/"+ad.Name] = 1
+				want[key+"/"+ad.Name] = 1
 			}
 		}
 	}
 	if opts.DeleteUnlisted {
 		for _, a := range pair.Actual {
 			if propFind(pair.Desired, a.Name) == nil {
-				want[a.Name] = 1
+				want[strings.ToLower(a.Name)] = 1
 			}
 		}
 	}
@@ -727,6 +733,7 @@ func propExpectedWrites(pair gen.Pair, opts plan.Options) map[string]int {
 // deployments, not their traffic.
 func propEndpointFieldsEqual(a, b *endpoint.Endpoint) bool {
 	a, b = a.Clone(), b.Clone()
+	a.Name = b.Name // matched ignoring case; renaming is not a change
 	a.Deployments, b.Deployments = nil, nil
 	a.Traffic, a.Mirror = b.Traffic, b.Mirror
 	return endpoint.Equal(a, b)

@@ -13,7 +13,8 @@ import (
 const MaxEndpoints = 4
 
 // Actual generates what the service reports: up to [MaxEndpoints] valid
-// endpoints, each resource with a provisioning state, an ETag and, for
+// endpoints with every server default written out (as [endpoint.Normalize]
+// writes them), each resource with a provisioning state, an ETag and, for
 // endpoints, a scoring URI.
 //
 // Most states are settled (every resource Succeeded), since that is what a
@@ -25,10 +26,21 @@ const MaxEndpoints = 4
 // tell settled states apart.
 func Actual() *rapid.Generator[[]*endpoint.Endpoint] {
 	return rapid.Custom(func(t *rapid.T) []*endpoint.Endpoint {
-		eps := Endpoints(MaxEndpoints).Draw(t, "actual")
-		observe(t, eps)
-		return eps
+		_, actual := drawActual(t)
+		return actual
 	})
+}
+
+// drawActual draws an actual state, and the specs it was drawn from as a
+// user would write them, without the server defaults.
+func drawActual(t *rapid.T) (written, actual []*endpoint.Endpoint) {
+	written = Endpoints(MaxEndpoints).Draw(t, "actual")
+	actual = make([]*endpoint.Endpoint, len(written))
+	for i, e := range written {
+		actual[i] = endpoint.Normalized(e)
+	}
+	observe(t, actual)
+	return written, actual
 }
 
 // The ways a state can be unsettled. They are drawn apart, because a

@@ -122,6 +122,8 @@ func TestPairsCoverage(t *testing.T) {
 		{"scaled", draws / 10, "capacity first (S5)"},
 		{"secret_changed", draws / 100, "secret values must never be printed"},
 		{"reordered", draws / 5, "plans must not depend on input order"},
+		{"respelled", draws / 20, "names and enumerations as users write them must not show as changes"},
+		{"kind_changed", draws / 100, "moving between managed and Kubernetes replaces the endpoint or is refused"},
 	} {
 		if counts[tc.situation] < tc.least {
 			t.Errorf("%s: %d of %d pairs, want at least %d (%s)", tc.situation, counts[tc.situation], draws, tc.least, tc.reason)
@@ -133,7 +135,7 @@ func classify(p gen.Pair) map[string]bool {
 	c := map[string]bool{"unsettled": !gen.Settled(p.Actual), "unchanged": true}
 	actual := map[string]*endpoint.Endpoint{}
 	for _, a := range p.Actual {
-		actual[a.Name] = endpoint.Normalized(a)
+		actual[strings.ToLower(a.Name)] = endpoint.Normalized(a)
 		for i, d := range a.Deployments {
 			c["failed"] = c["failed"] || d.Status.ProvisioningState == endpoint.Failed
 			c["reordered"] = c["reordered"] || i > 0 && d.Name < a.Deployments[i-1].Name
@@ -141,15 +143,19 @@ func classify(p gen.Pair) map[string]bool {
 	}
 	listed := map[string]bool{}
 	for _, e := range p.Desired {
-		listed[e.Name] = true
+		key := strings.ToLower(e.Name)
+		listed[key] = true
 		n := endpoint.Normalized(e)
-		a := actual[e.Name]
+		a := actual[key]
 		c["kubernetes"] = c["kubernetes"] || n.Kind() == endpoint.Kubernetes
 		if a == nil {
 			c["endpoint_created"] = true
 			c["unchanged"] = false
 			continue
 		}
+		c["respelled"] = c["respelled"] || n.Name != a.Name || e.AuthMode != a.AuthMode
+		c["kind_changed"] = c["kind_changed"] || n.Kind() != a.Kind()
+		n.Name = a.Name
 		if !endpoint.Equal(n, a) {
 			c["unchanged"] = false
 		}

@@ -28,43 +28,76 @@ var edits = []string{
 	"shift_traffic", "shift_traffic", "shift_traffic",
 	"scale", "scale", "change_model", "change_model", "change_environment", "change_variables",
 	"change_instance_type", "add_mirror", "add_mirror", "remove_mirror",
-	"add_endpoint", "remove_endpoint", "change_endpoint", "change_compute", "change_deployment_tags",
+	"add_endpoint", "remove_endpoint", "change_endpoint", "change_compute", "change_kind", "change_deployment_tags",
 }
 
-// Pairs generates (desired, actual) pairs. The actual state comes from
-// [Actual]; the desired one is the actual spec changed by up to [MaxEdits]
-// realistic edits (add or remove a deployment, shift traffic, scale, change
-// the model, environment or variables, change the instance type, add or
-// remove a mirror, add, remove or change an endpoint, move a Kubernetes
-// endpoint to another compute), so both are valid and the pair is close,
-// as in a real rollout. No edits at all is common, which gives a desired
-// state equal to the actual one.
+// Pairs generates (desired, actual) pairs. The actual state is drawn as by
+// [Actual]; the desired one is the same specs as a user writes them, changed
+// by up to [MaxEdits] realistic edits (add or remove a deployment, shift
+// traffic, scale, change the model, environment or variables, change the
+// instance type, add or remove a mirror, add, remove or change an
+// endpoint, move a Kubernetes endpoint to another compute, move an endpoint
+// between managed and Kubernetes), so both are valid and the pair is
+// close, as in a real rollout. No edits at all is common: then the desired
+// state means the actual one.
 //
-// Both lists come in an arbitrary order, and so do the deployments inside
-// each endpoint: a planner must not depend on the order of its inputs.
+// The desired state is written the way users write it, which differs from
+// what the service reports without meaning anything else: server defaults
+// left out, enumerations in other cases (auth_mode: Key), and now and then
+// an endpoint name in another case than the service's (endpoint names are
+// case-insensitive). Both lists come in an arbitrary order, and so do the
+// deployments inside each endpoint: a planner must not depend on the order
+// of its inputs.
 func Pairs() *rapid.Generator[Pair] {
 	return rapid.Custom(func(t *rapid.T) Pair {
-		actual := Actual().Draw(t, "actual")
-		desired := make([]*endpoint.Endpoint, len(actual))
-		for i, e := range actual {
-			desired[i] = spec(e)
-		}
+		written, actual := drawActual(t)
+		desired := written
 		for i, n := 0, rapid.IntRange(atLeastOne(t, "no_edits"), MaxEdits).Draw(t, "edits"); i < n; i++ {
 			desired = edit(t, rapid.SampledFrom(edits).Draw(t, "edit"), desired, actual)
+		}
+		for _, e := range desired {
+			respell(t, e)
 		}
 		return Pair{Desired: shuffle(t, desired, "desired"), Actual: shuffle(t, actual, "actual")}
 	})
 }
 
-// spec returns a copy of an observed endpoint as a user would write it,
-// without anything the service reports.
-func spec(e *endpoint.Endpoint) *endpoint.Endpoint {
-	c := e.Clone()
-	c.Status = endpoint.Status{}
-	for i := range c.Deployments {
-		c.Deployments[i].Status = endpoint.Status{}
+// respell sometimes writes e the way users do: an enumeration in another
+// case, a default left out, the endpoint's name in another case.
+func respell(t *rapid.T, e *endpoint.Endpoint) {
+	if rapid.IntRange(0, 9).Draw(t, "respell_name") == 0 {
+		e.Name = rapid.SampledFrom([]func(string) string{strings.ToUpper, strings.ToLower, capitalize}).Draw(t, "name_case")(e.Name)
 	}
-	return c
+	if rapid.IntRange(0, 3).Draw(t, "respell") != 0 {
+		return
+	}
+	e.AuthMode = endpoint.AuthMode(spelling(t, "auth_mode", string(e.AuthMode), string(endpoint.AuthKey)))
+	e.PublicNetworkAccess = endpoint.Access(spelling(t, "public_network_access", string(e.PublicNetworkAccess), string(endpoint.Enabled)))
+	for i := range e.Deployments {
+		d := &e.Deployments[i]
+		d.Type = endpoint.Kind(spelling(t, "type", string(d.Type), string(e.Kind())))
+	}
+}
+
+// spelling returns v as written in another case, or left out when it is
+// the default def.
+func spelling(t *rapid.T, label, v, def string) string {
+	switch rapid.IntRange(0, 2).Draw(t, label) {
+	case 0:
+		if v == def {
+			return ""
+		}
+	case 1:
+		return capitalize(v)
+	}
+	return strings.ToUpper(v)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // shuffle permutes the endpoints and the deployments of each one.
@@ -121,6 +154,8 @@ func edit(t *rapid.T, kind string, eps, actual []*endpoint.Endpoint) []*endpoint
 		if e.Kind() == endpoint.Kubernetes {
 			e.Compute = other(t, "compute", kubernetesComputes, e.Compute)
 		}
+	case "change_kind":
+		changeKind(t, e)
 	default:
 		if len(e.Deployments) == 0 {
 			return eps
@@ -210,6 +245,24 @@ func dropMirrorIfLive(e *endpoint.Endpoint) {
 		if e.Traffic.Get(name) > 0 {
 			e.Mirror = e.Mirror.Without(name)
 		}
+	}
+}
+
+// changeKind moves e from managed to Kubernetes or back, with what the
+// move takes for the spec to stay valid: deployments of the new kind under
+// the same names, no mirror and no aad_token on Kubernetes.
+func changeKind(t *rapid.T, e *endpoint.Endpoint) {
+	if e.Kind() == endpoint.Managed {
+		e.Compute = rapid.SampledFrom(kubernetesComputes).Draw(t, "compute")
+		e.Mirror = traffic.Split{}
+		if strings.EqualFold(string(e.AuthMode), string(endpoint.AuthAADToken)) {
+			e.AuthMode = endpoint.AuthKey
+		}
+	} else {
+		e.Compute = ""
+	}
+	for i := range e.Deployments {
+		e.Deployments[i] = drawDeployment(t, e.Kind(), e.Deployments[i].Name)
 	}
 }
 
