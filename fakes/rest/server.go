@@ -358,14 +358,14 @@ func (s *Server) lookup(id string) (*operation, bool) {
 }
 
 // snapshot returns whether op has ended and how, under the lock.
-func (s *Server) snapshot(op *operation) (ended bool, err error, end time.Time) {
+func (s *Server) snapshot(op *operation) (ended bool, end time.Time, err error) {
 	select {
 	case <-op.done:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return true, op.err, op.end
+		return true, op.end, op.err
 	default:
-		return false, nil, time.Time{}
+		return false, time.Time{}, nil
 	}
 }
 
@@ -386,7 +386,7 @@ func (s *Server) operationStatus(req *request, id string) {
 		Error     *errorDetail `json:"error,omitempty"`
 	}
 	st := status{ID: strings.SplitN(req.r.URL.Path, "?", 2)[0], Name: op.id, Status: "InProgress", StartTime: op.start.UTC().Format(time.RFC3339Nano)}
-	ended, err, end := s.snapshot(op)
+	ended, end, err := s.snapshot(op)
 	switch {
 	case !ended:
 		setRetryAfter(req.w.Header(), s.opts.RetryAfter)
@@ -408,7 +408,7 @@ func (s *Server) operationResult(req *request, id string) {
 		return
 	}
 	req.scope = op.scope
-	ended, err, _ := s.snapshot(op)
+	ended, _, err := s.snapshot(op)
 	switch {
 	case !ended:
 		req.w.Header().Set("Location", s.operationURL(req, "mfeOperationResults", id))
