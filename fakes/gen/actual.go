@@ -21,8 +21,9 @@ const MaxEndpoints = 4
 // planner meets almost always. The rest hold a few resources in another
 // state, as the service can leave them: either failures (deployments whose
 // creation failed or was canceled, with no traffic, or whose update failed,
-// still serving) or operations in flight (deployments Creating, with no
-// traffic yet, Updating or Scaling; endpoints Updating). Use [Settled] to
+// still serving; endpoints whose update failed) or operations in flight
+// (deployments Creating or Deleting, with no traffic, Updating or Scaling;
+// endpoints Updating). Use [Settled] to
 // tell settled states apart.
 func Actual() *rapid.Generator[[]*endpoint.Endpoint] {
 	return rapid.Custom(func(t *rapid.T) []*endpoint.Endpoint {
@@ -62,9 +63,14 @@ func observe(t *rapid.T, eps []*endpoint.Endpoint) {
 			ETag:              etag(t),
 			ScoringURI:        scoringURI(e.Name),
 		}
-		if mode == inFlight {
+		switch mode {
+		case inFlight:
 			e.Status.ProvisioningState = rapid.SampledFrom([]endpoint.ProvisioningState{
 				endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded, endpoint.Updating,
+			}).Draw(t, "endpoint_state")
+		case failures:
+			e.Status.ProvisioningState = rapid.SampledFrom([]endpoint.ProvisioningState{
+				endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded, endpoint.Succeeded, endpoint.Failed,
 			}).Draw(t, "endpoint_state")
 		}
 		for i := range e.Deployments {
@@ -88,7 +94,7 @@ func deploymentState(t *rapid.T, mode int, e *endpoint.Endpoint, name string) en
 	} else {
 		states = append(states, endpoint.Updating, endpoint.Scaling)
 		if e.Traffic.Get(name) == 0 && e.Mirror.Get(name) == 0 {
-			states = append(states, endpoint.Creating)
+			states = append(states, endpoint.Creating, endpoint.Deleting)
 		}
 	}
 	return rapid.SampledFrom(states).Draw(t, "deployment_state")

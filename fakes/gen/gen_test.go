@@ -46,7 +46,7 @@ func TestDeploymentValid(t *testing.T) {
 
 // TestActual checks what a planner may assume of an observed state: valid
 // specs, a status on every resource, and no traffic to a deployment that is
-// still being created.
+// still being created or already being deleted.
 func TestActual(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		eps := gen.Actual().Draw(t, "actual")
@@ -59,8 +59,11 @@ func TestActual(t *testing.T) {
 				if d.Status.ProvisioningState == "" || d.Status.ETag == "" {
 					t.Fatalf("deployment %s/%s has an incomplete status %+v", e.Name, d.Name, d.Status)
 				}
-				if d.Status.ProvisioningState == endpoint.Creating && e.Traffic.Get(d.Name)+e.Mirror.Get(d.Name) > 0 {
-					t.Fatalf("deployment %s/%s is Creating but has traffic", e.Name, d.Name)
+				switch d.Status.ProvisioningState {
+				case endpoint.Creating, endpoint.Deleting:
+					if e.Traffic.Get(d.Name)+e.Mirror.Get(d.Name) > 0 {
+						t.Fatalf("deployment %s/%s is %s but has traffic", e.Name, d.Name, d.Status.ProvisioningState)
+					}
 				}
 			}
 		}
