@@ -512,10 +512,24 @@ func encodeRef(sc scope, kind string, r endpoint.Reference) string {
 	return r.String()
 }
 
-// formatDuration writes milliseconds as an ISO-8601 duration in seconds
-// ("PT5S", "PT0.5S", "PT300S"), which every ISO-8601 reader accepts.
+// formatDuration writes milliseconds as an ISO-8601 duration in the form
+// the service writes ("PT5M", "PT1M30S", "PT0.5S", "PT0S").
 func formatDuration(ms int64) string {
-	return "PT" + strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64) + "S"
+	if ms == 0 {
+		return "PT0S"
+	}
+	var b strings.Builder
+	b.WriteString("PT")
+	if h := ms / 3600e3; h > 0 {
+		b.WriteString(strconv.FormatInt(h, 10) + "H")
+	}
+	if m := ms % 3600e3 / 60e3; m > 0 {
+		b.WriteString(strconv.FormatInt(m, 10) + "M")
+	}
+	if rest := ms % 60e3; rest > 0 {
+		b.WriteString(strconv.FormatFloat(float64(rest)/1000, 'f', -1, 64) + "S")
+	}
+	return b.String()
 }
 
 // parseDuration reads an ISO-8601 duration of days, hours, minutes and
