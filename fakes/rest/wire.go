@@ -544,7 +544,7 @@ func parseDuration(s string) (int64, error) {
 		return 0, bad
 	}
 	var total float64
-	inTime := false
+	inTime, parts := false, 0
 	units := map[byte]float64{'D': 86400e3, 'H': 3600e3, 'M': 60e3, 'S': 1e3}
 	for rest != "" {
 		if rest[0] == 'T' {
@@ -565,8 +565,9 @@ func parseDuration(s string) (int64, error) {
 		}
 		total += n * units[unit]
 		rest = rest[i+1:]
+		parts++
 	}
-	if total > math.MaxInt32 {
+	if parts == 0 || total > math.MaxInt32 {
 		return 0, bad
 	}
 	return int64(math.Round(total)), nil
