@@ -16,6 +16,7 @@ import (
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes/gen"
 	"github.com/rolloutkit/rollout/plan"
+	"github.com/rolloutkit/rollout/traffic"
 )
 
 // propChecks is how many cases each property runs unless -rapid.checks or
@@ -779,4 +780,255 @@ func propSummary(p *plan.Plan) plan.Summary {
 		}
 	}
 	return s
+}
+
+// TestPropCanaryShape: under Canary, the live traffic of an endpoint that
+// serves before and after the plan goes exactly through the stages of
+// traffic.Ramp, a gate with the configured name (bake by default, the last
+// name repeating) stands between each two stages, and a smoke gate for each
+// deployment that starts taking live traffic comes before the first stage
+// that gives it some.
+func TestPropCanaryShape(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		stages := rapid.SliceOfNDistinct(rapid.IntRange(1, 99), 0, 3, rapid.ID).Draw(t, "stages")
+		slices.Sort(stages)
+		gates := rapid.SliceOfN(rapid.SampledFrom([]string{"bake", "approval", "metrics"}), 0, 2).Draw(t, "gates")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{Strategy: plan.Canary(stages, gates...)})
+		if err != nil {
+			return
+		}
+		anc := propAncestors(p)
+		for _, d := range pair.Desired {
+			from, to, ok := propLiveChange(pair, d)
+			if !ok {
+				continue
+			}
+			lives := propLiveSteps(p, d.Name)
+			var want []traffic.Split
+			if from.IsZero() || to.IsZero() {
+				want = []traffic.Split{to}
+			} else {
+				ramp, err := traffic.Ramp(from, to, stages...)
+				if err != nil {
+					t.Fatalf("Ramp(%s, %s, %v): %v", from, to, stages, err)
+				}
+				want = ramp[1:]
+			}
+			if got := propSplits(p, lives); got != fmt.Sprint(want) {
+				t.Fatalf("endpoint %s: live traffic goes through %s, want %v\nplan:\n%s", d.Name, got, want, p)
+			}
+			for i := 1; i < len(lives); i++ {
+				name := plan.DefaultBakeGate
+				if len(gates) > 0 {
+					name = gates[min(i-1, len(gates)-1)]
+				}
+				if !propGateBetween(p, anc, d.Name, name, lives[i-1], lives[i]) {
+					t.Fatalf("endpoint %s: no gate %s between traffic steps %s and %s\nplan:\n%s", d.Name, name, lives[i-1], lives[i], p)
+				}
+			}
+			propSmokeGates(t, p, anc, d.Name, from, lives)
+		}
+	})
+}
+
+// TestPropBlueGreenShape: under BlueGreen, live traffic switches in one
+// step, after a smoke gate for each deployment that starts taking live
+// traffic; a bake gate after the switch comes before every deployment
+// that lost traffic is scaled down or deleted; with keepOld, deployments
+// that served before and are no longer desired are not deleted.
+func TestPropBlueGreenShape(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		keepOld := rapid.Bool().Draw(t, "keep_old")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{Strategy: plan.BlueGreen(keepOld)})
+		if err != nil {
+			return
+		}
+		anc := propAncestors(p)
+		for _, d := range pair.Desired {
+			from, to, ok := propLiveChange(pair, d)
+			if !ok {
+				continue
+			}
+			lives := propLiveSteps(p, d.Name)
+			if len(lives) != 1 {
+				t.Fatalf("endpoint %s: live traffic changes in %d steps, want one switch\nplan:\n%s", d.Name, len(lives), p)
+			}
+			propSmokeGates(t, p, anc, d.Name, from, lives)
+			switchID := lives[0]
+			a := propFind(pair.Actual, d.Name)
+			for _, s := range p.Steps {
+				if !strings.EqualFold(s.Endpoint, d.Name) || to.Get(s.Deployment) >= from.Get(s.Deployment) {
+					continue
+				}
+				if keepOld && s.Action == plan.DeleteDeployment && d.Deployment(s.Deployment) == nil {
+					t.Fatalf("endpoint %s: BlueGreen(keepOld) deletes %s, which served before\nplan:\n%s", d.Name, s.Deployment, p)
+				}
+				shrinks := s.Action == plan.DeleteDeployment ||
+					s.Action == plan.UpdateDeployment && s.DeploymentAfter != nil && a.Deployment(s.Deployment) != nil &&
+						propCapacity(*s.DeploymentAfter) < propCapacity(*a.Deployment(s.Deployment))
+				if shrinks && !propGateBetween(p, anc, d.Name, plan.DefaultBakeGate, switchID, s.ID) {
+					t.Fatalf("endpoint %s: %s removes capacity without a bake gate after the switch\nplan:\n%s", d.Name, s.ID, p)
+				}
+			}
+		}
+	})
+}
+
+// TestPropShadowShape: under Shadow, on a managed endpoint that serves
+// before the plan, each deployment that starts taking live traffic first
+// gets the shadow percent of mirrored traffic (unless it is mirrored to
+// already), then a gate shadow:DEPLOYMENT, and only then live traffic.
+func TestPropShadowShape(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		percent := rapid.IntRange(1, 50).Draw(t, "percent")
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{Strategy: plan.Shadow(percent)})
+		if err != nil {
+			return
+		}
+		anc := propAncestors(p)
+		for _, d := range pair.Desired {
+			from, to, ok := propLiveChange(pair, d)
+			if !ok || from.IsZero() || endpoint.Normalized(d).Kind() != endpoint.Managed {
+				continue
+			}
+			lives := propLiveSteps(p, d.Name)
+			for _, name := range to.Names() {
+				if from.Get(name) > 0 {
+					continue
+				}
+				first := propFirstServing(p, lives, name)
+				var mirrored string
+				for _, s := range p.Steps {
+					if strings.EqualFold(s.Endpoint, d.Name) && s.Mirror.Equal(traffic.MustNew(map[string]int{name: percent})) && anc[first][s.ID] {
+						mirrored = s.ID
+					}
+				}
+				if mirrored == "" && endpoint.Normalized(propFind(pair.Actual, d.Name)).Mirror.Get(name) > 0 {
+					// Already mirrored before the plan: only the gate is left.
+					if !propGateBetween(p, anc, d.Name, "shadow:"+name, "", first) {
+						t.Fatalf("endpoint %s: no gate shadow:%s before %s takes live traffic (%s)\nplan:\n%s", d.Name, name, name, first, p)
+					}
+					continue
+				}
+				if mirrored == "" {
+					t.Fatalf("endpoint %s: %s takes live traffic at %s without %d%% mirrored to it first\nplan:\n%s", d.Name, name, first, percent, p)
+				}
+				if !propGateBetween(p, anc, d.Name, "shadow:"+name, mirrored, first) {
+					t.Fatalf("endpoint %s: no gate shadow:%s between mirroring (%s) and live traffic (%s)\nplan:\n%s", d.Name, name, mirrored, first, p)
+				}
+			}
+		}
+	})
+}
+
+// propCapacity is the number of instances a deployment keeps running
+// whatever its load: its instance_count, or its minimum when it
+// autoscales.
+func propCapacity(d endpoint.Deployment) int {
+	if strings.EqualFold(string(d.ScaleSettings.Type), string(endpoint.ScaleTargetUtilization)) {
+		return d.ScaleSettings.MinInstances
+	}
+	return d.InstanceCount
+}
+
+// propLiveChange returns the live traffic of the desired endpoint d before
+// and after the plan, when it exists on both sides, keeps its compute (so it
+// is not replaced) and its live traffic changes.
+func propLiveChange(pair gen.Pair, d *endpoint.Endpoint) (from, to traffic.Split, ok bool) {
+	a := propFind(pair.Actual, d.Name)
+	if a == nil {
+		return from, to, false
+	}
+	na, nd := endpoint.Normalized(a), endpoint.Normalized(d)
+	if na.Compute != nd.Compute || na.Traffic.Equal(nd.Traffic) {
+		return from, to, false
+	}
+	return na.Traffic, nd.Traffic, true
+}
+
+// propLiveSteps lists, in plan order, the ids of the endpoint's steps that
+// change its live traffic.
+func propLiveSteps(p *plan.Plan, ep string) []string {
+	var ids []string
+	for _, s := range p.Steps {
+		if strings.EqualFold(s.Endpoint, ep) && (s.Action == plan.SetTraffic || s.Action == plan.UpdateEndpoint || s.Action == plan.CreateEndpoint) && !s.TrafficBefore.Equal(s.Traffic) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// propSplits prints the live splits of the steps ids, as fmt prints a
+// []traffic.Split.
+func propSplits(p *plan.Plan, ids []string) string {
+	splits := make([]traffic.Split, len(ids))
+	for i, id := range ids {
+		splits[i] = p.Step(id).Traffic
+	}
+	return fmt.Sprint(splits)
+}
+
+// propAncestors maps each step id to the set of ids it depends on,
+// directly or not.
+func propAncestors(p *plan.Plan) map[string]map[string]bool {
+	anc := map[string]map[string]bool{}
+	for _, s := range p.Steps {
+		set := map[string]bool{}
+		for _, id := range s.DependsOn {
+			set[id] = true
+			for a := range anc[id] {
+				set[a] = true
+			}
+		}
+		anc[s.ID] = set
+	}
+	return anc
+}
+
+// propGateBetween reports whether the endpoint has a gate step with the
+// given name that waits for after (unless after is empty) and that before
+// waits for.
+func propGateBetween(p *plan.Plan, anc map[string]map[string]bool, ep, gate, after, before string) bool {
+	for _, s := range p.Steps {
+		if s.Action == plan.Gate && s.Gate == gate && strings.EqualFold(s.Endpoint, ep) &&
+			(after == "" || anc[s.ID][after]) && anc[before][s.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// propFirstServing returns the first of the live traffic steps ids that
+// gives the deployment live traffic.
+func propFirstServing(p *plan.Plan, ids []string, deployment string) string {
+	for _, id := range ids {
+		if p.Step(id).Traffic.Get(deployment) > 0 {
+			return id
+		}
+	}
+	return ""
+}
+
+// propSmokeGates checks that each deployment without live traffic in from
+// that gets some in one of the live steps waits behind a gate
+// smoke:DEPLOYMENT.
+func propSmokeGates(t *rapid.T, p *plan.Plan, anc map[string]map[string]bool, ep string, from traffic.Split, lives []string) {
+	t.Helper()
+	for _, id := range lives {
+		for _, name := range p.Step(id).Traffic.Names() {
+			if from.Get(name) > 0 {
+				continue
+			}
+			first := propFirstServing(p, lives, name)
+			if !propGateBetween(p, anc, ep, "smoke:"+name, "", first) {
+				t.Fatalf("endpoint %s: %s first takes live traffic at %s without a gate smoke:%s before it\nplan:\n%s", ep, name, first, name, p)
+			}
+		}
+	}
 }
