@@ -387,8 +387,9 @@ func TestPropDepth(t *testing.T) {
 // TestPropStrategies: the staged strategies keep the same promises as
 // Direct: every plan passes Verify, and converges (BlueGreen keeping the
 // old deployments converges to the desired state plus those, which Verify
-// allows and the stricter replay here does not). Refusals are allowed, since a strategy may not
-// fit a change (a shadow stage on a Kubernetes endpoint), but must say why.
+// allows and the stricter replay here does not). A strategy refuses no
+// more than Direct does: on a settled state, only replacements that touch
+// traffic (S6), and always with a remedy.
 func TestPropStrategies(t *testing.T) {
 	strategies := []plan.Strategy{
 		plan.Canary([]int{10, 50}),
@@ -405,10 +406,15 @@ func TestPropStrategies(t *testing.T) {
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
 		if err != nil {
 			var refused *plan.RefusedError
-			if errors.As(err, &refused) && refused.Remedy != "" || errors.Is(err, plan.ErrBusy) {
+			switch {
+			case errors.Is(err, plan.ErrBusy):
 				return
+			case !errors.As(err, &refused) || refused.Remedy == "":
+				t.Fatalf("Compute with %s: unexpected error: %v", strategies[i], err)
+			case gen.Settled(pair.Actual) && (refused.Rule != "S6" || len(propReplacementsWithTraffic(pair)) == 0):
+				t.Fatalf("Compute with %s refused a settled state that Direct plans: %v", strategies[i], err)
 			}
-			t.Fatalf("Compute with %s: unexpected error: %v", strategies[i], err)
+			return
 		}
 		propWellFormed(t, p)
 		if err := plan.Verify(pair.Desired, pair.Actual, p); err != nil {
