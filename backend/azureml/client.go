@@ -186,6 +186,16 @@ func checkNames(endpointName string, deployment ...string) error {
 	return nil
 }
 
+// checkRead is checkNames for calls that read an endpoint: no endpoint
+// can have a name the service refuses, so it is not found.
+func checkRead(endpointName string) error {
+	if !validName(endpointName) {
+		return &backend.Error{Kind: backend.NotFound, Code: "ResourceNotFound",
+			Message: fmt.Sprintf("no endpoint can be named %q: 3-32 characters, letters, digits and '-', starting with a letter and not ending with '-'", endpointName)}
+	}
+	return nil
+}
+
 // resourceURL is the URL of the workspace's online endpoints, or of one
 // endpoint and what is below it; every segment is escaped.
 func (b *Backend) resourceURL(segments ...string) string {
@@ -274,7 +284,7 @@ func listAll[T any](ctx context.Context, b *Backend, u string) ([]T, error) {
 
 // GetEndpoint implements [backend.Backend].
 func (b *Backend) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpoint, error) {
-	if err := checkNames(name); err != nil {
+	if err := checkRead(name); err != nil {
 		return nil, err
 	}
 	var w onlineEndpoint
@@ -295,7 +305,9 @@ func (b *Backend) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 	return e, nil
 }
 
-// readDeployments fills e.Deployments, sorted by name.
+// readDeployments fills e.Deployments, sorted by name. The service may
+// leave the ETag out of listed items and give it only in the header of a
+// GET of one resource; such deployments are read one by one.
 func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.Endpoint) error {
 	ws, err := listAll[onlineDeployment](ctx, b, b.resourceURL(name, "deployments"))
 	if err != nil {
@@ -303,7 +315,20 @@ func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.
 	}
 	e.Deployments = make([]endpoint.Deployment, 0, len(ws))
 	for i := range ws {
-		d, err := b.scope.decodeDeployment(&ws[i], "")
+		etag := ""
+		if ws[i].ETag == "" && validName(ws[i].Name) {
+			var one onlineDeployment
+			resp, err := b.getJSON(ctx, b.resourceURL(name, "deployments", ws[i].Name), &one)
+			if backend.KindOf(err) == backend.NotFound {
+				// Deleted since the list was read.
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			ws[i], etag = one, resp.Header.Get("ETag")
+		}
+		d, err := b.scope.decodeDeployment(&ws[i], etag)
 		if err != nil {
 			return &backend.Error{Kind: backend.Internal, Err: err}
 		}
@@ -532,7 +557,7 @@ func (b *Backend) Resume(token string) (*Operation, error) {
 
 // GetKeys implements [backend.Backend]. Keys are cached for Invoke.
 func (b *Backend) GetKeys(ctx context.Context, endpointName string) (backend.Keys, error) {
-	if err := checkNames(endpointName); err != nil {
+	if err := checkRead(endpointName); err != nil {
 		return backend.Keys{}, err
 	}
 	req, err := b.newRequest(ctx, http.MethodPost, b.resourceURL(endpointName, "listKeys"), nil)
@@ -690,7 +715,7 @@ func (b *Backend) target(ctx context.Context, endpointName string) (*scoringTarg
 // key are read once and cached; an answer of 401 drops them and the request
 // is made once more, since keys may have been regenerated elsewhere.
 func (b *Backend) Invoke(ctx context.Context, endpointName string, req backend.InvokeRequest) (*backend.InvokeResponse, error) {
-	if err := checkNames(endpointName); err != nil {
+	if err := checkRead(endpointName); err != nil {
 		return nil, err
 	}
 	if req.Deployment != "" && !validName(req.Deployment) {

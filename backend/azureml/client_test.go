@@ -160,7 +160,8 @@ func TestNewChecksItsInputs(t *testing.T) {
 }
 
 // TestReadRequests: GET of an endpoint and its deployments, across pages,
-// decoded from the service's own examples.
+// decoded from the service's own examples, and each deployment read alone
+// for the ETag its listing leaves out.
 func TestReadRequests(t *testing.T) {
 	s := newScripted(t)
 	ep := exampleBody(t, "Workspace/OnlineEndpoint/get.json", "200")
@@ -184,6 +185,13 @@ func TestReadRequests(t *testing.T) {
 		d2["name"] = "alpha"
 		writeJSON(w, http.StatusOK, map[string]any{"value": []any{d2}})
 	})
+	for _, name := range []string{"alpha", "zeta"} {
+		s.route("GET "+epPath+"/deployments/"+name, func(w http.ResponseWriter, r *http.Request) {
+			d := map[string]any{"name": name, "properties": map[string]any{"provisioningState": "Succeeded"}}
+			w.Header().Set("ETag", `"`+name+`"`)
+			writeJSON(w, http.StatusOK, d)
+		})
+	}
 	b := newTestBackend(t, s, nil)
 	e, err := b.GetEndpoint(t.Context(), "churn")
 	if err != nil {
@@ -192,7 +200,7 @@ func TestReadRequests(t *testing.T) {
 	if e.Status.ETag != `"e1"` || e.AuthMode != endpoint.AuthAMLToken || !e.Traffic.Equal(traffic.MustNew(map[string]int{"string": 1})) {
 		t.Errorf("endpoint: etag %q, auth %q, traffic %v", e.Status.ETag, e.AuthMode, e.Traffic)
 	}
-	if len(e.Deployments) != 2 || e.Deployments[0].Name != "alpha" || e.Deployments[1].Name != "zeta" {
+	if len(e.Deployments) != 2 || e.Deployments[0].Name != "alpha" || e.Deployments[1].Name != "zeta" || e.Deployments[0].Status.ETag != `"alpha"` {
 		t.Errorf("deployments of both pages sorted by name, got %d: %+v", len(e.Deployments), e.Deployments)
 	}
 	for _, r := range s.requests() {

@@ -1,0 +1,116 @@
+package azureml
+
+import (
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/backend/backendtest"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/fakes/rest"
+)
+
+// services remembers which in-memory service stands behind each Backend a
+// harness made, for the harness's FailProvisioning.
+type services struct {
+	mu sync.Mutex
+	m  map[backend.Backend]*fakes.Service
+}
+
+func (s *services) add(b backend.Backend, svc *fakes.Service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[backend.Backend]*fakes.Service{}
+	}
+	s.m[b] = svc
+}
+
+func (s *services) failProvisioning(t *testing.T, b backend.Backend, ep, dep string) {
+	s.mu.Lock()
+	svc := s.m[b]
+	s.mu.Unlock()
+	if svc == nil {
+		t.Fatal("backend not made by this harness")
+	}
+	svc.FailProvisioning(ep, dep, "ImageBuildFailure", "the image did not build")
+}
+
+func emulatorOptions(transport policy.Transporter, endpointURL string) *Options {
+	return &Options{
+		Location:      "westeurope",
+		PollFrequency: time.Second,
+		ClientOptions: &arm.ClientOptions{
+			ClientOptions: policy.ClientOptions{
+				Transport: transport,
+				Cloud:     CloudFor(endpointURL, "https://management.core.windows.net/"),
+			},
+			DisableRPRegistration: true,
+		},
+	}
+}
+
+// TestConformanceInProcess runs the conformance suite through the whole
+// client (pipeline, pollers, throttle) against the emulator called in
+// process, inside synctest bubbles, with the service's real latencies.
+func TestConformanceInProcess(t *testing.T) {
+	var svcs services
+	backendtest.TestBackend(t, backendtest.Harness{
+		New: func(t *testing.T) backend.Backend {
+			svc := fakes.New(fakes.Options{})
+			// Polling every 10 s of a 10-minute create keeps the bubble
+			// quick; the client honours the emulator's Retry-After.
+			srv := rest.New(svc, rest.Options{
+				Subscription: testScope.Subscription, ResourceGroup: testScope.ResourceGroup, Workspace: testScope.Workspace,
+				RetryAfter: 10 * time.Second,
+				BaseURL:    "https://management.test",
+			})
+			b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Transport(), "https://management.test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			svcs.add(b, svc)
+			return b
+		},
+		Synctest:         true,
+		FailProvisioning: svcs.failProvisioning,
+		ExactRouting:     true,
+	})
+}
+
+// TestConformanceTLS runs the conformance suite over a real TLS server, with
+// the service's latencies scaled down a thousand times (a deployment
+// takes 600 ms), so that operations are seen in progress.
+func TestConformanceTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time waits; -short skips them")
+	}
+	var svcs services
+	backendtest.TestBackend(t, backendtest.Harness{
+		New: func(t *testing.T) backend.Backend {
+			svc := fakes.New(fakes.Options{TimeScale: 1e-3})
+			srv := httptest.NewTLSServer(rest.New(svc, rest.Options{}))
+			t.Cleanup(srv.Close)
+			o := emulatorOptions(srv.Client(), srv.URL)
+			o.PollFrequency = time.Millisecond
+			// The suite polls as fast as it can to see operations in
+			// progress; ARM's read rate would slow it past them.
+			o.Throttle.Disabled = true
+			b, err := New(testScope, &fake.TokenCredential{}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svcs.add(b, svc)
+			return b
+		},
+		FailProvisioning: svcs.failProvisioning,
+		ExactRouting:     true,
+		PollInterval:     2 * time.Millisecond,
+	})
+}
