@@ -169,6 +169,12 @@ func edit(t *rapid.T, kind string, eps, actual []*endpoint.Endpoint) []*endpoint
 func changeDeployment(t *rapid.T, kind string, e *endpoint.Endpoint, d *endpoint.Deployment) {
 	switch kind {
 	case "scale":
+		if d.ScaleSettings.Type == endpoint.ScaleTargetUtilization {
+			s := &d.ScaleSettings
+			s.MinInstances = other(t, "min_instances", []int{1, 2, 3}, s.MinInstances)
+			s.MaxInstances = max(s.MaxInstances, s.MinInstances)
+			return
+		}
 		d.InstanceCount = other(t, "instance_count", []int{1, 2, 3, 4, 5}, d.InstanceCount)
 	case "change_model":
 		d.Model.Version = otherVersion(t, "model_version", d.Model.Version)

@@ -53,8 +53,10 @@ func Name() *rapid.Generator[string] {
 }
 
 // Deployment generates a valid deployment of the given kind (managed or
-// Kubernetes): a registered model, code and environment, an instance type
-// from a small set, one to five instances, and sometimes environment
+// Kubernetes): a registered model and code, a registered or inline
+// environment, an instance type from a small set, one to five instances
+// (Kubernetes deployments sometimes autoscale instead, between a minimum
+// and a maximum, with or without a count), and sometimes environment
 // variables (including ones whose names look secret, see
 // [endpoint.IsSecretName]), tags, request settings and probes.
 func Deployment(kind endpoint.Kind) *rapid.Generator[endpoint.Deployment] {
@@ -88,6 +90,11 @@ func drawDeployment(t *rapid.T, kind endpoint.Kind, name string) endpoint.Deploy
 				MinInstances:                lo,
 				MaxInstances:                rapid.IntRange(lo, 4).Draw(t, "max_instances"),
 				TargetUtilizationPercentage: rapid.SampledFrom([]int{50, 70}).Draw(t, "target_utilization"),
+			}
+			// An autoscaled deployment is often written without a count,
+			// as in the Kubernetes examples: the minimum is what runs.
+			if rapid.Bool().Draw(t, "no_instance_count") {
+				d.InstanceCount = 0
 			}
 		}
 	} else {
