@@ -1,0 +1,81 @@
+// Package azureml is the [backend.Backend] of Azure Machine Learning
+// managed online endpoints: a client of the service's REST API (Azure
+// Resource Manager, api-version 2024-10-01 by default) for the online
+// endpoints and deployments of one workspace, built on azcore.
+//
+// # Authentication
+//
+// [New] takes any azcore.TokenCredential. Programs usually take
+// azidentity's default chain (environment, workload identity, managed
+// identity, Azure CLI), which this package does not import:
+//
+//	cred, err := azidentity.NewDefaultAzureCredential(nil)
+//	if err != nil { ... }
+//	b, err := azureml.New(azureml.Scope{
+//		Subscription:  "00000000-0000-0000-0000-000000000000",
+//		ResourceGroup: "ml-rg",
+//		Workspace:     "ml-ws",
+//	}, cred, &azureml.Options{Location: "westeurope"})
+//
+// Requests go over HTTPS only; Options.Insecure allows plain HTTP, for tests
+// against a local server. Sovereign clouds and test servers are set with
+// Options.ClientOptions.Cloud ([CloudFor]). Every endpoint, deployment and
+// workspace name is checked against the service's rules before it is put
+// into a URL, so a name can never address another resource.
+//
+// # Mapping
+//
+// The model of package endpoint maps to the REST bodies as the service's
+// CLI maps its YAML: instance_count is the sku's capacity (sku "Default"),
+// the *_ms settings and probe times are ISO-8601 durations (PT5S), auth_mode
+// is Key, AMLToken or AADToken, type is the endpointComputeType. References
+// become ARM ids: azureml:NAME:VERSION the workspace's model, environment or
+// code id, a registry reference an azureml://registries/... id, an id as
+// written. Every endpoint write is a PUT carrying the whole traffic and
+// mirror maps (zeros dropped), because the service replaces both; scaling
+// is a PATCH of the sku alone.
+//
+// # Out of scope
+//
+// Local files are not uploaded. The service's CLI registers a local model,
+// code folder or inline environment (image, conda file, build context)
+// before it deploys; here a spec must reference registered assets, and a
+// local path or an inline environment is refused with an error that says
+// to register it (az ml model create, az ml code create, az ml environment
+// create) and reference it as azureml:NAME:VERSION. Labels (@latest) are
+// refused too: the service does not resolve them, and a spec that means a
+// different version from one day to the next is not declarative.
+//
+// # Operations
+//
+// Writes block until the service's long-running operation ends, following
+// it as the service says: a PUT through its Azure-AsyncOperation resource,
+// then a read of the resource; a PATCH or DELETE through its Location.
+// The Begin methods return the [Operation] in flight instead, whose
+// resume token lets another process, or this one after a restart, wait
+// for it ([Backend.Resume]).
+//
+// Errors are [*backend.Error]s kinded by HTTP status and the service's
+// code: 404 NotFound; 409 and OperationCanceled Conflict (retryable); 429
+// Throttled with the Retry-After; 412 Precondition (a stale ETag in
+// If-Match, sent whenever Status.ETag is set); 400 Invalid; 5xx and dropped
+// connections Unavailable; an operation that ends Failed is
+// ProvisioningFailed with the service's code and message.
+//
+// # Throttling
+//
+// All calls of one Backend share two token buckets that match Azure
+// Resource Manager's per-principal limits (writes: 200 burst, 10 per
+// second; reads: 250, 25 per second), so that a fleet rolled out through
+// one Backend waits on the client instead of drawing 429s. See
+// [ThrottleOptions].
+//
+// # Scoring
+//
+// [Backend.Invoke] posts to the endpoint's scoring URI with the endpoint's
+// primary key (from listKeys), an AML token (from the token action) or an
+// Entra ID token from the credential, by the endpoint's auth mode, and
+// the azureml-model-deployment header when it targets one deployment. The
+// scoring URI and the key are read once and cached; they are never logged,
+// printed or put in an error.
+package azureml
