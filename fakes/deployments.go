@@ -13,16 +13,32 @@ import (
 // ends, then Succeeded, or Failed when a failure was armed with
 // [Service.FailProvisioning]. A deployment with traffic keeps serving while
 // it is updated, as in the service's rolling update.
+//
+// It is [Service.StartCreateOrUpdateDeployment] followed by
+// [Operation.Wait].
 func (s *Service) CreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) error {
-	if err := s.begin(ctx, "CreateOrUpdateDeployment"); err != nil {
+	op, err := s.StartCreateOrUpdateDeployment(ctx, endpointName, d)
+	if err != nil {
 		return err
+	}
+	return op.Wait(ctx)
+}
+
+// StartCreateOrUpdateDeployment checks and accepts the write of
+// [Service.CreateOrUpdateDeployment] without waiting for it: a refusal is
+// returned at once, and an accepted write returns its [Operation], whose
+// error is the provisioning failure, if any. The call counts as a
+// CreateOrUpdateDeployment in [Service.Calls].
+func (s *Service) StartCreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) (*Operation, error) {
+	if err := s.begin(ctx, "CreateOrUpdateDeployment"); err != nil {
+		return nil, err
 	}
 	lat, end, err := s.startDeploymentWrite(endpointName, d)
 	if err != nil {
 		s.unlock()
-		return err
+		return nil, err
 	}
-	return wait(ctx, s.finishLater(lat, end))
+	return s.finishLater(lat, end), nil
 }
 
 func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deployment) (time.Duration, func() error, error) {
@@ -63,17 +79,29 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 }
 
 // ScaleDeployment implements [backend.Backend]. The deployment shows the
-// Scaling provisioning state until the operation ends.
+// Scaling provisioning state until the operation ends. It is
+// [Service.StartScaleDeployment] followed by [Operation.Wait].
 func (s *Service) ScaleDeployment(ctx context.Context, endpointName, deploymentName string, instanceCount int) error {
-	if err := s.begin(ctx, "ScaleDeployment"); err != nil {
+	op, err := s.StartScaleDeployment(ctx, endpointName, deploymentName, instanceCount)
+	if err != nil {
 		return err
+	}
+	return op.Wait(ctx)
+}
+
+// StartScaleDeployment checks and accepts the scale of
+// [Service.ScaleDeployment] without waiting for it. The call counts as a
+// ScaleDeployment in [Service.Calls].
+func (s *Service) StartScaleDeployment(ctx context.Context, endpointName, deploymentName string, instanceCount int) (*Operation, error) {
+	if err := s.begin(ctx, "ScaleDeployment"); err != nil {
+		return nil, err
 	}
 	lat, end, err := s.startScale(endpointName, deploymentName, instanceCount)
 	if err != nil {
 		s.unlock()
-		return err
+		return nil, err
 	}
-	return wait(ctx, s.finishLater(lat, end))
+	return s.finishLater(lat, end), nil
 }
 
 func (s *Service) startScale(endpointName, deploymentName string, instanceCount int) (time.Duration, func() error, error) {
@@ -124,45 +152,58 @@ func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, o
 
 // DeleteDeployment implements [backend.Backend]. The service refuses while
 // the deployment has live or mirror traffic, with [backend.Invalid]: the
-// call fails until the traffic moves, so retrying it as is cannot help.
+// call fails until the traffic moves, so retrying it as is cannot help. It
+// is [Service.StartDeleteDeployment] followed by [Operation.Wait].
 func (s *Service) DeleteDeployment(ctx context.Context, endpointName, deploymentName string) error {
+	op, err := s.StartDeleteDeployment(ctx, endpointName, deploymentName)
+	if err != nil {
+		return err
+	}
+	return op.Wait(ctx)
+}
+
+// StartDeleteDeployment checks and accepts the delete of
+// [Service.DeleteDeployment] without waiting for it. Deleting a deployment
+// that does not exist succeeds: its Operation has already ended. The call
+// counts as a DeleteDeployment in [Service.Calls].
+func (s *Service) StartDeleteDeployment(ctx context.Context, endpointName, deploymentName string) (*Operation, error) {
 	const op = "DeleteDeployment"
 	if err := s.begin(ctx, op); err != nil {
-		return err
+		return nil, err
 	}
 	rec := s.endpoints[strings.ToLower(endpointName)]
 	if rec == nil {
 		s.unlock()
-		return endpointNotFound(endpointName)
+		return nil, endpointNotFound(endpointName)
 	}
 	dr := rec.deployments[deploymentName]
 	if dr == nil {
 		s.unlock()
-		return nil
+		return ended(), nil
 	}
 	if p := rec.ep.Traffic.Get(deploymentName); p > 0 {
 		s.unlock()
-		return invalid("Deployment %s in endpoint %s has %d%% of the live traffic and cannot be deleted; set its traffic to 0 first", deploymentName, rec.ep.Name, p)
+		return nil, invalid("Deployment %s in endpoint %s has %d%% of the live traffic and cannot be deleted; set its traffic to 0 first", deploymentName, rec.ep.Name, p)
 	}
 	if p := rec.ep.Mirror.Get(deploymentName); p > 0 {
 		s.unlock()
-		return invalid("Deployment %s in endpoint %s has %d%% of the mirror traffic and cannot be deleted; set its mirror traffic to 0 first", deploymentName, rec.ep.Name, p)
+		return nil, invalid("Deployment %s in endpoint %s has %d%% of the mirror traffic and cannot be deleted; set its mirror traffic to 0 first", deploymentName, rec.ep.Name, p)
 	}
 	if err := s.deploymentBusy(rec, dr, "delete"); err != nil {
 		s.unlock()
-		return err
+		return nil, err
 	}
 	target := rec.ep.Name + "/" + deploymentName
 	dr.busy = true
 	dr.d.Status.ProvisioningState = endpoint.Deleting
 	dr.d.Status.ETag = s.nextETag()
 	s.changed(op, target, false)
-	return wait(ctx, s.finishLater(s.latency.DeleteDeployment, func() error {
+	return s.finishLater(s.latency.DeleteDeployment, func() error {
 		delete(rec.deployments, deploymentName)
 		delete(rec.stats, deploymentName)
 		s.changed(op, target, true)
 		return nil
-	}))
+	}), nil
 }
 
 // deploymentBusy returns the service's Conflict for an operation on an

@@ -57,4 +57,14 @@
 //
 // A caller whose context ends leaves the operation running, as the service
 // does.
+//
+// Every write also has a Start form ([Service.StartCreateOrUpdateEndpoint],
+// [Service.StartCreateOrUpdateDeployment], ...) that checks and accepts the
+// write and returns at once: a refusal as its error, or the accepted
+// write's [Operation], which ends when the latency has passed and reports
+// the provisioning outcome. The blocking methods are Start followed by
+// [Operation.Wait]. Adapters that answer "accepted" before an operation
+// ends, like the REST emulator in fakes/rest, use the Start forms, and read
+// the service with [Service.Peek], which is not counted in
+// [Service.Calls].
 package fakes

@@ -28,6 +28,36 @@ func (s *Service) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 	return rec.copyOut(), nil
 }
 
+// Peek returns a copy of the named endpoint (names are case-insensitive)
+// as [Service.GetEndpoint] would, and whether it exists, without counting a
+// call in [Service.Calls] or changing anything. It is for adapters that
+// read the service to build their answers, such as the REST emulator in
+// fakes/rest: those reads are bookkeeping, not calls a client made, and
+// counting them would blur the count of the calls that were.
+func (s *Service) Peek(name string) (*endpoint.Endpoint, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.endpoints[strings.ToLower(name)]
+	if rec == nil {
+		return nil, false
+	}
+	return rec.copyOut(), true
+}
+
+// PeekKeys returns the endpoint's keys as [Service.GetKeys] would, and
+// whether the endpoint exists, without counting a call: the read an adapter
+// makes to check a scoring request's key, as [Service.Peek] is for
+// endpoints.
+func (s *Service) PeekKeys(name string) (backend.Keys, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.endpoints[strings.ToLower(name)]
+	if rec == nil {
+		return backend.Keys{}, false
+	}
+	return rec.keys, true
+}
+
 // ListEndpoints implements [backend.Backend].
 func (s *Service) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, error) {
 	if err := s.begin(ctx, "ListEndpoints"); err != nil {
@@ -38,17 +68,32 @@ func (s *Service) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, erro
 }
 
 // CreateOrUpdateEndpoint implements [backend.Backend]. The service keeps
-// the spelling of the name the endpoint was created with.
+// the spelling of the name the endpoint was created with. It is
+// [Service.StartCreateOrUpdateEndpoint] followed by [Operation.Wait].
 func (s *Service) CreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
-	if err := s.begin(ctx, "CreateOrUpdateEndpoint"); err != nil {
+	op, err := s.StartCreateOrUpdateEndpoint(ctx, e)
+	if err != nil {
 		return err
+	}
+	return op.Wait(ctx)
+}
+
+// StartCreateOrUpdateEndpoint checks and accepts the write of
+// [Service.CreateOrUpdateEndpoint] without waiting for it: a refusal
+// (NotFound, Conflict, Invalid, Precondition) is returned at once, and an
+// accepted write returns its [Operation], which ends when the operation's
+// latency has passed. The call counts as a CreateOrUpdateEndpoint in
+// [Service.Calls].
+func (s *Service) StartCreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoint) (*Operation, error) {
+	if err := s.begin(ctx, "CreateOrUpdateEndpoint"); err != nil {
+		return nil, err
 	}
 	d, end, err := s.startEndpointWrite(e)
 	if err != nil {
 		s.unlock()
-		return err
+		return nil, err
 	}
-	return wait(ctx, s.finishLater(d, end))
+	return s.finishLater(d, end), nil
 }
 
 // startEndpointWrite checks a write the way the service does (existence,
@@ -145,21 +190,33 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 
 // DeleteEndpoint implements [backend.Backend]. The endpoint and its
 // deployments show the Deleting provisioning state until the operation
-// ends.
+// ends. It is [Service.StartDeleteEndpoint] followed by [Operation.Wait].
 func (s *Service) DeleteEndpoint(ctx context.Context, name string) error {
+	op, err := s.StartDeleteEndpoint(ctx, name)
+	if err != nil {
+		return err
+	}
+	return op.Wait(ctx)
+}
+
+// StartDeleteEndpoint checks and accepts the delete of
+// [Service.DeleteEndpoint] without waiting for it. Deleting an endpoint
+// that does not exist succeeds: its Operation has already ended. The call
+// counts as a DeleteEndpoint in [Service.Calls].
+func (s *Service) StartDeleteEndpoint(ctx context.Context, name string) (*Operation, error) {
 	const op = "DeleteEndpoint"
 	if err := s.begin(ctx, op); err != nil {
-		return err
+		return nil, err
 	}
 	key := strings.ToLower(name)
 	rec := s.endpoints[key]
 	if rec == nil {
 		s.unlock()
-		return nil
+		return ended(), nil
 	}
 	if err := rec.busyError(); err != nil {
 		s.unlock()
-		return err
+		return nil, err
 	}
 	name = rec.ep.Name
 	rec.busy = true
@@ -171,11 +228,11 @@ func (s *Service) DeleteEndpoint(ctx context.Context, name string) error {
 		d.d.Status.ETag = s.nextETag()
 	}
 	s.changed(op, name, false)
-	return wait(ctx, s.finishLater(s.latency.DeleteEndpoint, func() error {
+	return s.finishLater(s.latency.DeleteEndpoint, func() error {
 		delete(s.endpoints, key)
 		s.changed(op, name, true)
 		return nil
-	}))
+	}), nil
 }
 
 // busyError returns the service's Conflict for an endpoint-level operation

@@ -187,10 +187,60 @@ func resourceKey(endpointName, deployment string) string {
 	return strings.ToLower(endpointName) + "/" + deployment
 }
 
-// operation is a write in progress; done closes when it ends.
-type operation struct {
+// Operation is a write the service accepted and is carrying out: the
+// service's long-running operation. The Start methods return one as soon as
+// the service has checked the write and stored its new spec, so an adapter
+// such as a REST server can answer "accepted" or the refusal at once, as the
+// real service does, and report the outcome later. It is safe for
+// concurrent use.
+type Operation struct {
 	done chan struct{}
-	err  error
+	// err and end are set before done closes, and only read after.
+	err error
+	end time.Time
+}
+
+// Done returns a channel that is closed when the operation ends.
+func (o *Operation) Done() <-chan struct{} { return o.done }
+
+// Err returns nil while the operation runs; once Done is closed it returns
+// the outcome: nil, or a [backend.ProvisioningFailed] error with the
+// service's code and message.
+func (o *Operation) Err() error {
+	select {
+	case <-o.done:
+		return o.err
+	default:
+		return nil
+	}
+}
+
+// EndTime returns when the operation ended (simulated time in a
+// testing/synctest bubble), or the zero time while it runs.
+func (o *Operation) EndTime() time.Time {
+	select {
+	case <-o.done:
+		return o.end
+	default:
+		return time.Time{}
+	}
+}
+
+// Wait blocks until the operation ends and returns its outcome, or returns
+// ctx's error if ctx ends first. A caller that leaves early leaves the
+// operation running, as the service does.
+func (o *Operation) Wait(ctx context.Context) error {
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		select {
+		case <-o.done:
+			return o.err
+		default:
+			return ctx.Err()
+		}
+	}
 }
 
 // begin starts a call: it refuses a call whose context has already ended,
@@ -204,42 +254,36 @@ func (s *Service) begin(ctx context.Context, op string) error {
 	return nil
 }
 
-// finishLater ends op after d by calling end with the lock held, and
-// returns what the caller waits on. With no latency the operation ends
-// before finishLater returns, so zero-latency services start no goroutines.
-// It is called with s.mu held and releases it.
-func (s *Service) finishLater(d time.Duration, end func() error) *operation {
-	op := &operation{done: make(chan struct{})}
-	if d <= 0 {
-		op.err = end()
+// finishLater ends the returned operation after d by calling end with the
+// lock held. With no latency the operation ends before finishLater
+// returns, so zero-latency services start no goroutines. It is called
+// with s.mu held and releases it.
+func (s *Service) finishLater(d time.Duration, end func() error) *Operation {
+	op := &Operation{done: make(chan struct{})}
+	finish := func() {
+		op.err, op.end = end(), time.Now()
 		close(op.done)
+	}
+	if d <= 0 {
+		finish()
 		s.unlock()
 		return op
 	}
 	s.unlock()
 	time.AfterFunc(d, func() {
 		s.mu.Lock()
-		op.err = end()
-		close(op.done)
+		finish()
 		s.unlock()
 	})
 	return op
 }
 
-// wait blocks until op ends or ctx does. A caller that leaves early leaves
-// the operation running, as the service does.
-func wait(ctx context.Context, op *operation) error {
-	select {
-	case <-op.done:
-		return op.err
-	case <-ctx.Done():
-		select {
-		case <-op.done:
-			return op.err
-		default:
-			return ctx.Err()
-		}
-	}
+// ended returns an operation that has already ended well: the answer to
+// deleting what does not exist.
+func ended() *Operation {
+	op := &Operation{done: make(chan struct{}), end: time.Now()}
+	close(op.done)
+	return op
 }
 
 // unlock releases s.mu and gives pending states to OnState.
