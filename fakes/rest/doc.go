@@ -24,14 +24,16 @@
 //
 // Every request needs an api-version the [Options] accept and a bearer
 // token (any: the emulator does not check control-plane identities).
-// Writes run the blocking method of [fakes.Service] in a goroutine, so the
-// operation takes the service's latency on the standard clock: the
-// Azure-AsyncOperation resource answers InProgress until the call returns,
-// then Succeeded, or Failed with the service's error code and message; the
-// Location of a PATCH or DELETE answers 202 until then, and the final body
-// (PATCH) or 204 (DELETE) after. PATCH and DELETE answers carry both
-// headers, as ARM resource providers commonly do. Both ask for
-// [Options.RetryAfter] between polls.
+// Writes go through the Start methods of [fakes.Service], which accept or
+// refuse a write at once and carry out what they accept on the service's
+// clock: the answer is the refusal, or 201/200/202 with the polling
+// headers, never a guess from waiting. The Azure-AsyncOperation resource
+// answers InProgress until the service's [fakes.Operation] ends, then
+// Succeeded, or Failed with the service's error code and message (a
+// provisioning failure); the Location of a PATCH or DELETE answers 202
+// until then, and the final body (PATCH) or 204 (DELETE) after. PATCH and
+// DELETE answers carry both headers, as ARM resource providers commonly
+// do. Both ask for [Options.RetryAfter] between polls.
 //
 // Refusals come back at once with ARM error bodies,
 // {"error": {"code", "message"}}, and the status of the backend error's
@@ -66,6 +68,16 @@
 // run inside testing/synctest bubbles where a 10-minute deployment takes
 // no real time.
 //
-// The emulator reads the service to build its answers, so these reads
-// show in [fakes.Service.Calls] beside the writes.
+// # Counting calls
+//
+// [fakes.Service.Calls] counts what a client of the service asked for, as
+// if it had called the [backend.Backend] methods: each request that is one
+// of them counts once under its name (PUT and PATCH of an endpoint as
+// CreateOrUpdateEndpoint, PUT and PATCH of a deployment as
+// CreateOrUpdateDeployment or, for a capacity alone, ScaleDeployment,
+// DELETEs as the deletes, GET of an endpoint as GetEndpoint, each page of
+// the endpoint list as ListEndpoints, listKeys as GetKeys, scoring as
+// Invoke). Everything else the emulator reads to build its answers (bodies
+// of write answers, deployments, polls, keys to check a scoring request)
+// goes through [fakes.Service.Peek] and is not counted.
 package rest

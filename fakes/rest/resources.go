@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
 )
 
 // page cuts items at the request's $skipToken (an offset) and returns the
@@ -38,6 +39,8 @@ func (s *Server) scoringURI(req *request, name string) string {
 	return req.base + "/score/" + strings.ToLower(name)
 }
 
+// listEndpoints is the client's ListEndpoints: each page it asks for
+// counts as one in [fakes.Service.Calls].
 func (s *Server) listEndpoints(req *request) {
 	eps, err := s.svc.ListEndpoints(req.ctx)
 	if err != nil {
@@ -52,27 +55,42 @@ func (s *Server) listEndpoints(req *request) {
 	req.writeJSON(http.StatusOK, out)
 }
 
-// writeEndpoint answers the endpoint as the service holds it now, with its
-// ETag in the header.
-func (s *Server) writeEndpoint(req *request, name string, status int) {
-	e, err := s.svc.GetEndpoint(req.ctx, name)
-	if err != nil {
-		req.failErr(err)
-		return
+// endpointNotFound is the service's answer for an endpoint it does not
+// hold.
+func endpointNotFound(name string) error {
+	return &backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: "Online endpoint " + name + " not found"}
+}
+
+func deploymentNotFound(endpointName, name string) error {
+	return &backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: fmt.Sprintf("Deployment %s not found in endpoint %s", name, endpointName)}
+}
+
+// peek reads an endpoint without counting a call: the emulator's own
+// reads are bookkeeping, not calls the client made.
+func (s *Server) peek(name string) (*endpoint.Endpoint, error) {
+	e, ok := s.svc.Peek(name)
+	if !ok {
+		return nil, endpointNotFound(name)
 	}
+	return e, nil
+}
+
+// writeEndpoint answers the endpoint with its ETag in the header.
+func (s *Server) writeEndpoint(req *request, e *endpoint.Endpoint, status int) {
 	if e.Status.ETag != "" {
 		req.w.Header().Set("ETag", e.Status.ETag)
 	}
 	req.writeJSON(status, s.encodeEndpoint(req.scope, e, s.scoringURI(req, e.Name)))
 }
 
-// current reads an endpoint, reporting a missing one as nil.
-func (s *Server) current(ctx context.Context, name string) (*endpoint.Endpoint, error) {
-	e, err := s.svc.GetEndpoint(ctx, name)
-	if backend.KindOf(err) == backend.NotFound {
-		return nil, nil
+// writeCurrentEndpoint answers the endpoint as the service holds it now.
+func (s *Server) writeCurrentEndpoint(req *request, name string, status int) {
+	e, err := s.peek(name)
+	if err != nil {
+		req.failErr(err)
+		return
 	}
-	return e, err
+	s.writeEndpoint(req, e, status)
 }
 
 // precondition checks If-Match and If-None-Match against the ETag of
@@ -105,63 +123,67 @@ func (req *request) precondition(what, have string, exists bool) (string, bool) 
 func (s *Server) endpointResource(req *request, name string) {
 	switch req.r.Method {
 	case http.MethodGet:
-		s.writeEndpoint(req, name, http.StatusOK)
-	case http.MethodPut:
-		var w wireEndpoint
-		if !req.decode(&w) {
+		// The client's GetEndpoint, counted as one.
+		e, err := s.svc.GetEndpoint(req.ctx, name)
+		if err != nil {
+			req.failErr(err)
 			return
 		}
-		e, err := decodeEndpoint(name, w)
+		s.writeEndpoint(req, e, http.StatusOK)
+	case http.MethodPut:
+		body, ok := req.body()
+		if !ok {
+			return
+		}
+		e, err := parseEndpointPut(name, body)
 		if err != nil {
 			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 			return
 		}
 		s.putEndpoint(req, e)
 	case http.MethodPatch:
-		var w struct {
-			Tags     map[string]string `json:"tags"`
-			Identity *wireIdentity     `json:"identity"`
-		}
-		if !req.decode(&w) {
+		body, ok := req.body()
+		if !ok {
 			return
 		}
-		e, err := s.svc.GetEndpoint(req.ctx, name)
+		p, err := parseEndpointPatch(body)
+		if err != nil {
+			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
+			return
+		}
+		e, err := s.peek(name)
 		if err != nil {
 			req.failErr(err)
 			return
 		}
-		if w.Tags != nil {
-			e.Tags = w.Tags
-		}
-		if w.Identity != nil {
-			if e.Identity, err = decodeIdentity(*w.Identity); err != nil {
-				req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
-				return
-			}
-		}
+		p.apply(e)
 		etag, ok := req.precondition("endpoint "+e.Name, e.Status.ETag, true)
 		if !ok {
 			return
 		}
 		e.Status = endpoint.Status{ETag: etag}
-		s.runWrite(req, e.Name, func(ctx context.Context) error { return s.svc.CreateOrUpdateEndpoint(ctx, e) })
+		s.runWrite(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartCreateOrUpdateEndpoint(ctx, e) })
 	case http.MethodDelete:
-		e, err := s.current(req.ctx, name)
-		if err != nil {
-			req.failErr(err)
-			return
-		}
-		if e == nil {
+		e, ok := s.svc.Peek(name)
+		if !ok {
+			// Still the client's DeleteEndpoint, and counted as one.
+			if _, err := s.svc.StartDeleteEndpoint(req.ctx, name); err != nil {
+				req.failErr(err)
+				return
+			}
 			req.w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		if _, ok := req.precondition("endpoint "+e.Name, e.Status.ETag, true); !ok {
 			return
 		}
-		s.mu.Lock()
-		delete(s.keys, strings.ToLower(e.Name))
-		s.mu.Unlock()
-		s.runWrite(req, e.Name, func(ctx context.Context) error { return s.svc.DeleteEndpoint(ctx, e.Name) })
+		if s.runWrite(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartDeleteEndpoint(ctx, e.Name) }) {
+			// Keys regenerated for the endpoint end with it; a
+			// refused delete keeps them.
+			s.mu.Lock()
+			delete(s.keys, strings.ToLower(e.Name))
+			s.mu.Unlock()
+		}
 	default:
 		req.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+req.r.Method+" is not allowed on an online endpoint", 0)
 	}
@@ -170,55 +192,59 @@ func (s *Server) endpointResource(req *request, name string) {
 // putEndpoint is the PUT of an endpoint: 201 when it creates one, 200 when
 // it replaces one, with Azure-AsyncOperation either way.
 func (s *Server) putEndpoint(req *request, e *endpoint.Endpoint) {
-	old, err := s.current(req.ctx, e.Name)
-	if err != nil {
-		req.failErr(err)
-		return
-	}
+	old, exists := s.svc.Peek(e.Name)
 	have := ""
-	if old != nil {
+	if exists {
 		have = old.Status.ETag
 	}
-	etag, ok := req.precondition("endpoint "+e.Name, have, old != nil)
+	etag, ok := req.precondition("endpoint "+e.Name, have, exists)
 	if !ok {
 		return
 	}
 	e.Status.ETag = etag
-	op, ended := s.start(req, e.Name, func(ctx context.Context) error { return s.svc.CreateOrUpdateEndpoint(ctx, e) })
-	if refused(op, ended) {
-		req.failErr(op.err)
+	op := s.start(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartCreateOrUpdateEndpoint(ctx, e) })
+	if op == nil {
 		return
 	}
 	s.accepted(req, op, false)
 	status := http.StatusOK
-	if old == nil {
+	if !exists {
 		status = http.StatusCreated
 	}
-	s.writeEndpoint(req, e.Name, status)
+	s.writeCurrentEndpoint(req, e.Name, status)
 }
 
 // runWrite runs a PATCH or DELETE: 202 with Location and
-// Azure-AsyncOperation unless the service refuses it at once.
-func (s *Server) runWrite(req *request, resultPath string, run func(context.Context) error) {
-	op, ended := s.start(req, resultPath, run)
-	if refused(op, ended) {
-		req.failErr(op.err)
-		return
+// Azure-AsyncOperation unless the service refuses it, which is answered at
+// once. It reports whether the service accepted the write.
+func (s *Server) runWrite(req *request, resultPath string, begin func(context.Context) (*fakes.Operation, error)) bool {
+	op := s.start(req, resultPath, begin)
+	if op == nil {
+		return false
 	}
 	s.accepted(req, op, true)
 	req.w.WriteHeader(http.StatusAccepted)
+	return true
 }
 
-// keysOf returns the endpoint's keys: the service's, or the ones
-// regenerateKeys set.
-func (s *Server) keysOf(ctx context.Context, name string) (backend.Keys, error) {
-	s.mu.Lock()
-	k, ok := s.keys[strings.ToLower(name)]
-	s.mu.Unlock()
-	if ok {
-		return k, nil
+// keysOf returns the endpoint's keys: the ones regenerateKeys set, or the
+// service's, read without counting a call.
+func (s *Server) keysOf(name string) (backend.Keys, error) {
+	k, ok := s.svc.PeekKeys(name)
+	if !ok {
+		return backend.Keys{}, endpointNotFound(name)
 	}
-	return s.svc.GetKeys(ctx, name)
+	return s.regenerated(name, k), nil
+}
+
+// regenerated returns the keys regenerateKeys set for the endpoint, or k.
+func (s *Server) regenerated(name string, k backend.Keys) backend.Keys {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.keys[strings.ToLower(name)]; ok {
+		return r
+	}
+	return k
 }
 
 // amlToken derives the endpoint's AML token from its primary key, so the
@@ -229,7 +255,15 @@ func amlToken(k backend.Keys) string {
 }
 
 func (s *Server) endpointAction(req *request, name, action string) {
-	k, err := s.keysOf(req.ctx, name)
+	var k backend.Keys
+	var err error
+	if action == "listkeys" {
+		// The client's GetKeys, counted as one.
+		k, err = s.svc.GetKeys(req.ctx, name)
+		k = s.regenerated(name, k)
+	} else {
+		k, err = s.keysOf(name)
+	}
 	if err != nil {
 		req.failErr(err)
 		return
@@ -277,7 +311,7 @@ func (s *Server) endpointAction(req *request, name, action string) {
 }
 
 func (s *Server) listDeployments(req *request, endpointName string) {
-	e, err := s.svc.GetEndpoint(req.ctx, endpointName)
+	e, err := s.peek(endpointName)
 	if err != nil {
 		req.failErr(err)
 		return
@@ -290,20 +324,28 @@ func (s *Server) listDeployments(req *request, endpointName string) {
 	req.writeJSON(http.StatusOK, out)
 }
 
-// deployment reads one deployment; a missing one is nil with the endpoint.
-func (s *Server) deployment(ctx context.Context, endpointName, name string) (*endpoint.Endpoint, *endpoint.Deployment, error) {
-	e, err := s.svc.GetEndpoint(ctx, endpointName)
+// deployment reads one deployment without counting a call; a missing one
+// is nil with the endpoint.
+func (s *Server) deployment(endpointName, name string) (*endpoint.Endpoint, *endpoint.Deployment, error) {
+	e, err := s.peek(endpointName)
 	if err != nil {
 		return nil, nil, err
 	}
 	return e, e.Deployment(name), nil
 }
 
-func (s *Server) writeDeployment(req *request, endpointName, name string, status int) {
-	e, d, err := s.deployment(req.ctx, endpointName, name)
+// existingDeployment reads one deployment, reporting a missing one as the
+// service's NotFound.
+func (s *Server) existingDeployment(endpointName, name string) (*endpoint.Endpoint, *endpoint.Deployment, error) {
+	e, d, err := s.deployment(endpointName, name)
 	if err == nil && d == nil {
-		err = &backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: fmt.Sprintf("Deployment %s not found in endpoint %s", name, endpointName)}
+		err = deploymentNotFound(e.Name, name)
 	}
+	return e, d, err
+}
+
+func (s *Server) writeDeployment(req *request, endpointName, name string, status int) {
+	e, d, err := s.existingDeployment(endpointName, name)
 	if err != nil {
 		req.failErr(err)
 		return
@@ -319,7 +361,7 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		s.writeDeployment(req, endpointName, name, http.StatusOK)
 		return
 	}
-	e, old, err := s.deployment(req.ctx, endpointName, name)
+	e, old, err := s.deployment(endpointName, name)
 	if err != nil {
 		req.failErr(err)
 		return
@@ -329,13 +371,14 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 	if old != nil {
 		have = old.Status.ETag
 	}
+	target := e.Name + "/" + name
 	switch req.r.Method {
 	case http.MethodPut:
-		var w wireDeployment
-		if !req.decode(&w) {
+		body, ok := req.body()
+		if !ok {
 			return
 		}
-		d, err := decodeDeployment(name, w)
+		d, err := parseDeploymentPut(name, body)
 		if err != nil {
 			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 			return
@@ -345,9 +388,10 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 			return
 		}
 		d.Status.ETag = etag
-		op, ended := s.start(req, e.Name+"/"+name, func(ctx context.Context) error { return s.svc.CreateOrUpdateDeployment(ctx, e.Name, d) })
-		if refused(op, ended) {
-			req.failErr(op.err)
+		op := s.start(req, target, func(ctx context.Context) (*fakes.Operation, error) {
+			return s.svc.StartCreateOrUpdateDeployment(ctx, e.Name, d)
+		})
+		if op == nil {
 			return
 		}
 		s.accepted(req, op, false)
@@ -357,45 +401,51 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		}
 		s.writeDeployment(req, e.Name, name, status)
 	case http.MethodPatch:
-		var w struct {
-			Tags map[string]string `json:"tags"`
-			SKU  *wireSKU          `json:"sku"`
+		body, ok := req.body()
+		if !ok {
+			return
 		}
-		if !req.decode(&w) {
+		p, err := parseDeploymentPatch(body)
+		if err != nil {
+			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 			return
 		}
 		if old == nil {
-			req.failErr(&backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: fmt.Sprintf("Deployment %s not found in endpoint %s", name, e.Name)})
+			req.failErr(deploymentNotFound(e.Name, name))
 			return
 		}
 		etag, ok := req.precondition(what, have, true)
 		if !ok {
 			return
 		}
-		if w.Tags == nil && w.SKU != nil && w.SKU.Capacity != nil {
+		if n, ok := p.scaleOnly(); ok {
 			// A capacity change alone is the service's scale operation.
-			n := *w.SKU.Capacity
-			s.runWrite(req, e.Name+"/"+name, func(ctx context.Context) error { return s.svc.ScaleDeployment(ctx, e.Name, name, n) })
+			s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
+				return s.svc.StartScaleDeployment(ctx, e.Name, name, n)
+			})
 			return
 		}
 		d := old.Clone()
-		if w.Tags != nil {
-			d.Tags = w.Tags
-		}
-		if w.SKU != nil && w.SKU.Capacity != nil {
-			d.InstanceCount = *w.SKU.Capacity
-		}
+		p.apply(&d)
 		d.Status = endpoint.Status{ETag: etag}
-		s.runWrite(req, e.Name+"/"+name, func(ctx context.Context) error { return s.svc.CreateOrUpdateDeployment(ctx, e.Name, d) })
+		s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
+			return s.svc.StartCreateOrUpdateDeployment(ctx, e.Name, d)
+		})
 	case http.MethodDelete:
 		if old == nil {
+			if _, err := s.svc.StartDeleteDeployment(req.ctx, e.Name, name); err != nil {
+				req.failErr(err)
+				return
+			}
 			req.w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		if _, ok := req.precondition(what, have, true); !ok {
 			return
 		}
-		s.runWrite(req, e.Name+"/"+name, func(ctx context.Context) error { return s.svc.DeleteDeployment(ctx, e.Name, name) })
+		s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
+			return s.svc.StartDeleteDeployment(ctx, e.Name, name)
+		})
 	default:
 		req.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+req.r.Method+" is not allowed on an online deployment", 0)
 	}
@@ -411,10 +461,7 @@ func (s *Server) getLogs(req *request, endpointName, name string) {
 	if !req.decode(&body) {
 		return
 	}
-	_, d, err := s.deployment(req.ctx, endpointName, name)
-	if err == nil && d == nil {
-		err = &backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: fmt.Sprintf("Deployment %s not found in endpoint %s", name, endpointName)}
-	}
+	_, d, err := s.existingDeployment(endpointName, name)
 	if err != nil {
 		req.failErr(err)
 		return
@@ -437,10 +484,7 @@ func (s *Server) getLogs(req *request, endpointName, name string) {
 
 // skus answers the scale range of a deployment's instance type.
 func (s *Server) skus(req *request, endpointName, name string) {
-	_, d, err := s.deployment(req.ctx, endpointName, name)
-	if err == nil && d == nil {
-		err = &backend.Error{Kind: backend.NotFound, Code: "NotFound", Message: fmt.Sprintf("Deployment %s not found in endpoint %s", name, endpointName)}
-	}
+	_, _, err := s.existingDeployment(endpointName, name)
 	if err != nil {
 		req.failErr(err)
 		return

@@ -48,13 +48,6 @@ type Options struct {
 	// PageSize is how many items a list returns before its nextLink; 10
 	// when zero.
 	PageSize int
-	// AcceptWait is how long a write waits for the in-memory service to
-	// refuse it before answering that it was accepted. Refusals (404, 409,
-	// 400, 412) come back at once in practice, so the default of 20 ms is
-	// only paid by writes that run; inside a testing/synctest bubble the
-	// wait is exact whatever its length. A refusal slower than this is
-	// reported as a failed operation instead.
-	AcceptWait time.Duration
 	// Faults are tried in order on every request, first match wins.
 	Faults []FaultRule
 	// Seed seeds the random choices of rules with a Probability.
@@ -78,17 +71,16 @@ type Server struct {
 	fired   []int
 }
 
-// operation is a write running in the in-memory service; done closes
-// when the call returns.
+// operation is a write the in-memory service accepted, with what its
+// status and result resources need.
 type operation struct {
 	id     string
 	method string
 	scope  scope
 	// resultPath is the resource whose final body a PATCH returns.
 	resultPath string
-	start, end time.Time
-	done       chan struct{}
-	err        error
+	start      time.Time
+	run        *fakes.Operation
 }
 
 // New returns an emulator serving svc.
@@ -105,9 +97,6 @@ func New(svc *fakes.Service, opts Options) *Server {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 10
-	}
-	if opts.AcceptWait <= 0 {
-		opts.AcceptWait = 20 * time.Millisecond
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	opts.Faults = slices.Clone(opts.Faults)
@@ -288,51 +277,46 @@ func setRetryAfter(h http.Header, d time.Duration) {
 	}
 }
 
+// body reads the request body, answering 400 when it cannot.
+func (req *request) body() ([]byte, bool) {
+	b, err := io.ReadAll(req.r.Body)
+	if err != nil {
+		req.fail(http.StatusBadRequest, "BadArgument", "The request body cannot be read: "+err.Error(), 0)
+		return nil, false
+	}
+	return b, true
+}
+
 // decode reads a JSON request body into v, answering 400 when it cannot.
 func (req *request) decode(v any) bool {
-	b, err := io.ReadAll(req.r.Body)
-	if err == nil && len(b) > 0 {
-		err = json.Unmarshal(b, v)
+	b, ok := req.body()
+	if !ok {
+		return false
 	}
-	if err != nil {
-		req.fail(http.StatusBadRequest, "BadArgument", "The request body is not valid JSON: "+err.Error(), 0)
+	if err := unmarshalBody(b, v); err != nil {
+		req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 		return false
 	}
 	return true
 }
 
-// start runs a write of the in-memory service in its own goroutine, as the
-// service runs operations after accepting them, and waits AcceptWait for a
-// refusal. It returns the operation and whether it has already ended.
-func (s *Server) start(req *request, resultPath string, run func(context.Context) error) (*operation, bool) {
-	s.mu.Lock()
-	s.opCount++
-	op := &operation{id: fmt.Sprintf("op-%d", s.opCount), method: req.r.Method, scope: req.scope, resultPath: resultPath, start: time.Now(), done: make(chan struct{})}
-	s.ops[op.id] = op
-	s.mu.Unlock()
-	go func() {
-		// The service carries on when the client goes away, so the call
-		// must not end with the request.
-		err := run(context.Background())
-		s.mu.Lock()
-		op.err, op.end = err, time.Now()
-		s.mu.Unlock()
-		close(op.done)
-	}()
-	t := time.NewTimer(s.opts.AcceptWait)
-	defer t.Stop()
-	select {
-	case <-op.done:
-		return op, true
-	case <-t.C:
-		return op, false
+// start asks the in-memory service to accept a write. A refusal is
+// answered at once with its ARM error, as the service refuses before it
+// accepts anything, and start returns nil; an accepted write is recorded
+// for its status and result resources. The service carries the write out
+// on its own clock, whatever becomes of the request.
+func (s *Server) start(req *request, resultPath string, begin func(context.Context) (*fakes.Operation, error)) *operation {
+	run, err := begin(req.ctx)
+	if err != nil {
+		req.failErr(err)
+		return nil
 	}
-}
-
-// refused reports whether an operation that has ended was refused rather
-// than accepted: every error but a failed provisioning is a refusal.
-func refused(op *operation, ended bool) bool {
-	return ended && op.err != nil && backend.KindOf(op.err) != backend.ProvisioningFailed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opCount++
+	op := &operation{id: fmt.Sprintf("op-%d", s.opCount), method: req.r.Method, scope: req.scope, resultPath: resultPath, start: time.Now(), run: run}
+	s.ops[op.id] = op
+	return op
 }
 
 func (s *Server) operationURL(req *request, kind, id string) string {
@@ -357,13 +341,11 @@ func (s *Server) lookup(id string) (*operation, bool) {
 	return op, ok
 }
 
-// snapshot returns whether op has ended and how, under the lock.
-func (s *Server) snapshot(op *operation) (ended bool, end time.Time, err error) {
+// outcome returns whether op has ended, when, and how.
+func (op *operation) outcome() (ended bool, end time.Time, err error) {
 	select {
-	case <-op.done:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return true, op.end, op.err
+	case <-op.run.Done():
+		return true, op.run.EndTime(), op.run.Err()
 	default:
 		return false, time.Time{}, nil
 	}
@@ -386,7 +368,7 @@ func (s *Server) operationStatus(req *request, id string) {
 		Error     *errorDetail `json:"error,omitempty"`
 	}
 	st := status{ID: strings.SplitN(req.r.URL.Path, "?", 2)[0], Name: op.id, Status: "InProgress", StartTime: op.start.UTC().Format(time.RFC3339Nano)}
-	ended, end, err := s.snapshot(op)
+	ended, end, err := op.outcome()
 	switch {
 	case !ended:
 		setRetryAfter(req.w.Header(), s.opts.RetryAfter)
@@ -408,7 +390,7 @@ func (s *Server) operationResult(req *request, id string) {
 		return
 	}
 	req.scope = op.scope
-	ended, _, err := s.snapshot(op)
+	ended, _, err := op.outcome()
 	switch {
 	case !ended:
 		req.w.Header().Set("Location", s.operationURL(req, "mfeOperationResults", id))
@@ -421,7 +403,7 @@ func (s *Server) operationResult(req *request, id string) {
 	default:
 		endpointName, deployment, _ := strings.Cut(op.resultPath, "/")
 		if deployment == "" {
-			s.writeEndpoint(req, endpointName, http.StatusOK)
+			s.writeCurrentEndpoint(req, endpointName, http.StatusOK)
 		} else {
 			s.writeDeployment(req, endpointName, deployment, http.StatusOK)
 		}

@@ -218,6 +218,106 @@ func nonNil(m map[string]int) map[string]int {
 	return m
 }
 
+// unmarshalBody decodes a JSON request body into v; an empty body leaves
+// v as it is, as the service reads a missing body as an empty object.
+func unmarshalBody(b []byte, v any) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("the request body is not valid JSON: %w", err)
+	}
+	return nil
+}
+
+// parseEndpointPut reads the body of an endpoint PUT into the model.
+func parseEndpointPut(name string, body []byte) (*endpoint.Endpoint, error) {
+	var w wireEndpoint
+	if err := unmarshalBody(body, &w); err != nil {
+		return nil, err
+	}
+	return decodeEndpoint(name, w)
+}
+
+// endpointPatch is the body of an endpoint PATCH: the fields the service
+// lets a PATCH change.
+type endpointPatch struct {
+	tags     map[string]string
+	identity *endpoint.Identity
+}
+
+// parseEndpointPatch reads the body of an endpoint PATCH.
+func parseEndpointPatch(body []byte) (endpointPatch, error) {
+	var w struct {
+		Tags     map[string]string `json:"tags"`
+		Identity *wireIdentity     `json:"identity"`
+	}
+	if err := unmarshalBody(body, &w); err != nil {
+		return endpointPatch{}, err
+	}
+	p := endpointPatch{tags: w.Tags}
+	if w.Identity != nil {
+		id, err := decodeIdentity(*w.Identity)
+		if err != nil {
+			return endpointPatch{}, err
+		}
+		p.identity = id
+	}
+	return p, nil
+}
+
+// apply changes what the PATCH names and leaves the rest.
+func (p endpointPatch) apply(e *endpoint.Endpoint) {
+	if p.tags != nil {
+		e.Tags = p.tags
+	}
+	if p.identity != nil {
+		e.Identity = p.identity
+	}
+}
+
+// parseDeploymentPut reads the body of a deployment PUT into the model.
+func parseDeploymentPut(name string, body []byte) (endpoint.Deployment, error) {
+	var w wireDeployment
+	if err := unmarshalBody(body, &w); err != nil {
+		return endpoint.Deployment{}, err
+	}
+	return decodeDeployment(name, w)
+}
+
+// deploymentPatch is the body of a deployment PATCH: tags and the sku's
+// capacity.
+type deploymentPatch struct {
+	Tags map[string]string `json:"tags"`
+	SKU  *wireSKU          `json:"sku"`
+}
+
+// parseDeploymentPatch reads the body of a deployment PATCH.
+func parseDeploymentPatch(body []byte) (deploymentPatch, error) {
+	var p deploymentPatch
+	err := unmarshalBody(body, &p)
+	return p, err
+}
+
+// scaleOnly returns the capacity of a PATCH that changes nothing else: the
+// service's scale operation.
+func (p deploymentPatch) scaleOnly() (int, bool) {
+	if p.Tags == nil && p.SKU != nil && p.SKU.Capacity != nil {
+		return *p.SKU.Capacity, true
+	}
+	return 0, false
+}
+
+// apply changes what the PATCH names and leaves the rest.
+func (p deploymentPatch) apply(d *endpoint.Deployment) {
+	if p.Tags != nil {
+		d.Tags = p.Tags
+	}
+	if p.SKU != nil && p.SKU.Capacity != nil {
+		d.InstanceCount = *p.SKU.Capacity
+	}
+}
+
 // decodeEndpoint turns a PUT body into the model. The name comes from the
 // URL, as in ARM, not from the body.
 func decodeEndpoint(name string, w wireEndpoint) (*endpoint.Endpoint, error) {
