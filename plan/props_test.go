@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -532,7 +533,8 @@ func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
 	for _, e := range pair.Desired {
 		want[strings.ToLower(e.Name)] = e
 	}
-	for name, w := range want {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		w := want[name]
 		got, ok := final[name]
 		if !ok {
 			t.Fatalf("endpoint %s is missing after the plan\nplan:\n%s", name, p)
@@ -545,7 +547,7 @@ func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
 			t.Fatalf("endpoint %s after the plan differs from the wanted state: %v\nplan:\n%s", name, endpoint.DiffEndpoint(n, g), p)
 		}
 	}
-	for name := range final {
+	for _, name := range slices.Sorted(maps.Keys(final)) {
 		if want[name] == nil {
 			t.Fatalf("endpoint %s is left after the plan, though it should be deleted\nplan:\n%s", name, p)
 		}
