@@ -1,0 +1,198 @@
+package azureml
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/fakes/rest"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// newEmulated returns a Backend on the emulator called in process, over an
+// in-memory service with the real latencies: to be used inside a synctest
+// bubble.
+func newEmulated(t *testing.T, faults []rest.FaultRule) *Backend {
+	svc := fakes.New(fakes.Options{NoHistory: true})
+	srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test", Faults: faults, Seed: 1})
+	b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Transport(), "https://management.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var blue = endpoint.Deployment{Name: "blue", Model: endpoint.Reference{Name: "m", Version: "1"}, InstanceType: "Standard_DS3_v2", InstanceCount: 1}
+
+// TestHTTPFaults: transient faults are retried by the pipeline and nothing
+// is lost; faults that outlast the retries are reported with the kind and
+// the wait the design says.
+func TestHTTPFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		rule   rest.FaultRule
+		kind   backend.Kind // Internal means success
+		after  time.Duration
+		reason string
+	}{
+		{"short 429 storm", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 3, Fault: rest.Fault{Status: 429, RetryAfter: 5 * time.Second}}, backend.Internal, 0, "three 429s fit in the pipeline's retries"},
+		{"long 429 storm", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Fault: rest.Fault{Status: 429, RetryAfter: 5 * time.Second}}, backend.Throttled, 5 * time.Second, "the service's wait is passed on to the caller"},
+		{"500s", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 2, Fault: rest.Fault{Status: 500}}, backend.Internal, 0, "transient failures are retried"},
+		{"persistent 503", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Fault: rest.Fault{Status: 503}}, backend.Unavailable, 0, "reported as retryable for the executor"},
+		{"dropped polls", rest.FaultRule{Method: "GET", Path: "mfeOperationsStatus", Count: 2, Fault: rest.Fault{Drop: true}}, backend.Internal, 0, "a lost poll is polled again"},
+		{"dropped writes", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 1, Fault: rest.Fault{Drop: true}}, backend.Internal, 0, "a PUT is idempotent, so it is sent again"},
+		{"dropped reads", rest.FaultRule{Method: "GET", Path: "/deployments", Fault: rest.Fault{Drop: true}}, backend.Unavailable, 0, "a connection that keeps dropping is transient, not internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := newEmulated(t, []rest.FaultRule{tt.rule})
+				ctx := t.Context()
+				if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
+					t.Fatal(err)
+				}
+				err := b.CreateOrUpdateDeployment(ctx, "churn", blue)
+				if err == nil && tt.kind == backend.Internal {
+					_, err = b.GetEndpoint(ctx, "churn")
+				}
+				if tt.kind == backend.Internal {
+					if err != nil {
+						t.Fatalf("%s: %v", tt.reason, err)
+					}
+					return
+				}
+				e, ok := errors.AsType[*backend.Error](err)
+				if !ok || e.Kind != tt.kind || e.RetryAfter != tt.after || !e.Retryable() {
+					t.Fatalf("%s: err = %v, want retryable %v after %v", tt.reason, err, tt.kind, tt.after)
+				}
+			})
+		})
+	}
+}
+
+// armBuckets answers 429 as ARM does when a principal's bucket is empty:
+// an implementation independent of the client's, which refuses instead of
+// waiting, so that a client that sends too fast is caught.
+type armBuckets struct {
+	next      policy.Transporter
+	mu        sync.Mutex
+	buckets   map[bool]*armBucket // by "is a write"
+	throttled int
+}
+
+type armBucket struct {
+	tokens, burst, rate float64
+	last                time.Time
+}
+
+func (a *armBuckets) Do(r *http.Request) (*http.Response, error) {
+	a.mu.Lock()
+	bk := a.buckets[r.Method != http.MethodGet]
+	now := time.Now()
+	bk.tokens = math.Min(bk.burst, bk.tokens+now.Sub(bk.last).Seconds()*bk.rate)
+	bk.last = now
+	// Simulated time is exact, but float sums of rates are not.
+	ok := bk.tokens >= 1-1e-9
+	if ok {
+		bk.tokens--
+	} else {
+		a.throttled++
+	}
+	a.mu.Unlock()
+	if !ok {
+		h := http.Header{"Retry-After": {"1"}, "Content-Type": {"application/json"}}
+		return &http.Response{StatusCode: 429, Header: h, Request: r,
+			Body: io.NopCloser(strings.NewReader(`{"error":{"code":"TooManyRequests","message":"throttled"}}`))}, nil
+	}
+	return a.next.Do(r)
+}
+
+// TestFleet: 200 endpoints rolled out at once through one Backend (create,
+// deploy blue, send it all traffic) against a service that enforces ARM's
+// buckets: not one call is throttled, and every endpoint ends serving.
+// Without the client's throttle the same fleet draws 429s, which shows the
+// service's buckets bite.
+func TestFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 endpoints; -short skips them")
+	}
+	for _, throttled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("throttle=%v", throttled), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testFleet(t, throttled) })
+		})
+	}
+}
+
+func testFleet(t *testing.T, throttle bool) {
+	arm := &armBuckets{}
+	svc := fakes.New(fakes.Options{NoHistory: true})
+	srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test"})
+	start := time.Now()
+	arm.next = srv.Transport()
+	arm.buckets = map[bool]*armBucket{
+		true:  {tokens: 200, burst: 200, rate: 10, last: start},
+		false: {tokens: 250, burst: 250, rate: 25, last: start},
+	}
+	o := emulatorOptions(arm, "https://management.test")
+	o.Throttle.Disabled = !throttle
+	b, err := New(testScope, &fake.TokenCredential{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make([]error, 200)
+	for i := range errs {
+		wg.Go(func() {
+			name := fmt.Sprintf("fleet-%03d", i)
+			if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: name}); err != nil {
+				errs[i] = err
+				return
+			}
+			if err := b.CreateOrUpdateDeployment(ctx, name, blue); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: name, Traffic: traffic.MustNew(map[string]int{"blue": 100})})
+		})
+	}
+	wg.Wait()
+	if !throttle {
+		if arm.throttled == 0 {
+			t.Error("without the client's throttle no call was throttled: the service's buckets do not bite")
+		}
+		return
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if arm.throttled != 0 {
+		t.Errorf("%d calls throttled by the service, want 0", arm.throttled)
+	}
+	list, err := svc.ListEndpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if e.Traffic.Get("blue") != 100 {
+			t.Errorf("%s: traffic %v", e.Name, e.Traffic)
+		}
+	}
+	if len(list) != 200 {
+		t.Errorf("%d endpoints, want 200", len(list))
+	}
+	t.Logf("fleet of 200: %v simulated", time.Since(start))
+}
