@@ -102,37 +102,64 @@ func TestPropAllowReplace(t *testing.T) {
 	})
 }
 
-// TestPropResumable: a plan interrupted after any number of steps can be
-// finished by planning again from the state it left (DESIGN 5: resumable by
-// construction, with no local state), and the new plan is as safe and
-// converges to the same desired state.
+// TestPropResumable: a plan interrupted at any point can be finished by
+// planning again from the state it left (DESIGN 5: resumable by
+// construction, with no local state), with any strategy and options. The
+// steps done are a prefix of a random order the dependencies allow, as a
+// parallel executor may leave them; the new plan is as safe, converges to
+// the same desired state, and is empty when nothing was left to do.
 func TestPropResumable(t *testing.T) {
+	strategies := []plan.Strategy{plan.Direct(), plan.Canary([]int{10, 50}), plan.BlueGreen(false), plan.Shadow(10)}
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
 		propLog(t, pair)
-		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		opts := plan.Options{
+			Strategy:       rapid.SampledFrom(strategies).Draw(t, "strategy"),
+			DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted"),
+			AllowReplace:   rapid.Bool().Draw(t, "allow_replace"),
+		}
 		first, err := plan.Compute(pair.Desired, pair.Actual, opts)
 		if err != nil || first.Empty() {
 			return
 		}
-		done := rapid.IntRange(1, len(first.Steps)).Draw(t, "steps_done")
+		order := propRandomOrder(t, first)
+		done := rapid.IntRange(1, len(order)).Draw(t, "steps_done")
 		state := pair.Actual
-		for _, s := range first.Steps[:done] {
+		for _, s := range order[:done] {
 			if state, err = plan.Simulate(state, s); err != nil {
 				t.Fatalf("Simulate %s: %v\nplan:\n%s", s.ID, err, first)
 			}
 		}
 		rest, err := plan.Compute(pair.Desired, state, opts)
 		if err != nil {
-			t.Fatalf("planning again after %d of %d steps: %v\nfirst plan:\n%s", done, len(first.Steps), err, first)
+			t.Fatalf("planning again after %d of %d steps: %v\nfirst plan:\n%s", done, len(order), err, first)
 		}
 		if err := plan.Verify(pair.Desired, state, rest); err != nil {
-			t.Fatalf("Verify of the plan after %d of %d steps: %v\nfirst plan:\n%s\nsecond plan:\n%s", done, len(first.Steps), err, first, rest)
+			t.Fatalf("Verify of the plan after %d of %d steps: %v\nfirst plan:\n%s\nsecond plan:\n%s", done, len(order), err, first, rest)
 		}
-		if done == len(first.Steps) && !rest.Empty() {
+		if done == len(order) && !rest.Empty() {
 			t.Fatalf("planning again after the whole plan is not empty:\n%s", rest)
 		}
 	})
+}
+
+// propRandomOrder draws one of the orders of p's steps that its
+// dependencies allow.
+func propRandomOrder(t *rapid.T, p *plan.Plan) []plan.Step {
+	done := map[string]bool{}
+	var order []plan.Step
+	for len(order) < len(p.Steps) {
+		var ready []plan.Step
+		for _, s := range p.Steps {
+			if !done[s.ID] && !slices.ContainsFunc(s.DependsOn, func(id string) bool { return !done[id] }) {
+				ready = append(ready, s)
+			}
+		}
+		s := ready[rapid.IntRange(0, len(ready)-1).Draw(t, "next_step")]
+		done[s.ID] = true
+		order = append(order, s)
+	}
+	return order
 }
 
 // TestPropFingerprint: the fingerprint ignores the order of endpoints and
