@@ -162,6 +162,40 @@ func propRandomOrder(t *rapid.T, p *plan.Plan) []plan.Step {
 	return order
 }
 
+// TestPropVerifyNeedsEveryWrite: every write of a Direct plan is needed
+// (P4), so Verify rejects the plan with any one write taken out (and the
+// dependencies on it dropped): it no longer converges, or breaks a rule on
+// the way. This is also what keeps Verify from passing plans it should not.
+func TestPropVerifyNeedsEveryWrite(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		propLog(t, pair)
+		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
+		if err != nil || p.Empty() {
+			return
+		}
+		cut := p.Steps[rapid.IntRange(0, len(p.Steps)-1).Draw(t, "removed_step")]
+		if !cut.Action.IsWrite() {
+			t.Fatalf("Direct plan has a step %s that writes nothing", cut.ID)
+		}
+		if cut.Action == plan.DeleteEndpoint && propFind(pair.Desired, cut.Endpoint) == nil {
+			return // Verify does not know DeleteUnlisted: an unlisted endpoint may stay
+		}
+		mutated := *p
+		mutated.Steps = nil
+		for _, s := range p.Steps {
+			if s.ID == cut.ID {
+				continue
+			}
+			s.DependsOn = slices.DeleteFunc(slices.Clone(s.DependsOn), func(id string) bool { return id == cut.ID })
+			mutated.Steps = append(mutated.Steps, s)
+		}
+		if err := plan.Verify(pair.Desired, pair.Actual, &mutated); err == nil {
+			t.Fatalf("Verify accepts the plan without step %s\nplan:\n%s", cut.ID, p)
+		}
+	})
+}
+
 // TestPropFingerprint: the fingerprint ignores the order of endpoints and
 // deployments, and moves with any change the service reports (a new ETag,
 // another provisioning state), so a stale plan is refused by Check.
@@ -287,12 +321,17 @@ func TestPropIdempotent(t *testing.T) {
 
 // TestPropDeterministic: the same inputs give byte-identical text and JSON
 // (P3), whatever the order of the endpoints and of their deployments, and
-// Compute leaves its inputs as they were.
+// Compute leaves its inputs as they were, with any strategy and options.
 func TestPropDeterministic(t *testing.T) {
+	strategies := []plan.Strategy{plan.Direct(), plan.Canary([]int{10, 50}), plan.BlueGreen(true), plan.Shadow(10)}
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
 		propLog(t, pair)
-		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
+		opts := plan.Options{
+			Strategy:       rapid.SampledFrom(strategies).Draw(t, "strategy"),
+			DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted"),
+			AllowReplace:   rapid.Bool().Draw(t, "allow_replace"),
+		}
 		before := propSnapshot(pair)
 		p1, err1 := plan.Compute(pair.Desired, pair.Actual, opts)
 		if got := propSnapshot(pair); got != before {
