@@ -1,216 +1,251 @@
-// Command canary walks through a blue/green canary rollout of one online
-// endpoint, the flow of the service's safe-rollout tutorial, written as six
-// desired-state files: create blue, scale it, create green with no traffic,
-// give green 10%, then 100%, then delete blue.
+// Command canary rolls out a new version of a model behind an online
+// endpoint the way the service's safe-rollout tutorial does, on the
+// in-memory service: create the endpoint with blue, scale blue out, create
+// green without live traffic, smoke-test green alone, give it 10% of live
+// traffic and let it bake, then all of it, and delete blue.
 //
-// For each step it loads the file, shows the deployments and the traffic it
-// asks for, and what changed since the step before, which is what a plan
-// computed from the previous state would have to do.
+// Each stage takes the service to a desired-state file of flow/. The
+// program prints the plan computed from what the service holds, executes
+// it, printing each step as it starts and ends, and then sends 1,000
+// requests to the endpoint to show who answers them: blue answers v1, green
+// v2. The canary's bake sends 1,000 more while a metric gate watches the
+// error rate of every deployment with live traffic.
+//
+// The service's operations take as long as they do for real (a deployment
+// takes 10 minutes to create), only 1,000 times faster by default: the
+// whole rollout takes about three seconds. Every time printed is simulated.
 //
 // Usage:
 //
-//	go run ./examples/canary
+//	go run ./examples/canary [-fail-green] [-speed N]
+//
+// The flags are:
+//
+//	-fail-green
+//		Make green fail one request in five with status 500, a bug its
+//		one smoke request does not hit. The metric gate refuses at 10%,
+//		the traffic is rolled back to blue=100, and green is kept, without
+//		traffic, for inspection.
+//	-speed N
+//		Run the service N times faster than the real one (default 1000).
+//
+// The exit status is 0 when the rollout finished, 1 when it stopped (as it
+// does with -fail-green, after its rollback), and 2 for bad flags.
 package main
 
 import (
-	"bytes"
+	"context"
 	"embed"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"strings"
-	"text/tabwriter"
+	"os/signal"
+	"strconv"
+	"time"
 
+	"github.com/rolloutkit/rollout"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/plan"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// flowFS holds the steps, so the program runs from any directory.
+// flowFS holds the desired states, so the program runs from any directory.
 //
 //go:embed flow/*.yaml
 var flowFS embed.FS
 
-// options say where the desired states come from. Running the flow against
-// a service will add the backend to apply each step through.
+// The numbers of the walk-through.
+const (
+	// liveRequests are sent after every stage, and during the bake.
+	liveRequests = 1000
+	bakeTime     = 10 * time.Minute
+	maxErrorRate = 0.01
+	// minRequests is what the bake needs of each deployment to judge it;
+	// 10% of the bake's requests is twice as many.
+	minRequests = 50
+)
+
+// options are what the flags choose, and where the stages come from.
 type options struct {
-	// fsys and dir hold the step files, taken in name order.
-	fsys fs.FS
-	dir  string
+	fsys   fs.FS
+	dir    string
+	stages []stage
+	// failGreen makes green fail a fifth of its requests.
+	failGreen bool
+	// speed is how many times faster than the real service the in-memory
+	// one runs.
+	speed float64
 }
 
 func defaultOptions() options {
-	return options{fsys: flowFS, dir: "flow"}
+	return options{fsys: flowFS, dir: "flow", stages: tutorial(), speed: 1000}
+}
+
+// real returns how long a simulated duration takes at the options' speed.
+func (o options) real(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / o.speed)
 }
 
 func main() {
-	if err := run(os.Stdout, defaultOptions()); err != nil {
-		fmt.Fprintln(os.Stderr, "canary:", err)
-		os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := command(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `Usage: canary [-fail-green] [-speed N]
+
+Rolls out green in place of blue behind my-endpoint on the in-memory
+service, stage by stage as the service's safe-rollout tutorial does,
+printing each stage's plan, its progress in simulated time, and who
+answers live requests.
+
+Exit status: 0 when the rollout finished; 1 when it stopped (as it does
+with -fail-green, after rolling its traffic back); 2 for bad flags.
+
+Flags:
+`
+
+// command is the program with its arguments and streams passed in, so that
+// tests run it in-process; it returns the exit status.
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts := defaultOptions()
+	flags := flag.NewFlagSet("canary", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		flags.PrintDefaults()
 	}
+	flags.BoolVar(&opts.failGreen, "fail-green", false, "make green fail one request in five, so that the canary's metric gate refuses and the rollout rolls back")
+	flags.Float64Var(&opts.speed, "speed", opts.speed, "run the service `N` times faster than the real one")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if flags.NArg() > 0 || opts.speed <= 0 {
+		fmt.Fprintf(stderr, "canary: want no arguments and a speed above 0\n\n")
+		flags.Usage()
+		return 2
+	}
+	if err := run(ctx, stdout, opts); err != nil {
+		fmt.Fprintln(stderr, "canary:", err)
+		return 1
+	}
+	return 0
 }
 
-// step is one desired state of the flow.
-type step struct {
-	file  string
-	title string
-	want  *endpoint.Endpoint
-}
-
-// run loads every step before printing anything, so a broken file fails
-// the walk-through instead of cutting it off half-way.
-func run(w io.Writer, opts options) error {
-	steps, err := loadSteps(opts.fsys, opts.dir)
+// run loads every stage, and then rolls them out on a new in-memory
+// service.
+func run(ctx context.Context, w io.Writer, opts options) error {
+	steps, err := loadFlow(opts.fsys, opts.dir, opts.stages)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "A canary rollout of %s, one desired-state file per step.\n", steps[0].want.Name)
-	var prev *endpoint.Endpoint
+	return walk(ctx, w, newService(opts), steps, opts)
+}
+
+// newService returns the in-memory service with the reference service's
+// latencies, sped up.
+func newService(opts options) *fakes.Service {
+	return fakes.New(fakes.Options{TimeScale: 1 / opts.speed, Handlers: handlers(opts.failGreen)})
+}
+
+// walk applies the steps one after the other, each with a plan computed
+// from what the service holds when it starts, and stops at the first that
+// fails, once its traffic is rolled back.
+func walk(ctx context.Context, w io.Writer, svc *fakes.Service, steps []step, opts options) error {
+	r := newReport(w, opts.speed)
+	name := steps[0].want.Name
+	metric := rollout.Metric(metrics(svc), rollout.MaxErrorRate(maxErrorRate, minRequests), opts.real(bakeTime))
+	apply := []rollout.Option{
+		rollout.Gates(map[string]rollout.Gate{
+			"smoke": rollout.SmokeTest([]byte(request), nil),
+			"bake":  bake(metric, liveRequests, opts.real(bakeTime), r),
+		}),
+		rollout.Rollback(),
+		rollout.OnEvent(r.event),
+		// Retries wait in simulated time too.
+		rollout.Backoff(opts.real(rollout.DefaultBackoffBase), opts.real(rollout.DefaultBackoffCap)),
+	}
+
+	r.printf("A safe rollout of %s on the in-memory service, in %d stages.\n", name, len(steps))
+	r.printf("Times are simulated: the service runs %s times faster than the real one.\n",
+		strconv.FormatFloat(opts.speed, 'f', -1, 64))
+	writes, retries := 0, 0
 	for i, s := range steps {
-		fmt.Fprintf(&b, "\n%d. %s\n", i+1, s.title)
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "   file\t%s\n", s.file)
-		writeState(tw, s.want)
-		writeChanges(tw, prev, s.want)
-		if err := tw.Flush(); err != nil {
+		r.printf("\nStage %d/%d: %s\n", i+1, len(steps), s.title)
+		desired := s.file
+		if s.through != "" {
+			desired += ", through " + s.through
+		}
+		r.field("desired", desired)
+		r.field("strategy", s.strategy.String())
+
+		actual, err := svc.ListEndpoints(ctx)
+		if err != nil {
 			return err
 		}
-		prev = s.want
-	}
-	_, err = w.Write(b.Bytes())
-	return err
-}
-
-func loadSteps(fsys fs.FS, dir string) ([]step, error) {
-	// fs.Glob sorts, and the files are numbered, so name order is flow order.
-	names, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no *.yaml files in %s", dir)
-	}
-	var l endpoint.Loader
-	steps := make([]step, 0, len(names))
-	for _, name := range names {
-		res, err := l.LoadFS(fsys, name)
+		p, err := plan.Compute([]*endpoint.Endpoint{s.want}, actual, plan.Options{Strategy: s.strategy})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if len(res.Endpoints) != 1 {
-			return nil, fmt.Errorf("%s: want one endpoint, found %d", name, len(res.Endpoints))
+		if p.Summary.Gates > 0 {
+			r.field("gates", "smoke:DEPLOYMENT  one request to the deployment alone must succeed")
+			r.field("", fmt.Sprintf("bake              %s of live traffic, at most %g%% errors per deployment",
+				minutes(bakeTime), maxErrorRate*100))
 		}
-		e := res.Endpoints[0]
-		if len(steps) > 0 && e.Name != steps[0].want.Name {
-			return nil, fmt.Errorf("%s: endpoint %s, but the flow is about %s", name, e.Name, steps[0].want.Name)
+		if err := r.plan(p); err != nil {
+			return err
 		}
-		steps = append(steps, step{file: name, title: title(name), want: e})
+
+		res, applyErr := rollout.Apply(ctx, svc, p, apply...)
+		if res != nil {
+			writes += res.Calls
+			retries += res.Retries
+		}
+		if ctx.Err() != nil {
+			return applyErr
+		}
+		ep, err := svc.GetEndpoint(ctx, name)
+		if err != nil {
+			return errors.Join(applyErr, err)
+		}
+		got, err := sendNow(ctx, svc, name, liveRequests)
+		if err != nil {
+			return errors.Join(applyErr, err)
+		}
+		r.printf("\n")
+		r.field("traffic", splitText(ep.Traffic))
+		r.field("requests", thousands(liveRequests)+": "+got.String())
+		if applyErr != nil {
+			for _, d := range ep.Deployments {
+				if ep.Traffic.Get(d.Name) == 0 {
+					r.field("kept", d.Name+", without traffic, for inspection")
+				}
+			}
+			r.printf("\nStopped at %s, after %d writes to the service: stage %d failed.\n", r.clock(), writes, i+1)
+			return errors.Join(applyErr, r.Err())
+		}
 	}
-	return steps, nil
+	ep, err := svc.GetEndpoint(ctx, name)
+	if err != nil {
+		return err
+	}
+	r.printf("\nDone at %s: %s serves %s, after %d writes to the service and %d retries.\n",
+		r.clock(), name, splitText(ep.Traffic), writes, retries)
+	return r.Err()
 }
 
-// title turns "flow/4-flight-green.yaml" into "Flight green".
-func title(name string) string {
-	base := strings.TrimSuffix(path.Base(name), path.Ext(name))
-	if _, rest, ok := strings.Cut(base, "-"); ok {
-		base = rest
-	}
-	base = strings.ReplaceAll(base, "-", " ")
-	if base == "" {
-		return name
-	}
-	return strings.ToUpper(base[:1]) + base[1:]
-}
-
-// row writes one labelled line of a step's block; the label column is
-// aligned across the block, and so are the deployments' columns.
-func row(w io.Writer, label string, cells ...string) {
-	fmt.Fprintf(w, "   %s\t%s\n", label, strings.Join(cells, "\t"))
-}
-
-// writeState shows what the step asks for: each deployment with its
-// compute, model and share of live traffic, then the splits.
-func writeState(w io.Writer, e *endpoint.Endpoint) {
-	label := "deployments"
-	for _, d := range e.Deployments {
-		share := "no live traffic"
-		if p := e.Traffic.Get(d.Name); p > 0 {
-			share = fmt.Sprintf("%d%% of live traffic", p)
-		}
-		if p := e.Mirror.Get(d.Name); p > 0 {
-			share += fmt.Sprintf(", %d%% mirrored", p)
-		}
-		row(w, label, d.Name, fmt.Sprintf("%s x%d", d.InstanceType, d.InstanceCount), d.Model.String(), share)
-		label = ""
-	}
-	row(w, "traffic", splitText(e.Traffic))
-	if !e.Mirror.IsZero() {
-		row(w, "mirror", splitText(e.Mirror))
-	}
-}
-
-// splitText spells out an empty split, which means a dark endpoint (live)
-// or no mirroring.
+// splitText spells out an empty split, which means a dark endpoint.
 func splitText(s traffic.Split) string {
 	if s.IsZero() {
 		return "none"
 	}
 	return s.String()
-}
-
-// writeChanges lists what moves from prev to next, in the order a plan
-// must apply it: deployments created or updated first (capacity before
-// traffic), then traffic, then deployments deleted. A nil prev is an
-// endpoint that does not exist yet.
-func writeChanges(w io.Writer, prev, next *endpoint.Endpoint) {
-	var lines []string
-	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
-	if prev == nil {
-		add("+ endpoint %s", next.Name)
-	} else {
-		for _, c := range endpoint.DiffEndpoint(prev, next) {
-			add("~ endpoint %s", c)
-		}
-	}
-	for _, d := range next.Deployments {
-		var old *endpoint.Deployment
-		if prev != nil {
-			old = prev.Deployment(d.Name)
-		}
-		if old == nil {
-			add("+ deployment %s", d.Name)
-			continue
-		}
-		for _, c := range endpoint.DiffDeployment(*old, d) {
-			add("~ deployment %s %s", d.Name, c)
-		}
-	}
-	var before, mirrorBefore traffic.Split
-	if prev != nil {
-		before, mirrorBefore = prev.Traffic, prev.Mirror
-	}
-	if !before.Equal(next.Traffic) {
-		add("~ traffic %s", plan.Shift(before, next.Traffic))
-	}
-	if !mirrorBefore.Equal(next.Mirror) {
-		add("~ mirror %s", plan.Shift(mirrorBefore, next.Mirror))
-	}
-	if prev != nil {
-		for _, d := range prev.Deployments {
-			if next.Deployment(d.Name) == nil {
-				add("- deployment %s", d.Name)
-			}
-		}
-	}
-	if len(lines) == 0 {
-		lines = []string{"none"}
-	}
-	label := "changes"
-	for _, l := range lines {
-		row(w, label, l)
-		label = ""
-	}
 }
