@@ -200,7 +200,7 @@ func changeDeployment(t *rapid.T, kind string, e *endpoint.Endpoint, d *endpoint
 // addDeployment adds a deployment, and half the time sends it traffic at
 // once, as a blue-green switch or a canary does.
 func addDeployment(t *rapid.T, e *endpoint.Endpoint, taken []string) {
-	if len(e.Deployments) >= MaxDeployments {
+	if len(e.Deployments) >= endpoint.MaxDeployments {
 		return
 	}
 	name := freshName(t, "new_deployment", taken)

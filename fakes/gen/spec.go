@@ -11,9 +11,10 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// MaxDeployments is the most deployments a generated endpoint has. The
-// service allows 20; fewer keep shrunk counterexamples readable while still
-// exercising endpoints with several deployments in play at once.
+// MaxDeployments is the most deployments a generated endpoint usually has:
+// few enough to keep shrunk counterexamples readable, enough for several
+// deployments in play at once. One endpoint in twenty is wide instead, with
+// up to the service's limit of [endpoint.MaxDeployments].
 const MaxDeployments = 6
 
 // The small sets that values are drawn from. They are small on purpose: an
@@ -158,10 +159,11 @@ func drawTags(t *rapid.T) map[string]string {
 }
 
 // Endpoint generates a valid desired endpoint: managed, or Kubernetes with a
-// compute target, with up to [MaxDeployments] deployments of its kind, a live
-// split that sums to 100 over some of them or is dark, and on managed
-// endpoints sometimes a mirror to a deployment without live traffic.
-// Deployments are sorted by name, as the model keeps them.
+// compute target, with up to [MaxDeployments] deployments of its kind (see
+// there for the exception), a live split that sums to 100 over some of
+// them or is dark, and on managed endpoints sometimes a mirror to a
+// deployment without live traffic. Deployments are sorted by name, as the
+// model keeps them.
 func Endpoint() *rapid.Generator[*endpoint.Endpoint] {
 	return rapid.Custom(func(t *rapid.T) *endpoint.Endpoint {
 		return drawEndpoint(t, Name().Draw(t, "endpoint"))
@@ -191,7 +193,11 @@ func drawEndpoint(t *rapid.T, name string) *endpoint.Endpoint {
 	if rapid.Bool().Draw(t, "has_tags") {
 		e.Tags = drawTags(t)
 	}
-	names := rapid.SliceOfNDistinct(Name(), atLeastOne(t, "no_deployments"), MaxDeployments, strings.ToLower).Draw(t, "deployments")
+	most := MaxDeployments
+	if rapid.IntRange(0, 19).Draw(t, "wide") == 0 {
+		most = endpoint.MaxDeployments
+	}
+	names := rapid.SliceOfNDistinct(Name(), atLeastOne(t, "no_deployments"), most, strings.ToLower).Draw(t, "deployments")
 	slices.Sort(names)
 	for _, n := range names {
 		e.Deployments = append(e.Deployments, drawDeployment(t, kind, n))
