@@ -94,15 +94,15 @@ func sendNow(ctx context.Context, b backend.Backend, ep string, n int) (answers,
 	return got, nil
 }
 
-// sendOver sends n requests spread evenly over window, each in the middle
-// of its slice of it, so that none coincides with the metric gate's
-// readings at the window's ends. Each waits for its own deadline rather
-// than for a fixed interval after the one before, so that late wake-ups
-// in real time do not add up and push requests out of the window.
+// sendOver sends n requests spread evenly over the middle four fifths of
+// window, so that none coincides with the metric gate's readings at the
+// window's ends, and late wake-ups in real time do not push any out of it.
+// Each waits for its own deadline rather than for an interval after the
+// one before, so that lateness does not add up.
 func sendOver(ctx context.Context, b backend.Backend, ep string, n int, window time.Duration) (answers, error) {
 	got := answers{}
-	start := time.Now()
-	slice := window / time.Duration(n)
+	start := time.Now().Add(window / 10)
+	slice := window * 8 / 10 / time.Duration(n)
 	for i := range n {
 		t := time.NewTimer(time.Until(start.Add(slice*time.Duration(i) + slice/2)))
 		select {

@@ -27,13 +27,15 @@
 //		the traffic is rolled back to blue=100, and green is kept, without
 //		traffic, for inspection.
 //	-speed N
-//		Run the service N times faster than the real one (default 1000).
+//		Run the service N times faster than the real one, from 1 to
+//		10000 (default 1000).
 //
 // The exit status is 0 when the rollout finished, 1 when it stopped (as it
 // does with -fail-green, after its rollback), and 2 for bad flags.
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -67,6 +69,9 @@ const (
 	// minRequests is what the bake needs of each deployment to judge it;
 	// 10% of the bake's requests is twice as many.
 	minRequests = 50
+	// maxSpeed keeps the bake's window, 60 ms at this speed, long enough
+	// for its requests to fall inside it in real time.
+	maxSpeed = 10000
 )
 
 // options are what the flags choose, and where the stages come from.
@@ -121,15 +126,15 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		flags.PrintDefaults()
 	}
 	flags.BoolVar(&opts.failGreen, "fail-green", false, "make green fail one request in five, so that the canary's metric gate refuses and the rollout rolls back")
-	flags.Float64Var(&opts.speed, "speed", opts.speed, "run the service `N` times faster than the real one")
+	flags.Float64Var(&opts.speed, "speed", opts.speed, "run the service `N` times faster than the real one, up to 10000")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if flags.NArg() > 0 || opts.speed <= 0 {
-		fmt.Fprintf(stderr, "canary: want no arguments and a speed above 0\n\n")
+	if flags.NArg() > 0 || opts.speed < 1 || opts.speed > maxSpeed {
+		fmt.Fprintf(stderr, "canary: want no arguments and a speed from 1 to %d\n\n", maxSpeed)
 		flags.Usage()
 		return 2
 	}
@@ -209,8 +214,8 @@ func walk(ctx context.Context, w io.Writer, svc *fakes.Service, steps []step, op
 			writes += res.Calls
 			retries += res.Retries
 		}
-		if ctx.Err() != nil {
-			return applyErr
+		if err := ctx.Err(); err != nil {
+			return cmp.Or(applyErr, err)
 		}
 		ep, err := svc.GetEndpoint(ctx, name)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -79,7 +80,7 @@ func checkGolden(t *testing.T, golden string, got []byte) {
 // rollOut runs the tutorial on a service the test keeps, inside a bubble,
 // and returns the service, the error, the output and how long the rollout
 // took in the service's time.
-func rollOut(t *testing.T, opts options) (svc *fakes.Service, err error, out string, took time.Duration) {
+func rollOut(t *testing.T, opts options) (svc *fakes.Service, out string, took time.Duration, err error) {
 	t.Helper()
 	steps, err := loadFlow(opts.fsys, opts.dir, opts.stages)
 	if err != nil {
@@ -92,14 +93,14 @@ func rollOut(t *testing.T, opts options) (svc *fakes.Service, err error, out str
 		err = walk(t.Context(), &b, svc, steps, opts)
 		took = time.Duration(float64(time.Since(start)) * opts.speed)
 	})
-	return svc, err, b.String(), took
+	return svc, b.String(), took, err
 }
 
 // TestTutorial checks what the service went through: the tutorial's end
 // state, the calls it took, green tested alone before any user reached
 // it, and the duration the reference service's latencies add up to.
 func TestTutorial(t *testing.T) {
-	svc, err, _, took := rollOut(t, defaultOptions())
+	svc, _, took, err := rollOut(t, defaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestTutorial(t *testing.T) {
 func TestFailGreen(t *testing.T) {
 	opts := defaultOptions()
 	opts.failGreen = true
-	svc, err, out, _ := rollOut(t, opts)
+	svc, out, _, err := rollOut(t, opts)
 
 	var se *rollout.StepError
 	if !errors.As(err, &se) {
@@ -222,7 +223,7 @@ func TestFailGreen(t *testing.T) {
 // state the stage before left to its desired file (issue 3), which the
 // program computes again, rather than what the files say.
 func TestPlansBetweenStages(t *testing.T) {
-	_, err, out, _ := rollOut(t, defaultOptions())
+	_, out, _, err := rollOut(t, defaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +267,10 @@ func TestCommandFlags(t *testing.T) {
 	}{
 		{"help", "asking for help is no error", []string{"-h"}, 0, "Exit status: 0 when"},
 		{"unknown flag", "a typo must not start a rollout", []string{"-fail-blue"}, 2, "flag provided but not defined"},
-		{"zero speed", "a service that never ends its operations would hang", []string{"-speed", "0"}, 2, "a speed above 0"},
+		{"zero speed", "a service that never ends its operations would hang", []string{"-speed", "0"}, 2, "a speed from 1 to 10000"},
+		{"too fast", "the bake's requests would not fit in its window in real time", []string{"-speed", "1e5"}, 2, "a speed from 1 to 10000"},
 		{"argument", "the program takes no files; the flow is built in", []string{"flow"}, 2, "want no arguments"},
-		{"fast", "the speed is only a matter of time", []string{"-speed", "1e6"}, 0, ""},
+		{"fastest", "the speed changes only how long the rollout takes in real time", []string{"-speed", "10000"}, 0, ""},
 		{"fail green", "a stopped rollout is a failure, said once on stderr", []string{"-fail-green"}, 1,
 			"canary: rollout: step my-endpoint/gate/bake/1 (gate) failed: metric gate \"bake\""},
 	}
@@ -537,17 +539,41 @@ func TestThousands(t *testing.T) {
 	}
 }
 
-// BenchmarkRun measures the program's own work over the whole tutorial:
-// loading six files, five plans printed and applied, 6,001 requests. The
-// service runs ten million times faster than the real one, so its
-// latencies take microseconds and the rest is the program and the library.
+// BenchmarkRun measures a whole run in real time at the top speed, where
+// 46.5 simulated minutes take 279 ms of waiting; the rest is the program's
+// and the library's own work.
 func BenchmarkRun(b *testing.B) {
 	b.ReportAllocs()
 	opts := defaultOptions()
-	opts.speed = 1e7
+	opts.speed = maxSpeed
 	for b.Loop() {
 		if err := run(context.Background(), io.Discard, opts); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSendNow measures a stage's 1,000 live requests at blue=90
+// green=10, routed by the service and counted by answer.
+func BenchmarkSendNow(b *testing.B) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	opts := defaultOptions()
+	steps, err := loadFlow(opts.fsys, opts.dir, []stage{{file: "4-flight-green.yaml"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency(), Handlers: handlers(false)})
+	if _, err := rollout.Run(ctx, svc, []*endpoint.Endpoint{steps[0].want}, plan.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got, err := sendNow(ctx, svc, "my-endpoint", liveRequests)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got["green"]["v2"] != liveRequests/10 {
+			b.Fatalf("green answered %v, want %d", got["green"], liveRequests/10)
 		}
 	}
 }

@@ -118,14 +118,20 @@ func (r *report) event(e rollout.Event) {
 		return
 	}
 	r.mu.Lock()
-	n, total, width := r.index[e.Step], len(r.p.Steps), r.width
+	place := fmt.Sprintf("%d/%d", r.index[e.Step], len(r.p.Steps))
+	width := r.width
 	r.mu.Unlock()
-	r.printf("  %s  %d/%d  %-*s  %s\n", r.clock(), n, total, width, e.Step, what)
+	r.printf("  %s  %s  %-*s  %s\n", r.clock(), place, width, e.Step, what)
 }
 
-// note writes a line of progress that is about no step in particular.
+// note writes a line of progress that is about no step in particular,
+// aligned with the steps' ids.
 func (r *report) note(text string) {
-	r.printf("  %s  %s\n", r.clock(), text)
+	r.mu.Lock()
+	n := len(r.p.Steps)
+	r.mu.Unlock()
+	place := len(fmt.Sprintf("%d/%d", n, n))
+	r.printf("  %s  %*s  %s\n", r.clock(), place, "", text)
 }
 
 // splitOf returns the live split a traffic step of the current plan sets.
