@@ -46,7 +46,9 @@
 // The mapping between REST bodies and the model is the service's: sku
 // capacity is instance_count; request timeouts and probe times are ISO-8601
 // durations; auth modes are Key, AMLToken and AADToken; endpointComputeType
-// is Managed or Kubernetes. Asset ids (model, environmentId, codeId) are
+// is Managed or Kubernetes; a data collector's collections are Enabled or
+// Disabled, and a rate set for the whole collector is written on each
+// collection that sets none, since the service has no such field. Asset ids (model, environmentId, codeId) are
 // stored as sent, so a GET returns exactly what a PUT wrote; references the
 // in-memory service holds by name and version are written as ARM ids in
 // the request's workspace.

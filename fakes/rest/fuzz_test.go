@@ -38,6 +38,8 @@ func FuzzDecode(f *testing.F) {
 		{deploymentPut, `{"sku": {"name": "Default", "capacity": 3}, "tags": {"t": "1"}, "properties": {"endpointComputeType": "Kubernetes", "model": "azureml:m:1", "environmentId": "azureml://registries/reg/environments/env/versions/2", "codeConfiguration": {"codeId": "/subscriptions/s/codes/c/versions/1", "scoringScript": "score.py"}, "instanceType": "Standard_DS3_v2", "scaleSettings": {"scaleType": "TargetUtilization", "minInstances": 1, "maxInstances": 4, "pollingInterval": "PT1M", "targetUtilizationPercentage": 70}, "requestSettings": {"requestTimeout": "PT1M30S", "maxQueueWait": "PT0.5S", "maxConcurrentRequestsPerInstance": 2}, "livenessProbe": {"initialDelay": "PT10S", "period": "PT10S", "timeout": "PT2S", "successThreshold": 1, "failureThreshold": 30}, "appInsightsEnabled": true, "egressPublicNetworkAccess": "Disabled", "environmentVariables": {"E": "1"}, "containerResourceRequirements": {"containerResourceRequests": {"cpu": "1", "memory": "2Gi"}, "containerResourceLimits": {"gpu": "1"}}}}`},
 		{deploymentPut, `{"properties": {"model": {"referenceType": "Id", "assetId": "azureml:m@latest"}}}`},
 		{deploymentPut, `{"properties": {"model": 7}}`},
+		{deploymentPut, `{"properties": {"dataCollector": {"collections": {"model_inputs": {"dataCollectionMode": "Enabled", "dataId": "azureml:inputs:1", "samplingRate": 0.5}, "request": {"dataCollectionMode": "disabled"}}, "requestLogging": {"captureHeaders": ["x-id"]}, "rollingRate": "Hour"}}}`},
+		{deploymentPut, `{"properties": {"dataCollector": {"collections": {"c": {"dataCollectionMode": "Sometimes"}}}}}`},
 		{deploymentPut, `{"properties": {"requestSettings": {"requestTimeout": "P1DT2H"}, "readinessProbe": {"timeout": "PT0.5S"}}}`},
 		{endpointPatchBody, `{"tags": {"stage": "canary"}, "identity": {"type": "None"}}`},
 		{endpointPatchBody, `{"identity": {"type": "Password"}}`},
@@ -130,10 +132,18 @@ func rereadDeployment(t *testing.T, s *Server, sc scope, d endpoint.Deployment) 
 	return again
 }
 
-// storedRefs writes d's asset references as the service stores them: a
-// name and version in the workspace is held as its ARM id there, so
-// azureml:m:1 and the id of m version 1 are the same asset.
+// storedRefs writes d's asset references (model, environment, code,
+// collected data) as the service stores them: a name and version in the
+// workspace is held as its ARM id there, so azureml:m:1 and the id of m
+// version 1 are the same asset.
 func storedRefs(sc scope, d endpoint.Deployment) endpoint.Deployment {
+	d = d.Clone()
+	if dc := d.DataCollector; dc != nil {
+		for name, c := range dc.Collections {
+			c.Data = endpoint.Reference{ID: encodeRef(sc, "data", c.Data)}
+			dc.Collections[name] = c
+		}
+	}
 	d.Model = endpoint.Reference{ID: encodeRef(sc, "models", d.Model)}
 	d.Environment.Reference = endpoint.Reference{ID: encodeRef(sc, "environments", d.Environment.Reference)}
 	d.CodeConfiguration.Code = endpoint.Reference{ID: encodeRef(sc, "codes", d.CodeConfiguration.Code)}

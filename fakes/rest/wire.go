@@ -89,7 +89,25 @@ type deploymentProps struct {
 	AppInsightsEnabled            bool                `json:"appInsightsEnabled"`
 	EgressPublicNetworkAccess     string              `json:"egressPublicNetworkAccess,omitempty"`
 	ContainerResourceRequirements *containerResources `json:"containerResourceRequirements,omitempty"`
+	DataCollector                 *dataCollector      `json:"dataCollector,omitempty"`
 	ProvisioningState             string              `json:"provisioningState,omitempty"`
+}
+
+type dataCollector struct {
+	Collections    map[string]collection `json:"collections"`
+	RequestLogging *requestLogging       `json:"requestLogging,omitempty"`
+	RollingRate    string                `json:"rollingRate,omitempty"`
+}
+
+type collection struct {
+	DataCollectionMode string  `json:"dataCollectionMode"`
+	DataID             string  `json:"dataId,omitempty"`
+	ClientID           string  `json:"clientId,omitempty"`
+	SamplingRate       float64 `json:"samplingRate,omitempty"`
+}
+
+type requestLogging struct {
+	CaptureHeaders []string `json:"captureHeaders,omitempty"`
 }
 
 type codeConfiguration struct {
@@ -148,6 +166,8 @@ var (
 	accesses     = enum{{"enabled", "Enabled"}, {"disabled", "Disabled"}}
 	scaleTypes   = enum{{"default", "Default"}, {"target_utilization", "TargetUtilization"}}
 	identities   = enum{{"system_assigned", "SystemAssigned"}, {"user_assigned", "UserAssigned"}, {"none", "None"}}
+	rollingRates = enum{{"minute", "Minute"}, {"hour", "Hour"}, {"day", "Day"}, {"month", "Month"}, {"year", "Year"}}
+	modes        = enum{{"enabled", "Enabled"}, {"disabled", "Disabled"}}
 )
 
 func (e enum) toWire(model string) string {
@@ -434,7 +454,62 @@ func (s *Server) encodeDeployment(sc scope, endpointName string, d endpoint.Depl
 	if r := d.Resources; r != (endpoint.Resources{}) {
 		p.ContainerResourceRequirements = &containerResources{Requests: encodeQuantities(r.Requests), Limits: encodeQuantities(r.Limits)}
 	}
+	if dc := d.DataCollector; dc != nil {
+		p.DataCollector = encodeDataCollector(sc, dc)
+	}
 	return w
+}
+
+// encodeDataCollector writes a data collector as the service does. The
+// service has no sampling rate for the collector as a whole: the CLI's
+// top-level rate is every collection's that sets none.
+func encodeDataCollector(sc scope, dc *endpoint.DataCollector) *dataCollector {
+	w := &dataCollector{Collections: make(map[string]collection, len(dc.Collections)), RollingRate: rollingRates.toWire(dc.RollingRate)}
+	if dc.RequestLogging != nil {
+		w.RequestLogging = &requestLogging{CaptureHeaders: slices.Clone(dc.RequestLogging.CaptureHeaders)}
+	}
+	for name, c := range dc.Collections {
+		wc := collection{DataCollectionMode: "Disabled", DataID: encodeRef(sc, "data", c.Data), ClientID: c.ClientID, SamplingRate: c.SamplingRate}
+		if c.Enabled {
+			wc.DataCollectionMode = "Enabled"
+		}
+		if wc.SamplingRate == 0 {
+			wc.SamplingRate = dc.SamplingRate
+		}
+		w.Collections[name] = wc
+	}
+	return w
+}
+
+// decodeDataCollector reads a data collector; every rate is a
+// collection's, as the service holds them.
+func decodeDataCollector(w *dataCollector, errs *[]error) *endpoint.DataCollector {
+	rate, err := rollingRates.fromWire("properties.dataCollector.rollingRate", w.RollingRate)
+	if err != nil {
+		*errs = append(*errs, err)
+	}
+	dc := &endpoint.DataCollector{RollingRate: rate}
+	if w.RequestLogging != nil {
+		dc.RequestLogging = &endpoint.RequestLogging{CaptureHeaders: slices.Clone(w.RequestLogging.CaptureHeaders)}
+	}
+	for _, name := range slices.Sorted(maps.Keys(w.Collections)) {
+		c := w.Collections[name]
+		field := "properties.dataCollector.collections." + name
+		mode, err := modes.fromWire(field+".dataCollectionMode", c.DataCollectionMode)
+		if err != nil {
+			*errs = append(*errs, err)
+		}
+		if dc.Collections == nil {
+			dc.Collections = make(map[string]endpoint.Collection, len(w.Collections))
+		}
+		dc.Collections[name] = endpoint.Collection{
+			Enabled:      mode == "enabled",
+			Data:         decodeRef(c.DataID, field+".dataId", errs),
+			ClientID:     c.ClientID,
+			SamplingRate: c.SamplingRate,
+		}
+	}
+	return dc
 }
 
 func msDuration(ms int) string {
@@ -543,6 +618,9 @@ func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error
 	}
 	if c := p.ContainerResourceRequirements; c != nil {
 		d.Resources = endpoint.Resources{Requests: decodeQuantities(c.Requests), Limits: decodeQuantities(c.Limits)}
+	}
+	if dc := p.DataCollector; dc != nil {
+		d.DataCollector = decodeDataCollector(dc, &errs)
 	}
 	if len(errs) > 0 {
 		return endpoint.Deployment{}, errs[0]

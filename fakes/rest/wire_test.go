@@ -1,6 +1,10 @@
 package rest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
 
 func TestDurations(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,5 +29,36 @@ func TestDurations(t *testing.T) {
 		if ms, err := parseDuration(bad); err == nil {
 			t.Errorf("%q parsed as %d ms; want an error", bad, ms)
 		}
+	}
+}
+
+// TestDataCollector checks that a deployment's data collector is read
+// from a PUT and written back in the service's form.
+func TestDataCollector(t *testing.T) {
+	sc := scope{subscription: "sub", resourceGroup: "rg", workspace: "ws"}
+	d, err := parseDeploymentPut("blue", []byte(`{"properties": {"dataCollector": {
+		"collections": {"model_inputs": {"dataCollectionMode": "Enabled", "dataId": "azureml:inputs:1", "samplingRate": 0.5}, "request": {"dataCollectionMode": "Disabled"}},
+		"requestLogging": {"captureHeaders": ["x-id"]}, "rollingRate": "Hour"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := d.DataCollector
+	if dc == nil || dc.RollingRate != "hour" || len(dc.Collections) != 2 || !dc.Collections["model_inputs"].Enabled ||
+		dc.Collections["model_inputs"].SamplingRate != 0.5 || dc.Collections["model_inputs"].Data.Name != "inputs" ||
+		dc.Collections["request"].Enabled || dc.RequestLogging == nil || dc.RequestLogging.CaptureHeaders[0] != "x-id" {
+		t.Fatalf("decoded collector %+v", dc)
+	}
+	w := encodeDataCollector(sc, dc)
+	if in := w.Collections["model_inputs"]; in.DataCollectionMode != "Enabled" || in.DataID != sc.workspaceID()+"/data/inputs/versions/1" || w.RollingRate != "Hour" {
+		t.Errorf("encoded collector %+v: want the service's spellings and the data asset's id in the workspace", w)
+	}
+	// The CLI's rate for the whole collector applies to collections that
+	// set none, since the service has no such field.
+	top := &endpoint.DataCollector{SamplingRate: 0.25, Collections: map[string]endpoint.Collection{"request": {Enabled: true}}}
+	if got := encodeDataCollector(sc, top).Collections["request"].SamplingRate; got != 0.25 {
+		t.Errorf("collection rate %v, want the collector's 0.25", got)
+	}
+	if _, err := parseDeploymentPut("blue", []byte(`{"properties": {"dataCollector": {"rollingRate": "Weekly"}}}`)); err == nil {
+		t.Error("an unknown rolling rate was accepted")
 	}
 }
