@@ -48,10 +48,10 @@
 // durations; auth modes are Key, AMLToken and AADToken; endpointComputeType
 // is Managed or Kubernetes; a data collector's collections are Enabled or
 // Disabled, and a rate set for the whole collector is written on each
-// collection that sets none, since the service has no such field. Asset ids (model, environmentId, codeId) are
-// stored as sent, so a GET returns exactly what a PUT wrote; references the
-// in-memory service holds by name and version are written as ARM ids in
-// the request's workspace.
+// collection that sets none, since the service has no such field. Asset ids
+// (model, environmentId, codeId, dataId) are stored as sent, so a GET
+// returns exactly what a PUT wrote; references the in-memory service holds
+// by name and version are written as ARM ids in the request's workspace.
 //
 // # Data plane
 //
