@@ -205,7 +205,7 @@ func walk(ctx context.Context, w io.Writer, svc *fakes.Service, steps []step, op
 			r.field("", fmt.Sprintf("bake              %s of live traffic, at most %g%% errors per deployment",
 				minutes(bakeTime), maxErrorRate*100))
 		}
-		if err := r.plan(p); err != nil {
+		if err := r.showPlan(p); err != nil {
 			return err
 		}
 

@@ -63,9 +63,9 @@ func (r *report) field(label, value string) {
 	r.printf("  %-9s %s\n", label, value)
 }
 
-// plan writes p, indented under the stage's header, and remembers its
+// showPlan writes p, indented under the stage's header, and remembers its
 // steps for the progress lines.
-func (r *report) plan(p *plan.Plan) error {
+func (r *report) showPlan(p *plan.Plan) error {
 	var b bytes.Buffer
 	if err := plan.WriteText(&b, p, plan.TextOptions{}); err != nil {
 		return err
