@@ -74,7 +74,7 @@ func bake(metric rollout.Gate, n int, window time.Duration, r *report) rollout.G
 		err := metric.Check(ctx, g)
 		load := <-done
 		if load.err != nil {
-			return load.err
+			return cmp.Or(err, load.err)
 		}
 		r.note(fmt.Sprintf("%s requests during the bake: %s", thousands(n), load.got))
 		return err

@@ -447,9 +447,13 @@ func TestRunLoadsFirst(t *testing.T) {
 // TestTutorialStages checks that the built-in flow uses every file in
 // flow/, so that none lies about what the program does.
 func TestTutorialStages(t *testing.T) {
-	names, err := flowFiles()
+	entries, err := flowFS.ReadDir("flow")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
 	var used []string
 	for _, s := range tutorial() {
@@ -462,18 +466,6 @@ func TestTutorialStages(t *testing.T) {
 	if !slices.Equal(used, names) {
 		t.Errorf("stages use %v, flow/ holds %v", used, names)
 	}
-}
-
-func flowFiles() ([]string, error) {
-	entries, err := flowFS.ReadDir("flow")
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names, nil
 }
 
 func TestAnswers(t *testing.T) {
