@@ -555,7 +555,9 @@ func (b *Backend) Resume(token string) (*Operation, error) {
 	return &Operation{b: b, p: p}, nil
 }
 
-// GetKeys implements [backend.Backend]. Keys are cached for Invoke.
+// GetKeys implements [backend.Backend]: it asks the service every time
+// (listKeys), so that it sees keys regenerated elsewhere; Invoke keeps its
+// own copy.
 func (b *Backend) GetKeys(ctx context.Context, endpointName string) (backend.Keys, error) {
 	if err := checkRead(endpointName); err != nil {
 		return backend.Keys{}, err
@@ -794,8 +796,10 @@ func mapError(err error) error {
 	}
 	status := re.StatusCode
 	switch {
-	case re.ErrorCode == "OperationCanceled":
-		// Another operation took the resource over; it ends by itself.
+	case re.ErrorCode == "OperationCanceled",
+		status >= 200 && status < 300 && re.ErrorCode == "Conflict":
+		// Another operation took the resource over, or held it when the
+		// service came to run this one; either ends by itself.
 		e.Kind = backend.Conflict
 	case status >= 200 && status < 300:
 		// An operation the service accepted ended in Failed: the

@@ -443,14 +443,26 @@ func TestErrors(t *testing.T) {
 }
 
 // TestProvisioningFailed: an accepted write whose operation fails carries
-// the service's code and message.
+// the service's code and message; one that failed for a conflict is
+// retryable.
 func TestProvisioningFailed(t *testing.T) {
-	s := newScripted(t)
-	s.route("PUT "+depPath, lro(s, http.StatusCreated, "Azure-AsyncOperation", "ResourceNotReady"))
-	err := newTestBackend(t, s, nil).CreateOrUpdateDeployment(t.Context(), "churn", endpoint.Deployment{Name: "blue", Model: endpoint.Reference{Name: "m", Version: "1"}})
-	e, ok := errors.AsType[*backend.Error](err)
-	if !ok || e.Kind != backend.ProvisioningFailed || e.Code != "ResourceNotReady" || e.Message != "the container did not start" {
-		t.Fatalf("err = %v, want ProvisioningFailed with the operation's code and message", err)
+	tests := []struct {
+		code   string
+		kind   backend.Kind
+		reason string
+	}{
+		{"ResourceNotReady", backend.ProvisioningFailed, "the resource failed: the code says why"},
+		{"Conflict", backend.Conflict, "another operation held the endpoint when this one ran"},
+		{"OperationCanceled", backend.Conflict, "another operation canceled this one"},
+	}
+	for _, tt := range tests {
+		s := newScripted(t)
+		s.route("PUT "+depPath, lro(s, http.StatusCreated, "Azure-AsyncOperation", tt.code))
+		err := newTestBackend(t, s, nil).CreateOrUpdateDeployment(t.Context(), "churn", endpoint.Deployment{Name: "blue", Model: endpoint.Reference{Name: "m", Version: "1"}})
+		e, ok := errors.AsType[*backend.Error](err)
+		if !ok || e.Kind != tt.kind || e.Code != tt.code || e.Message != "the container did not start" {
+			t.Errorf("%s: err = %v, want %v with the operation's code and message", tt.reason, err, tt.kind)
+		}
 	}
 }
 

@@ -196,3 +196,49 @@ func testFleet(t *testing.T, throttle bool) {
 	}
 	t.Logf("fleet of 200: %v simulated", time.Since(start))
 }
+
+// TestRegenerateKeys: after a key is regenerated, through this Backend or
+// another, scoring goes on with the new key.
+func TestRegenerateKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{NoHistory: true})
+		srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test"})
+		newBackend := func() *Backend {
+			b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Transport(), "https://management.test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		b, other := newBackend(), newBackend()
+		ctx := t.Context()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn", AuthMode: endpoint.AuthKey}))
+		must(b.CreateOrUpdateDeployment(ctx, "churn", blue))
+		must(b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn", AuthMode: endpoint.AuthKey, Traffic: traffic.MustNew(map[string]int{"blue": 100})}))
+		invoke := func(what string) {
+			t.Helper()
+			resp, err := b.Invoke(ctx, "churn", backend.InvokeRequest{Body: []byte(`{}`)})
+			if err != nil || resp.Status != http.StatusOK {
+				t.Fatalf("%s: Invoke = %+v, %v, want 200", what, resp, err)
+			}
+		}
+		invoke("first call")
+		before, err := b.GetKeys(ctx, "churn")
+		must(err)
+		must(other.RegenerateKeys(ctx, "churn", true))
+		after, err := b.GetKeys(ctx, "churn")
+		must(err)
+		if after.Primary() == before.Primary() || after.Secondary() != before.Secondary() {
+			t.Error("regenerating the primary key did not change it alone")
+		}
+		invoke("after another client regenerated the key")
+		must(b.RegenerateKeys(ctx, "churn", false))
+		invoke("after this client regenerated the key")
+	})
+}
