@@ -22,8 +22,9 @@ import (
 
 // propChecks is how many cases each property runs unless -rapid.checks or
 // RAPID_CHECKS says otherwise. rapid's own default (100) would leave the
-// properties of this file at well under the 10,000 cases the planner is
-// held to; -short divides it by 5, as rapid does with any count.
+// properties of this file far below the 10,000 cases in all the planner is
+// held to; with this count they run well over. -short divides it by 5, as
+// rapid does with any count.
 const propChecks = 1500
 
 // TestMain raises rapid's default number of cases for this package. rapid
@@ -83,7 +84,7 @@ func propSafe(t *rapid.T) {
 // endpoint that serves moves compute), and under rule S6.
 func TestPropAllowReplace(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		opts := plan.Options{AllowReplace: true, DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
@@ -111,7 +112,7 @@ func TestPropAllowReplace(t *testing.T) {
 func TestPropResumable(t *testing.T) {
 	strategies := []plan.Strategy{plan.Direct(), plan.Canary([]int{10, 50}), plan.BlueGreen(false), plan.Shadow(10)}
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		opts := plan.Options{
 			Strategy:       rapid.SampledFrom(strategies).Draw(t, "strategy"),
@@ -168,7 +169,7 @@ func propRandomOrder(t *rapid.T, p *plan.Plan) []plan.Step {
 // the way. This is also what keeps Verify from passing plans it should not.
 func TestPropVerifyNeedsEveryWrite(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
 		if err != nil || p.Empty() {
@@ -373,7 +374,7 @@ func TestPropDeterministic(t *testing.T) {
 // steps.
 func TestPropMinimal(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		opts := plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")}
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
@@ -411,7 +412,7 @@ func TestPropMinimal(t *testing.T) {
 // then created).
 func TestPropDepth(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted")})
 		if err != nil {
@@ -864,7 +865,7 @@ func propSummary(p *plan.Plan) plan.Summary {
 // that gives it some.
 func TestPropCanaryShape(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		stages := rapid.SliceOfNDistinct(rapid.IntRange(1, 99), 0, 3, rapid.ID).Draw(t, "stages")
 		slices.Sort(stages)
@@ -914,7 +915,7 @@ func TestPropCanaryShape(t *testing.T) {
 // that served before and are no longer desired are not deleted.
 func TestPropBlueGreenShape(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		keepOld := rapid.Bool().Draw(t, "keep_old")
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{Strategy: plan.BlueGreen(keepOld)})
@@ -958,7 +959,7 @@ func TestPropBlueGreenShape(t *testing.T) {
 // already), then a gate shadow:DEPLOYMENT, and only then live traffic.
 func TestPropShadowShape(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		pair := gen.Pairs().Filter(func(p gen.Pair) bool { return gen.Settled(p.Actual) }).Draw(t, "pair")
+		pair := gen.SettledPairs().Draw(t, "pair")
 		propLog(t, pair)
 		percent := rapid.IntRange(1, 50).Draw(t, "percent")
 		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{Strategy: plan.Shadow(percent)})

@@ -4,9 +4,10 @@
 // as the service reports them, with server defaults written out,
 // provisioning states and ETags ([Actual]), and (desired, actual) pairs in
 // which the desired state is the actual one after a few realistic edits,
-// written the way users write specs ([Pairs]). [Settled] tells whether a
-// state has anything failed or in flight, and [Provisioned] turns a desired
-// state into the actual state the service would report once it is applied.
+// written the way users write specs ([Pairs], [SettledPairs]). [Settled]
+// tells whether a state has anything failed or in flight, and
+// [Provisioned] turns a desired state into the actual state the service
+// would report once it is applied.
 //
 // The generators live in a package of their own because importing rapid
 // registers its -rapid.* command-line flags: programs that use the fake

@@ -190,6 +190,14 @@ func classify(p gen.Pair) map[string]bool {
 	return c
 }
 
+func TestSettledPairs(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		if p := gen.SettledPairs().Draw(t, "pair"); !gen.Settled(p.Actual) {
+			t.Fatalf("SettledPairs gave an unsettled actual state")
+		}
+	})
+}
+
 // TestProvisioned checks that a desired state becomes a settled actual one
 // without the desired state itself changing.
 func TestProvisioned(t *testing.T) {

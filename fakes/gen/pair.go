@@ -62,6 +62,14 @@ func Pairs() *rapid.Generator[Pair] {
 	})
 }
 
+// SettledPairs generates pairs as [Pairs] does, keeping those whose actual
+// state is [Settled]: nothing failed, nothing in flight. Properties that
+// hold only then (a plan is exactly minimal; a planner refuses only what
+// the safety rules forbid) draw from it.
+func SettledPairs() *rapid.Generator[Pair] {
+	return Pairs().Filter(func(p Pair) bool { return Settled(p.Actual) })
+}
+
 // respell sometimes writes e the way users do: an enumeration in another
 // case, a default left out, the endpoint's name in another case.
 func respell(t *rapid.T, e *endpoint.Endpoint) {
