@@ -457,7 +457,8 @@ func TestPropDepth(t *testing.T) {
 // old deployments converges to the desired state plus those, which Verify
 // allows and the stricter replay here does not). A strategy refuses no
 // more than Direct does: on a settled state, only replacements that touch
-// traffic (S6), and always with a remedy.
+// traffic (S6), and always with a remedy. Gates and extra traffic stages
+// are counted in the summary, which the text prints.
 func TestPropStrategies(t *testing.T) {
 	strategies := []plan.Strategy{
 		plan.Canary([]int{10, 50}),
@@ -485,6 +486,12 @@ func TestPropStrategies(t *testing.T) {
 			return
 		}
 		propWellFormed(t, p)
+		if got, want := p.Summary, propSummary(p); got != want {
+			t.Fatalf("summary %+v, want %+v (counted from the steps)", got, want)
+		}
+		if line := fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy, ", p.Summary.Add, p.Summary.Change, p.Summary.Destroy); !p.Empty() && !strings.Contains(p.String(), line) {
+			t.Fatalf("the plan text has no summary line %q...:\n%s", line, p)
+		}
 		if err := plan.Verify(pair.Desired, pair.Actual, p); err != nil {
 			t.Fatalf("Verify with %s: %v\nplan:\n%s", strategies[i], err, p)
 		}
