@@ -77,6 +77,119 @@ func propSafe(t *rapid.T) {
 	propConverges(t, pair, opts, p)
 }
 
+// TestPropSafeByReplay checks S1, S2, S3 and S5 without Check: it replays
+// each plan (any strategy, any options) in one random order its
+// dependencies allow, with Simulate, and inspects every state on the way
+// with rules written out here, so that a blind spot of Check cannot hide a
+// broken plan.
+func TestPropSafeByReplay(t *testing.T) {
+	strategies := []plan.Strategy{plan.Direct(), plan.Canary([]int{10, 50}), plan.BlueGreen(false), plan.BlueGreen(true), plan.Shadow(10)}
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.SettledPairs().Draw(t, "pair")
+		propLog(t, pair)
+		opts := plan.Options{
+			Strategy:       rapid.SampledFrom(strategies).Draw(t, "strategy"),
+			DeleteUnlisted: rapid.Bool().Draw(t, "delete_unlisted"),
+			AllowReplace:   rapid.Bool().Draw(t, "allow_replace"),
+		}
+		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
+		if err != nil {
+			return
+		}
+		order := propRandomOrder(t, p)
+		final := propByName(propApply(t, pair.Actual, p))
+		before := propByName(pair.Actual)
+		state := pair.Actual
+		for _, s := range order {
+			prev := propByName(state)
+			if state, err = plan.Simulate(state, s); err != nil {
+				t.Fatalf("Simulate %s: %v\nplan:\n%s", s.ID, err, p)
+			}
+			now := propByName(state)
+			for _, key := range slices.Sorted(maps.Keys(now)) {
+				e := now[key]
+				if msg := propStateRules(e, prev[key], before[key], final[key]); msg != "" {
+					t.Fatalf("after step %s (order %s): endpoint %s: %s\nplan:\n%s", s.ID, propIDs(order), e.Name, msg, p)
+				}
+			}
+		}
+	})
+}
+
+// propByName normalizes eps and maps them by name in lower case.
+func propByName(eps []*endpoint.Endpoint) map[string]*endpoint.Endpoint {
+	m := make(map[string]*endpoint.Endpoint, len(eps))
+	for _, e := range eps {
+		m[strings.ToLower(e.Name)] = endpoint.Normalized(e)
+	}
+	return m
+}
+
+func propIDs(steps []plan.Step) string {
+	ids := make([]string, len(steps))
+	for i, s := range steps {
+		ids[i] = s.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// propStateRules returns the first rule that e, the state of an endpoint
+// after a step, breaks, or "". prev is the endpoint before the step,
+// before and final before and after the whole plan (nil when absent).
+func propStateRules(e, prev, before, final *endpoint.Endpoint) string {
+	live, mirror := e.Traffic, e.Mirror
+	if total := live.Total(); total != 0 && total != 100 {
+		return fmt.Sprintf("S1: live traffic totals %d", total)
+	}
+	if live.IsZero() && before != nil && !before.Traffic.IsZero() && final != nil && !final.Traffic.IsZero() {
+		return "S1: goes dark, though it serves before and after the plan"
+	}
+	for _, split := range []traffic.Split{live, mirror} {
+		for _, name := range split.Names() {
+			d := e.Deployment(name)
+			if d == nil {
+				return fmt.Sprintf("S2: traffic to %s, which does not exist", name)
+			}
+			if st := d.Status.ProvisioningState; st != "" && st != endpoint.Succeeded {
+				return fmt.Sprintf("S2: traffic to %s, which is %s", name, st)
+			}
+		}
+	}
+	switch {
+	case mirror.Len() > 1:
+		return fmt.Sprintf("S3: mirror to %d deployments", mirror.Len())
+	case mirror.Total() > 50:
+		return fmt.Sprintf("S3: mirror of %d%%", mirror.Total())
+	case !mirror.IsZero() && e.Kind() != endpoint.Managed:
+		return "S3: mirror on a Kubernetes endpoint"
+	}
+	for _, name := range mirror.Names() {
+		if live.Get(name) > 0 {
+			return fmt.Sprintf("S3: mirror to %s, which has live traffic", name)
+		}
+	}
+	for _, d := range e.Deployments {
+		share, c := live.Get(d.Name), propCapacity(d)
+		if share > 0 && c < 1 {
+			return fmt.Sprintf("S5: %s serves %d%% with %d instances", d.Name, share, c)
+		}
+		var was, end *endpoint.Deployment
+		if prev != nil {
+			was = prev.Deployment(d.Name)
+		}
+		if final != nil {
+			end = final.Deployment(d.Name)
+		}
+		if prev != nil && share > prev.Traffic.Get(d.Name) && end != nil && c < propCapacity(*end) {
+			return fmt.Sprintf("S5: the share of %s grows to %d%% with %d instances of the %d it ends with", d.Name, share, c, propCapacity(*end))
+		}
+		if was != nil && c < propCapacity(*was) && final != nil && share > final.Traffic.Get(d.Name) {
+			return fmt.Sprintf("S5: %s is scaled down to %d instances while it serves %d%%, more than the %d%% it ends with", d.Name, c, share, final.Traffic.Get(d.Name))
+		}
+	}
+	return ""
+}
+
 // TestPropAllowReplace: with AllowReplace, a replacement that touches
 // traffic is drained, replaced and refilled instead of refused, and the
 // plan is as safe as any other. Compute may still refuse a settled state
