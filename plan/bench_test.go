@@ -12,9 +12,9 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// benchDeployment is a managed deployment as the service reports it, with
-// the defaults Normalize would fill in already written out, so the
-// benchmarks measure planning and not normalization of sparse specs alone.
+// benchDeployment is a managed deployment as users write it, with an
+// environment variable that looks secret so that redaction is part of the
+// cost measured.
 func benchDeployment(name string, model, count int) endpoint.Deployment {
 	return endpoint.Deployment{
 		Name:  name,
@@ -72,9 +72,9 @@ func benchWide(name string, n int) (desired, actual *endpoint.Endpoint) {
 }
 
 // benchFleet is n endpoints of 4 deployments each: blue and green serve,
-// canary is idle with a mirror, and old is removed. Desired moves half of
-// blue's share to green (scaling green up first), updates canary's model
-// and deletes old, so each endpoint needs a scale-up, an update, a traffic
+// canary takes a mirror and old is idle. Desired moves half of blue's
+// share to green (scaling green up first), updates canary's model and
+// deletes old, so each endpoint needs a scale-up, an update, a traffic
 // step and a delete.
 func benchFleet(n int) (desired, actual []*endpoint.Endpoint) {
 	for i := range n {
