@@ -45,11 +45,13 @@ type onlineEndpoint struct {
 }
 
 type endpointProperties struct {
-	Description         string            `json:"description,omitempty"`
-	Properties          map[string]string `json:"properties,omitempty"`
-	AuthMode            string            `json:"authMode,omitempty"`
-	Compute             string            `json:"compute,omitempty"`
-	PublicNetworkAccess string            `json:"publicNetworkAccess,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Properties  map[string]string `json:"properties,omitempty"`
+	AuthMode    string            `json:"authMode,omitempty"`
+	Compute     string            `json:"compute,omitempty"`
+	// Target is what the 2021 preview called Compute; read, never sent.
+	Target              string `json:"target,omitempty"`
+	PublicNetworkAccess string `json:"publicNetworkAccess,omitempty"`
 	// Traffic and MirrorTraffic are always sent, empty or not: the
 	// service replaces both maps whole on every write.
 	Traffic           map[string]int `json:"traffic"`
@@ -86,7 +88,7 @@ type deploymentProperties struct {
 	Description                   string                 `json:"description,omitempty"`
 	Properties                    map[string]string      `json:"properties,omitempty"`
 	EndpointComputeType           string                 `json:"endpointComputeType"`
-	Model                         string                 `json:"model,omitempty"`
+	Model                         assetRef               `json:"model,omitempty"`
 	ModelMountPath                string                 `json:"modelMountPath,omitempty"`
 	CodeConfiguration             *codeConfiguration     `json:"codeConfiguration,omitempty"`
 	EnvironmentID                 string                 `json:"environmentId,omitempty"`
@@ -133,6 +135,34 @@ type probe struct {
 type containerRequirements struct {
 	Requests *containerResources `json:"containerResourceRequests,omitempty"`
 	Limits   *containerResources `json:"containerResourceLimits,omitempty"`
+	// The 2021 preview's flat form, in cores and gigabytes; read, never
+	// sent.
+	CPU             json.Number `json:"cpu,omitempty"`
+	CPULimit        json.Number `json:"cpuLimit,omitempty"`
+	MemoryInGB      json.Number `json:"memoryInGB,omitempty"`
+	MemoryInGBLimit json.Number `json:"memoryInGBLimit,omitempty"`
+}
+
+// assetRef is a deployment's model: an ARM id, or in the 2021 preview an
+// object holding one ({"referenceType": "Id", "assetId": ID}). It is always
+// sent as the id.
+type assetRef string
+
+// UnmarshalJSON reads either form.
+func (a *assetRef) UnmarshalJSON(data []byte) error {
+	var id string
+	if err := json.Unmarshal(data, &id); err == nil {
+		*a = assetRef(id)
+		return nil
+	}
+	var ref struct {
+		AssetID string `json:"assetId"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		return errors.New("model: want an asset id, or an object with assetId")
+	}
+	*a = assetRef(ref.AssetID)
+	return nil
 }
 
 type containerResources struct {
@@ -187,9 +217,12 @@ var (
 		{string(endpoint.AuthAMLToken), "AMLToken"},
 		{string(endpoint.AuthAADToken), "AADToken"},
 	}
+	// Rows after the first for a model spelling are older service
+	// spellings (2021 preview), read but never sent.
 	computeTypes = [][2]string{
 		{string(endpoint.Managed), "Managed"},
 		{string(endpoint.Kubernetes), "Kubernetes"},
+		{string(endpoint.Kubernetes), "K8S"},
 	}
 	accesses = [][2]string{
 		{string(endpoint.Enabled), "Enabled"},
@@ -198,6 +231,8 @@ var (
 	scaleTypes = [][2]string{
 		{string(endpoint.ScaleDefault), "Default"},
 		{string(endpoint.ScaleTargetUtilization), "TargetUtilization"},
+		{string(endpoint.ScaleDefault), "Manual"},
+		{string(endpoint.ScaleTargetUtilization), "Auto"},
 	}
 	rollingRates = [][2]string{
 		{"minute", "Minute"},
@@ -312,7 +347,7 @@ func (s Scope) decodeEndpoint(w *onlineEndpoint, etag string) (*endpoint.Endpoin
 		Description: w.Properties.Description,
 		Tags:        cloneMap(w.Tags),
 		Properties:  cloneMap(w.Properties.Properties),
-		Compute:     w.Properties.Compute,
+		Compute:     firstNonEmpty(w.Properties.Compute, w.Properties.Target),
 		Status: endpoint.Status{
 			ProvisioningState: endpoint.ProvisioningState(w.Properties.ProvisioningState),
 			ETag:              firstNonEmpty(w.ETag, etag),
@@ -364,7 +399,8 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 		p.EndpointComputeType = "Managed"
 	}
 	if !isZeroRef(d.Model) {
-		p.Model, err = s.referenceID("model", "models", d.Model)
+		id, err := s.referenceID("model", "models", d.Model)
+		p.Model = assetRef(id)
 		add(err)
 	}
 	if cc := d.CodeConfiguration; cc != (endpoint.CodeConfiguration{}) {
@@ -461,7 +497,7 @@ func (s Scope) decodeDeployment(w *onlineDeployment, etag string) (endpoint.Depl
 	d.Type = endpoint.Kind(t)
 	add(err)
 	if p.Model != "" {
-		d.Model = s.referenceFromID(p.Model)
+		d.Model = s.referenceFromID(string(p.Model))
 	}
 	if cc := p.CodeConfiguration; cc != nil {
 		d.CodeConfiguration.ScoringScript = cc.ScoringScript
@@ -509,6 +545,12 @@ func (s Scope) decodeDeployment(w *onlineDeployment, etag string) (endpoint.Depl
 	}
 	if r := p.ContainerResourceRequirements; r != nil {
 		d.Resources = endpoint.Resources{Requests: decodeQuantities(r.Requests), Limits: decodeQuantities(r.Limits)}
+		if r.Requests == nil && r.Limits == nil {
+			d.Resources = endpoint.Resources{
+				Requests: endpoint.Quantities{CPU: r.CPU.String(), Memory: gigabytes(r.MemoryInGB)},
+				Limits:   endpoint.Quantities{CPU: r.CPULimit.String(), Memory: gigabytes(r.MemoryInGBLimit)},
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return endpoint.Deployment{}, fmt.Errorf("azureml: deployment %q from the service: %w", w.Name, errors.Join(errs...))
@@ -681,6 +723,14 @@ func decodeQuantities(w *containerResources) endpoint.Quantities {
 		return endpoint.Quantities{}
 	}
 	return endpoint.Quantities{CPU: w.CPU, Memory: w.Memory, GPU: w.GPU}
+}
+
+// gigabytes writes a number of gigabytes as a Kubernetes quantity.
+func gigabytes(n json.Number) string {
+	if n == "" {
+		return ""
+	}
+	return n.String() + "G"
 }
 
 func msDuration(ms int) string {
