@@ -385,6 +385,24 @@ func (b *Backend) BeginCreateOrUpdateEndpoint(ctx context.Context, e *endpoint.E
 	return b.begin(ctx, http.MethodPut, b.resourceURL(e.Name), body, e.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
 }
 
+// PatchEndpoint writes only the endpoint's tags and identity (the
+// service's PATCH), leaving its traffic, mirror and every other setting as
+// the service holds them. It is conditional when e.Status.ETag is set.
+func (b *Backend) PatchEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
+	if err := checkNames(e.Name); err != nil {
+		return err
+	}
+	body, err := encodeEndpointPatch(e)
+	if err != nil {
+		return &backend.Error{Kind: backend.Invalid, Message: err.Error()}
+	}
+	op, err := b.begin(ctx, http.MethodPatch, b.resourceURL(e.Name), body, e.Status.ETag, runtime.FinalStateViaLocation)
+	if err != nil {
+		return err
+	}
+	return op.Wait(ctx)
+}
+
 // DeleteEndpoint implements [backend.Backend].
 func (b *Backend) DeleteEndpoint(ctx context.Context, name string) error {
 	op, err := b.BeginDeleteEndpoint(ctx, name)

@@ -333,6 +333,20 @@ func TestWrites(t *testing.T) {
 			reason: "PATCH follows Location",
 		},
 		{
+			name:  "patch endpoint",
+			setup: func(s *scripted) { s.route("PATCH "+epPath, lro(s, http.StatusAccepted, "Location", "")) },
+			call: func(b *Backend) error {
+				return b.PatchEndpoint(t.Context(), &endpoint.Endpoint{Name: "churn", Tags: map[string]string{"team": "ml"}, Traffic: traffic.MustNew(map[string]int{"blue": 100})})
+			},
+			want: []string{"PATCH " + epPath, "GET /results/1", "GET /results/1"},
+			check: func(t *testing.T, reqs []recorded) {
+				if string(reqs[0].body) != `{"tags":{"team":"ml"}}` {
+					t.Errorf("body %s, want the tags alone", reqs[0].body)
+				}
+			},
+			reason: "an endpoint PATCH leaves traffic to the service",
+		},
+		{
 			name:   "delete deployment",
 			setup:  func(s *scripted) { s.route("DELETE "+depPath, lro(s, http.StatusAccepted, "Location", "")) },
 			call:   func(b *Backend) error { return b.DeleteDeployment(t.Context(), "churn", "blue") },
