@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,28 +57,76 @@ func metrics(svc *fakes.Service) rollout.MetricSource {
 	})
 }
 
-// bake returns the gate between canary stages: live requests run for
-// window while metric watches them. The real service has users sending
-// those requests; here the gate sends n of them itself, evenly spread, and
-// reports who answered them.
-func bake(metric rollout.Gate, n int, window time.Duration, r *report) rollout.Gate {
+// bake returns the gate between canary stages: live requests run during
+// the window while a metric gate (rollout.Metric) watches them. The real
+// service has users sending those requests; here the gate sends n of them
+// itself and reports who answered them.
+//
+// The burst is tied to the metric gate's readings, not to the clock: it
+// starts once the gate has read the counters of every deployment with live
+// traffic, and the gate's closing readings wait for it to end. So every
+// request falls inside the window however late timers fire on a busy
+// machine, and the program's verdict never depends on the machine's load.
+func bake(svc *fakes.Service, n int, window time.Duration, r *report) rollout.Gate {
 	return rollout.GateFunc(func(ctx context.Context, g rollout.GateContext) error {
-		type result struct {
-			got answers
-			err error
+		e, ok := svc.Peek(g.Endpoint)
+		if !ok {
+			return fmt.Errorf("no endpoint %s to bake", g.Endpoint)
 		}
-		done := make(chan result, 1)
+		var (
+			mu      sync.Mutex
+			opened  = map[string]bool{}
+			started = make(chan struct{})
+			sent    = make(chan struct{})
+			got     answers
+			sendErr error
+		)
+		counts := metrics(svc)
+		source := rollout.MetricSourceFunc(func(ctx context.Context, ep, dep string) (rollout.MetricSample, error) {
+			mu.Lock()
+			closing := opened[dep]
+			mu.Unlock()
+			if closing {
+				select {
+				case <-sent:
+				case <-ctx.Done():
+					return rollout.MetricSample{}, ctx.Err()
+				}
+			}
+			s, err := counts.Counters(ctx, ep, dep)
+			if !closing {
+				mu.Lock()
+				opened[dep] = true
+				if len(opened) == e.Traffic.Len() {
+					close(started)
+				}
+				mu.Unlock()
+			}
+			return s, err
+		})
+		burst, stop := context.WithCancel(ctx)
+		defer stop()
 		go func() {
-			got, err := sendOver(ctx, g.Backend, g.Endpoint, n, window)
-			done <- result{got, err}
+			defer close(sent)
+			select {
+			case <-started:
+				got, sendErr = sendNow(burst, g.Backend, g.Endpoint, n)
+			case <-burst.Done():
+				sendErr = burst.Err()
+			}
 		}()
-		err := metric.Check(ctx, g)
-		load := <-done
-		if load.err != nil {
-			return cmp.Or(err, load.err)
+		err := rollout.Metric(source, rollout.MaxErrorRate(maxErrorRate, minRequests), window).Check(ctx, g)
+		select {
+		case <-started:
+		default:
+			// The gate ended before its opening readings: no burst.
+			stop()
 		}
-		r.note(fmt.Sprintf("%s requests during the bake: %s", thousands(n), load.got))
-		return err
+		<-sent
+		if sendErr == nil {
+			r.note(fmt.Sprintf("%s requests during the bake: %s", thousands(n), got))
+		}
+		return cmp.Or(err, sendErr)
 	})
 }
 
@@ -85,32 +134,6 @@ func bake(metric rollout.Gate, n int, window time.Duration, r *report) rollout.G
 func sendNow(ctx context.Context, b backend.Backend, ep string, n int) (answers, error) {
 	got := answers{}
 	for range n {
-		resp, err := b.Invoke(ctx, ep, backend.InvokeRequest{Body: []byte(request)})
-		if err != nil {
-			return nil, err
-		}
-		got.add(resp)
-	}
-	return got, nil
-}
-
-// sendOver sends n requests spread evenly over the middle four fifths of
-// window, so that none coincides with the metric gate's readings at the
-// window's ends, and late wake-ups in real time do not push any out of it.
-// Each waits for its own deadline rather than for an interval after the
-// one before, so that lateness does not add up.
-func sendOver(ctx context.Context, b backend.Backend, ep string, n int, window time.Duration) (answers, error) {
-	got := answers{}
-	start := time.Now().Add(window / 10)
-	slice := window * 8 / 10 / time.Duration(n)
-	for i := range n {
-		t := time.NewTimer(time.Until(start.Add(slice*time.Duration(i) + slice/2)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
 		resp, err := b.Invoke(ctx, ep, backend.InvokeRequest{Body: []byte(request)})
 		if err != nil {
 			return nil, err
