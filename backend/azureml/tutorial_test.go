@@ -1,6 +1,7 @@
 package azureml_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -171,4 +173,117 @@ func TestTutorialCorpusRefused(t *testing.T) {
 	if got := w.take(); got["PUT deployment"] != 0 {
 		t.Errorf("writes %v: a deployment was sent with local paths", got)
 	}
+}
+
+// TestTutorialWithHTTPFaults applies the tutorial through a wire that
+// throttles, fails and drops one request in five (seeded): every state is
+// reached, with Run again after a failure as the design says, every error
+// on the way is retryable, and the endpoint never stops serving once it
+// has served.
+func TestTutorialWithHTTPFaults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		served := false
+		var broken []string
+		svc := fakes.New(fakes.Options{NoHistory: true, OnState: func(st fakes.State) {
+			e := st.Endpoint("my-endpoint")
+			if e == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch total := e.Traffic.Total(); {
+			case total == 100:
+				served = true
+			case total != 0 || served:
+				broken = append(broken, fmt.Sprintf("state %d (%s %s): traffic %v", st.Seq, st.Op, st.Target, e.Traffic))
+			}
+		}})
+		srv := rest.New(svc, rest.Options{
+			RetryAfter: 10 * time.Second,
+			BaseURL:    "https://management.test",
+			Seed:       5,
+			Faults: []rest.FaultRule{
+				{Probability: 0.08, Fault: rest.Fault{Status: 429, RetryAfter: 3 * time.Second}},
+				{Probability: 0.08, Fault: rest.Fault{Status: 500}},
+				{Probability: 0.04, Fault: rest.Fault{Drop: true}},
+			},
+		})
+		wire := &faultCounter{next: srv.Transport()}
+		b, err := azureml.New(azureml.Scope{
+			Subscription:  "00000000-1111-2222-3333-444444444444",
+			ResourceGroup: "ml-rg",
+			Workspace:     "ml-ws",
+		}, &fake.TokenCredential{}, &azureml.Options{
+			Location: "westeurope",
+			ClientOptions: &arm.ClientOptions{
+				ClientOptions: policy.ClientOptions{
+					Transport: wire,
+					Cloud:     azureml.CloudFor("https://management.test", "https://management.core.windows.net/"),
+				},
+				DisableRPRegistration: true,
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blue1, blue2, green := tutorialDeployment("blue", 1, 1), tutorialDeployment("blue", 1, 2), tutorialDeployment("green", 2, 2)
+		ep := func(live string, deps ...endpoint.Deployment) []*endpoint.Endpoint {
+			return []*endpoint.Endpoint{{Name: "my-endpoint", AuthMode: endpoint.AuthKey, Traffic: traffic.MustParse(live), Deployments: deps}}
+		}
+		states := [][]*endpoint.Endpoint{
+			ep("blue=100", blue1), ep("blue=100", blue2), ep("blue=100", blue2, green),
+			ep("blue=90 green=10", blue2, green), ep("green=100", blue2, green), ep("green=100", green),
+		}
+		failures := 0
+		for i, desired := range states {
+			for attempt := 1; ; attempt++ {
+				_, err := rollout.Run(t.Context(), b, desired, plan.Options{})
+				if err == nil {
+					break
+				}
+				failures++
+				if !backend.IsRetryable(err) && !errors.Is(err, plan.ErrBusy) {
+					t.Errorf("state %d: a fault on the wire became a permanent failure: %v", i+1, err)
+				}
+				if attempt == 5 {
+					t.Fatalf("state %d: not reached after %d runs: %v", i+1, attempt, err)
+				}
+			}
+			actual, err := b.ListEndpoints(t.Context())
+			for err != nil {
+				actual, err = b.ListEndpoints(t.Context())
+			}
+			if p, err := plan.Compute(desired, actual, plan.Options{}); err != nil || !p.Empty() {
+				t.Fatalf("state %d: not converged (%v):\n%s", i+1, err, p)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range broken {
+			t.Error("the endpoint stopped serving:", b)
+		}
+		if wire.faults == 0 {
+			t.Error("no fault fired: the test tests nothing")
+		}
+		t.Logf("%d faults on %d requests; %d runs failed and were run again", wire.faults, wire.requests, failures)
+	})
+}
+
+// faultCounter counts the requests that got a 429, a 5xx or no answer.
+type faultCounter struct {
+	next             policy.Transporter
+	mu               sync.Mutex
+	requests, faults int
+}
+
+func (f *faultCounter) Do(r *http.Request) (*http.Response, error) {
+	resp, err := f.next.Do(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	if err != nil || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		f.faults++
+	}
+	return resp, err
 }
