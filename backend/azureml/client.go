@@ -338,7 +338,13 @@ func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.
 	return nil
 }
 
-// ListEndpoints implements [backend.Backend].
+// listParallelism bounds how many endpoints ListEndpoints reads at once:
+// enough to hide the service's latency, few enough that the throttle, not
+// a burst of goroutines, sets the pace.
+const listParallelism = 8
+
+// ListEndpoints implements [backend.Backend]. The endpoints' deployments
+// are read concurrently; a failure is the first by endpoint name.
 func (b *Backend) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, error) {
 	ws, err := listAll[onlineEndpoint](ctx, b, b.resourceURL())
 	if err != nil {
@@ -353,12 +359,25 @@ func (b *Backend) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, erro
 		if !validName(e.Name) {
 			return nil, &backend.Error{Kind: backend.Internal, Message: fmt.Sprintf("the service lists an endpoint named %q", e.Name)}
 		}
-		if err := b.readDeployments(ctx, e.Name, e); err != nil {
-			return nil, err
-		}
 		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b *endpoint.Endpoint) int { return strings.Compare(a.Name, b.Name) })
+	errs := make([]error, len(out))
+	sem := make(chan struct{}, listParallelism)
+	var wg sync.WaitGroup
+	for i, e := range out {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = b.readDeployments(ctx, e.Name, e)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
