@@ -31,9 +31,10 @@
 // is Key, AMLToken or AADToken, type is the endpointComputeType. References
 // become ARM ids: azureml:NAME:VERSION the workspace's model, environment or
 // code id, a registry reference an azureml://registries/... id, an id as
-// written. Every endpoint write is a PUT carrying the whole traffic and
-// mirror maps (zeros dropped), because the service replaces both; scaling
-// is a PATCH of the sku alone.
+// written. CreateOrUpdateEndpoint is a PUT carrying the whole traffic and
+// mirror maps (zeros dropped), because the service replaces both;
+// [Backend.PatchEndpoint] changes tags and identity alone, and scaling is a
+// PATCH of the sku alone.
 //
 // # Out of scope
 //

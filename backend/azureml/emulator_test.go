@@ -81,6 +81,7 @@ func TestConformanceInProcess(t *testing.T) {
 		Synctest:         true,
 		FailProvisioning: svcs.failProvisioning,
 		ExactRouting:     true,
+		Kubernetes:       true,
 	})
 }
 
