@@ -22,6 +22,8 @@ import (
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/fakes/rest"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -660,5 +662,59 @@ func TestActions(t *testing.T) {
 	got, err := b.SKUs(t.Context(), "churn", "blue")
 	if err != nil || len(got) != 1 || got[0].Maximum != 1 || got[0].ScaleType != "Automatic" {
 		t.Errorf("SKUs = %+v, %v", got, err)
+	}
+}
+
+// TestScoringURIMustBeHTTPS: a key goes to a scoring URI over TLS only,
+// whatever the service reports, unless the Backend is Insecure.
+func TestScoringURIMustBeHTTPS(t *testing.T) {
+	s := newScripted(t)
+	s.route("GET "+epPath, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"name": "churn", "properties": map[string]any{"authMode": "Key", "scoringUri": "http://churn.example/score"}})
+	})
+	listKeys := 0
+	s.route("POST "+epPath+"/listKeys", func(w http.ResponseWriter, r *http.Request) {
+		listKeys++
+		writeJSON(w, http.StatusOK, map[string]string{"primaryKey": "pk", "secondaryKey": "sk"})
+	})
+	_, err := newTestBackend(t, s, nil).Invoke(t.Context(), "churn", backend.InvokeRequest{})
+	if err == nil || !strings.Contains(err.Error(), "not HTTPS") {
+		t.Fatalf("Invoke = %v, want the plain-HTTP scoring URI refused", err)
+	}
+	if listKeys != 0 {
+		t.Error("keys were fetched for a scoring URI they cannot be sent to")
+	}
+}
+
+// TestInsecureOverPlainHTTP: with Insecure, the whole flow works over plain
+// HTTP, as tests against a local server need.
+func TestInsecureOverPlainHTTP(t *testing.T) {
+	srv := httptest.NewServer(rest.New(fakes.New(fakes.Options{Latency: fakes.NoLatency()}), rest.Options{}))
+	defer srv.Close()
+	b, err := New(testScope, &fake.TokenCredential{}, &Options{
+		Location:      "westeurope",
+		Insecure:      true,
+		PollFrequency: time.Millisecond,
+		ClientOptions: &arm.ClientOptions{
+			ClientOptions:         policy.ClientOptions{Cloud: CloudFor(srv.URL, "https://management.core.windows.net/")},
+			DisableRPRegistration: true,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateOrUpdateDeployment(ctx, "churn", blue); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn", Traffic: traffic.MustNew(map[string]int{"blue": 100})}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.Invoke(ctx, "churn", backend.InvokeRequest{Body: []byte(`{}`)})
+	if err != nil || resp.Status != http.StatusOK || resp.Deployment != "blue" {
+		t.Fatalf("Invoke = %+v, %v, want 200 from blue", resp, err)
 	}
 }
