@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/backend/backendtest"
+	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/fakes/rest"
 )
@@ -113,5 +115,54 @@ func TestConformanceTLS(t *testing.T) {
 		FailProvisioning: svcs.failProvisioning,
 		ExactRouting:     true,
 		PollInterval:     2 * time.Millisecond,
+	})
+}
+
+// TestResumeAfterRestart: a 10-minute deployment create started by one
+// process is finished by another from the resume token alone.
+func TestResumeAfterRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := fakes.New(fakes.Options{NoHistory: true})
+		srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test"})
+		newBackend := func() *Backend {
+			b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Transport(), "https://management.test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		ctx := t.Context()
+		first := newBackend()
+		if err := first.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		op, err := first.BeginCreateOrUpdateDeployment(ctx, "churn", blue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, err := op.ResumeToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Minute)
+
+		resumed, err := newBackend().Resume(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := resumed.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < 10*time.Minute || took > 10*time.Minute+10*time.Second {
+			t.Errorf("resumed operation ended after %v, want the create's 10 minutes (polled every 10 s)", took)
+		}
+		e, err := newBackend().GetEndpoint(ctx, "churn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := e.Deployment("blue"); d == nil || d.Status.ProvisioningState != endpoint.Succeeded {
+			t.Errorf("after the resumed wait, blue is %+v, want Succeeded", d)
+		}
 	})
 }
