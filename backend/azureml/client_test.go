@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -716,5 +717,44 @@ func TestInsecureOverPlainHTTP(t *testing.T) {
 	resp, err := b.Invoke(ctx, "churn", backend.InvokeRequest{Body: []byte(`{}`)})
 	if err != nil || resp.Status != http.StatusOK || resp.Deployment != "blue" {
 		t.Fatalf("Invoke = %+v, %v, want 200 from blue", resp, err)
+	}
+}
+
+// scopeRecorder is a credential that hands out a token named after the
+// scopes it was asked for.
+type scopeRecorder struct{}
+
+func (scopeRecorder) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: "token-for-" + strings.Join(o.Scopes, ","), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestInvokeAADToken: endpoints in aad_token mode are called with a token
+// of the credential for the service's data plane, not the ARM token.
+func TestInvokeAADToken(t *testing.T) {
+	s := newScripted(t)
+	s.route("GET "+epPath, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"name": "churn", "properties": map[string]any{"authMode": "AADToken", "scoringUri": s.srv.URL + "/score"}})
+	})
+	var got string
+	s.route("POST /score", func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") })
+	o := &Options{
+		Location: "westeurope",
+		ClientOptions: &arm.ClientOptions{
+			ClientOptions:         policy.ClientOptions{Transport: s.srv.Client(), Cloud: CloudFor(s.srv.URL, "https://management.core.windows.net/")},
+			DisableRPRegistration: true,
+		},
+	}
+	b, err := New(testScope, scopeRecorder{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Invoke(t.Context(), "churn", backend.InvokeRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Bearer token-for-https://ml.azure.com/.default"; got != want {
+		t.Errorf("Authorization %q, want %q", got, want)
+	}
+	if _, err := b.Invoke(t.Context(), "churn", backend.InvokeRequest{Deployment: "../blue"}); backend.KindOf(err) != backend.Invalid {
+		t.Errorf("Invoke of deployment ../blue = %v, want Invalid: the name goes into a header", err)
 	}
 }
