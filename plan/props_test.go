@@ -522,7 +522,9 @@ func TestPropMinimal(t *testing.T) {
 // of another (P5), and its dependency graph is at most 3 levels deep per
 // endpoint (scale up or create; move traffic; scale down or delete), 4 when
 // the endpoint itself is created first, 5 when it is replaced (deleted,
-// then created).
+// then created). One more level is allowed where the service's limit of
+// endpoint.MaxDeployments binds (old and new deployments together exceed
+// it), since a create must then wait for a delete.
 func TestPropDepth(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.SettledPairs().Draw(t, "pair")
@@ -558,11 +560,28 @@ func TestPropDepth(t *testing.T) {
 					limit++
 				}
 			}
+			if propDeploymentsInPlay(pair, s.Endpoint) > endpoint.MaxDeployments {
+				limit++
+			}
 			if depth[s.ID] > limit {
 				t.Fatalf("step %s is at depth %d, more than %d for endpoint %s\nplan:\n%s", s.ID, depth[s.ID], limit, s.Endpoint, p)
 			}
 		}
 	})
+}
+
+// propDeploymentsInPlay counts the deployments of the endpoint on either
+// side of the pair: the most that could ever need to exist at once.
+func propDeploymentsInPlay(pair gen.Pair, ep string) int {
+	names := map[string]bool{}
+	for _, eps := range [][]*endpoint.Endpoint{pair.Desired, pair.Actual} {
+		if e := propFind(eps, ep); e != nil {
+			for _, d := range e.Deployments {
+				names[d.Name] = true
+			}
+		}
+	}
+	return len(names)
 }
 
 // TestPropStrategies: the staged strategies keep the same promises as
