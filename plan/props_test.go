@@ -633,22 +633,39 @@ func TestPropStrategies(t *testing.T) {
 	})
 }
 
-// TestPropSecrets: no output shows the value of a secret-looking
-// environment variable: not the text, not the JSON, not the field changes.
-func TestPropSecrets(t *testing.T) {
+// TestPropOutputs: every output of every plan renders (text, colored text,
+// JSON, Mermaid, DOT), shows no value of a secret-looking environment
+// variable, not even in the field changes, and has no formatting mistake
+// (fmt's %! markers).
+func TestPropOutputs(t *testing.T) {
+	strategies := []plan.Strategy{plan.Direct(), plan.Canary([]int{10, 50}), plan.BlueGreen(true), plan.Shadow(10)}
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
 		propLog(t, pair)
-		p, err := plan.Compute(pair.Desired, pair.Actual, plan.Options{DeleteUnlisted: true})
+		opts := plan.Options{Strategy: rapid.SampledFrom(strategies).Draw(t, "strategy"), DeleteUnlisted: true}
+		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
 		if err != nil {
 			return
 		}
-		text, js := propRender(t, p)
-		if i := strings.Index(text, "s3cr3t-"); i >= 0 {
-			t.Fatalf("the plan text shows a secret value: %q", text[i:min(len(text), i+30)])
+		outputs := map[string]func(*bytes.Buffer) error{
+			"text":    func(b *bytes.Buffer) error { return plan.WriteText(b, p, plan.TextOptions{}) },
+			"color":   func(b *bytes.Buffer) error { return plan.WriteText(b, p, plan.TextOptions{Color: true}) },
+			"json":    func(b *bytes.Buffer) error { return plan.WriteJSON(b, p) },
+			"mermaid": func(b *bytes.Buffer) error { return plan.WriteMermaid(b, p) },
+			"dot":     func(b *bytes.Buffer) error { return plan.WriteDOT(b, p) },
 		}
-		if i := bytes.Index(js, []byte("s3cr3t-")); i >= 0 {
-			t.Fatalf("the plan JSON shows a secret value: %q", js[i:min(len(js), i+30)])
+		for _, name := range slices.Sorted(maps.Keys(outputs)) {
+			var b bytes.Buffer
+			if err := outputs[name](&b); err != nil {
+				t.Fatalf("%s output: %v", name, err)
+			}
+			out := b.String()
+			if i := strings.Index(out, "s3cr3t-"); i >= 0 {
+				t.Fatalf("the %s output shows a secret value: %q", name, out[i:min(len(out), i+30)])
+			}
+			if i := strings.Index(out, "%!"); i >= 0 {
+				t.Fatalf("the %s output has a formatting mistake: %q", name, out[max(0, i-20):min(len(out), i+30)])
+			}
 		}
 		for _, s := range p.Steps {
 			for _, c := range s.Changes {
