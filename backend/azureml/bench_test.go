@@ -7,6 +7,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 
+	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/fakes/rest"
@@ -91,6 +92,36 @@ func BenchmarkGetEndpoint(b *testing.B) {
 	for b.Loop() {
 		if _, err := be.GetEndpoint(ctx, "churn"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInvoke is one scoring request with the endpoint's scoring URI
+// and key cached: the data plane alone.
+func BenchmarkInvoke(b *testing.B) {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency(), NoHistory: true})
+	srv := rest.New(svc, rest.Options{BaseURL: "https://management.test"})
+	o := emulatorOptions(srv.Transport(), "https://management.test")
+	be, err := New(testScope, &fake.TokenCredential{}, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := be.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := be.CreateOrUpdateDeployment(ctx, "churn", blue); err != nil {
+		b.Fatal(err)
+	}
+	if err := be.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn", Traffic: traffic.MustNew(map[string]int{"blue": 100})}); err != nil {
+		b.Fatal(err)
+	}
+	req := backend.InvokeRequest{Body: []byte(`{"data": [[1, 2, 3]]}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := be.Invoke(ctx, "churn", req)
+		if err != nil || resp.Status != 200 {
+			b.Fatal(resp, err)
 		}
 	}
 }
