@@ -18,7 +18,10 @@ import (
 // slows down before the service answers 429.
 //
 // The zero value matches the service: writes 200 burst refilling 10 per
-// second, reads 250 refilling 25 per second.
+// second, reads 250 refilling 25 per second. The service counts per
+// principal and region, the buckets per Backend: a program that runs
+// several Backends as one principal should share one Backend, or divide
+// the rates between them.
 type ThrottleOptions struct {
 	// Disabled sends every call at once.
 	Disabled bool
