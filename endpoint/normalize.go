@@ -180,7 +180,16 @@ func normalizeDataCollector(dc *DataCollector) *DataCollector {
 	}
 	for name, c := range dc.Collections {
 		normalizeRef(&c.Data)
+		// The service keeps a sampling rate per collection only: the CLI's
+		// top-level rate is every collection's that sets none, and reads
+		// back that way.
+		if c.SamplingRate == 0 {
+			c.SamplingRate = dc.SamplingRate
+		}
 		dc.Collections[name] = c
+	}
+	if len(dc.Collections) > 0 {
+		dc.SamplingRate = 0
 	}
 	dc.Collections = nilIfEmpty(dc.Collections)
 	if dc.RequestLogging != nil && len(dc.RequestLogging.CaptureHeaders) == 0 {

@@ -68,6 +68,11 @@ func TestNormalizeSameIntent(t *testing.T) {
 			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "a collector with nothing set is absent"},
 		{"collection data path", &Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{Collections: map[string]Collection{"in": {Data: Reference{Path: "file:./x/"}}}}}}},
 			&Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{Collections: map[string]Collection{"in": {Data: Reference{Path: "x"}}}}}}}, "collected data references are cleaned too"},
+		{"collector sampling rate", &Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{SamplingRate: 0.5,
+			Collections: map[string]Collection{"in": {Enabled: true}, "out": {Enabled: true, SamplingRate: 0.1}}}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1", DataCollector: &DataCollector{
+				Collections: map[string]Collection{"in": {Enabled: true, SamplingRate: 0.5}, "out": {Enabled: true, SamplingRate: 0.1}}}}}},
+			"the service keeps rates per collection: the top-level rate is each collection's default, so it reads back there"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
