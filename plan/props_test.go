@@ -439,6 +439,37 @@ func TestPropIdempotent(t *testing.T) {
 	})
 }
 
+// TestPropUnchangedInFlight: when the desired state is what the service
+// already has, the plan is empty even while operations are in flight:
+// refusing as busy is for plans that would touch a busy resource. Failed
+// resources are left out, since the planner writes them again.
+func TestPropUnchangedInFlight(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		actual := gen.Actual().Draw(t, "actual")
+		desired := make([]*endpoint.Endpoint, len(actual))
+		for i, a := range actual {
+			if st := a.Status.ProvisioningState; st == endpoint.Failed || st == endpoint.Canceled {
+				t.Skip("a failed endpoint is written again")
+			}
+			desired[i] = a.Clone()
+			desired[i].Status = endpoint.Status{}
+			for j := range desired[i].Deployments {
+				if st := desired[i].Deployments[j].Status.ProvisioningState; st == endpoint.Failed || st == endpoint.Canceled {
+					t.Skip("a failed deployment is written again")
+				}
+				desired[i].Deployments[j].Status = endpoint.Status{}
+			}
+		}
+		p, err := plan.Compute(desired, actual, plan.Options{})
+		if err != nil {
+			t.Fatalf("Compute of an unchanged state: %v", err)
+		}
+		if !p.Empty() {
+			t.Fatalf("the plan of an unchanged state is not empty:\n%s", p)
+		}
+	})
+}
+
 // TestPropDeterministic: the same inputs give byte-identical text and JSON
 // (P3), whatever the order of the endpoints and of their deployments, and
 // Compute leaves its inputs as they were, with any strategy and options.
