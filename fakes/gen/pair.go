@@ -218,7 +218,7 @@ func addDeployment(t *rapid.T, e *endpoint.Endpoint, taken []string) {
 		return
 	}
 	serving := append(e.Traffic.Names(), name)
-	e.Traffic = spread(t, serving, 100)
+	e.Traffic = spread(t, serving)
 	dropMirrorIfLive(e)
 }
 

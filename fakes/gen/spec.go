@@ -215,28 +215,27 @@ func drawLive(t *rapid.T, names []string) traffic.Split {
 		return traffic.Split{}
 	}
 	serving := rapid.SliceOfNDistinct(rapid.SampledFrom(names), 1, len(names), rapid.ID).Draw(t, "serving")
-	return spread(t, serving, 100)
+	return spread(t, serving)
 }
 
-// spread divides total among names, each getting at least 1.
-func spread(t *rapid.T, names []string, total int) traffic.Split {
-	if len(names) > total {
-		names = names[:total]
-	}
+// spread divides 100 percent among names (at most 100 of them), each
+// getting at least 1, in multiples of 10 half of the time when there are
+// few enough names.
+func spread(t *rapid.T, names []string) traffic.Split {
 	if len(names) == 1 {
-		return traffic.MustNew(map[string]int{names[0]: total})
+		return traffic.MustNew(map[string]int{names[0]: 100})
 	}
 	step := 1
-	if total%10 == 0 && len(names) <= total/10 && rapid.Bool().Draw(t, "round") {
+	if len(names) <= 10 && rapid.Bool().Draw(t, "round") {
 		step = 10
 	}
-	// Cut points split [0, total/step] into len(names) non-empty parts.
-	cuts := rapid.SliceOfNDistinct(rapid.IntRange(1, total/step-1), len(names)-1, len(names)-1, rapid.ID).Draw(t, "cuts")
+	// Cut points split [0, 100/step] into len(names) non-empty parts.
+	cuts := rapid.SliceOfNDistinct(rapid.IntRange(1, 100/step-1), len(names)-1, len(names)-1, rapid.ID).Draw(t, "cuts")
 	slices.Sort(cuts)
 	m := make(map[string]int, len(names))
 	prev := 0
 	for i, n := range names {
-		next := total / step
+		next := 100 / step
 		if i < len(cuts) {
 			next = cuts[i]
 		}
