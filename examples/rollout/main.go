@@ -27,9 +27,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/rolloutkit/rollout/fakes"
 )
 
 // The exit statuses, part of the command's contract with pipelines.
@@ -43,29 +48,62 @@ const usage = `Usage: rollout COMMAND [flags]
 
 Commands:
   plan    show the steps that take the current state to the desired one
+  apply   execute them, from the desired state or from a plan saved by plan --out
 
-Run "rollout plan -h" for the flags of plan.
+Run "rollout plan -h" or "rollout apply -h" for the flags of each.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	c := &command{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdin)}
+	os.Exit(c.run(ctx, os.Args[1:]))
 }
 
-// run is the whole command, with its arguments (without the program name)
-// and output streams passed in so that tests can run it in-process. It
-// returns the exit status.
+// command is one invocation, with its streams passed in so that tests can
+// run it in-process.
+type command struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// terminal says a person can answer on stdin, so approval gates may
+	// ask.
+	terminal bool
+	hooks    azureHooks
+	// fake is the in-memory service the command last opened, for tests
+	// to look into after a run.
+	fake *fakes.Service
+}
+
+// run runs the command without a terminal or test hooks; see command.run.
 func run(args []string, stdout, stderr io.Writer) int {
+	c := &command{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr}
+	return c.run(context.Background(), args)
+}
+
+// run is the whole command, with its arguments (without the program name).
+// It returns the exit status. Cancelling ctx (an interrupt) stops an apply
+// safely: no new step starts, and the state left is a safe one.
+func (c *command) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(c.stderr, usage)
 		return exitError
 	}
 	switch args[0] {
 	case "plan":
-		return runPlan(args[1:], stdout, stderr)
+		return c.plan(ctx, args[1:])
+	case "apply":
+		return c.apply(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "rollout: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(c.stderr, "rollout: unknown command %q\n\n%s", args[0], usage)
 	return exitError
+}
+
+// isTerminal reports whether f is a character device, as a terminal is;
+// pipes and files are not.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
@@ -12,11 +15,18 @@ import (
 )
 
 const planUsage = `Usage: rollout plan [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
-                   [--strategy direct|canary:10,50|bluegreen|shadow:10] [--from PATH] --to PATH
+                   [--strategy direct|canary:10,50|bluegreen|shadow:10] [--out FILE]
+                   [--backend fake] [--from PATH] --to PATH
+       rollout plan [flags] --backend azureml --subscription ID --resource-group NAME
+                   --workspace NAME --location REGION --to PATH
 
-Prints the steps that take the state in --from (nothing, when omitted) to
-the state in --to. Exit status 0 on success (with --detailed-exitcode: 0 no
-changes, 2 changes), 1 on invalid input or a refused plan.
+Prints the steps that take the current state to the state in --to. The
+current state is what the service holds: with --backend fake (the
+default), an in-memory service that starts out holding --from (nothing,
+when omitted); with --backend azureml, the workspace's online endpoints.
+--out saves the plan as JSON for rollout apply FILE. Exit status 0 on
+success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on invalid
+input or a refused plan.
 
 Flags:
 `
@@ -50,17 +60,19 @@ func (l *pathList) Set(s string) error {
 	return nil
 }
 
-func runPlan(args []string, stdout, stderr io.Writer) int {
+func (c *command) plan(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("rollout plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(c.stderr)
 	var (
 		asJSON   = fs.Bool("json", false, "print the plan as JSON; the same as --format json")
 		format   = fs.String("format", "text", "output `FORMAT`: text, json, mermaid or dot")
 		detailed = fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do and 2 when the plan has steps")
 		strategy = fs.String("strategy", "direct", "how traffic moves (`STRATEGY`): direct, canary:10,50, bluegreen or shadow:10")
-		from, to pathList
+		out      = fs.String("out", "", "also save the plan as JSON in `FILE`, for rollout apply FILE")
+		svc      backendFlags
+		to       pathList
 	)
-	fs.Var(&from, "from", "the current state: a spec file or directory (`PATH`), every resource in it taken as provisioned; repeatable; omitted, nothing exists")
+	svc.register(fs)
 	fs.Var(&to, "to", "the desired state: a spec file or directory (`PATH`); repeatable; required")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), planUsage)
@@ -76,45 +88,56 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		explicit := false
 		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "format" })
 		if explicit && *format != "json" {
-			return usageError(stderr, "--json and --format %s contradict each other", *format)
+			return usageError(c.stderr, "plan", "--json and --format %s contradict each other", *format)
 		}
 		*format = "json"
 	}
 	write, ok := writer(*format)
 	switch {
 	case fs.NArg() > 0:
-		return usageError(stderr, "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
+		return usageError(c.stderr, "plan", "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
 	case !ok:
-		return usageError(stderr, "unknown format %q; want text, json, mermaid or dot", *format)
+		return usageError(c.stderr, "plan", "unknown format %q; want text, json, mermaid or dot", *format)
 	case len(to) == 0:
-		return usageError(stderr, "--to is required: the desired state")
+		return usageError(c.stderr, "plan", "--to is required: the desired state")
+	}
+	if err := svc.check(fs); err != nil {
+		return usageError(c.stderr, "plan", "%v", err)
 	}
 	st, err := plan.ParseStrategy(*strategy)
 	if err != nil {
-		return usageError(stderr, "--strategy: %v", err)
+		return usageError(c.stderr, "plan", "--strategy: %v", err)
 	}
 
 	desired, err := endpoint.Load(to...)
 	if err != nil {
-		printError(stderr, err, nil)
+		printError(c.stderr, err, nil)
 		return exitError
 	}
-	var actual []*endpoint.Endpoint
-	if len(from) > 0 {
-		if actual, err = endpoint.Load(from...); err != nil {
-			printError(stderr, err, nil)
-			return exitError
-		}
-		provisioned(actual)
+	b, err := c.open(ctx, &svc, 0)
+	if err != nil {
+		printError(c.stderr, err, nil)
+		return exitError
+	}
+	actual, err := observe(ctx, b)
+	if err != nil {
+		printError(c.stderr, err, nil)
+		return exitError
 	}
 	p, err := plan.Compute(desired, actual, plan.Options{Strategy: st})
 	if err != nil {
-		printError(stderr, err, desired)
+		printError(c.stderr, err, desired)
 		return exitError
 	}
-	if err := write(stdout, p); err != nil {
-		fmt.Fprintf(stderr, "rollout: writing the plan: %v\n", err)
+	if err := write(c.stdout, p); err != nil {
+		fmt.Fprintf(c.stderr, "rollout: writing the plan: %v\n", err)
 		return exitError
+	}
+	if *out != "" {
+		if err := save(*out, p); err != nil {
+			fmt.Fprintf(c.stderr, "rollout: saving the plan: %v\n", err)
+			return exitError
+		}
 	}
 	if *detailed && !p.Empty() {
 		return exitChanges
@@ -122,21 +145,20 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func usageError(stderr io.Writer, format string, args ...any) int {
-	fmt.Fprintf(stderr, "rollout plan: "+format+"\n", args...)
-	fmt.Fprintln(stderr, `Run "rollout plan -h" for usage.`)
-	return exitError
+// save writes p as JSON to path, readable by its owner only: a plan names
+// the workspace's resources and settings, though never a secret value.
+func save(path string, p *plan.Plan) error {
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf, p); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o600)
 }
 
-// provisioned marks every resource of a state read from files as the
-// service would report it after a successful apply.
-func provisioned(state []*endpoint.Endpoint) {
-	for _, e := range state {
-		e.Status.ProvisioningState = endpoint.Succeeded
-		for i := range e.Deployments {
-			e.Deployments[i].Status.ProvisioningState = endpoint.Succeeded
-		}
-	}
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "rollout "+cmd+": "+format+"\n", args...)
+	fmt.Fprintf(stderr, "Run \"rollout %s -h\" for usage.\n", cmd)
+	return exitError
 }
 
 // printError prints err for people, one problem a line, as
