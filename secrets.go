@@ -119,13 +119,24 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 // deployment in its file when src was loaded from one.
 func mismatch(s *plan.Step, src *endpoint.Endpoint, name, why string) error {
 	pos, path := src.Position("deployments[" + name + "]")
-	return fmt.Errorf("%w: %w", ErrInvalidPlan, &endpoint.Error{
+	return placedError{&endpoint.Error{
 		Pos:  pos,
 		Path: path,
 		Msg: fmt.Sprintf("step %s writes redacted secrets, and %s: the files changed since the plan was saved; plan again",
 			s.ID, why),
-	})
+	}}
 }
+
+// placedError is a refusal located in a spec file: it prints as the
+// [*endpoint.Error] it wraps, FILE:LINE:COL: PATH: message, as a
+// program shows spec errors, and matches [ErrInvalidPlan] besides.
+type placedError struct{ err *endpoint.Error }
+
+func (e placedError) Error() string { return e.err.Error() }
+
+func (e placedError) Unwrap() error { return e.err }
+
+func (e placedError) Is(target error) bool { return target == ErrInvalidPlan }
 
 func redacted(env map[string]string) bool {
 	for _, v := range env {

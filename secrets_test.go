@@ -118,7 +118,7 @@ func TestFillSecretsRefuses(t *testing.T) {
 			func(t *testing.T) []*endpoint.Endpoint {
 				return []*endpoint.Endpoint{secretSpec(t, "instance_count: 1\n    environment_variables", "instance_count: 3\n    environment_variables")}
 			},
-			[]string{"endpoint.yml:11:11: deployments[1]: ", "differs from the saved plan in instance_count"}},
+			[]string{"endpoint.yml:11:11: deployments[1]: step credit-risk/green/create", "differs from the saved plan in instance_count"}},
 		{"another non-secret variable is a difference too",
 			func(t *testing.T) []*endpoint.Endpoint {
 				return []*endpoint.Endpoint{secretSpec(t, "LOG_LEVEL: info", "LOG_LEVEL: debug")}
@@ -146,6 +146,10 @@ func TestFillSecretsRefuses(t *testing.T) {
 				t.Fatalf("FillSecrets: got plan %v, error %v; want ErrInvalidPlan", p != nil, err)
 			}
 			msg := err.Error()
+			var placed *endpoint.Error
+			if strings.HasPrefix(msg, "endpoint.yml:") && !errors.As(err, &placed) {
+				t.Error("an error placed in a file is not an *endpoint.Error")
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not contain %q", msg, w)
