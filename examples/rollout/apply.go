@@ -202,7 +202,7 @@ func (c *command) applyError(err error, file string) {
 		fmt.Fprintf(c.stderr, "rollout apply: %s is stale: it was computed from state %.12s, and the service now holds state %.12s; run rollout plan again and apply the new plan\n",
 			file, stale.Want, stale.Got)
 	case errors.Is(err, rollout.ErrUnboundGate):
-		fmt.Fprintf(c.stderr, "%v: rollout apply binds smoke, bake and shadow gates, and approval gates with a terminal or --auto-approve\n", err)
+		fmt.Fprintf(c.stderr, "rollout apply: the plan has gates this command cannot check (%v); it checks smoke:DEPLOYMENT, bake and shadow:DEPLOYMENT, and approval on a terminal or with --auto-approve\n", err)
 	case errors.Is(err, rollout.ErrInvalidPlan):
 		fmt.Fprintf(c.stderr, "%v (for a saved plan with secrets, give the desired state it was computed for with --to)\n", err)
 	case errors.As(err, &stepErr):

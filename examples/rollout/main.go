@@ -1,29 +1,74 @@
-// Rollout plans rollouts of online endpoints from their YAML specs: given
-// the desired state and, optionally, the current one, it prints what would
-// change, in the order that keeps every endpoint serving.
+// Rollout plans and applies rollouts of online endpoints from their YAML
+// specs: given the desired state, it prints what would change against
+// what the service holds, in the order that keeps every endpoint serving,
+// and executes it.
 //
 // Usage:
 //
-//	rollout plan [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
-//	             [--strategy direct|canary:10,50|bluegreen|shadow:10] [--from PATH] --to PATH
+//	rollout plan  [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
+//	              [--strategy direct|canary:10,50|bluegreen|shadow:10] [--out FILE]
+//	              [BACKEND] --to PATH
+//	rollout apply [--strategy S] [--parallelism N] [--rollback] [GATES] [BACKEND] --to PATH
+//	rollout apply [--parallelism N] [--rollback] [GATES] [BACKEND] [--to PATH] FILE
+//
+//	BACKEND: [--backend fake] [--speed X] [--from PATH]
+//	         --backend azureml --subscription ID --resource-group NAME --workspace NAME --location REGION
+//	GATES:   [--smoke-request FILE] [--bake DURATION] [--auto-approve]
 //
 // PATH is a spec file or a directory of them, in any format the endpoint
 // package reads; --from and --to may be given more than once (an endpoint
-// file and its deployment files, say). --from is the current state, every
-// resource in it taken as provisioned; without it nothing exists yet.
+// file and its deployment files, say).
 //
-// The plan goes to standard output: text in the style of terraform plan,
-// JSON (format version 1, documented in package plan), or the step graph
-// as Mermaid or DOT. Errors go to standard error, one a line, as
-// FILE:LINE:COL: PATH: message.
+// # Backends
 //
-// Exit status: 0 on success; with --detailed-exitcode, 0 when there is
-// nothing to do and 2 when the plan has steps, as terraform plan does, so
-// a pipeline can tell the two apart. 1 on invalid input or a plan the
-// planner refuses to make.
+// The current state is what the backend holds. --backend fake, the
+// default, is an in-memory service (package fakes) that starts out
+// holding --from, every resource provisioned, or nothing without it. It
+// is seeded one step at a time, so every run that seeds it from the same
+// files holds the same state, ETags included: a plan saved with
+// rollout plan --from A --out FILE is current for rollout apply --from A
+// FILE, and stale for any other --from. Apply runs it --speed times
+// faster than the real service (default 600: a 10-minute deployment
+// create takes a second), gate waits included, and shows times on its
+// clock.
 //
-// This is what a GitOps pipeline runs on a pull request: what will merging
-// this do?
+// --backend azureml talks to a workspace's managed online endpoints over
+// the REST API, authenticated by azidentity's default chain: environment
+// variables (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET),
+// workload identity, managed identity, or the Azure CLI's login (az
+// login). Specs must reference registered assets (azureml:NAME:VERSION):
+// local files are not uploaded. Keys and tokens are never printed.
+//
+// # Plans
+//
+// plan prints text in the style of terraform plan, JSON (format version
+// 1, documented in package plan), or the step graph as Mermaid or DOT;
+// --out also saves the JSON for apply. apply prints the plan, then one
+// line per step and gate as they start and end, then a summary. A saved
+// plan is refused when the service no longer holds the state it was
+// computed from. Saved plans never hold secret values (environment
+// variables named like API_KEY or DB_PASSWORD): apply FILE --to PATH
+// takes them from the desired state, and refuses if the files changed
+// since the plan.
+//
+// # Gates
+//
+// smoke:DEPLOYMENT sends the body of --smoke-request ({} by default) to
+// the deployment alone and wants a 2xx answer; bake and shadow:DEPLOYMENT
+// wait --bake (default 5m); approval asks on the terminal, and without
+// one passes only with --auto-approve. A plan with gates this command
+// cannot check is refused before anything is sent.
+//
+// # Exit status
+//
+// 0 on success; for plan with --detailed-exitcode, 0 when there is
+// nothing to do and 2 when the plan has steps, as terraform plan does,
+// so a pipeline can tell the two apart. 1 on invalid input, a plan the
+// planner refuses to make, a stale plan, or a step that failed. Errors go
+// to standard error, those about specs as FILE:LINE:COL: PATH: message.
+//
+// This is what a GitOps pipeline runs: plan on a pull request, apply on
+// merge.
 package main
 
 import (
