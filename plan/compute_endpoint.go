@@ -144,15 +144,20 @@ func (p *planner) create(after, reason string) {
 func (p *planner) update() {
 	a, d := p.a, p.d
 	var drain []string
-	// creates and idle are the new deployments' creates and the deletes
-	// that wait for no traffic, by step index, for the service's limit.
-	var creates, idle []int
+	// creates, idle and draining are the new deployments' creates, the
+	// deletes that wait for no traffic and those that wait for traffic to
+	// leave, by step index, for the service's limit.
+	var creates, idle, draining []int
 	i, j := 0, 0
 	for i < len(a.Deployments) || j < len(d.Deployments) {
 		switch {
 		case j == len(d.Deployments) || i < len(a.Deployments) && a.Deployments[i].Name < d.Deployments[j].Name:
-			if k := p.remove(&a.Deployments[i]); k >= 0 && !hasTraffic(a, a.Deployments[i].Name) {
-				idle = append(idle, k)
+			if k := p.remove(&a.Deployments[i]); k >= 0 {
+				if hasTraffic(a, a.Deployments[i].Name) {
+					draining = append(draining, k)
+				} else {
+					idle = append(idle, k)
+				}
 			}
 			i++
 		case i == len(a.Deployments) || d.Deployments[j].Name < a.Deployments[i].Name:
@@ -172,7 +177,7 @@ func (p *planner) update() {
 	if len(p.errs) > 0 {
 		return
 	}
-	p.limit(creates, idle)
+	p.limit(creates, idle, draining)
 
 	var first []stage
 	live, mirror := a.Traffic, a.Mirror
@@ -200,30 +205,46 @@ func (p *planner) remove(dep *endpoint.Deployment) int {
 	return k
 }
 
-// limit keeps the endpoint within the service's limit of deployments:
-// when creating the new ones before any delete would pass it, the creates
-// wait for the deletes that wait for no traffic, and when those are not
-// enough, the plan is refused.
-func (p *planner) limit(creates, idle []int) {
-	over := len(p.a.Deployments) + len(creates) - endpoint.MaxDeployments
-	if over <= 0 {
+// limit keeps the endpoint within the service's limit of deployments.
+// When creating the new deployments before any delete would pass it, the
+// creates wait for deletes: those of deployments that will take traffic
+// wait only for the deletes that wait for no traffic (they must exist
+// before traffic moves to them), and those that will take none may also
+// wait for the deletes that follow the traffic. Only when the deployments
+// that take traffic cannot fit beside those still serving is the plan
+// refused.
+func (p *planner) limit(creates, idle, draining []int) {
+	room := endpoint.MaxDeployments - len(p.a.Deployments) + len(idle)
+	if len(creates) <= endpoint.MaxDeployments-len(p.a.Deployments) {
 		return
 	}
-	if over > len(idle) {
+	var serving []int
+	for _, c := range creates {
+		if hasTraffic(p.d, p.steps[c].Deployment) {
+			serving = append(serving, c)
+		}
+	}
+	if len(serving) > room {
 		p.errs = append(p.errs, &RefusedError{
 			Endpoint: p.name,
 			Rule:     "limit",
 			Path:     "deployments",
 			Msg: fmt.Sprintf("the endpoint would need %d deployments at once while traffic moves, and the service allows %d",
-				len(p.a.Deployments)+len(creates)-len(idle), endpoint.MaxDeployments),
+				len(p.a.Deployments)-len(idle)+len(serving), endpoint.MaxDeployments),
 			Remedy: "plan in two steps: first create fewer deployments or move traffic off the ones to delete, then the rest",
 		})
 		return
 	}
+	late := len(creates) > room
 	for _, c := range creates {
 		s := &p.steps[c]
 		for _, d := range idle {
 			s.DependsOn = append(s.DependsOn, p.steps[d].ID)
+		}
+		if late && !hasTraffic(p.d, s.Deployment) {
+			for _, d := range draining {
+				s.DependsOn = append(s.DependsOn, p.steps[d].ID)
+			}
 		}
 		slices.Sort(s.DependsOn)
 	}

@@ -722,8 +722,27 @@ func TestComputeDeploymentLimit(t *testing.T) {
 		t.Error(err)
 	}
 
+	// At 20 serving deployments, a new one that takes no traffic can wait
+	// for the delete that follows the traffic step.
 	actual = list(twenty(20))
-	_, err := Compute(list(swap(twenty(20), "d20")), actual, Options{})
+	desired = list(swap(twenty(20), "d20"))
+	p = mustCompute(t, desired, actual, Options{})
+	want = []string{
+		"my-endpoint/traffic set_traffic",
+		"my-endpoint/d20/delete delete_deployment <- my-endpoint/traffic",
+		"my-endpoint/new/create create_deployment <- my-endpoint/d20/delete",
+	}
+	if diff := cmp.Diff(want, sketch(p)); diff != "" {
+		t.Errorf("at 20 serving deployments a new idle one must wait for the delete after the traffic (-want +got):\n%s", diff)
+	}
+	if err := Verify(desired, actual, p); err != nil {
+		t.Error(err)
+	}
+
+	// One that takes d20's traffic must exist before it moves: no room.
+	serving := swap(twenty(20), "d20")
+	serving.Traffic = serving.Traffic.With("d01", serving.Traffic.Get("d01")-5).With("new", 5)
+	_, err := Compute(list(serving), actual, Options{})
 	var re *RefusedError
 	if !errors.As(err, &re) || re.Rule != "limit" || !strings.Contains(err.Error(), "21 deployments at once") {
 		t.Errorf("replacing a serving deployment at the limit: err = %v, want a refusal naming the limit", err)
