@@ -88,8 +88,11 @@ func TestConformanceInProcess(t *testing.T) {
 }
 
 // TestConformanceTLS runs the conformance suite over a real TLS server, with
-// the service's latencies scaled down a thousand times (a deployment
-// takes 600 ms), so that operations are seen in progress.
+// operations short enough for a test and long enough to be seen in
+// progress on a loaded machine under -race: every operation the suite
+// watches in flight takes at least 300 ms of real time (at the service's
+// own proportions scaled a thousand times, an endpoint update took 30 ms,
+// which a busy machine could miss).
 func TestConformanceTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time waits; -short skips them")
@@ -97,7 +100,15 @@ func TestConformanceTLS(t *testing.T) {
 	var svcs services
 	backendtest.TestBackend(t, backendtest.Harness{
 		New: func(t *testing.T) backend.Backend {
-			svc := fakes.New(fakes.Options{TimeScale: 1e-3})
+			svc := fakes.New(fakes.Options{Latency: &fakes.Latency{
+				CreateEndpoint:   300 * time.Millisecond,
+				UpdateEndpoint:   300 * time.Millisecond,
+				DeleteEndpoint:   300 * time.Millisecond,
+				CreateDeployment: 600 * time.Millisecond,
+				UpdateDeployment: 300 * time.Millisecond,
+				ScaleDeployment:  300 * time.Millisecond,
+				DeleteDeployment: 300 * time.Millisecond,
+			}})
 			srv := httptest.NewTLSServer(rest.New(svc, rest.Options{}))
 			t.Cleanup(srv.Close)
 			o := emulatorOptions(srv.Client(), srv.URL)
