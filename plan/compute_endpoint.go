@@ -224,13 +224,19 @@ func (p *planner) limit(creates, idle, draining []int) {
 			serving = append(serving, c)
 		}
 	}
-	if len(serving) > room {
+	// Deployments kept for a fast rollback (bluegreen:keep) are never
+	// deleted, so the deletes after the traffic may not make room either.
+	if len(serving) > room || len(creates) > room+len(draining) {
+		need := len(p.a.Deployments) - len(idle) + len(serving)
+		if len(serving) <= room {
+			need = len(p.a.Deployments) - len(idle) - len(draining) + len(creates)
+		}
 		p.errs = append(p.errs, &RefusedError{
 			Endpoint: p.name,
 			Rule:     "limit",
 			Path:     "deployments",
 			Msg: fmt.Sprintf("the endpoint would need %d deployments at once while traffic moves, and the service allows %d",
-				len(p.a.Deployments)-len(idle)+len(serving), endpoint.MaxDeployments),
+				need, endpoint.MaxDeployments),
 			Remedy: "plan in two steps: first create fewer deployments or move traffic off the ones to delete, then the rest",
 		})
 		return

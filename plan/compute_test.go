@@ -739,10 +739,16 @@ func TestComputeDeploymentLimit(t *testing.T) {
 		t.Error(err)
 	}
 
+	// Blue/green keeping the old deployments deletes none: no room at all.
+	_, err := Compute(desired, actual, Options{Strategy: BlueGreen(true)})
+	if re := (*RefusedError)(nil); !errors.As(err, &re) || re.Rule != "limit" {
+		t.Errorf("bluegreen:keep at the limit: err = %v, want a refusal naming the limit", err)
+	}
+
 	// One that takes d20's traffic must exist before it moves: no room.
 	serving := swap(twenty(20), "d20")
 	serving.Traffic = serving.Traffic.With("d01", serving.Traffic.Get("d01")-5).With("new", 5)
-	_, err := Compute(list(serving), actual, Options{})
+	_, err = Compute(list(serving), actual, Options{})
 	var re *RefusedError
 	if !errors.As(err, &re) || re.Rule != "limit" || !strings.Contains(err.Error(), "21 deployments at once") {
 		t.Errorf("replacing a serving deployment at the limit: err = %v, want a refusal naming the limit", err)
