@@ -181,24 +181,11 @@ func (c *config) check(p *plan.Plan) error {
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
-	seen := make(map[string]bool, len(p.Steps))
+	if err := p.CheckGraph(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
 	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.ID == "" {
-			return fmt.Errorf("%w: step %d has no id", ErrInvalidPlan, i)
-		}
-		if seen[s.ID] {
-			return fmt.Errorf("%w: step id %q is used twice", ErrInvalidPlan, s.ID)
-		}
-		// Dependencies on earlier steps only, the order Plan.Steps
-		// promises, rule out cycles that would stall the walk.
-		for _, d := range s.DependsOn {
-			if !seen[d] {
-				return fmt.Errorf("%w: step %q depends on %q, which is not an earlier step", ErrInvalidPlan, s.ID, d)
-			}
-		}
-		seen[s.ID] = true
-		if err := checkStep(s); err != nil {
+		if err := checkStep(&p.Steps[i]); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -167,11 +166,7 @@ func NewFaults(seed uint64, rules ...Rule) *Faults {
 func (f *Faults) Injected() []CallCount {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]CallCount, 0, len(f.injected))
-	for _, k := range slices.Sorted(maps.Keys(f.injected)) {
-		out = append(out, CallCount{Op: k, N: f.injected[k]})
-	}
-	return out
+	return counts(f.injected)
 }
 
 // pick returns the fault to inject into a call, if a rule fires.

@@ -403,9 +403,14 @@ type CallCount struct {
 func (s *Service) Calls() []CallCount {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]CallCount, 0, len(s.calls))
-	for _, op := range slices.Sorted(maps.Keys(s.calls)) {
-		out = append(out, CallCount{Op: op, N: s.calls[op]})
+	return counts(s.calls)
+}
+
+// counts lists a count by name in name order, so that no map order leaks.
+func counts(m map[string]int) []CallCount {
+	out := make([]CallCount, 0, len(m))
+	for _, op := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, CallCount{Op: op, N: m[op]})
 	}
 	return out
 }

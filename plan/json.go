@@ -81,8 +81,8 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 	if err := strict(data, &w); err != nil {
 		return err
 	}
-	if err := checkGraph(w.Steps); err != nil {
-		return err
+	if err := (&Plan{Steps: w.Steps}).CheckGraph(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	*p = Plan(w)
 	return nil
@@ -226,28 +226,6 @@ func (s *Step) UnmarshalJSON(data []byte) error {
 		}
 	}
 	*s = out
-	return nil
-}
-
-// checkGraph refuses step lists an executor could not walk: ids must be
-// unique and every dependency must name an earlier step, which is the
-// topological order [Plan.Steps] promises.
-func checkGraph(steps []Step) error {
-	seen := make(map[string]bool, len(steps))
-	for i, s := range steps {
-		if s.ID == "" {
-			return fmt.Errorf("%w: steps[%d] has no id", ErrFormat, i)
-		}
-		if seen[s.ID] {
-			return fmt.Errorf("%w: step id %q is used twice", ErrFormat, s.ID)
-		}
-		for _, d := range s.DependsOn {
-			if !seen[d] {
-				return fmt.Errorf("%w: step %q depends on %q, which is not an earlier step", ErrFormat, s.ID, d)
-			}
-		}
-		seen[s.ID] = true
-	}
 	return nil
 }
 

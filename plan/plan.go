@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/traffic"
 )
@@ -120,6 +122,30 @@ func (p *Plan) Step(id string) *Step {
 		if p.Steps[i].ID == id {
 			return &p.Steps[i]
 		}
+	}
+	return nil
+}
+
+// CheckGraph refuses step lists an executor could not walk: every step has
+// an id, ids are unique, and every dependency names an earlier step, which
+// is the topological order [Plan.Steps] promises and rules out cycles.
+// Decoders and executors of saved or hand-made plans call it first.
+func (p *Plan) CheckGraph() error {
+	seen := make(map[string]bool, len(p.Steps))
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.ID == "" {
+			return fmt.Errorf("steps[%d] has no id", i)
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("step id %q is used twice", s.ID)
+		}
+		for _, d := range s.DependsOn {
+			if !seen[d] {
+				return fmt.Errorf("step %q depends on %q, which is not an earlier step", s.ID, d)
+			}
+		}
+		seen[s.ID] = true
 	}
 	return nil
 }
