@@ -26,9 +26,12 @@
 //   - Execute: [Apply] runs a plan through a backend, the service or an
 //     in-memory model of it, step by step as dependencies allow; [Run]
 //     observes, plans and applies in one call; [ApplyStep] runs a single
-//     step for a workflow engine that keeps its own record of progress.
-//     Every step is safe to retry, so after a failure the way forward is to
-//     plan again from what the service holds.
+//     step. Every step is idempotent against the service and a plan is
+//     serializable, so a durable workflow engine (Temporal, Argo Workflows)
+//     or a Kubernetes controller can run a saved plan's steps as activities,
+//     retrying any of them, across machines and restarts; the library needs
+//     no scheduler or state file of its own. After a failure the way
+//     forward is to plan again from what the service holds.
 //
 // # A safe rollout
 //
@@ -77,14 +80,20 @@
 //   - [github.com/rolloutkit/rollout/backend]: the service a plan is
 //     executed against, with typed errors;
 //     [github.com/rolloutkit/rollout/backend/backendtest] is the
-//     conformance suite every backend passes.
+//     conformance suite every backend passes, and
+//     [github.com/rolloutkit/rollout/backend/azureml] is the service itself
+//     over Azure Resource Manager.
 //   - [github.com/rolloutkit/rollout/fakes]: an in-memory model of the
 //     service with its rules, latencies and injectable faults;
+//     [github.com/rolloutkit/rollout/fakes/rest] serves it over the
+//     service's REST protocol, and
 //     [github.com/rolloutkit/rollout/fakes/gen] generates specs and states
 //     for property tests.
 //   - This package: executing plans, with gates, events, retries and
 //     rollback.
-//   - examples/canary: the six-step flow above as a program (go run
-//     ./examples/canary); examples/rollout: the rollout plan command for
-//     pipelines.
+//   - examples/canary: the flow above run on the in-memory service, with
+//     a smoke test, a baked canary and, on request, a rollback (go run
+//     ./examples/canary); examples/rollout: the rollout command that plans
+//     and applies, for pipelines, against the in-memory service or a
+//     workspace.
 package rollout
