@@ -121,6 +121,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	}
 
 	p := &Plan{FormatVersion: FormatVersion, Fingerprint: fingerprint(act), Strategy: opts.Strategy.String()}
+	pl := &planner{opts: opts}
 	var errs []error
 	i, j := 0, 0
 	for i < len(des) || j < len(act) {
@@ -138,18 +139,35 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			i++
 			j++
 		}
-		steps, err := planEndpoint(p.Steps, d, a, opts)
+		steps, err := pl.plan(d, a)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		p.Steps = steps
+		p.Steps = order(reserve(p.Steps, len(steps), i+j, len(des)+len(act)), steps)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if cap(p.Steps) > 2*len(p.Steps) {
+		p.Steps = slices.Clone(p.Steps)
+	}
 	p.Summary = summarize(p.Steps)
 	return p, nil
+}
+
+// reserve makes room for n more steps, having planned done of the total
+// endpoints (counted on both sides). A full slice grows to what the
+// endpoints so far predict for all of them: a fleet of similar endpoints
+// then fills one allocation instead of the dozens append would make, each
+// copying every step before it. Compute copies out a plan that the
+// prediction overestimated by more than half, so it holds no slack.
+func reserve(steps []Step, n, done, total int) []Step {
+	if n <= cap(steps)-len(steps) {
+		return steps
+	}
+	need := len(steps) + n
+	return slices.Grow(steps, max(need, need*total/done)-len(steps))
 }
 
 // named is a normalized copy of an endpoint with its matching key.

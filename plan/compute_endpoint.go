@@ -11,7 +11,7 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// planner builds the steps of one endpoint.
+// planner builds the steps of one endpoint at a time.
 type planner struct {
 	opts Options
 	name string
@@ -41,18 +41,21 @@ type postWrite struct {
 	drained bool
 }
 
-// planEndpoint appends the steps of one endpoint to dst, in order.
-func planEndpoint(dst []Step, d, a *endpoint.Endpoint, opts Options) ([]Step, error) {
+// plan returns the steps of one endpoint, unordered, in the planner's
+// scratch space: a fleet is planned with one planner, so the next call
+// reuses the space and the caller copies the steps out first.
+func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
+	p.steps, p.pre, p.post, p.errs = p.steps[:0], p.pre[:0], p.post[:0], p.errs[:0]
 	if d == nil {
-		if a == nil || !opts.DeleteUnlisted {
-			return dst, nil
+		if a == nil || !p.opts.DeleteUnlisted {
+			return nil, nil
 		}
 		if err := busy(a); err != nil {
 			return nil, err
 		}
-		return append(dst, deleteEndpoint(a, "not in the desired state")), nil
+		return append(p.steps, deleteEndpoint(a, "not in the desired state")), nil
 	}
-	p := &planner{opts: opts, name: d.Name, a: a, d: d, steps: make([]Step, 0, 2*len(d.Deployments)+3)}
+	p.name, p.a, p.d = d.Name, a, d
 	switch {
 	case a == nil:
 		p.create("", "new endpoint")
@@ -69,7 +72,7 @@ func planEndpoint(dst []Step, d, a *endpoint.Endpoint, opts Options) ([]Step, er
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
-	return order(dst, p.steps), nil
+	return p.steps, nil
 }
 
 func (p *planner) id(parts ...string) string {
