@@ -37,17 +37,23 @@ func (d Deployment) Clone() Deployment {
 	d.Tags = maps.Clone(d.Tags)
 	d.Properties = maps.Clone(d.Properties)
 	d.EnvironmentVariables = maps.Clone(d.EnvironmentVariables)
-	if d.DataCollector != nil {
-		dc := *d.DataCollector
-		dc.Collections = maps.Clone(d.DataCollector.Collections)
-		if dc.RequestLogging != nil {
-			rl := *dc.RequestLogging
-			rl.CaptureHeaders = slices.Clone(rl.CaptureHeaders)
-			dc.RequestLogging = &rl
-		}
-		d.DataCollector = &dc
-	}
+	d.DataCollector = d.DataCollector.clone()
 	return d
+}
+
+// clone returns a deep copy of dc; nil stays nil.
+func (dc *DataCollector) clone() *DataCollector {
+	if dc == nil {
+		return nil
+	}
+	c := *dc
+	c.Collections = maps.Clone(dc.Collections)
+	if c.RequestLogging != nil {
+		rl := *c.RequestLogging
+		rl.CaptureHeaders = slices.Clone(rl.CaptureHeaders)
+		c.RequestLogging = &rl
+	}
+	return &c
 }
 
 // Equal reports whether a and b specify the same endpoint. It compares the

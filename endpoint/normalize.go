@@ -104,6 +104,45 @@ func Normalized(e *Endpoint) *Endpoint {
 	return c
 }
 
+// A Normalizer normalizes endpoints into storage it reuses from one call to
+// the next, for programs that compare many endpoints one at a time and keep
+// little of them: a planner over a fleet copies only the deployments its
+// steps carry instead of every endpoint on both sides. The zero value is
+// ready to use. A Normalizer is not safe for concurrent use.
+type Normalizer struct {
+	e    Endpoint
+	id   Identity
+	deps []Deployment
+}
+
+// Normalize returns what [Normalized] returns for e, valid until the next
+// call. The result shares with e what normalization leaves alone (the maps
+// of tags, properties and environment variables): read it, and clone
+// ([Endpoint.Clone], [Deployment.Clone]) what must outlive the next call
+// or be changed. e is never modified. Normalize(nil) is nil.
+func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
+	if e == nil {
+		return nil
+	}
+	n.e = *e
+	// An absent identity normalizes like an empty one, so the storage
+	// serves both.
+	n.id = Identity{}
+	if e.Identity != nil {
+		n.id.Type = e.Identity.Type
+		n.id.UserAssignedIdentities = append(n.id.UserAssignedIdentities[:0], e.Identity.UserAssignedIdentities...)
+	}
+	n.e.Identity = &n.id
+	n.deps = append(n.deps[:0], e.Deployments...)
+	for i := range n.deps {
+		// Normalization rewrites a data collector's collections in place.
+		n.deps[i].DataCollector = n.deps[i].DataCollector.clone()
+	}
+	n.e.Deployments = n.deps
+	Normalize(&n.e)
+	return &n.e
+}
+
 func normalizeIdentity(id *Identity) {
 	// "System_Assigned, User_Assigned" and "system_assigned,user_assigned"
 	// are one type.

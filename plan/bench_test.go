@@ -135,3 +135,20 @@ func BenchmarkComputeFleet10000x4(b *testing.B) {
 	desired, actual := benchFleet(10000)
 	benchCompute(b, desired, actual)
 }
+
+// BenchmarkComputeFleetUnchanged10000x4 plans a fleet whose desired state
+// is what the service reports, the common case of a periodic
+// reconciliation: the plan is empty and planning should cost little more
+// than comparing.
+func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
+	_, actual := benchFleet(10000)
+	desired := make([]*endpoint.Endpoint, len(actual))
+	for i, a := range actual {
+		desired[i] = a.Clone()
+		desired[i].Status = endpoint.Status{}
+		for j := range desired[i].Deployments {
+			desired[i].Deployments[j].Status = endpoint.Status{}
+		}
+	}
+	benchCompute(b, desired, actual)
+}

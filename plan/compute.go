@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -111,16 +112,20 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	if err := opts.Strategy.validate(); err != nil {
 		return nil, fmt.Errorf("plan: strategy %s: %w", opts.Strategy, err)
 	}
-	des, err := prepare(desired, true)
+	des, err := index(desired, true)
 	if err != nil {
 		return nil, err
 	}
-	act, err := prepare(actual, false)
+	act, err := index(actual, false)
 	if err != nil {
 		return nil, err
 	}
 
-	p := &Plan{FormatVersion: FormatVersion, Fingerprint: fingerprint(act), Strategy: opts.Strategy.String()}
+	// Endpoints are normalized one at a time into reused storage; the
+	// planner copies out what its steps keep.
+	var dn, an endpoint.Normalizer
+	h := hasher{h: sha256.New()}
+	p := &Plan{FormatVersion: FormatVersion, Strategy: opts.Strategy.String()}
 	pl := &planner{opts: opts}
 	var errs []error
 	i, j := 0, 0
@@ -128,16 +133,19 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		var d, a *endpoint.Endpoint
 		switch {
 		case j == len(act) || i < len(des) && des[i].key < act[j].key:
-			d = des[i].e
+			d = dn.Normalize(des[i].e)
 			i++
 		case i == len(des) || act[j].key < des[i].key:
-			a = act[j].e
+			a = an.Normalize(act[j].e)
 			j++
 		default:
-			d, a = des[i].e, act[j].e
+			d, a = dn.Normalize(des[i].e), an.Normalize(act[j].e)
 			d.Name = a.Name
 			i++
 			j++
+		}
+		if a != nil {
+			h.add(a)
 		}
 		steps, err := pl.plan(d, a)
 		if err != nil {
@@ -152,6 +160,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	if cap(p.Steps) > 2*len(p.Steps) {
 		p.Steps = slices.Clone(p.Steps)
 	}
+	p.Fingerprint = h.sum()
 	p.Summary = summarize(p.Steps)
 	return p, nil
 }
@@ -170,16 +179,29 @@ func reserve(steps []Step, n, done, total int) []Step {
 	return slices.Grow(steps, max(need, need*total/done)-len(steps))
 }
 
-// named is a normalized copy of an endpoint with its matching key.
+// named is an endpoint with its matching key.
 type named struct {
 	key string
 	e   *endpoint.Endpoint
 }
 
-// prepare returns normalized copies sorted by key, the name folded to
-// lower case (the service's endpoint names are case-insensitive).
-// Desired endpoints are validated first, so errors keep their positions.
+// prepare returns normalized copies of the endpoints, sorted as [index]
+// sorts them.
 func prepare(in []*endpoint.Endpoint, validate bool) ([]named, error) {
+	out, err := index(in, validate)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].e = endpoint.Normalized(out[i].e)
+	}
+	return out, nil
+}
+
+// index returns the endpoints sorted by key, the name folded to lower case
+// (the service's endpoint names are case-insensitive). Desired endpoints
+// are validated first, so errors keep their positions.
+func index(in []*endpoint.Endpoint, validate bool) ([]named, error) {
 	side := "actual"
 	if validate {
 		side = "desired"
@@ -200,7 +222,7 @@ func prepare(in []*endpoint.Endpoint, validate bool) ([]named, error) {
 				continue
 			}
 		}
-		out = append(out, named{key: strings.ToLower(e.Name), e: endpoint.Normalized(e)})
+		out = append(out, named{key: strings.ToLower(e.Name), e: e})
 	}
 	if err := list.Err(); err != nil {
 		return nil, err

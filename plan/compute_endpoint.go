@@ -26,6 +26,8 @@ type planner struct {
 	// post are the writes that must follow the traffic that leaves them.
 	post []postWrite
 	errs []error
+	// carried is scratch space for detach.
+	carried []*endpoint.Deployment
 }
 
 type preWrite struct {
@@ -72,7 +74,39 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
+	p.detach()
 	return p.steps, nil
+}
+
+// detach gives the steps copies of the deployments they carry, which point
+// into the normalizers' storage until then, one copy per deployment, made
+// in one allocation.
+func (p *planner) detach() {
+	p.carried = p.carried[:0]
+	for i := range p.steps {
+		for _, d := range [...]*endpoint.Deployment{p.steps[i].DeploymentBefore, p.steps[i].DeploymentAfter} {
+			if d != nil && !slices.Contains(p.carried, d) {
+				p.carried = append(p.carried, d)
+			}
+		}
+	}
+	if len(p.carried) == 0 {
+		return
+	}
+	copies := make([]endpoint.Deployment, len(p.carried))
+	for i, d := range p.carried {
+		copies[i] = d.Clone()
+	}
+	own := func(d *endpoint.Deployment) *endpoint.Deployment {
+		if d == nil {
+			return nil
+		}
+		return &copies[slices.Index(p.carried, d)]
+	}
+	for i := range p.steps {
+		s := &p.steps[i]
+		s.DeploymentBefore, s.DeploymentAfter = own(s.DeploymentBefore), own(s.DeploymentAfter)
+	}
 }
 
 func (p *planner) id(parts ...string) string {
@@ -557,13 +591,13 @@ func deleteEndpoint(a *endpoint.Endpoint, reason string) Step {
 	return Step{ID: a.Name + "/delete", Action: DeleteEndpoint, Endpoint: a.Name, EndpointBefore: endpointOnly(a), Reason: reason}
 }
 
-// endpointOnly is the endpoint without its deployments and status, as
-// endpoint steps carry it.
+// endpointOnly is a copy of the endpoint without its deployments and
+// status, as endpoint steps carry it.
 func endpointOnly(e *endpoint.Endpoint) *endpoint.Endpoint {
 	c := *e
 	c.Deployments = nil
 	c.Status = endpoint.Status{}
-	return &c
+	return c.Clone()
 }
 
 // fixedField returns the first field that differs between a and b and

@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"math"
 	"slices"
 	"strconv"
@@ -24,7 +25,7 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 	ns := make([]named, 0, len(actual))
 	for _, e := range actual {
 		if e != nil {
-			ns = append(ns, named{key: strings.ToLower(e.Name), e: endpoint.Normalized(e)})
+			ns = append(ns, named{key: strings.ToLower(e.Name), e: e})
 		}
 	}
 	slices.SortFunc(ns, func(a, b named) int {
@@ -33,10 +34,25 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 		}
 		return strings.Compare(a.e.Name, b.e.Name)
 	})
-	return fingerprint(ns)
+	var n endpoint.Normalizer
+	h := hasher{h: sha256.New()}
+	for _, e := range ns {
+		h.add(n.Normalize(e.e))
+	}
+	return h.sum()
 }
 
 // fingerprint hashes normalized endpoints already sorted by key.
+func fingerprint(ns []named) string {
+	h := hasher{h: sha256.New()}
+	for _, n := range ns {
+		h.add(n.e)
+	}
+	return h.sum()
+}
+
+// hasher computes a fingerprint from normalized endpoints added in key
+// order.
 //
 // The encoding is written by hand rather than through encoding/json: the
 // executor fingerprints every observation of a fleet, and reflection cost
@@ -44,16 +60,18 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 // string length-prefixed, so no two states encode alike; a test sets each
 // field of the model in turn and checks that the fingerprint moves, so a
 // field added to the model and forgotten here fails the build's tests.
-func fingerprint(ns []named) string {
-	h := sha256.New()
-	var w fpWriter
-	for _, n := range ns {
-		w.buf = w.buf[:0]
-		w.endpoint(n.e)
-		h.Write(w.buf)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+type hasher struct {
+	h hash.Hash
+	w fpWriter
 }
+
+func (h *hasher) add(e *endpoint.Endpoint) {
+	h.w.buf = h.w.buf[:0]
+	h.w.endpoint(e)
+	h.h.Write(h.w.buf)
+}
+
+func (h *hasher) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
 // fpWriter appends the canonical encoding to buf; keys is scratch space for
 // sorting map keys.
