@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -373,44 +374,23 @@ func (d *decoder) scale(f entry, p, dp loc, dep *Deployment) entry {
 }
 
 func (d *decoder) requestSettings(f entry, p loc, dst *RequestSettings) {
-	fs, ok := d.fields(f.v, p, requestKeys)
-	if !ok {
-		return
-	}
-	d.record(p, f)
-	for _, g := range fs {
-		gp := p.key(g.k.Value)
-		switch g.k.Value {
-		case "request_timeout_ms":
-			d.count(g, gp, &dst.RequestTimeoutMS)
-		case "max_concurrent_requests_per_instance":
-			d.count(g, gp, &dst.MaxConcurrentRequestsPerInstance)
-		case "max_queue_wait_ms":
-			d.count(g, gp, &dst.MaxQueueWaitMS)
-		}
-	}
+	d.counts(f, p, requestKeys, &dst.RequestTimeoutMS, &dst.MaxConcurrentRequestsPerInstance, &dst.MaxQueueWaitMS)
 }
 
 func (d *decoder) probe(f entry, p loc, dst *Probe) {
-	fs, ok := d.fields(f.v, p, probeKeys)
+	d.counts(f, p, probeKeys, &dst.InitialDelay, &dst.Period, &dst.Timeout, &dst.SuccessThreshold, &dst.FailureThreshold)
+}
+
+// counts decodes a mapping whose fields are all counts: the field named
+// keys[i] into dst[i].
+func (d *decoder) counts(f entry, p loc, keys []string, dst ...*int) {
+	fs, ok := d.fields(f.v, p, keys)
 	if !ok {
 		return
 	}
 	d.record(p, f)
 	for _, g := range fs {
-		gp := p.key(g.k.Value)
-		switch g.k.Value {
-		case "initial_delay":
-			d.count(g, gp, &dst.InitialDelay)
-		case "period":
-			d.count(g, gp, &dst.Period)
-		case "timeout":
-			d.count(g, gp, &dst.Timeout)
-		case "success_threshold":
-			d.count(g, gp, &dst.SuccessThreshold)
-		case "failure_threshold":
-			d.count(g, gp, &dst.FailureThreshold)
-		}
+		d.count(g, p.key(g.k.Value), dst[slices.Index(keys, g.k.Value)])
 	}
 }
 
