@@ -16,6 +16,10 @@ import (
 // The REST bodies of api-version 2024-10-01. Field names are the service's;
 // fields the model does not hold (kind, sku tier, swaggerUri, systemData)
 // are left out, so requests never send them and responses ignore them.
+//
+// The REST emulator in fakes/rest declares its own copies of these bodies on
+// purpose: shared types would let a misspelt field agree with itself across
+// the wire; each side is checked on its own against the service's examples.
 
 type armError struct {
 	Error struct {

@@ -17,6 +17,11 @@ import (
 // that still matter), as the service's own examples in
 // azure-rest-api-specs show them. Only what the model holds is mapped;
 // read-only fields the service adds (systemData, swaggerUri) are omitted.
+//
+// backend/azureml declares the same bodies for the client on purpose: the
+// emulator exists to test that client over the wire, and a body type shared
+// by both would make a misspelt field agree with itself. Each side is
+// checked on its own against the service's examples in the corpus instead.
 
 type armError struct {
 	Error errorDetail `json:"error"`
