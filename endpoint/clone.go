@@ -119,6 +119,7 @@ func DeploymentEqual(a, b Deployment) bool {
 		a.RequestSettings == b.RequestSettings &&
 		a.LivenessProbe == b.LivenessProbe &&
 		a.ReadinessProbe == b.ReadinessProbe &&
+		a.StartupProbe == b.StartupProbe &&
 		a.AppInsightsEnabled == b.AppInsightsEnabled &&
 		a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess &&
 		dataCollectorEqual(a.DataCollector, b.DataCollector) &&

@@ -13,7 +13,7 @@ var deploymentKeys = []string{
 	"name", "type", "description", "tags", "properties",
 	"model", "model_mount_path", "code_configuration", "environment", "environment_variables",
 	"instance_type", "instance_count", "scale_settings", "request_settings",
-	"liveness_probe", "readiness_probe", "app_insights_enabled",
+	"liveness_probe", "readiness_probe", "startup_probe", "app_insights_enabled",
 	"egress_public_network_access", "data_collector", "resources",
 	"resource_requirements",
 }
@@ -102,6 +102,8 @@ func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
 			d.probe(f, fp, &dep.LivenessProbe)
 		case "readiness_probe":
 			d.probe(f, fp, &dep.ReadinessProbe)
+		case "startup_probe":
+			d.probe(f, fp, &dep.StartupProbe)
 		case "app_insights_enabled":
 			d.boolean(f, fp, &dep.AppInsightsEnabled)
 		case "egress_public_network_access":

@@ -106,6 +106,7 @@ func DiffDeployment(a, b Deployment) []Change {
 
 	d.probe("liveness_probe", a.LivenessProbe, b.LivenessProbe)
 	d.probe("readiness_probe", a.ReadinessProbe, b.ReadinessProbe)
+	d.probe("startup_probe", a.StartupProbe, b.StartupProbe)
 	d.bool("app_insights_enabled", a.AppInsightsEnabled, b.AppInsightsEnabled)
 	d.str("egress_public_network_access", string(a.EgressPublicNetworkAccess), string(b.EgressPublicNetworkAccess))
 	d.dataCollector(a.DataCollector, b.DataCollector)

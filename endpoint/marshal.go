@@ -210,6 +210,7 @@ func (w *writer) deployment(d *Deployment) *yaml.Node {
 
 	m.sub("liveness_probe", probeMapping(d.LivenessProbe))
 	m.sub("readiness_probe", probeMapping(d.ReadinessProbe))
+	m.sub("startup_probe", probeMapping(d.StartupProbe))
 	m.bool("app_insights_enabled", d.AppInsightsEnabled)
 	m.str("egress_public_network_access", string(d.EgressPublicNetworkAccess))
 	if dc := d.DataCollector; dc != nil {

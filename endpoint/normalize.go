@@ -65,7 +65,10 @@ const (
 //   - liveness_probe: initial_delay 10, period 10, timeout 2,
 //     success_threshold 1, failure_threshold 30 (deployment schema,
 //     ProbeSettings);
-//   - readiness_probe: the same except failure_threshold 3.
+//   - readiness_probe: the same except failure_threshold 3;
+//   - startup_probe: when given, the defaults of liveness_probe (the
+//     service's ProbeSettings); when not given, none, as the service runs
+//     no startup probe unless asked.
 //
 // The model keeps zero for "not set", so a value written as 0 is taken as
 // not set and replaced by its default: initial_delay: 0, which the service
@@ -199,6 +202,9 @@ func normalizeDeployment(d *Deployment, kind Kind) {
 	setDefault(&r.MaxQueueWaitMS, defaultMaxQueueWaitMS)
 	normalizeProbe(&d.LivenessProbe, defaultLivenessFailures)
 	normalizeProbe(&d.ReadinessProbe, defaultReadinessFailures)
+	if d.StartupProbe != (Probe{}) {
+		normalizeProbe(&d.StartupProbe, defaultLivenessFailures)
+	}
 
 	d.DataCollector = normalizeDataCollector(d.DataCollector)
 }

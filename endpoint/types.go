@@ -139,6 +139,9 @@ type Deployment struct {
 	RequestSettings RequestSettings `json:"request_settings,omitzero"`
 	LivenessProbe   Probe           `json:"liveness_probe,omitzero"`
 	ReadinessProbe  Probe           `json:"readiness_probe,omitzero"`
+	// StartupProbe, when set, holds the other probes back until the
+	// container has started; unset, the service runs none.
+	StartupProbe Probe `json:"startup_probe,omitzero"`
 
 	AppInsightsEnabled        bool           `json:"app_insights_enabled,omitempty"`
 	EgressPublicNetworkAccess Access         `json:"egress_public_network_access,omitempty"`
@@ -232,7 +235,7 @@ type RequestSettings struct {
 	MaxQueueWaitMS                   int `json:"max_queue_wait_ms,omitempty"`
 }
 
-// Probe is a liveness or readiness probe; all values are in seconds except
+// Probe is a liveness, readiness or startup probe; all values are in seconds except
 // the thresholds, which count probes.
 type Probe struct {
 	InitialDelay     int `json:"initial_delay,omitempty"`

@@ -315,6 +315,7 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	v.request(p.at("request_settings"), d.RequestSettings, managed)
 	v.probe(p.at("liveness_probe"), d.LivenessProbe)
 	v.probe(p.at("readiness_probe"), d.ReadinessProbe)
+	v.probe(p.at("startup_probe"), d.StartupProbe)
 	if !validAccess(d.EgressPublicNetworkAccess) {
 		v.add(p.at("egress_public_network_access").String(), "must be enabled or disabled, got %q", d.EgressPublicNetworkAccess)
 	}

@@ -235,6 +235,22 @@ func (w *fpWriter) deployment(d *endpoint.Deployment) {
 		w.str(q.GPU)
 	}
 	w.status(d.Status)
+	w.optionalProbe('P', d.StartupProbe)
+}
+
+// optionalProbe writes a probe that may be unset under its own tag, and
+// nothing when unset: fingerprints of plans saved before the field existed
+// stay the same.
+func (w *fpWriter) optionalProbe(tag byte, p endpoint.Probe) {
+	if p == (endpoint.Probe{}) {
+		return
+	}
+	w.buf = append(w.buf, tag)
+	w.int(p.InitialDelay)
+	w.int(p.Period)
+	w.int(p.Timeout)
+	w.int(p.SuccessThreshold)
+	w.int(p.FailureThreshold)
 }
 
 func (w *fpWriter) dataCollector(dc *endpoint.DataCollector) {

@@ -102,6 +102,7 @@ type deploymentProperties struct {
 	RequestSettings               *requestSettings       `json:"requestSettings,omitempty"`
 	LivenessProbe                 *probe                 `json:"livenessProbe,omitempty"`
 	ReadinessProbe                *probe                 `json:"readinessProbe,omitempty"`
+	StartupProbe                  *probe                 `json:"startupProbe,omitempty"`
 	AppInsightsEnabled            bool                   `json:"appInsightsEnabled"`
 	EgressPublicNetworkAccess     string                 `json:"egressPublicNetworkAccess,omitempty"`
 	DataCollector                 *dataCollector         `json:"dataCollector,omitempty"`
@@ -441,6 +442,7 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 	}
 	p.LivenessProbe = encodeProbe(d.LivenessProbe)
 	p.ReadinessProbe = encodeProbe(d.ReadinessProbe)
+	p.StartupProbe = encodeProbe(d.StartupProbe)
 	p.EgressPublicNetworkAccess, err = toWire(accesses, "egress_public_network_access", string(d.EgressPublicNetworkAccess))
 	add(err)
 	if d.DataCollector != nil {
@@ -539,6 +541,8 @@ func (s Scope) decodeDeployment(w *onlineDeployment, etag string) (endpoint.Depl
 	d.LivenessProbe, err = decodeProbe("livenessProbe", p.LivenessProbe)
 	add(err)
 	d.ReadinessProbe, err = decodeProbe("readinessProbe", p.ReadinessProbe)
+	add(err)
+	d.StartupProbe, err = decodeProbe("startupProbe", p.StartupProbe)
 	add(err)
 	egress, err := fromWire(accesses, "egressPublicNetworkAccess", p.EgressPublicNetworkAccess)
 	d.EgressPublicNetworkAccess = endpoint.Access(egress)

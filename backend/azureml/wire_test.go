@@ -393,6 +393,7 @@ func richDeployment() endpoint.Deployment {
 		RequestSettings:           endpoint.RequestSettings{RequestTimeoutMS: 90500, MaxConcurrentRequestsPerInstance: 2, MaxQueueWaitMS: 500},
 		LivenessProbe:             endpoint.Probe{InitialDelay: 10, Period: 10, Timeout: 2, SuccessThreshold: 1, FailureThreshold: 30},
 		ReadinessProbe:            endpoint.Probe{InitialDelay: 3600, Period: 5},
+		StartupProbe:              endpoint.Probe{InitialDelay: 30, Period: 5, Timeout: 2, SuccessThreshold: 1, FailureThreshold: 60},
 		AppInsightsEnabled:        true,
 		EgressPublicNetworkAccess: endpoint.Disabled,
 		DataCollector: &endpoint.DataCollector{
@@ -435,6 +436,9 @@ func TestDeploymentRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(string(data), `"environmentId":"azureml://registries/azureml/environments/sklearn/versions/12"`) {
 		t.Errorf("registry environment not sent as a registry id: %s", data)
+	}
+	if !strings.Contains(string(data), `"startupProbe":{"initialDelay":"PT30S","period":"PT5S","timeout":"PT2S","successThreshold":1,"failureThreshold":60}`) {
+		t.Errorf("startup probe not sent: %s", data)
 	}
 	if !strings.Contains(string(data), `"sku":{"name":"Default","capacity":3}`) {
 		t.Errorf("instance count not sent as the sku's capacity: %s", data)

@@ -91,6 +91,7 @@ type deploymentProps struct {
 	RequestSettings               *requestSettings    `json:"requestSettings,omitempty"`
 	LivenessProbe                 *probeSettings      `json:"livenessProbe,omitempty"`
 	ReadinessProbe                *probeSettings      `json:"readinessProbe,omitempty"`
+	StartupProbe                  *probeSettings      `json:"startupProbe,omitempty"`
 	AppInsightsEnabled            bool                `json:"appInsightsEnabled"`
 	EgressPublicNetworkAccess     string              `json:"egressPublicNetworkAccess,omitempty"`
 	ContainerResourceRequirements *containerResources `json:"containerResourceRequirements,omitempty"`
@@ -456,6 +457,7 @@ func (s *Server) encodeDeployment(sc scope, endpointName string, d endpoint.Depl
 	}
 	p.LivenessProbe = encodeProbe(d.LivenessProbe)
 	p.ReadinessProbe = encodeProbe(d.ReadinessProbe)
+	p.StartupProbe = encodeProbe(d.StartupProbe)
 	if r := d.Resources; r != (endpoint.Resources{}) {
 		p.ContainerResourceRequirements = &containerResources{Requests: encodeQuantities(r.Requests), Limits: encodeQuantities(r.Limits)}
 	}
@@ -609,7 +611,7 @@ func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error
 		field string
 		in    *probeSettings
 		out   *endpoint.Probe
-	}{{"properties.livenessProbe", p.LivenessProbe, &d.LivenessProbe}, {"properties.readinessProbe", p.ReadinessProbe, &d.ReadinessProbe}} {
+	}{{"properties.livenessProbe", p.LivenessProbe, &d.LivenessProbe}, {"properties.readinessProbe", p.ReadinessProbe, &d.ReadinessProbe}, {"properties.startupProbe", p.StartupProbe, &d.StartupProbe}} {
 		if pr.in == nil {
 			continue
 		}

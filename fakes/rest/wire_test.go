@@ -62,3 +62,22 @@ func TestDataCollector(t *testing.T) {
 		t.Error("an unknown rolling rate was accepted")
 	}
 }
+
+// TestStartupProbe: a deployment's startup probe is read from a PUT and
+// written back on a GET, in the service's durations.
+func TestStartupProbe(t *testing.T) {
+	d, err := parseDeploymentPut("blue", []byte(`{"properties": {"endpointComputeType": "Managed",
+		"startupProbe": {"initialDelay": "PT30S", "period": "PT5S", "timeout": "PT2S", "successThreshold": 1, "failureThreshold": 60}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := endpoint.Probe{InitialDelay: 30, Period: 5, Timeout: 2, SuccessThreshold: 1, FailureThreshold: 60}
+	if d.StartupProbe != want {
+		t.Fatalf("startup probe %+v, want %+v", d.StartupProbe, want)
+	}
+	s := &Server{}
+	w := s.encodeDeployment(scope{"sub", "rg", "ws"}, "ep", d)
+	if p := w.Properties.StartupProbe; p == nil || p.InitialDelay != "PT30S" || p.Period != "PT5S" || p.FailureThreshold != 60 {
+		t.Errorf("startup probe written back as %+v", p)
+	}
+}
