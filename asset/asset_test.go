@@ -1,0 +1,85 @@
+package asset
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeTree creates files (relative path -> content) under dir.
+func writeTree(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fixture is the folder of ASSETS.md's test vectors.
+func fixture(t testing.TB) (scoring, model string) {
+	dir := t.TempDir()
+	scoring = filepath.Join(dir, "onlinescoring")
+	writeTree(t, scoring, map[string]string{
+		"score.py":      "import json\n",
+		"Sub/helper.py": "X = 1\n",
+		".amlignore":    "*.log\n",
+		"debug.log":     "ignored\n",
+	})
+	model = filepath.Join(dir, "model.pkl")
+	writeTree(t, dir, map[string]string{"model.pkl": "abc"})
+	return scoring, model
+}
+
+func TestVectors(t *testing.T) {
+	scoring, model := fixture(t)
+	tree, err := Scan(scoring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rels []string
+	for _, f := range tree.Files {
+		rels = append(rels, f.Rel)
+	}
+	if got, want := fmt.Sprint(rels), "[.amlignore score.py Sub/helper.py]"; got != want {
+		t.Errorf("files = %s, want %s", got, want)
+	}
+	mt, err := Scan(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		reason string
+		got    func() (string, error)
+		want   string
+	}{
+		{"content hash of a folder, ignored file left out", tree.ContentHash, "83d9657056baace458c4c4842fbb147a1bd4e10b2e2567e43569191981180910"},
+		{"content hash of one file", mt.ContentHash, "725a06bb8c7ec3bedf705b38be72c4f891142a207fe3d69cc0c30c5aa90dbf62"},
+		{"object hash of a folder, MD5", func() (string, error) { return ObjectHash(scoring, MD5) }, "b21279aee2938b532b3c68a068ce56db"},
+		{"object hash of a file, MD5", func() (string, error) { return ObjectHash(model, MD5) }, "3dd4b37a5b6c38dd3ff9b4d192fbe46b"},
+		{"object hash of a folder, SHA-256", func() (string, error) { return ObjectHash(scoring, SHA256) }, "9cacdb008b701ae76273922960837118e133354964c138c462b408559097f756"},
+		{"object hash of a file, SHA-256", func() (string, error) { return ObjectHash(model, SHA256) }, "8c9f3c3c7166fa465b6774bdf7df9836af6b9f51475fcb9d53d8589958376b25"},
+		{"anonymous model name, MD5", func() (string, error) { return AnonymousModelName("3dd4b37a5b6c38dd3ff9b4d192fbe46b", MD5) }, "6c8ba68c9b24c158a1f9b0fa7267caa6"},
+		{"anonymous model name, SHA-256", func() (string, error) {
+			return AnonymousModelName("8c9f3c3c7166fa465b6774bdf7df9836af6b9f51475fcb9d53d8589958376b25", SHA256)
+		}, "bcae4261b3e1566382c7627f4236a2b9cb7f287b59fc197fb97f44cf96da6f3d"},
+		{"environment version, image and conda", func() (string, error) { return AnonymousEnvironmentVersion(vectorImage, vectorConda), nil }, "2faf1fd4bca83082f3fc09be1a4de539"},
+		{"environment version, image only", func() (string, error) { return AnonymousEnvironmentVersion(vectorImage, ""), nil }, "baf18218754be5571da6e579a0c774b5"},
+	}
+	for _, tt := range tests {
+		got, err := tt.got()
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.reason, got, err, tt.want)
+		}
+	}
+}
+
+const (
+	vectorImage = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"
+	vectorConda = "channels:\n- conda-forge\ndependencies:\n- python=3.9\n- numpy=1.23.5\n- pip\n- pip:\n  - azureml-defaults==1.52.0\n  - scikit-learn==1.2.2\nname: model-env\n"
+)
