@@ -1,0 +1,170 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// errAborted is how a gate that waited ends when the abort signal came.
+var errAborted = errors.New("aborted")
+
+// exec runs step i: a write as an activity, a gate as a durable wait.
+func (r *run) exec(ctx workflow.Context, i int) error {
+	s := &r.p.Steps[i]
+	if s.Action != plan.Gate {
+		in := StepInput{Plan: r.onePlan(s), Desired: r.secretsFor(s)}
+		ctx = workflow.WithActivityOptions(ctx, r.activityOptions(0))
+		return workflow.ExecuteActivity(ctx, activityStep, in).Get(ctx, nil)
+	}
+	if r.promoted {
+		return nil
+	}
+	g, _ := r.req.gate(s.Gate)
+	w := Wait{Step: s.ID, Gate: s.Gate, Endpoint: s.Endpoint, Kind: g.Kind, Since: workflow.Now(ctx)}
+	r.status.Waiting = append(r.status.Waiting, w)
+	defer r.unwait(s.ID)
+	switch g.Kind {
+	case Bake:
+		_, err := workflow.AwaitWithTimeout(ctx, g.Duration, r.interrupted)
+		return r.gateEnd(err)
+	case Approval:
+		return r.approval(ctx, i, g)
+	}
+	return r.checkGate(ctx, s, g)
+}
+
+// interrupted reports whether a signal ended every wait: promote passes
+// gates, abort refuses them.
+func (r *run) interrupted() bool { return r.promoted || r.aborted }
+
+// gateEnd is the end of a wait: refused on abort, passed otherwise.
+func (r *run) gateEnd(err error) error {
+	switch {
+	case err != nil:
+		return err
+	case r.aborted:
+		return errAborted
+	}
+	return nil
+}
+
+// approval waits for the approve signal of gate step i, or promote, or
+// abort, at most g.Timeout when it is set.
+func (r *run) approval(ctx workflow.Context, i int, g GateSpec) error {
+	cond := func() bool { return r.approved[i] || r.interrupted() }
+	if g.Timeout <= 0 {
+		return r.gateEnd(workflow.Await(ctx, cond))
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, g.Timeout, cond)
+	if err == nil && !ok {
+		return fmt.Errorf("gate %s: no approval within %v", r.p.Steps[i].Gate, g.Timeout)
+	}
+	return r.gateEnd(err)
+}
+
+// checkGate runs a smoke or metric gate as an activity, cancelled when a
+// signal interrupts it: promote passes the gate, abort refuses it.
+func (r *run) checkGate(ctx workflow.Context, s *plan.Step, g GateSpec) error {
+	actx, cancel := workflow.WithCancel(ctx)
+	actx = workflow.WithActivityOptions(actx, r.activityOptions(g.Duration))
+	f := workflow.ExecuteActivity(actx, activityStep, StepInput{Plan: r.onePlan(s), Gate: &g})
+	ended := false
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if workflow.Await(ctx, func() bool { return ended || r.interrupted() }) == nil && !ended {
+			cancel()
+		}
+	})
+	err := f.Get(ctx, nil)
+	ended = true
+	if temporal.IsCanceledError(err) && r.interrupted() {
+		return r.gateEnd(nil)
+	}
+	return err
+}
+
+// unwait removes a gate from the status's waiting list.
+func (r *run) unwait(id string) {
+	for j, w := range r.status.Waiting {
+		if w.Step == id {
+			r.status.Waiting = append(r.status.Waiting[:j:j], r.status.Waiting[j+1:]...)
+			return
+		}
+	}
+}
+
+// onePlan returns a plan of step s alone, without its dependencies, which
+// the workflow has waited for: what the activity executes.
+func (r *run) onePlan(s *plan.Step) *plan.Plan {
+	one := *s
+	one.DependsOn = []string{}
+	return &plan.Plan{FormatVersion: r.p.FormatVersion, Fingerprint: r.p.Fingerprint, Strategy: r.p.Strategy, Steps: []plan.Step{one}}
+}
+
+// secretsFor returns the desired endpoint of a step that writes secret
+// values, which the plan's JSON form redacts, or nil.
+func (r *run) secretsFor(s *plan.Step) *endpoint.Endpoint {
+	d := s.DeploymentAfter
+	if d == nil {
+		return nil
+	}
+	for name := range d.EnvironmentVariables {
+		if endpoint.IsSecretName(name) {
+			return r.desired(s.Endpoint)
+		}
+	}
+	return nil
+}
+
+// desired returns the request's endpoint of the given name.
+func (r *run) desired(name string) *endpoint.Endpoint {
+	for _, e := range r.req.Desired {
+		if strings.EqualFold(e.Name, name) {
+			return e
+		}
+	}
+	return nil
+}
+
+// rollback restores, after a stop, the traffic of every endpoint that has
+// a stable split, at most req.Parallelism endpoints at once.
+func (r *run) rollback(ctx workflow.Context) {
+	r.status.Phase = PhaseRollingBack
+	var todo []*endpointState
+	for _, k := range r.keys {
+		if ep := r.eps[k]; ep.stable != nil {
+			todo = append(todo, ep)
+		}
+	}
+	ctx = workflow.WithActivityOptions(ctx, r.activityOptions(0))
+	var errs []error
+	for len(todo) > 0 {
+		batch := todo[:min(len(todo), r.req.parallelism())]
+		todo = todo[len(batch):]
+		futures := make([]workflow.Future, len(batch))
+		for j, ep := range batch {
+			in := RestoreInput{Endpoint: ep.name, Live: ep.stable.live, Mirror: ep.stable.mirror}
+			futures[j] = workflow.ExecuteActivity(ctx, activityRestore, in)
+		}
+		for j, f := range futures {
+			var restored bool
+			if err := f.Get(ctx, &restored); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if restored {
+				ep := batch[j]
+				ep.current = ep.stable
+				r.status.RolledBack = append(r.status.RolledBack, ep.name)
+			}
+		}
+	}
+	r.showTraffic()
+	r.rollbackErr = errors.Join(errs...)
+}
