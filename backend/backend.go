@@ -18,10 +18,13 @@ import (
 // decides anything. Any other failure is an [*Error].
 //
 // Conditional writes: when the endpoint's or deployment's Status.ETag is not
-// empty, the write is sent with it as If-Match, and a resource that has
-// changed since (or does not exist) fails with [Precondition]. Clear the
-// ETag for an unconditional write. Values read from the service carry their
-// ETag, so read-modify-write is optimistic concurrency by default.
+// empty, the write is sent with it as If-Match, and a backend whose service
+// checks it fails a resource that has changed since (or does not exist)
+// with [Precondition]. Clear the ETag for an unconditional write. A service
+// may report no ETags at all (the reference service's REST API declares
+// none): callers use one when it is there and depend on none; a plan
+// computed from a state that has changed since is refused by its
+// fingerprint, not by an ETag.
 //
 // Implementations copy what they are given and what they return: callers
 // own every value they pass in and get back.

@@ -77,6 +77,10 @@ type Backend struct {
 	insecure   bool
 	freq       time.Duration
 
+	// last holds each resource's body as last read, carried over into the
+	// next PUT of it (see carry.go).
+	last lastReads
+
 	mu sync.Mutex
 	// endpoints caches what Invoke needs of each endpoint, by lower-case
 	// name, so that a scoring request costs no call to the control plane.
@@ -167,31 +171,55 @@ func CloudFor(endpointURL, audience string) cloud.Configuration {
 	}}
 }
 
-// invalidName is the error for a name the service would refuse, reported
-// before the name goes anywhere near a URL.
+// invalidName is the error for a name the service would refuse to create,
+// reported before the name goes anywhere near a URL.
 func invalidName(what, name string) error {
 	return &backend.Error{Kind: backend.Invalid, Code: "BadArgument",
 		Message: fmt.Sprintf("%s name %q is invalid: 3-32 characters, letters, digits and '-', starting with a letter and not ending with '-'", what, name)}
 }
 
-func checkNames(endpointName string, deployment ...string) error {
-	if !validName(endpointName) {
+// checkPath checks names for calls on resources that exist: the service's
+// path pattern is all they must follow, since a resource created elsewhere
+// may have any name the service once accepted. It also keeps a name from
+// changing which resource a request reaches.
+func checkPath(endpointName string, deployment ...string) error {
+	for i, n := range append([]string{endpointName}, deployment...) {
+		if !pathName(n) {
+			what := "endpoint"
+			if i > 0 {
+				what = "deployment"
+			}
+			return &backend.Error{Kind: backend.Invalid, Code: "BadArgument",
+				Message: fmt.Sprintf("%s name %q cannot be in a request path: 1-255 letters, digits, '-' and '_', starting with a letter or digit", what, n)}
+		}
+	}
+	return nil
+}
+
+// checkPut checks the names of a PUT: a resource this Backend has read
+// exists and keeps its name, whatever rule created it; any other may be a
+// create, whose names must follow the service's documented rule.
+func (b *Backend) checkPut(endpointName string, deployment ...string) error {
+	if err := checkPath(endpointName, deployment...); err != nil {
+		return err
+	}
+	if !validName(endpointName) && !b.last.known(resourceKey(endpointName)) {
 		return invalidName("endpoint", endpointName)
 	}
 	for _, d := range deployment {
-		if !validName(d) {
+		if !validName(d) && !b.last.known(resourceKey(endpointName, d)) {
 			return invalidName("deployment", d)
 		}
 	}
 	return nil
 }
 
-// checkRead is checkNames for calls that read an endpoint: no endpoint
-// can have a name the service refuses, so it is not found.
+// checkRead is checkPath for calls that read an endpoint: no endpoint can
+// have a name no path can carry, so it is not found.
 func checkRead(endpointName string) error {
-	if !validName(endpointName) {
+	if !pathName(endpointName) {
 		return &backend.Error{Kind: backend.NotFound, Code: "ResourceNotFound",
-			Message: fmt.Sprintf("no endpoint can be named %q: 3-32 characters, letters, digits and '-', starting with a letter and not ending with '-'", endpointName)}
+			Message: fmt.Sprintf("no endpoint can be named %q: 1-255 letters, digits, '-' and '_', starting with a letter or digit", endpointName)}
 	}
 	return nil
 }
@@ -239,18 +267,28 @@ func (b *Backend) do(req *policy.Request, ok ...int) (*http.Response, error) {
 
 // getJSON reads one resource or page into v.
 func (b *Backend) getJSON(ctx context.Context, u string, v any) (*http.Response, error) {
+	resp, _, err := b.getRaw(ctx, u, v)
+	return resp, err
+}
+
+// getRaw reads one resource or page into v and returns its body too.
+func (b *Backend) getRaw(ctx context.Context, u string, v any) (*http.Response, []byte, error) {
 	req, err := b.newRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp, err := b.do(req, http.StatusOK)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := runtime.UnmarshalAsJSON(resp, v); err != nil {
-		return nil, &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
+	raw, err := runtime.Payload(resp)
+	if err == nil {
+		err = json.Unmarshal(raw, v)
 	}
-	return resp, nil
+	if err != nil {
+		return nil, nil, &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
+	}
+	return resp, raw, nil
 }
 
 // checkNextLink keeps paging on the service's host: a nextLink elsewhere
@@ -265,21 +303,48 @@ func (b *Backend) checkNextLink(link string) error {
 
 // listAll reads every page of a list.
 func listAll[T any](ctx context.Context, b *Backend, u string) ([]T, error) {
-	var all []T
-	for u != "" {
-		var p page[T]
-		if _, err := b.getJSON(ctx, u, &p); err != nil {
+	raws, err := b.listRaw(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
+		}
+	}
+	return out, nil
+}
+
+// listRaw reads every page of a list, starting at u (to which it adds the
+// api-version) and following each nextLink exactly as the service gives it:
+// it may name another api-version, or carry a token the client must not
+// touch.
+func (b *Backend) listRaw(ctx context.Context, u string) ([]json.RawMessage, error) {
+	req, err := b.newRequest(ctx, http.MethodGet, u, nil)
+	var all []json.RawMessage
+	for err == nil {
+		var resp *http.Response
+		if resp, err = b.do(req, http.StatusOK); err != nil {
 			return nil, err
 		}
-		all = append(all, p.Value...)
-		if p.NextLink != "" {
-			if err := b.checkNextLink(p.NextLink); err != nil {
-				return nil, err
-			}
+		var p page[json.RawMessage]
+		if err := runtime.UnmarshalAsJSON(resp, &p); err != nil {
+			return nil, &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
 		}
-		u = p.NextLink
+		all = append(all, p.Value...)
+		if p.NextLink == "" {
+			return all, nil
+		}
+		if err := b.checkNextLink(p.NextLink); err != nil {
+			return nil, err
+		}
+		req, err = runtime.NewRequest(ctx, http.MethodGet, p.NextLink)
+		if err == nil {
+			req.Raw().Header.Set("Accept", "application/json")
+		}
 	}
-	return all, nil
+	return nil, &backend.Error{Kind: backend.Internal, Message: "cannot build the request for the next page", Err: err}
 }
 
 // GetEndpoint implements [backend.Backend].
@@ -288,7 +353,7 @@ func (b *Backend) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 		return nil, err
 	}
 	var w onlineEndpoint
-	resp, err := b.getJSON(ctx, b.resourceURL(name), &w)
+	resp, raw, err := b.getRaw(ctx, b.resourceURL(name), &w)
 	if err != nil {
 		return nil, err
 	}
@@ -299,39 +364,33 @@ func (b *Backend) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 	if e.Name == "" {
 		e.Name = name
 	}
+	b.last.remember(resourceKey(name), raw)
 	if err := b.readDeployments(ctx, name, e); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// readDeployments fills e.Deployments, sorted by name. The service may
-// leave the ETag out of listed items and give it only in the header of a
-// GET of one resource; such deployments are read one by one.
+// readDeployments fills e.Deployments, sorted by name, from one list of
+// them (however many pages): one read per endpoint whatever its number of
+// deployments. The service declares no ETag for deployments; one the list
+// carries is kept, and none is looked for elsewhere.
 func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.Endpoint) error {
-	ws, err := listAll[onlineDeployment](ctx, b, b.resourceURL(name, "deployments"))
+	raws, err := b.listRaw(ctx, b.resourceURL(name, "deployments"))
 	if err != nil {
 		return err
 	}
-	e.Deployments = make([]endpoint.Deployment, 0, len(ws))
-	for i := range ws {
-		etag := ""
-		if ws[i].ETag == "" && validName(ws[i].Name) {
-			var one onlineDeployment
-			resp, err := b.getJSON(ctx, b.resourceURL(name, "deployments", ws[i].Name), &one)
-			if backend.KindOf(err) == backend.NotFound {
-				// Deleted since the list was read.
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			ws[i], etag = one, resp.Header.Get("ETag")
+	e.Deployments = make([]endpoint.Deployment, 0, len(raws))
+	for _, raw := range raws {
+		var w onlineDeployment
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
 		}
-		d, err := b.scope.decodeDeployment(&ws[i], etag)
+		d, err := b.scope.decodeDeployment(&w, "")
 		if err != nil {
 			return &backend.Error{Kind: backend.Internal, Err: err}
 		}
+		b.last.remember(resourceKey(name, d.Name), raw)
 		e.Deployments = append(e.Deployments, d)
 	}
 	slices.SortFunc(e.Deployments, func(a, b endpoint.Deployment) int { return strings.Compare(a.Name, b.Name) })
@@ -343,22 +402,29 @@ func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.
 // a burst of goroutines, sets the pace.
 const listParallelism = 8
 
-// ListEndpoints implements [backend.Backend]. The endpoints' deployments
-// are read concurrently; a failure is the first by endpoint name.
+// ListEndpoints implements [backend.Backend]: one list of the endpoints,
+// then one list of each endpoint's deployments, read concurrently; a
+// failure is the first by endpoint name. Names the service lists are taken
+// as they are, whoever created them.
 func (b *Backend) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, error) {
-	ws, err := listAll[onlineEndpoint](ctx, b, b.resourceURL())
+	raws, err := b.listRaw(ctx, b.resourceURL())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*endpoint.Endpoint, 0, len(ws))
-	for i := range ws {
-		e, err := b.scope.decodeEndpoint(&ws[i], "")
+	out := make([]*endpoint.Endpoint, 0, len(raws))
+	for _, raw := range raws {
+		var w onlineEndpoint
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return nil, &backend.Error{Kind: backend.Internal, Message: "the service's answer is not the JSON expected", Err: err}
+		}
+		e, err := b.scope.decodeEndpoint(&w, "")
 		if err != nil {
 			return nil, &backend.Error{Kind: backend.Internal, Err: err}
 		}
-		if !validName(e.Name) {
-			return nil, &backend.Error{Kind: backend.Internal, Message: fmt.Sprintf("the service lists an endpoint named %q", e.Name)}
+		if !pathName(e.Name) {
+			return nil, &backend.Error{Kind: backend.Internal, Message: fmt.Sprintf("the service lists an endpoint named %q, which no request path can name", e.Name)}
 		}
+		b.last.remember(resourceKey(e.Name), raw)
 		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b *endpoint.Endpoint) int { return strings.Compare(a.Name, b.Name) })
@@ -393,12 +459,16 @@ func (b *Backend) CreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoi
 // BeginCreateOrUpdateEndpoint starts CreateOrUpdateEndpoint and returns the
 // operation in flight without waiting for it.
 func (b *Backend) BeginCreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoint) (*Operation, error) {
-	if err := checkNames(e.Name); err != nil {
+	if err := b.checkPut(e.Name); err != nil {
 		return nil, err
 	}
-	body, err := b.scope.encodeEndpoint(e, b.location)
+	w, err := b.scope.encodeEndpoint(e, b.location)
 	if err != nil {
 		return nil, &backend.Error{Kind: backend.Invalid, Message: err.Error()}
+	}
+	body, err := b.last.carryOver(resourceKey(e.Name), w)
+	if err != nil {
+		return nil, &backend.Error{Kind: backend.Internal, Err: err}
 	}
 	b.forget(e.Name)
 	return b.begin(ctx, http.MethodPut, b.resourceURL(e.Name), body, e.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
@@ -408,7 +478,7 @@ func (b *Backend) BeginCreateOrUpdateEndpoint(ctx context.Context, e *endpoint.E
 // service's PATCH), leaving its traffic, mirror and every other setting as
 // the service holds them. It is conditional when e.Status.ETag is set.
 func (b *Backend) PatchEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
-	if err := checkNames(e.Name); err != nil {
+	if err := checkPath(e.Name); err != nil {
 		return err
 	}
 	body, err := encodeEndpointPatch(e)
@@ -434,10 +504,11 @@ func (b *Backend) DeleteEndpoint(ctx context.Context, name string) error {
 // BeginDeleteEndpoint starts DeleteEndpoint and returns the operation in
 // flight without waiting for it.
 func (b *Backend) BeginDeleteEndpoint(ctx context.Context, name string) (*Operation, error) {
-	if err := checkNames(name); err != nil {
+	if err := checkPath(name); err != nil {
 		return nil, err
 	}
 	b.forget(name)
+	b.last.forget(resourceKey(name))
 	op, err := b.begin(ctx, http.MethodDelete, b.resourceURL(name), nil, "", runtime.FinalStateViaLocation)
 	if backend.KindOf(err) == backend.NotFound {
 		return &Operation{b: b}, nil
@@ -457,12 +528,16 @@ func (b *Backend) CreateOrUpdateDeployment(ctx context.Context, endpointName str
 // BeginCreateOrUpdateDeployment starts CreateOrUpdateDeployment and returns
 // the operation in flight without waiting for it.
 func (b *Backend) BeginCreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) (*Operation, error) {
-	if err := checkNames(endpointName, d.Name); err != nil {
+	if err := b.checkPut(endpointName, d.Name); err != nil {
 		return nil, err
 	}
-	body, err := b.scope.encodeDeployment(&d, b.location)
+	w, err := b.scope.encodeDeployment(&d, b.location)
 	if err != nil {
 		return nil, &backend.Error{Kind: backend.Invalid, Message: err.Error()}
+	}
+	body, err := b.last.carryOver(resourceKey(endpointName, d.Name), w)
+	if err != nil {
+		return nil, &backend.Error{Kind: backend.Internal, Err: err}
 	}
 	return b.begin(ctx, http.MethodPut, b.resourceURL(endpointName, "deployments", d.Name), body, d.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
 }
@@ -479,13 +554,14 @@ func (b *Backend) ScaleDeployment(ctx context.Context, endpointName, deploymentN
 // BeginScaleDeployment starts ScaleDeployment and returns the operation in
 // flight without waiting for it.
 func (b *Backend) BeginScaleDeployment(ctx context.Context, endpointName, deploymentName string, instanceCount int) (*Operation, error) {
-	if err := checkNames(endpointName, deploymentName); err != nil {
+	if err := checkPath(endpointName, deploymentName); err != nil {
 		return nil, err
 	}
 	if instanceCount < 0 {
 		return nil, &backend.Error{Kind: backend.Invalid, Code: "BadArgument", Message: fmt.Sprintf("instance count %d is negative", instanceCount)}
 	}
-	body := deploymentPatch{SKU: &sku{Name: "Default", Capacity: &instanceCount}}
+	// Only the capacity: the sku's name is the service's.
+	body := deploymentPatch{SKU: &sku{Capacity: &instanceCount}}
 	return b.begin(ctx, http.MethodPatch, b.resourceURL(endpointName, "deployments", deploymentName), body, "", runtime.FinalStateViaLocation)
 }
 
@@ -501,9 +577,10 @@ func (b *Backend) DeleteDeployment(ctx context.Context, endpointName, deployment
 // BeginDeleteDeployment starts DeleteDeployment and returns the operation
 // in flight without waiting for it.
 func (b *Backend) BeginDeleteDeployment(ctx context.Context, endpointName, deploymentName string) (*Operation, error) {
-	if err := checkNames(endpointName, deploymentName); err != nil {
+	if err := checkPath(endpointName, deploymentName); err != nil {
 		return nil, err
 	}
+	b.last.forget(resourceKey(endpointName, deploymentName))
 	op, err := b.begin(ctx, http.MethodDelete, b.resourceURL(endpointName, "deployments", deploymentName), nil, "", runtime.FinalStateViaLocation)
 	if backend.KindOf(err) != backend.NotFound {
 		return op, err
@@ -618,7 +695,7 @@ func (b *Backend) GetKeys(ctx context.Context, endpointName string) (backend.Key
 // RegenerateKeys makes the service replace the endpoint's primary or
 // secondary key, and waits until it has.
 func (b *Backend) RegenerateKeys(ctx context.Context, endpointName string, primary bool) error {
-	if err := checkNames(endpointName); err != nil {
+	if err := checkPath(endpointName); err != nil {
 		return err
 	}
 	keyType := "Secondary"
@@ -653,7 +730,7 @@ func (b *Backend) token(ctx context.Context, endpointName string) (accessToken, 
 // Logs returns the last tail lines of a container of a deployment
 // (container is "InferenceServer" or "StorageInitializer").
 func (b *Backend) Logs(ctx context.Context, endpointName, deploymentName, container string, tail int) (string, error) {
-	if err := checkNames(endpointName, deploymentName); err != nil {
+	if err := checkPath(endpointName, deploymentName); err != nil {
 		return "", err
 	}
 	body := map[string]any{"containerType": container, "tail": tail}
@@ -681,7 +758,7 @@ type SKU struct {
 
 // SKUs lists what a deployment may be scaled to.
 func (b *Backend) SKUs(ctx context.Context, endpointName, deploymentName string) ([]SKU, error) {
-	if err := checkNames(endpointName, deploymentName); err != nil {
+	if err := checkPath(endpointName, deploymentName); err != nil {
 		return nil, err
 	}
 	ws, err := listAll[skuResource](ctx, b, b.resourceURL(endpointName, "deployments", deploymentName, "skus"))
@@ -736,12 +813,17 @@ func (b *Backend) target(ctx context.Context, endpointName string) (*scoringTarg
 		t.token, t.refresh = tok.AccessToken, time.Unix(tok.RefreshAfterTimeUTC, 0)
 	case endpoint.AuthAADToken:
 		// Fetched per request: the credential caches and refreshes it.
-	default:
+	case endpoint.AuthKey, "":
 		keys, err := b.GetKeys(ctx, endpointName)
 		if err != nil {
 			return nil, err
 		}
 		t.keys = keys
+	default:
+		// A mode newer than this client: how to authenticate is exactly
+		// what it would have to understand.
+		return nil, &backend.Error{Kind: backend.Invalid, Code: "UnknownAuthMode",
+			Message: fmt.Sprintf("endpoint %s has auth mode %q, which this client does not know how to call", endpointName, e.AuthMode)}
 	}
 	b.mu.Lock()
 	b.endpoints[key] = t
@@ -757,8 +839,10 @@ func (b *Backend) Invoke(ctx context.Context, endpointName string, req backend.I
 	if err := checkRead(endpointName); err != nil {
 		return nil, err
 	}
-	if req.Deployment != "" && !validName(req.Deployment) {
-		return nil, invalidName("deployment", req.Deployment)
+	if req.Deployment != "" {
+		if err := checkPath(endpointName, req.Deployment); err != nil {
+			return nil, err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		t, err := b.target(ctx, endpointName)

@@ -20,8 +20,11 @@
 // Requests go over HTTPS only; Options.Insecure allows plain HTTP, for tests
 // against a local server. Sovereign clouds and test servers are set with
 // Options.ClientOptions.Cloud ([CloudFor]). Every endpoint, deployment and
-// workspace name is checked against the service's rules before it is put
-// into a URL, so a name can never address another resource.
+// workspace name is checked against the specification's path pattern
+// before it is put into a URL, so a name can never address another
+// resource. Names created elsewhere are read, listed and updated whatever
+// rule created them; a name this client would create must follow the
+// service's documented rule (3-32 letters, digits and '-').
 //
 // # Mapping
 //
@@ -34,7 +37,17 @@
 // written. CreateOrUpdateEndpoint is a PUT carrying the whole traffic and
 // mirror maps (zeros dropped), because the service replaces both;
 // [Backend.PatchEndpoint] changes tags and identity alone, and scaling is a
-// PATCH of the sku alone.
+// PATCH of the sku's capacity alone.
+//
+// A PUT replaces the whole resource, and the model does not hold all of it:
+// every property the last read of the resource returned and the model does
+// not hold (the resource's kind, a deployment's identity, the sku's tier,
+// size and family, properties a newer api-version adds) is carried into
+// the next PUT, so that a rollout never deletes settings it does not
+// manage. Values of the service's extensible enumerations that this client
+// does not know are read as written and sent back as read; a write whose
+// body depends on one (a deployment's compute type) is refused, as is
+// calling an endpoint whose auth mode is unknown.
 //
 // # Out of scope
 //
@@ -58,8 +71,10 @@
 //
 // Errors are [*backend.Error]s kinded by HTTP status and the service's
 // code: 404 NotFound; 409 and OperationCanceled Conflict (retryable); 429
-// Throttled with the Retry-After; 412 Precondition (a stale ETag in
-// If-Match, sent whenever Status.ETag is set); 400 Invalid; 5xx and dropped
+// Throttled with the Retry-After; 412 Precondition (the specification
+// declares no ETag for online endpoints and deployments, so none is looked
+// for; one the service returns is kept and sent back as If-Match); 400
+// Invalid; 5xx and dropped
 // connections Unavailable; an operation that ends Failed is
 // ProvisioningFailed with the service's code and message.
 //

@@ -91,6 +91,7 @@ type armBuckets struct {
 	mu        sync.Mutex
 	buckets   map[bool]*armBucket // by "is a write"
 	throttled int
+	reads     int
 }
 
 type armBucket struct {
@@ -101,6 +102,9 @@ type armBucket struct {
 func (a *armBuckets) Do(r *http.Request) (*http.Response, error) {
 	a.mu.Lock()
 	bk := a.buckets[r.Method != http.MethodGet]
+	if r.Method == http.MethodGet {
+		a.reads++
+	}
 	now := time.Now()
 	bk.tokens = math.Min(bk.burst, bk.tokens+now.Sub(bk.last).Seconds()*bk.rate)
 	bk.last = now
@@ -139,7 +143,8 @@ func TestFleet(t *testing.T) {
 func testFleet(t *testing.T, throttle bool) {
 	arm := &armBuckets{}
 	svc := fakes.New(fakes.Options{NoHistory: true})
-	srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test"})
+	// One page holds the whole fleet, so that each list is one read.
+	srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test", PageSize: 1000})
 	start := time.Now()
 	arm.next = srv.Transport()
 	arm.buckets = map[bool]*armBucket{
@@ -180,13 +185,20 @@ func testFleet(t *testing.T, throttle bool) {
 		t.Fatal(err)
 	}
 	t.Logf("fleet of 200 rolled out in %v simulated", time.Since(start))
-	// Observing the fleet, as Run does first, is 601 reads at once.
+	// Observing the fleet, as Run does first, is N+1 list reads: the
+	// endpoints, then each one's deployments.
 	observed := time.Now()
+	arm.mu.Lock()
+	readsBefore := arm.reads
+	arm.mu.Unlock()
 	list, err := b.ListEndpoints(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("fleet of 200 observed in %v simulated", time.Since(observed))
+	if reads := arm.reads - readsBefore; reads != 201 {
+		t.Errorf("observing 200 endpoints took %d reads, want 201: one list of the endpoints and one of each one's deployments", reads)
+	}
 	if arm.throttled != 0 {
 		t.Errorf("%d calls throttled by the service, want 0", arm.throttled)
 	}
@@ -195,8 +207,8 @@ func testFleet(t *testing.T, throttle bool) {
 			t.Errorf("%s: traffic %v", e.Name, e.Traffic)
 		}
 	}
-	if len(list) != 200 || len(list[199].Deployments) != 1 || list[199].Deployments[0].Status.ETag == "" {
-		t.Errorf("%d endpoints listed, want 200 with their deployment and its ETag", len(list))
+	if len(list) != 200 || len(list[199].Deployments) != 1 || list[199].Deployments[0].Status.ProvisioningState != endpoint.Succeeded {
+		t.Errorf("%d endpoints listed, want 200 with their deployment, provisioned", len(list))
 	}
 }
 

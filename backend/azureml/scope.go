@@ -21,9 +21,12 @@ var (
 	subscriptionRE  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	resourceGroupRE = regexp.MustCompile(`^[-\w.()]{0,89}[-\w()]$`)
 	workspaceRE     = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$`)
-	// resourceNameRE is the service's rule for endpoint and deployment
-	// names (DESIGN §6).
+	// resourceNameRE is the service's documented rule for the names of
+	// the endpoints and deployments it creates.
 	resourceNameRE = regexp.MustCompile(`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
+	// pathNameRE is the looser pattern of the specification's request
+	// paths: names created elsewhere, by older rules, follow only this.
+	pathNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$`)
 	// assetNameRE and assetVersionRE bound the names and versions of
 	// models, environments and code put into ARM ids.
 	assetNameRE    = regexp.MustCompile(`^[a-zA-Z0-9][-\w.]{0,254}$`)
@@ -51,7 +54,11 @@ func (s Scope) path() string {
 		"/providers/Microsoft.MachineLearningServices/workspaces/" + url.PathEscape(s.Workspace)
 }
 
-// validName reports whether name is a valid endpoint or deployment name.
+// pathName reports whether a request path can name the resource.
+func pathName(name string) bool { return pathNameRE.MatchString(name) }
+
+// validName reports whether name is a valid name for a new endpoint or
+// deployment.
 func validName(name string) bool {
 	return len(name) >= 3 && len(name) <= 32 && resourceNameRE.MatchString(name)
 }

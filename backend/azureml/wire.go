@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/codec"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -34,7 +34,7 @@ type managedIdentity struct {
 }
 
 type sku struct {
-	Name     string `json:"name"`
+	Name     string `json:"name,omitempty"`
 	Capacity *int   `json:"capacity,omitempty"`
 }
 
@@ -214,70 +214,43 @@ type accessToken struct {
 	RefreshAfterTimeUTC int64  `json:"refreshAfterTimeUtc"`
 }
 
-// Enumerations: the model's spelling on the left, the service's on the
-// right. Decoding is case-insensitive, as the service is.
+// The enumerations, from the one table both the client and the emulator
+// use. Every one is extensible in the service's specification.
 var (
-	authModes = [][2]string{
-		{string(endpoint.AuthKey), "Key"},
-		{string(endpoint.AuthAMLToken), "AMLToken"},
-		{string(endpoint.AuthAADToken), "AADToken"},
-	}
-	// Rows after the first for a model spelling are older service
-	// spellings (2021 preview), read but never sent.
-	computeTypes = [][2]string{
-		{string(endpoint.Managed), "Managed"},
-		{string(endpoint.Kubernetes), "Kubernetes"},
-		{string(endpoint.Kubernetes), "K8S"},
-	}
-	accesses = [][2]string{
-		{string(endpoint.Enabled), "Enabled"},
-		{string(endpoint.Disabled), "Disabled"},
-	}
-	scaleTypes = [][2]string{
-		{string(endpoint.ScaleDefault), "Default"},
-		{string(endpoint.ScaleTargetUtilization), "TargetUtilization"},
-		{string(endpoint.ScaleDefault), "Manual"},
-		{string(endpoint.ScaleTargetUtilization), "Auto"},
-	}
-	rollingRates = [][2]string{
-		{"minute", "Minute"},
-		{"hour", "Hour"},
-		{"day", "Day"},
-		{"month", "Month"},
-		{"year", "Year"},
-	}
-	identityTypes = [][2]string{
-		{"system_assigned", "SystemAssigned"},
-		{"user_assigned", "UserAssigned"},
-		{"system_assigned,user_assigned", "SystemAssigned,UserAssigned"},
-		{"none", "None"},
-	}
+	authModes     = codec.AuthModes
+	computeTypes  = codec.ComputeTypes
+	accesses      = codec.Accesses
+	scaleTypes    = codec.ScaleTypes
+	rollingRates  = codec.RollingRates
+	identityTypes = codec.IdentityTypes
 )
 
-// toWire maps the model's spelling of an enumeration to the service's.
-func toWire(table [][2]string, field, v string) (string, error) {
-	if v == "" {
-		return "", nil
+// toWire maps the model's spelling of an enumeration to the service's. A
+// value the table does not know came from the service (the loader refuses
+// unknown values in specs) and goes back as it was read.
+func toWire(table codec.Enum, _, v string) (string, error) {
+	w, _ := table.Wire(v)
+	return w, nil
+}
+
+// toWireKnown is toWire for the enumerations whose value decides the shape
+// of the body (endpointComputeType, scaleType): a write with a value this
+// client does not understand is refused, as it cannot know what to send
+// with it.
+func toWireKnown(table codec.Enum, field, v string) (string, error) {
+	w, ok := table.Wire(v)
+	if !ok {
+		return "", fmt.Errorf("%s: %q is a value of the service this client does not understand, so it cannot write this resource; it can read it, and leave it as it is (one of %s)", field, v, strings.Join(table.WireValues(), ", "))
 	}
-	for _, p := range table {
-		if strings.EqualFold(p[0], v) {
-			return p[1], nil
-		}
-	}
-	return "", fmt.Errorf("%s: unknown value %q", field, v)
+	return w, nil
 }
 
 // fromWire maps the service's spelling of an enumeration to the model's.
-func fromWire(table [][2]string, field, v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	for _, p := range table {
-		if strings.EqualFold(p[1], strings.ReplaceAll(v, " ", "")) {
-			return p[0], nil
-		}
-	}
-	return "", fmt.Errorf("%s: unknown value %q from the service", field, v)
+// A value newer than the table is kept as the service wrote it: reading
+// never fails on it, and plans show it.
+func fromWire(table codec.Enum, _, v string) (string, error) {
+	m, _ := table.Model(v)
+	return m, nil
 }
 
 // encodeEndpoint builds the PUT body of e. Deployments are not part of it:
@@ -398,7 +371,7 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 		AppInsightsEnabled:   d.AppInsightsEnabled,
 	}
 	var err error
-	p.EndpointComputeType, err = toWire(computeTypes, "type", string(d.Type))
+	p.EndpointComputeType, err = toWireKnown(computeTypes, "type", string(d.Type))
 	add(err)
 	if p.EndpointComputeType == "" {
 		p.EndpointComputeType = "Managed"
@@ -423,7 +396,7 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 			MaxInstances:                ss.MaxInstances,
 			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
 		}
-		w.ScaleType, err = toWire(scaleTypes, "scale_settings.type", string(ss.Type))
+		w.ScaleType, err = toWireKnown(scaleTypes, "scale_settings.type", string(ss.Type))
 		add(err)
 		if w.ScaleType == "" {
 			w.ScaleType = "Default"
@@ -748,99 +721,16 @@ func msDuration(ms int) string {
 	return formatDuration(int64(ms))
 }
 
-// formatDuration writes milliseconds as an ISO-8601 duration the way the
-// service writes them back (PT5S, PT1M30S, PT0.5S), so that a spec reads
-// back as it was written.
-func formatDuration(ms int64) string {
-	if ms == 0 {
-		return "PT0S"
-	}
-	var b strings.Builder
-	b.WriteString("PT")
-	if h := ms / 3_600_000; h > 0 {
-		b.WriteString(strconv.FormatInt(h, 10) + "H")
-		ms %= 3_600_000
-	}
-	if m := ms / 60_000; m > 0 {
-		b.WriteString(strconv.FormatInt(m, 10) + "M")
-		ms %= 60_000
-	}
-	if ms > 0 {
-		b.WriteString(strconv.FormatInt(ms/1000, 10))
-		if frac := ms % 1000; frac > 0 {
-			b.WriteString(strings.TrimRight(fmt.Sprintf(".%03d", frac), "0"))
-		}
-		b.WriteString("S")
-	}
-	return b.String()
-}
+func formatDuration(ms int64) string { return codec.FormatDuration(ms) }
 
-// maxDurationMS bounds decoded durations so that they fit an int on every
-// platform; no setting of the service comes near it.
-const maxDurationMS = 1 << 31
-
-// parseDuration reads an ISO-8601 duration of days, hours, minutes and
-// seconds (the service never sends years or months for these settings) into
-// milliseconds; "" is 0.
+// parseDuration reads a duration setting into milliseconds, naming the
+// field when it cannot.
 func parseDuration(field, s string) (int64, error) {
-	if s == "" {
-		return 0, nil
+	ms, err := codec.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
 	}
-	bad := func() (int64, error) {
-		return 0, fmt.Errorf("%s: %q is not an ISO-8601 duration (PT5S)", field, s)
-	}
-	rest, ok := strings.CutPrefix(strings.ToUpper(s), "P")
-	if !ok || rest == "" {
-		return bad()
-	}
-	var total float64
-	inTime := false
-	units := 0
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime {
-				return bad()
-			}
-			inTime = true
-			rest = rest[1:]
-			if rest == "" {
-				return bad()
-			}
-			continue
-		}
-		i := strings.IndexAny(rest, "DHMS")
-		if i <= 0 {
-			return bad()
-		}
-		num := rest[:i]
-		if strings.Trim(num, "0123456789.") != "" {
-			return bad()
-		}
-		n, err := strconv.ParseFloat(num, 64)
-		if err != nil {
-			return bad()
-		}
-		var scale float64
-		switch unit := rest[i]; {
-		case unit == 'D' && !inTime:
-			scale = 86_400_000
-		case unit == 'H' && inTime:
-			scale = 3_600_000
-		case unit == 'M' && inTime:
-			scale = 60_000
-		case unit == 'S' && inTime:
-			scale = 1000
-		default:
-			return bad()
-		}
-		total += n * scale
-		units++
-		rest = rest[i+1:]
-	}
-	if units == 0 || total > maxDurationMS {
-		return bad()
-	}
-	return int64(total + 0.5), nil
+	return ms, nil
 }
 
 func isZeroRef(r endpoint.Reference) bool { return r == (endpoint.Reference{}) }

@@ -170,7 +170,6 @@ func TestAnswersAtOnce(t *testing.T) {
 			{"traffic to unknown", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"red": 100}}}`, nil, 404, "traffic names existing deployments"},
 			{"bad sum", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"blue": 40}}}`, nil, 400, "traffic sums to 100"},
 			{"immutable", http.MethodPut, "/onlineEndpoints/now-ep/deployments/blue", strings.Replace(deploymentJSON, "DS3", "DS4", 1), nil, 400, "instance_type cannot change in place"},
-			{"stale etag", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {}}`, []string{"If-Match", `"0"`}, 412, "If-Match with an old ETag"},
 			{"accepted", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"blue": 100}}}`, nil, 200, "an accepted write is answered at once too"},
 			{"busy", http.MethodPut, "/onlineEndpoints/now-ep/deployments/green", deploymentJSON, nil, 409, "the traffic update just accepted holds the endpoint"},
 		} {

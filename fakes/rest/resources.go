@@ -75,11 +75,10 @@ func (s *Server) peek(name string) (*endpoint.Endpoint, error) {
 	return e, nil
 }
 
-// writeEndpoint answers the endpoint with its ETag in the header.
+// writeEndpoint answers the endpoint. The specification declares no ETag
+// for online endpoints, so none is sent, and conditional requests are not
+// understood: If-Match is ignored, as headers a service does not know are.
 func (s *Server) writeEndpoint(req *request, e *endpoint.Endpoint, status int) {
-	if e.Status.ETag != "" {
-		req.w.Header().Set("ETag", e.Status.ETag)
-	}
 	req.writeJSON(status, s.encodeEndpoint(req.scope, e, s.scoringURI(req, e.Name)))
 }
 
@@ -91,33 +90,6 @@ func (s *Server) writeCurrentEndpoint(req *request, name string, status int) {
 		return
 	}
 	s.writeEndpoint(req, e, status)
-}
-
-// precondition checks If-Match and If-None-Match against the ETag of
-// what exists ("" when nothing does) and answers 412 when they fail. It
-// returns the If-Match value to hand to the service, which checks it
-// again when it takes the write.
-func (req *request) precondition(what, have string, exists bool) (string, bool) {
-	match, noneMatch := req.r.Header.Get("If-Match"), req.r.Header.Get("If-None-Match")
-	switch {
-	case match == "*" && !exists:
-		req.fail(http.StatusPreconditionFailed, "PreconditionFailed", what+" does not exist; If-Match * cannot match", 0)
-		return "", false
-	case noneMatch == "*" && exists:
-		req.fail(http.StatusPreconditionFailed, "PreconditionFailed", what+" exists; If-None-Match * refuses to replace it", 0)
-		return "", false
-	case match != "" && match != "*" && match != have:
-		if !exists {
-			req.fail(http.StatusPreconditionFailed, "PreconditionFailed", what+" does not exist; If-Match "+match+" cannot match", 0)
-		} else {
-			req.fail(http.StatusPreconditionFailed, "PreconditionFailed", what+" has ETag "+have+", not "+match+": it changed since it was read", 0)
-		}
-		return "", false
-	}
-	if match == "*" {
-		return "", true
-	}
-	return match, true
 }
 
 func (s *Server) endpointResource(req *request, name string) {
@@ -157,11 +129,7 @@ func (s *Server) endpointResource(req *request, name string) {
 			return
 		}
 		p.apply(e)
-		etag, ok := req.precondition("endpoint "+e.Name, e.Status.ETag, true)
-		if !ok {
-			return
-		}
-		e.Status = endpoint.Status{ETag: etag}
+		e.Status = endpoint.Status{}
 		s.runWrite(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartCreateOrUpdateEndpoint(ctx, e) })
 	case http.MethodDelete:
 		e, ok := s.svc.Peek(name)
@@ -172,9 +140,6 @@ func (s *Server) endpointResource(req *request, name string) {
 				return
 			}
 			req.w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if _, ok := req.precondition("endpoint "+e.Name, e.Status.ETag, true); !ok {
 			return
 		}
 		if s.runWrite(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartDeleteEndpoint(ctx, e.Name) }) {
@@ -192,16 +157,8 @@ func (s *Server) endpointResource(req *request, name string) {
 // putEndpoint is the PUT of an endpoint: 201 when it creates one, 200 when
 // it replaces one, with Azure-AsyncOperation either way.
 func (s *Server) putEndpoint(req *request, e *endpoint.Endpoint) {
-	old, exists := s.svc.Peek(e.Name)
-	have := ""
-	if exists {
-		have = old.Status.ETag
-	}
-	etag, ok := req.precondition("endpoint "+e.Name, have, exists)
-	if !ok {
-		return
-	}
-	e.Status.ETag = etag
+	_, exists := s.svc.Peek(e.Name)
+	e.Status = endpoint.Status{}
 	op := s.start(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartCreateOrUpdateEndpoint(ctx, e) })
 	if op == nil {
 		return
@@ -350,9 +307,6 @@ func (s *Server) writeDeployment(req *request, endpointName, name string, status
 		req.failErr(err)
 		return
 	}
-	if d.Status.ETag != "" {
-		req.w.Header().Set("ETag", d.Status.ETag)
-	}
 	req.writeJSON(status, s.encodeDeployment(req.scope, e.Name, *d))
 }
 
@@ -366,11 +320,6 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		req.failErr(err)
 		return
 	}
-	what := "deployment " + name + " in endpoint " + e.Name
-	have := ""
-	if old != nil {
-		have = old.Status.ETag
-	}
 	target := e.Name + "/" + name
 	switch req.r.Method {
 	case http.MethodPut:
@@ -383,11 +332,7 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 			return
 		}
-		etag, ok := req.precondition(what, have, old != nil)
-		if !ok {
-			return
-		}
-		d.Status.ETag = etag
+		d.Status = endpoint.Status{}
 		op := s.start(req, target, func(ctx context.Context) (*fakes.Operation, error) {
 			return s.svc.StartCreateOrUpdateDeployment(ctx, e.Name, d)
 		})
@@ -414,10 +359,6 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 			req.failErr(deploymentNotFound(e.Name, name))
 			return
 		}
-		etag, ok := req.precondition(what, have, true)
-		if !ok {
-			return
-		}
 		if n, ok := p.scaleOnly(); ok {
 			// A capacity change alone is the service's scale operation.
 			s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
@@ -427,7 +368,7 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		}
 		d := old.Clone()
 		p.apply(&d)
-		d.Status = endpoint.Status{ETag: etag}
+		d.Status = endpoint.Status{}
 		s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
 			return s.svc.StartCreateOrUpdateDeployment(ctx, e.Name, d)
 		})
@@ -438,9 +379,6 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 				return
 			}
 			req.w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if _, ok := req.precondition(what, have, true); !ok {
 			return
 		}
 		s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {

@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/codec"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -162,43 +161,32 @@ func (s scope) workspaceID() string {
 		"/providers/Microsoft.MachineLearningServices/workspaces/" + s.workspace
 }
 
-// enum maps the model's spellings to the service's and back; the service
-// reads its own spellings case-insensitively.
-type enum [][2]string
+// enum is one of the service's enumerations, from the table the client
+// uses too. The emulator is the service: it writes every value it holds
+// and refuses, on a PUT, a value it does not know.
+type enum struct{ codec.Enum }
 
 var (
-	authModes    = enum{{"key", "Key"}, {"aml_token", "AMLToken"}, {"aad_token", "AADToken"}}
-	computeTypes = enum{{"managed", "Managed"}, {"kubernetes", "Kubernetes"}}
-	accesses     = enum{{"enabled", "Enabled"}, {"disabled", "Disabled"}}
-	scaleTypes   = enum{{"default", "Default"}, {"target_utilization", "TargetUtilization"}}
-	identities   = enum{{"system_assigned", "SystemAssigned"}, {"user_assigned", "UserAssigned"}, {"none", "None"}}
-	rollingRates = enum{{"minute", "Minute"}, {"hour", "Hour"}, {"day", "Day"}, {"month", "Month"}, {"year", "Year"}}
-	modes        = enum{{"enabled", "Enabled"}, {"disabled", "Disabled"}}
+	authModes    = enum{codec.AuthModes}
+	computeTypes = enum{codec.ComputeTypes}
+	accesses     = enum{codec.Accesses}
+	scaleTypes   = enum{codec.ScaleTypes}
+	identities   = enum{codec.IdentityTypes}
+	rollingRates = enum{codec.RollingRates}
+	modes        = enum{codec.CollectionModes}
 )
 
 func (e enum) toWire(model string) string {
-	for _, p := range e {
-		if p[0] == model {
-			return p[1]
-		}
-	}
-	return model
+	w, _ := e.Wire(model)
+	return w
 }
 
 func (e enum) fromWire(field, wire string) (string, error) {
-	if wire == "" {
-		return "", nil
+	m, ok := e.Model(wire)
+	if !ok {
+		return "", fmt.Errorf("%s: %q is not one of %s", field, wire, strings.Join(e.WireValues(), ", "))
 	}
-	for _, p := range e {
-		if strings.EqualFold(p[1], wire) {
-			return p[0], nil
-		}
-	}
-	names := make([]string, len(e))
-	for i, p := range e {
-		names[i] = p[1]
-	}
-	return "", fmt.Errorf("%s: %q is not one of %s", field, wire, strings.Join(names, ", "))
+	return m, nil
 }
 
 // encodeEndpoint builds the REST body of an endpoint read from the service.
@@ -222,11 +210,7 @@ func (s *Server) encodeEndpoint(sc scope, e *endpoint.Endpoint, scoringURI strin
 		},
 	}
 	if id := e.Identity; id != nil {
-		parts := strings.Split(id.Type, ",")
-		for i, p := range parts {
-			parts[i] = identities.toWire(p)
-		}
-		w.Identity = &wireIdentity{Type: strings.Join(parts, ",")}
+		w.Identity = &wireIdentity{Type: identities.toWire(id.Type)}
 		for _, u := range id.UserAssignedIdentities {
 			if w.Identity.UserAssignedIdentities == nil {
 				w.Identity.UserAssignedIdentities = make(map[string]json.RawMessage)
@@ -385,16 +369,12 @@ func decodeEndpoint(name string, w wireEndpoint) (*endpoint.Endpoint, error) {
 }
 
 func decodeIdentity(w wireIdentity) (*endpoint.Identity, error) {
-	parts := strings.Split(w.Type, ",")
-	for i, p := range parts {
-		v, err := identities.fromWire("identity.type", strings.TrimSpace(p))
-		if err != nil {
-			return nil, err
-		}
-		parts[i] = v
+	t, err := identities.fromWire("identity.type", w.Type)
+	if err != nil {
+		return nil, err
 	}
 	return &endpoint.Identity{
-		Type:                   strings.Join(parts, ","),
+		Type:                   t,
 		UserAssignedIdentities: slices.Sorted(maps.Keys(w.UserAssignedIdentities)),
 	}, nil
 }
@@ -697,63 +677,6 @@ func encodeRef(sc scope, kind string, r endpoint.Reference) string {
 	return r.String()
 }
 
-// formatDuration writes milliseconds as an ISO-8601 duration in the form
-// the service writes ("PT5M", "PT1M30S", "PT0.5S", "PT0S").
-func formatDuration(ms int64) string {
-	if ms == 0 {
-		return "PT0S"
-	}
-	var b strings.Builder
-	b.WriteString("PT")
-	if h := ms / 3600e3; h > 0 {
-		b.WriteString(strconv.FormatInt(h, 10) + "H")
-	}
-	if m := ms % 3600e3 / 60e3; m > 0 {
-		b.WriteString(strconv.FormatInt(m, 10) + "M")
-	}
-	if rest := ms % 60e3; rest > 0 {
-		b.WriteString(strconv.FormatFloat(float64(rest)/1000, 'f', -1, 64) + "S")
-	}
-	return b.String()
-}
+func formatDuration(ms int64) string { return codec.FormatDuration(ms) }
 
-// parseDuration reads an ISO-8601 duration of days, hours, minutes and
-// seconds (PT5M, PT0.5S, P1DT2H) into milliseconds; "" is 0.
-func parseDuration(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	bad := fmt.Errorf("%q is not an ISO-8601 duration such as PT5S", s)
-	rest, ok := strings.CutPrefix(strings.ToUpper(s), "P")
-	if !ok || rest == "" {
-		return 0, bad
-	}
-	var total float64
-	inTime, parts := false, 0
-	units := map[byte]float64{'D': 86400e3, 'H': 3600e3, 'M': 60e3, 'S': 1e3}
-	for rest != "" {
-		if rest[0] == 'T' {
-			if inTime {
-				return 0, bad
-			}
-			inTime, rest = true, rest[1:]
-			continue
-		}
-		i := strings.IndexFunc(rest, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-		if i <= 0 {
-			return 0, bad
-		}
-		n, err := strconv.ParseFloat(rest[:i], 64)
-		unit := rest[i]
-		if err != nil || (unit == 'D') == inTime || units[unit] == 0 {
-			return 0, bad
-		}
-		total += n * units[unit]
-		rest = rest[i+1:]
-		parts++
-	}
-	if parts == 0 || total > math.MaxInt32 {
-		return 0, bad
-	}
-	return int64(math.Round(total)), nil
-}
+func parseDuration(s string) (int64, error) { return codec.ParseDuration(s) }

@@ -1,0 +1,172 @@
+package azureml
+
+import (
+	"encoding/json"
+	"net/http"
+	"path"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// resourceBodies returns every body of an endpoint or a deployment in the
+// service's examples of this api-version (responses and list items), by a
+// name for the subtest, and whether it is a deployment's.
+func resourceBodies(t *testing.T) (names []string, bodies map[string]json.RawMessage, deployment map[string]bool) {
+	bodies, deployment = map[string]json.RawMessage{}, map[string]bool{}
+	for file, ex := range readExamples(t, examplesDir(t)) {
+		isDeployment := strings.Contains(file, "OnlineDeployment/")
+		switch path.Base(file) {
+		case "get.json", "createOrUpdate.json", "update.json", "list.json":
+		default:
+			continue
+		}
+		for status, r := range ex.Responses {
+			if len(r.Body) == 0 {
+				continue
+			}
+			items := []json.RawMessage{r.Body}
+			if path.Base(file) == "list.json" {
+				var p page[json.RawMessage]
+				mustUnmarshal(t, r.Body, &p)
+				items = p.Value
+			}
+			for i, item := range items {
+				name := file + "/" + status + "/" + string(rune('0'+i))
+				bodies[name], deployment[name] = item, isDeployment
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, bodies, deployment
+}
+
+// TestWritesKeepWhatTheModelDoesNotHold is the property of carrying over:
+// for every field of every endpoint and deployment body in the service's
+// examples, reading the resource, writing it back unchanged and reading it
+// again keeps the field. The PUT holds every field of the body the service
+// does not set itself (kind, identity, sku tier, size and family, tags,
+// and the model's fields with their values), and the second read decodes
+// to the same model as the first.
+func TestWritesKeepWhatTheModelDoesNotHold(t *testing.T) {
+	names, bodies, isDeployment := resourceBodies(t)
+	if len(names) < 8 {
+		t.Fatalf("%d example bodies, want the endpoints' and deployments' of every example", len(names))
+	}
+	endpointBody := exampleBody(t, "Workspace/OnlineEndpoint/get.json", "200")
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			s := newScripted(t)
+			ep, deps := bodies[name], []any{}
+			if isDeployment[name] {
+				// Listed under the name the write uses; the name is
+				// the service's, never sent.
+				var d map[string]any
+				mustUnmarshal(t, bodies[name], &d)
+				d["name"] = "blue"
+				ep, deps = endpointBody, []any{d}
+			}
+			s.route("GET "+epPath, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, ep) })
+			s.route("GET "+epPath+"/deployments", func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, 200, map[string]any{"value": deps})
+			})
+			target := epPath
+			if isDeployment[name] {
+				target = depPath
+			}
+			var put []byte
+			s.route("PUT "+target, func(w http.ResponseWriter, r *http.Request) {
+				put = s.requests()[len(s.requests())-1].body
+				writeJSON(w, http.StatusOK, json.RawMessage(put))
+			})
+			b := newTestBackend(t, s, nil)
+			first, err := b.GetEndpoint(t.Context(), "churn")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if isDeployment[name] {
+				if len(first.Deployments) != 1 {
+					t.Fatalf("%d deployments read", len(first.Deployments))
+				}
+				err = b.CreateOrUpdateDeployment(t.Context(), "churn", first.Deployments[0])
+			} else {
+				first.Name = "churn"
+				err = b.CreateOrUpdateEndpoint(t.Context(), first)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			original := bodies[name]
+			missing := lostFields(t, original, put)
+			if len(missing) > 0 {
+				t.Errorf("the PUT lost or changed %q\nread: %s\nPUT:  %s", missing, original, put)
+			}
+
+			// Read again what was written: the same model.
+			if isDeployment[name] {
+				var d map[string]any
+				mustUnmarshal(t, put, &d)
+				d["name"] = "blue"
+				deps = []any{d}
+			} else {
+				ep = put
+			}
+			second, err := b.GetEndpoint(t.Context(), "churn")
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.Name, second.Name = "churn", "churn"
+			if !endpoint.Equal(first, second) {
+				t.Errorf("read, written and read again, the model changed:\n%+v\n%+v", first, second)
+			}
+		})
+	}
+}
+
+// lostFields lists the paths of the fields of read that the PUT does not
+// hold with the same value, leaving out what the service sets itself.
+func lostFields(t *testing.T, read, put []byte) []string {
+	var r, p map[string]any
+	mustUnmarshal(t, read, &r)
+	mustUnmarshal(t, put, &p)
+	var lost []string
+	var walk func(prefix string, r, p map[string]any)
+	walk = func(prefix string, r, p map[string]any) {
+		for k, v := range r {
+			path := prefix + k
+			if serviceSets(path) {
+				continue
+			}
+			pv, ok := p[k]
+			sub, isObj := v.(map[string]any)
+			psub, pIsObj := pv.(map[string]any)
+			switch {
+			case !ok:
+				lost = append(lost, path)
+			case isObj && pIsObj && !dataMaps[k] && !dataMaps[path]:
+				walk(path+".", sub, psub)
+			case !reflect.DeepEqual(v, pv):
+				lost = append(lost, path)
+			}
+		}
+	}
+	walk("", r, p)
+	slices.Sort(lost)
+	return lost
+}
+
+// serviceSets reports the read-only fields of the specification, which a
+// PUT does not send: the resource's id, name, type and systemData, its
+// provisioning state and URIs, and the identity's principals.
+func serviceSets(path string) bool {
+	switch path {
+	case "id", "name", "type", "systemData", "properties.provisioningState", "properties.scoringUri", "properties.swaggerUri",
+		"identity.principalId", "identity.tenantId", "identity.userAssignedIdentities":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,154 @@
+package azureml
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/traffic"
+)
+
+// endpointJSON is a minimal endpoint body as the service returns it.
+func endpointJSON(name string, props map[string]any) map[string]any {
+	p := map[string]any{"authMode": "Key", "traffic": map[string]any{}, "provisioningState": "Succeeded"}
+	for k, v := range props {
+		p[k] = v
+	}
+	return map[string]any{"name": name, "location": "westeurope", "properties": p}
+}
+
+func deploymentJSON(name string, props map[string]any) map[string]any {
+	p := map[string]any{"endpointComputeType": "Managed", "instanceType": "Standard_DS3_v2", "provisioningState": "Succeeded"}
+	for k, v := range props {
+		p[k] = v
+	}
+	return map[string]any{"name": name, "location": "westeurope", "sku": map[string]any{"name": "Default", "capacity": 1}, "properties": p}
+}
+
+// TestExtensibleEnums: values of the service's extensible enumerations
+// that this client does not know are read as written, shown in a diff, and
+// sent back as they were; only a write whose body depends on such a value
+// (a deployment's compute type) is refused.
+func TestExtensibleEnums(t *testing.T) {
+	s := newScripted(t)
+	s.route("GET /onlineEndpoints", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"value": []any{endpointJSON("churn", map[string]any{"publicNetworkAccess": "SecuredByPerimeter"})}})
+	})
+	s.route("GET "+epPath+"/deployments", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"value": []any{deploymentJSON("blue", map[string]any{"endpointComputeType": "AzureMLCompute", "egressPublicNetworkAccess": "Restricted"})}})
+	})
+	s.route("PUT "+epPath, lro(s, http.StatusOK, "Azure-AsyncOperation", ""))
+	s.route("GET "+epPath, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, endpointJSON("churn", nil)) })
+	b := newTestBackend(t, s, nil)
+	list, err := b.ListEndpoints(t.Context())
+	if err != nil {
+		t.Fatalf("ListEndpoints with values newer than the client: %v", err)
+	}
+	e := list[0]
+	d := e.Deployments[0]
+	if e.PublicNetworkAccess != "SecuredByPerimeter" || d.Type != "AzureMLCompute" || d.EgressPublicNetworkAccess != "Restricted" {
+		t.Fatalf("unknown values not kept as written: %q %q %q", e.PublicNetworkAccess, d.Type, d.EgressPublicNetworkAccess)
+	}
+	desired := d
+	desired.Type = endpoint.Managed
+	if cs := endpoint.DiffDeployment(d, desired); len(cs) != 1 || !strings.Contains(cs[0].Before, "AzureMLCompute") {
+		t.Errorf("diff %+v, want type: AzureMLCompute -> managed", cs)
+	}
+
+	err = b.CreateOrUpdateDeployment(t.Context(), "churn", d)
+	if backend.KindOf(err) != backend.Invalid || !strings.Contains(err.Error(), "AzureMLCompute") {
+		t.Errorf("writing a deployment of an unknown compute type = %v, want Invalid naming the value", err)
+	}
+	e.Traffic = traffic.MustNew(map[string]int{"blue": 100})
+	if err := b.CreateOrUpdateEndpoint(t.Context(), e); err != nil {
+		t.Fatalf("traffic update of an endpoint with an unknown access value: %v", err)
+	}
+	for _, r := range s.requests() {
+		if r.method == http.MethodPut && strings.Contains(r.path, "/deployments/") {
+			t.Errorf("a deployment PUT was sent: %s", r.body)
+		}
+		if r.method == http.MethodPut && !strings.Contains(string(r.body), `"publicNetworkAccess":"SecuredByPerimeter"`) {
+			t.Errorf("endpoint PUT %s, want the unknown value sent back as read", r.body)
+		}
+	}
+}
+
+// TestNamesCreatedElsewhere: the service's path pattern is looser than the
+// rule for what this client creates. Names created elsewhere are read,
+// listed and updated; only a new name must follow the documented rule.
+func TestNamesCreatedElsewhere(t *testing.T) {
+	const legacy = "/onlineEndpoints/legacy_ep"
+	s := newScripted(t)
+	s.route("GET /onlineEndpoints", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"value": []any{endpointJSON("legacy_ep", nil)}})
+	})
+	s.route("GET "+legacy, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, endpointJSON("legacy_ep", nil)) })
+	s.route("GET "+legacy+"/deployments", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"value": []any{deploymentJSON("2021_blue", nil)}})
+	})
+	s.route("PUT "+legacy, lro(s, http.StatusOK, "Azure-AsyncOperation", ""))
+	b := newTestBackend(t, s, nil)
+	list, err := b.ListEndpoints(t.Context())
+	if err != nil || len(list) != 1 || list[0].Deployments[0].Name != "2021_blue" {
+		t.Fatalf("ListEndpoints = %v, %v; want legacy_ep with 2021_blue", list, err)
+	}
+	e, err := b.GetEndpoint(t.Context(), "legacy_ep")
+	if err != nil {
+		t.Fatalf("GetEndpoint of a name created elsewhere: %v", err)
+	}
+	e.Traffic = traffic.MustNew(map[string]int{"2021_blue": 100})
+	if err := b.CreateOrUpdateEndpoint(t.Context(), e); err != nil {
+		t.Errorf("updating an endpoint created elsewhere: %v", err)
+	}
+	before := len(s.requests())
+	for _, tc := range []struct {
+		name   string
+		call   func() error
+		reason string
+	}{
+		{"new endpoint", func() error {
+			return b.CreateOrUpdateEndpoint(t.Context(), &endpoint.Endpoint{Name: "new_ep"})
+		}, "a new endpoint follows the documented rule: no underscore"},
+		{"new deployment", func() error {
+			return b.CreateOrUpdateDeployment(t.Context(), "legacy_ep", endpoint.Deployment{Name: "1st", InstanceType: "Standard_DS3_v2", InstanceCount: 1})
+		}, "a new deployment starts with a letter"},
+		{"path", func() error { _, err := b.GetEndpoint(t.Context(), "../x"); return err }, "no name may change the path"},
+	} {
+		if err := tc.call(); err == nil {
+			t.Errorf("%s: accepted (%s)", tc.name, tc.reason)
+		}
+	}
+	if n := len(s.requests()); n != before {
+		t.Errorf("%d requests sent for refused names", n-before)
+	}
+}
+
+// TestNextLinkAsGiven: a nextLink is followed exactly as the service gives
+// it, even when it names another api-version and carries an encoded token.
+func TestNextLinkAsGiven(t *testing.T) {
+	s := newScripted(t)
+	next := s.srv.URL + testScope.path() + "/onlineEndpoints?api-version=2025-01-01-preview&%24skipToken=a%2Bb%3D%3D"
+	s.route("GET /onlineEndpoints", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("$skipToken") == "" {
+			writeJSON(w, 200, map[string]any{"value": []any{endpointJSON("alpha", nil)}, "nextLink": next})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"value": []any{endpointJSON("beta", nil)}})
+	})
+	for _, n := range []string{"alpha", "beta"} {
+		s.route("GET /onlineEndpoints/"+n+"/deployments", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, json.RawMessage(`{"value": []}`))
+		})
+	}
+	list, err := newTestBackend(t, s, nil).ListEndpoints(t.Context())
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListEndpoints = %v, %v", list, err)
+	}
+	second := s.requests()[1]
+	if v, tok := second.query["api-version"], second.query["$skipToken"]; len(v) != 1 || v[0] != "2025-01-01-preview" || len(tok) != 1 || tok[0] != "a+b==" {
+		t.Errorf("second page asked with api-version %v and token %v, want the nextLink's own", v, tok)
+	}
+}
