@@ -25,10 +25,13 @@ const maxTreeErrors = 10
 // decoder turns the yaml.Node tree of one file into the model, collecting
 // every problem instead of stopping at the first.
 type decoder struct {
-	file string
-	errs ErrorList
+	file  string
+	errs  ErrorList
+	warns ErrorList
 	// pos records where each loaded field was written, by canonical path.
 	pos map[string]Pos
+	// refuseLegacy makes the 2021 forms errors (Loader.RefuseLegacy).
+	refuseLegacy bool
 }
 
 func newDecoder(file string) *decoder {
@@ -45,6 +48,22 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 		pos = d.at(n)
 	}
 	d.errs.Add(pos, path, format, args...)
+}
+
+func (d *decoder) warnf(n *yaml.Node, path, format string, args ...any) {
+	d.warns = append(d.warns, &Error{Pos: d.at(n), Path: path, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
+}
+
+// legacy reports a field written in its 2021 form, at its key k: what
+// says what the form is, fix what to write today. The form loads with a
+// warning, since the service's own 2021 tutorial uses it; with
+// Loader.RefuseLegacy it is an error, as it is for today's az ml.
+func (d *decoder) legacy(k *yaml.Node, path, what, fix string) {
+	if d.refuseLegacy {
+		d.errorf(k, path, "%s, refused as by today's az ml (Loader.RefuseLegacy); %s", what, fix)
+		return
+	}
+	d.warnf(k, path, "%s; %s (today's az ml refuses the 2021 form)", what, fix)
 }
 
 // loc is a field path twice over: as the user wrote it (deployments[1] or

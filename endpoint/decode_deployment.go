@@ -15,17 +15,17 @@ var deploymentKeys = []string{
 	"instance_type", "instance_count", "scale_settings", "request_settings",
 	"liveness_probe", "readiness_probe", "startup_probe", "app_insights_enabled",
 	"egress_public_network_access", "data_collector", "resources",
-	"resource_requirements",
+	"resource_requirements", "private_network_connection",
 }
 
 // deploymentFileKeys adds what only a deployment file of its own has.
 var deploymentFileKeys = append([]string{"$schema", "endpoint_name"}, deploymentKeys...)
 
 var (
-	modelKeys        = []string{"name", "version", "path", "local_path", "type"}
+	modelKeys        = []string{"id", "name", "version", "path", "local_path", "type"}
 	codeKeys         = []string{"code", "scoring_script"}
 	codeObjectKeys   = []string{"local_path"}
-	environmentKeys  = []string{"name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
+	environmentKeys  = []string{"id", "name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
 	dockerKeys       = []string{"image"}
 	buildKeys        = []string{"path", "dockerfile_path"}
 	inferenceKeys    = []string{"liveness_route", "readiness_route", "scoring_route"}
@@ -34,7 +34,7 @@ var (
 	requestKeys      = []string{"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"}
 	probeKeys        = []string{"initial_delay", "period", "timeout", "success_threshold", "failure_threshold"}
 	resourcesKeys    = []string{"requests", "limits"}
-	quantityKeys     = []string{"cpu", "memory", "nvidia.com/gpu"}
+	quantityKeys     = []string{"cpu", "memory", "gpu", "nvidia.com/gpu"}
 	requirementKeys  = []string{"cpu", "memory_in_gb", "gpu"}
 	collectorKeys    = []string{"collections", "sampling_rate", "rolling_rate", "request_logging"}
 	collectionKeys   = []string{"enabled", "data", "client_id", "sampling_rate"}
@@ -96,6 +96,9 @@ func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
 			d.count(f, fp, &dep.InstanceCount)
 		case "scale_settings":
 			scaleCount = d.scale(f, fp, p, &dep)
+			if scaleCount.k != nil {
+				d.legacy(scaleCount.k, join(fp.w, "instance_count"), "instance_count inside scale_settings is the 2021 form", "write instance_count at the deployment's top level")
+			}
 		case "request_settings":
 			d.requestSettings(f, fp, &dep.RequestSettings)
 		case "liveness_probe":
@@ -110,11 +113,14 @@ func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
 			var s string
 			d.enum(f, fp, accessValues, &s)
 			dep.EgressPublicNetworkAccess = Access(s)
+		case "private_network_connection":
+			d.privateNetwork(f, fs, p, &dep)
 		case "data_collector":
 			dep.DataCollector = d.dataCollector(f, fp)
 		case "resources":
 			d.resources(f, fp, &dep.Resources)
 		case "resource_requirements":
+			d.legacy(f.k, fp.w, "resource_requirements is the 2021 form of resources.requests", "write resources: {requests: {cpu, memory}} with memory in Gi")
 			d.requirements(f, fp, &dep.Resources.Requests)
 		}
 	}
@@ -186,9 +192,13 @@ func (d *decoder) model(f entry, p loc, dst *Reference) {
 		case "path":
 			d.localPath(g, gp, &dst.Path)
 		case "local_path":
+			d.legacy(g.k, gp.w, "local_path is the 2021 name of path", "write path")
 			d.localPath(g, renamed(p, "local_path", "path"), &dst.Path)
 		case "type":
 			d.str(g, gp, &dst.Type)
+		case "id":
+			// Read-only: the service's CLI writes the asset's ARM id out
+			// and drops it on input, and so does the loader.
 		}
 	}
 	d.onlyOne(fs, p, "path", "local_path")
@@ -218,6 +228,7 @@ func (d *decoder) code(f entry, p loc, dst *CodeConfiguration) {
 			if g.v.Kind == yaml.MappingNode {
 				hs, _ := d.fields(g.v, gp, codeObjectKeys)
 				if h, ok := hs.get("local_path"); ok {
+					d.legacy(h.k, gp.key("local_path").w, "code: {local_path: PATH} is the 2021 form of code: PATH", "write code: PATH")
 					d.localPath(h, gp, &dst.Code.Path)
 				}
 				continue
@@ -253,6 +264,8 @@ func (d *decoder) environment(f entry, p loc, dst *Environment) {
 	for _, g := range fs {
 		gp := p.key(g.k.Value)
 		switch g.k.Value {
+		case "id":
+			// Read-only, as in a model.
 		case "name":
 			d.str(g, gp, &dst.Name)
 		case "version":
@@ -262,6 +275,7 @@ func (d *decoder) environment(f entry, p loc, dst *Environment) {
 		case "docker":
 			if hs, ok := d.fields(g.v, gp, dockerKeys); ok {
 				if h, ok := hs.get("image"); ok {
+					d.legacy(g.k, gp.key("image").w, "docker.image is the 2021 form of image", "write image")
 					d.str(h, renamed(p, "docker.image", "image"), &dst.Image)
 				}
 			}
@@ -350,6 +364,7 @@ func (d *decoder) scale(f entry, p, dp loc, dep *Deployment) entry {
 			d.enum(g, gp, scaleTypes, &t)
 			s.Type = ScaleType(t)
 		case "scale_type":
+			d.legacy(g.k, gp.w, "scale_type is the 2021 name of type (manual is default, auto is target_utilization)", "write type")
 			var t string
 			d.enum(g, renamed(p, "scale_type", "type"), legacyScaleTypes, &t)
 			switch t {
@@ -420,8 +435,15 @@ func (d *decoder) resources(f entry, p loc, dst *Resources) {
 				d.str(h, hp, &q.CPU)
 			case "memory":
 				d.str(h, hp, &q.Memory)
-			case "nvidia.com/gpu":
-				d.str(h, hp, &q.GPU)
+			case "gpu", "nvidia.com/gpu":
+				// The service's CLI reads gpu as nvidia.com/gpu, the
+				// Kubernetes name.
+				d.str(h, loc{hp.w, join(gp.c, "nvidia.com/gpu")}, &q.GPU)
+			}
+		}
+		if a, ok := hs.get("nvidia.com/gpu"); ok {
+			if b, ok := hs.get("gpu"); ok {
+				d.errorf(b.k, join(gp.w, "gpu"), "nvidia.com/gpu is already given at %s (gpu is its other name); keep one", d.at(a.k))
 			}
 		}
 	}
@@ -455,6 +477,33 @@ func (d *decoder) requirements(f entry, p loc, dst *Quantities) {
 			dst.Memory = s + "Gi"
 			d.record(gp, g)
 		}
+	}
+}
+
+// privateNetwork decodes the deprecated private_network_connection of a
+// managed deployment, which the service's CLI still reads: true is
+// egress_public_network_access: disabled, false is enabled. Both given
+// must agree.
+func (d *decoder) privateNetwork(f entry, fs fields, p loc, dep *Deployment) {
+	fp := p.key("private_network_connection")
+	var private bool
+	s := len(d.errs)
+	d.boolean(f, loc{fp.w, join(p.c, "egress_public_network_access")}, &private)
+	if len(d.errs) > s {
+		return
+	}
+	want := Enabled
+	if private {
+		want = Disabled
+	}
+	d.warnf(f.k, fp.w, "deprecated; write egress_public_network_access: %s, which it means", want)
+	e, ok := fs.get("egress_public_network_access")
+	if !ok {
+		dep.EgressPublicNetworkAccess = want
+		return
+	}
+	if !strings.EqualFold(e.v.Value, string(want)) {
+		d.errorf(f.k, fp.w, "%s means egress_public_network_access: %s, but %s is given at %s; keep egress_public_network_access", f.v.Value, want, e.v.Value, d.at(e.v))
 	}
 }
 

@@ -57,6 +57,7 @@ func (d *decoder) endpoint(root *yaml.Node, name string) (e *Endpoint, shown map
 		case "type":
 			var typ string
 			d.enum(f, fp, []string{"online"}, &typ)
+			d.legacy(f.k, fp.w, "the 2021 schema's endpoint type", "leave it out: today's endpoints have none")
 		case "description":
 			d.str(f, fp, &e.Description)
 		case "tags":
@@ -72,6 +73,7 @@ func (d *decoder) endpoint(root *yaml.Node, name string) (e *Endpoint, shown map
 		case "target":
 			// target: is the 2021 name of compute:.
 			target = f
+			d.legacy(f.k, fp.w, "target is the 2021 name of compute", "write compute")
 			d.str(f, renamed(p, "target", "compute"), &e.Compute)
 		case "identity":
 			e.Identity = d.identity(f, fp)

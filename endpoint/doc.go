@@ -25,7 +25,20 @@
 // environment.docker.image becomes image, environment.path is kept as
 // the environment's build context path, resource_requirements {cpu,
 // memory_in_gb} becomes resources.requests with memory in Gi, and target:
-// becomes compute:. Endpoint type: online is accepted and ignored.
+// becomes compute:. Endpoint type: online is accepted and ignored. Each
+// 2021 form gets a warning at its key naming today's form; with
+// [Loader].RefuseLegacy it is an error instead, as it is for today's az ml.
+//
+// What the service's CLI reads beyond that is read the same way:
+// resources.requests and limits take gpu as well as nvidia.com/gpu; the
+// read-only id that the CLI writes into an inline model or environment is
+// dropped; and the deprecated private_network_connection: true (false) of
+// a managed deployment is egress_public_network_access: disabled
+// (enabled), with a warning.
+//
+// Warnings are apart from errors: a spec with warnings loads, and they are
+// in [Result].Warnings and [Endpoint.Warnings], positioned and sorted like
+// errors, with [SeverityWarning].
 //
 // Values are read as written, never through a float: version: 1 is "1"
 // and version: 1.10 is "1.10". Enumerations ignore case and underscores

@@ -34,13 +34,36 @@ func (p Pos) String() string {
 	return s
 }
 
+// Severity tells a problem that stops loading from one that does not.
+type Severity int
+
+// The severities of an [Error]. The zero value is an error.
+const (
+	// SeverityError: the spec is refused.
+	SeverityError Severity = iota
+	// SeverityWarning: the spec loads, but is written in a way the
+	// service's CLI has deprecated or no longer accepts.
+	SeverityWarning
+)
+
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
+}
+
 // Error is one problem in a spec: where it is, which field, and what is
-// allowed. It prints as `FILE:LINE:COL: PATH: message`.
+// allowed. It prints as `FILE:LINE:COL: PATH: message`, and a warning as
+// `FILE:LINE:COL: warning: PATH: message`.
 type Error struct {
 	Pos Pos
 	// Path is the field path in YAML names, e.g. deployments[1].instance_count.
 	Path string
 	Msg  string
+	// Severity is SeverityError for every error the loader returns;
+	// warnings come apart, in [Result].Warnings and [Endpoint.Warnings].
+	Severity Severity
 }
 
 func (e *Error) Error() string {
@@ -48,6 +71,9 @@ func (e *Error) Error() string {
 	if p := e.Pos.String(); p != "" {
 		b.WriteString(p)
 		b.WriteString(": ")
+	}
+	if e.Severity == SeverityWarning {
+		b.WriteString("warning: ")
 	}
 	if e.Path != "" {
 		b.WriteString(e.Path)
@@ -57,12 +83,14 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is [ErrInvalid].
-func (e *Error) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is [ErrInvalid] and e is an error, not a
+// warning.
+func (e *Error) Is(target error) bool { return target == ErrInvalid && e.Severity == SeverityError }
 
 // ErrorList is every problem found in one pass, in the style of
 // go/scanner.ErrorList: sorted by file, line, column and path, printed as the
 // first error plus a count, with each entry available through errors.As.
+// The loader returns errors and warnings in lists of their own.
 type ErrorList []*Error
 
 // Add appends an error.
@@ -142,6 +170,8 @@ type source struct {
 	shown map[string]string
 	// file is the endpoint file, the position of paths not recorded.
 	file string
+	// warnings are about the files the endpoint was loaded from, sorted.
+	warnings ErrorList
 }
 
 // locate returns the position recorded for the canonical path (or for its
@@ -190,6 +220,16 @@ func (s *source) written(path string) string {
 		return shown
 	}
 	return shown + "." + rest
+}
+
+// Warnings returns the warnings about how the files of a loaded endpoint
+// are written (2021 field names, deprecated fields), sorted; nil for
+// endpoints built in code. They are shared: do not modify them.
+func (e *Endpoint) Warnings() ErrorList {
+	if e.src == nil {
+		return nil
+	}
+	return e.src.warnings
 }
 
 // Position returns where a field of a loaded endpoint was written and the

@@ -40,6 +40,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(bigScalar(2 << 20)))
 	f.Add([]byte("deployments:\n  blue: {model: 'azureml:m:1', scale_settings: {scale_type: auto, instance_count: 1}}\n"))
 	f.Add([]byte("name: e\ntraffic: {a: 101, b: -1}\nmirror_traffic: {a: 50}\n"))
+	f.Add([]byte(legacyKubernetes))
+	f.Add([]byte(strings.Replace(kubernetes, "cpu: 0.1", "gpu: 1\n      limits: {nvidia.com/gpu: 2}", 1)))
+	f.Add([]byte(strings.Replace(managed, "instance_count: 1", "private_network_connection: true\n    model: {id: x, name: m, version: 1}", 1)))
 	dir := filepath.Join("..", "..", "shared", "corpus", "azureml-examples")
 	if _, err := os.Stat(dir); err == nil {
 		fsys := os.DirFS(dir)

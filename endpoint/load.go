@@ -28,6 +28,12 @@ type Loader struct {
 	// MaxFileSize caps each file; 0 means 1 MiB. Larger input is an error,
 	// not read whole.
 	MaxFileSize int64
+	// RefuseLegacy makes the 2021 forms of fields (local_path,
+	// scale_settings.instance_count, scale_type, docker.image,
+	// resource_requirements, an endpoint's type: online and target:)
+	// errors, as they are for today's az ml. By default they load, each
+	// with a warning that names today's form.
+	RefuseLegacy bool
 }
 
 // Skipped is a YAML file that is not an endpoint or deployment spec (conda
@@ -44,6 +50,11 @@ type Result struct {
 	Endpoints []*Endpoint
 	// Skipped are sorted by path.
 	Skipped []Skipped
+	// Warnings are about specs that loaded but are written in a form the
+	// service's CLI has deprecated or no longer accepts, sorted, every
+	// one with SeverityWarning. Each endpoint has its own too
+	// ([Endpoint.Warnings]).
+	Warnings ErrorList
 }
 
 // Load reads endpoint and deployment specs from the operating system's
@@ -89,7 +100,8 @@ func (l *Loader) Parse(filename string, data []byte) (*Endpoint, error) {
 		return nil, errs.Err()
 	}
 	e := f.endpoint
-	e.src = &source{pos: f.pos, shown: f.shown, file: filename}
+	e.src = &source{pos: f.pos, shown: f.shown, file: filename, warnings: f.warns}
+	e.src.warnings.Sort()
 	if err := finish(e); err != nil {
 		appendErr(&errs, err, filename)
 		return nil, errs.Err()
@@ -199,8 +211,9 @@ type file struct {
 	kind fileKind
 	root *yaml.Node
 	// skip is why a file found by walking is not loaded; "" for specs.
-	skip string
-	errs ErrorList
+	skip  string
+	errs  ErrorList
+	warns ErrorList
 
 	endpoint *Endpoint
 	shown    map[string]string
@@ -249,6 +262,7 @@ func (l *Loader) decodeFile(name string, data []byte, explicit bool) *file {
 		return f
 	}
 	d := newDecoder(name)
+	d.refuseLegacy = l.RefuseLegacy
 	if !d.checkTree(root) {
 		f.errs = d.errs
 		return f
@@ -260,6 +274,7 @@ func (l *Loader) decodeFile(name string, data []byte, explicit bool) *file {
 		l.decodeDeploymentFile(d, f, root)
 	}
 	f.errs = d.errs
+	f.warns = d.warns
 	f.pos = d.pos
 	return f
 }
@@ -364,6 +379,11 @@ func (l *Loader) load(t tree, paths []string) (*Result, error) {
 	slices.SortFunc(endpoints, func(a, b *Endpoint) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.Path, b.Path) })
 	res.Endpoints = endpoints
+	for _, e := range endpoints {
+		e.src.warnings.Sort()
+		res.Warnings = append(res.Warnings, e.src.warnings...)
+	}
+	res.Warnings.Sort()
 	return res, nil
 }
 
@@ -412,7 +432,7 @@ func (l *Loader) join(t tree, files []*file, errs *ErrorList) []*Endpoint {
 			continue
 		}
 		byName[key] = f
-		e.src = &source{pos: f.pos, shown: f.shown, file: f.name}
+		e.src = &source{pos: f.pos, shown: f.shown, file: f.name, warnings: f.warns}
 		endpoints = append(endpoints, e)
 	}
 	for _, f := range files {
@@ -447,6 +467,7 @@ func (l *Loader) join(t tree, files []*file, errs *ErrorList) []*Endpoint {
 		rebase(&dep, rel)
 		e.Deployments = append(e.Deployments, dep)
 		e.src.shown[key] = ""
+		e.src.warnings = append(e.src.warnings, f.warns...)
 		for k, v := range f.pos {
 			if strings.HasPrefix(k, key) {
 				e.src.pos[k] = v

@@ -53,6 +53,52 @@ deployments:
     instance_count: 1
 `
 
+// kubernetes is a valid endpoint file in today's forms with one
+// Kubernetes deployment, blue.
+const kubernetes = `name: k8s-endpoint
+compute: azureml:k8s-compute
+traffic:
+  blue: 100
+deployments:
+  - name: blue
+    model: azureml:model-1:1
+    instance_type: defaultinstancetype
+    instance_count: 1
+    resources:
+      requests:
+        cpu: 0.1
+`
+
+// legacyKubernetes is an endpoint file in every 2021 form of the
+// Kubernetes flow.
+const legacyKubernetes = `type: online
+auth_mode: aml_token
+target: azureml:k8s-compute
+traffic:
+  blue: 100
+deployments:
+  - name: blue
+    model:
+      name: model-1
+      version: 1
+      local_path: ../model-1/model/m.pkl
+    code_configuration:
+      code:
+        local_path: ../model-1/onlinescoring/
+      scoring_script: score.py
+    environment:
+      path: .
+      docker:
+        image: mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20210727.v1
+    scale_settings:
+      scale_type: auto
+      min_instances: 1
+      max_instances: 2
+    resource_requirements:
+      cpu: 0.1
+      memory_in_gb: 0.5
+`
+
 func TestParseQuirks(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -149,34 +195,8 @@ func TestParseQuirks(t *testing.T) {
 			reason: "the 2021-04 draft keys deployments by name",
 		},
 		{
-			name: "2021 kubernetes names",
-			spec: `type: online
-auth_mode: aml_token
-target: azureml:k8s-compute
-traffic:
-  blue: 100
-deployments:
-  - name: blue
-    model:
-      name: model-1
-      version: 1
-      local_path: ../model-1/model/m.pkl
-    code_configuration:
-      code:
-        local_path: ../model-1/onlinescoring/
-      scoring_script: score.py
-    environment:
-      path: .
-      docker:
-        image: mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20210727.v1
-    scale_settings:
-      scale_type: auto
-      min_instances: 1
-      max_instances: 2
-    resource_requirements:
-      cpu: 0.1
-      memory_in_gb: 0.5
-`,
+			name:   "2021 kubernetes names",
+			spec:   legacyKubernetes,
 			loader: Loader{EndpointName: "k8s-endpoint"},
 			got: func(e *Endpoint) any {
 				d := e.Deployments[0]
@@ -199,6 +219,36 @@ deployments:
 			got:    func(e *Endpoint) any { return e.Deployments[0].Environment.Reference },
 			want:   Reference{Registry: "azureml", Name: "sklearn-1.5", Label: "latest"},
 			reason: "the curated environment of the managed sample",
+		},
+		{
+			name:   "gpu names",
+			spec:   strings.Replace(kubernetes, "cpu: 0.1", "cpu: 0.1\n        gpu: 1\n      limits:\n        nvidia.com/gpu: 2", 1),
+			got:    func(e *Endpoint) any { return e.Deployments[0].Resources },
+			want:   Resources{Requests: Quantities{CPU: "0.1", GPU: "1"}, Limits: Quantities{GPU: "2"}},
+			reason: "the service's CLI reads gpu as nvidia.com/gpu, in requests and limits alike",
+		},
+		{
+			name: "read-only ids",
+			spec: strings.Replace(strings.Replace(managed,
+				"model: azureml:model-1:1", "model:\n      id: azureml:/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/models/m/versions/9\n      name: model-1\n      version: 1", 1),
+				"environment: azureml:env:1", "environment:\n      id: azureml:/subscriptions/s/x/environments/e/versions/9\n      image: img:1", 1),
+			got:    func(e *Endpoint) any { return []any{e.Deployments[0].Model, e.Deployments[0].Environment} },
+			want:   []any{Reference{Name: "model-1", Version: "1"}, Environment{Image: "img:1"}},
+			reason: "the service's CLI writes the asset's id out and drops it on input",
+		},
+		{
+			name:   "private network connection",
+			spec:   strings.Replace(managed, "instance_count: 1", "instance_count: 1\n    private_network_connection: true", 1),
+			got:    func(e *Endpoint) any { return e.Deployments[0].EgressPublicNetworkAccess },
+			want:   Disabled,
+			reason: "the deprecated flag means egress disabled",
+		},
+		{
+			name:   "private network connection false",
+			spec:   strings.Replace(managed, "instance_count: 1", "instance_count: 1\n    egress_public_network_access: Enabled\n    private_network_connection: false", 1),
+			got:    func(e *Endpoint) any { return e.Deployments[0].EgressPublicNetworkAccess },
+			want:   Enabled,
+			reason: "false agrees with egress enabled",
 		},
 		{
 			name:   "null values are unset",
@@ -444,6 +494,10 @@ func TestLoadErrors(t *testing.T) {
 		{name: "two endpoints of one name", files: map[string]string{"a.yml": managed, "b.yml": strings.Replace(managed, "my-endpoint", "My-Endpoint", 1)}, reason: "endpoint names are case-insensitive"},
 		{name: "instance_count twice", files: with("instance_count: 1", "instance_count: 1\n    scale_settings:\n      instance_count: 2"), reason: "top level and scale_settings disagree"},
 		{name: "type and scale_type", files: with("instance_count: 1", "instance_count: 1\n    scale_settings:\n      type: default\n      scale_type: manual"), reason: "one field under both names"},
+		{name: "gpu twice", files: map[string]string{"ep.yml": strings.Replace(kubernetes, "cpu: 0.1", "cpu: 0.1\n        nvidia.com/gpu: 1\n        gpu: 2", 1)}, reason: "one quantity under both its names"},
+		{name: "private network disagrees", files: with("instance_count: 1", "instance_count: 1\n    egress_public_network_access: enabled\n    private_network_connection: true"), reason: "the deprecated flag contradicts egress"},
+		{name: "private network not a boolean", files: with("instance_count: 1", "instance_count: 1\n    private_network_connection: maybe"), reason: "the deprecated flag is true or false"},
+		{name: "2021 names refused", files: map[string]string{"ep.yml": legacyKubernetes}, loader: Loader{EndpointName: "k8s-endpoint", RefuseLegacy: true}, reason: "RefuseLegacy refuses every 2021 form, as today's az ml does"},
 		{name: "custom tag", files: with("instance_type: Standard_DS3_v2", "instance_type: !!binary U3RhbmRhcmQ="), reason: "tags beyond plain YAML are refused"},
 		{name: "complex key", files: with("auth_mode: key", "? [a, b]\n: c"), reason: "keys are strings"},
 		{name: "no paths", files: map[string]string{}, paths: []string{}, reason: "nothing to load is a caller's mistake"},
