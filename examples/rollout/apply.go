@@ -67,6 +67,7 @@ func (c *command) apply(ctx context.Context, args []string) int {
 	fs.BoolVar(&f.autoApprove, "auto-approve", false, "pass approval gates without asking")
 	fs.BoolVar(&f.rollback, "rollback", false, "when a step fails or a gate refuses, restore each endpoint's last stable traffic split")
 	svc.register(fs)
+	c.registerSpecFlags(fs)
 	fs.Var(&to, "to", "the desired state: a spec file or directory (`PATH`); repeatable")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), applyUsage)
@@ -119,7 +120,7 @@ func (c *command) apply(ctx context.Context, args []string) int {
 
 	var desired []*endpoint.Endpoint
 	if len(to) > 0 {
-		if desired, err = endpoint.Load(to...); err != nil {
+		if desired, err = c.loadSpecs(to); err != nil {
 			printError(c.stderr, err, nil)
 			return exitError
 		}

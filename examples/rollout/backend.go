@@ -108,7 +108,7 @@ func (c *command) open(ctx context.Context, f *backendFlags, speed float64) (*se
 	var from []*endpoint.Endpoint
 	if len(f.from) > 0 {
 		var err error
-		if from, err = endpoint.Load(f.from...); err != nil {
+		if from, err = c.loadSpecs(f.from); err != nil {
 			return nil, err
 		}
 	}

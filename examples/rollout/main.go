@@ -66,6 +66,9 @@
 // so a pipeline can tell the two apart. 1 on invalid input, a plan the
 // planner refuses to make, a stale plan, or a step that failed. Errors go
 // to standard error, those about specs as FILE:LINE:COL: PATH: message.
+// Specs in the 2021 forms (the service's tutorial) load with warnings on
+// standard error, FILE:LINE:COL: warning: PATH: message; --refuse-legacy
+// refuses them instead, as today's az ml does.
 //
 // This is what a GitOps pipeline runs: plan on a pull request, apply on
 // merge.
@@ -79,6 +82,7 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
 )
 
@@ -117,6 +121,9 @@ type command struct {
 	// fake is the in-memory service the command last opened, for tests
 	// to look into after a run.
 	fake *fakes.Service
+	// loader reads the spec files; warned holds the warnings printed.
+	loader endpoint.Loader
+	warned map[string]bool
 }
 
 // run runs the command without a terminal or test hooks; see command.run.

@@ -35,26 +35,26 @@ func TestRun(t *testing.T) {
 		args       []string
 		corpus     bool // reads the corpus
 		exit       int
-		wantStderr bool // stderr has a golden file; otherwise it must be empty
+		wantStderr bool // stderr has a golden file (the 2021 flow's warnings, errors); otherwise it must be empty
 		reason     string
 	}{
-		{"text", []string{"plan", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, false,
+		{"text", []string{"plan", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, true,
 			"the default output: terraform-style text of the flight of green"},
-		{"json", []string{"plan", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, false,
+		{"json", []string{"plan", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, true, 0, true,
 			"the JSON contract for pipelines"},
-		{"from-nothing", []string{"plan", "--to", flow("1-create-endpoint-with-blue")}, true, 0, false,
+		{"from-nothing", []string{"plan", "--to", flow("1-create-endpoint-with-blue")}, true, 0, true,
 			"without --from nothing exists: endpoint, deployment and traffic are created"},
-		{"canary-text", []string{"plan", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, false,
+		{"canary-text", []string{"plan", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, true,
 			"a strategy reaches Compute: the whole tutorial as one canary plan"},
-		{"canary-mermaid", []string{"plan", "--format", "mermaid", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, false,
+		{"canary-mermaid", []string{"plan", "--format", "mermaid", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, true, 0, true,
 			"the step graph for a pull-request comment"},
-		{"canary-dot", []string{"plan", "--format=dot", "--strategy=canary:10,50", "--from=" + flow("2-scale-blue"), "--to=" + flow("6-delete-blue")}, true, 0, false,
+		{"canary-dot", []string{"plan", "--format=dot", "--strategy=canary:10,50", "--from=" + flow("2-scale-blue"), "--to=" + flow("6-delete-blue")}, true, 0, true,
 			"the step graph for Graphviz, flags written with ="},
-		{"detailed-changes", []string{"plan", "--detailed-exitcode", "--from", flow("4-flight-green"), "--to", flow("5-full-green")}, true, 2, false,
+		{"detailed-changes", []string{"plan", "--detailed-exitcode", "--from", flow("4-flight-green"), "--to", flow("5-full-green")}, true, 2, true,
 			"--detailed-exitcode: 2 when the plan has steps"},
-		{"detailed-no-changes", []string{"plan", "--detailed-exitcode", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, false,
+		{"detailed-no-changes", []string{"plan", "--detailed-exitcode", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, true,
 			"--detailed-exitcode: 0 when there is nothing to do"},
-		{"no-changes", []string{"plan", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, false,
+		{"no-changes", []string{"plan", "--from", flow("5-full-green"), "--to", flow("5-full-green")}, true, 0, true,
 			"an empty plan says so"},
 		{"ga-files", []string{"plan", "--from", sample("endpoint"), "--from", sample("blue-deployment"), "--to", sample("endpoint"), "--to", sample("blue-deployment"), "--to", sample("green-deployment")}, true, 0, false,
 			"--from and --to repeat, for an endpoint file and its deployment files"},
@@ -92,6 +92,8 @@ func TestRun(t *testing.T) {
 			"the usage, as an error"},
 		{"unknown-command", []string{"destroy"}, false, 1, true,
 			"an unknown command"},
+		{"refuse-legacy", []string{"plan", "--refuse-legacy", "--to", flow("1-create-endpoint-with-blue")}, true, 1, true,
+			"--refuse-legacy refuses the 2021 forms the tutorial's flow is written in, as today's az ml does"},
 		{"help", []string{"help"}, false, 0, false,
 			"the usage on stdout"},
 	}
@@ -153,11 +155,10 @@ func TestDeterministic(t *testing.T) {
 	}
 	for _, format := range []string{"text", "json", "mermaid", "dot"} {
 		args := []string{"plan", "--format", format, "--strategy", "bluegreen", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}
-		var first, second, stderr bytes.Buffer
-		run(args, &first, &stderr)
-		run(args, &second, &stderr)
-		if stderr.Len() > 0 || !bytes.Equal(first.Bytes(), second.Bytes()) {
-			t.Errorf("%s: two runs differ or failed:\n%s", format, stderr.String())
+		var first, second, errFirst, errSecond bytes.Buffer
+		a, b := run(args, &first, &errFirst), run(args, &second, &errSecond)
+		if a != 0 || b != 0 || !bytes.Equal(first.Bytes(), second.Bytes()) || !bytes.Equal(errFirst.Bytes(), errSecond.Bytes()) {
+			t.Errorf("%s: two runs differ or failed:\n%s", format, errFirst.String())
 		}
 	}
 }

@@ -73,6 +73,7 @@ func (c *command) plan(ctx context.Context, args []string) int {
 		to       pathList
 	)
 	svc.register(fs)
+	c.registerSpecFlags(fs)
 	fs.Var(&to, "to", "the desired state: a spec file or directory (`PATH`); repeatable; required")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), planUsage)
@@ -109,7 +110,7 @@ func (c *command) plan(ctx context.Context, args []string) int {
 		return usageError(c.stderr, "plan", "--strategy: %v", err)
 	}
 
-	desired, err := endpoint.Load(to...)
+	desired, err := c.loadSpecs(to)
 	if err != nil {
 		printError(c.stderr, err, nil)
 		return exitError
