@@ -149,11 +149,14 @@ func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
 func normalizeIdentity(id *Identity) {
 	// "System_Assigned, User_Assigned" and "system_assigned,user_assigned"
 	// are one type.
-	parts := strings.Split(lower(id.Type), ",")
-	for i, p := range parts {
-		parts[i] = strings.TrimSpace(p)
+	id.Type = lower(id.Type)
+	if strings.Contains(id.Type, ",") {
+		parts := strings.Split(id.Type, ",")
+		for i, p := range parts {
+			parts[i] = strings.TrimSpace(p)
+		}
+		id.Type = strings.Join(parts, ",")
 	}
-	id.Type = strings.Join(parts, ",")
 	if id.Type == "" {
 		id.Type = defaultIdentityType
 	}

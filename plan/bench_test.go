@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes/gen"
@@ -119,6 +120,56 @@ func benchCompute(b *testing.B, desired, actual []*endpoint.Endpoint) {
 	n := float64(b.N) * float64(len(desired))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/endpoint")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/endpoint")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/endpoint")
+}
+
+// perEndpoint plans desired against actual at least once and until about
+// 200,000 endpoints have been planned, and returns the time, bytes and
+// allocations per endpoint.
+func perEndpoint(b *testing.B, desired, actual []*endpoint.Endpoint) (ns, bytes, allocs float64) {
+	b.Helper()
+	runs := max(1, 200_000/len(desired))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for range runs {
+		if _, err := plan.Compute(desired, actual, plan.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	n := float64(runs * len(desired))
+	return float64(elapsed.Nanoseconds()) / n, float64(after.TotalAlloc-before.TotalAlloc) / n, float64(after.Mallocs-before.Mallocs) / n
+}
+
+// BenchmarkComputeFleetCurve plans fleets of 1,000, 10,000 and 100,000
+// endpoints of 4 deployments, unchanged and with 4 changes each, and
+// reports the cost per endpoint at each size and the ratio of the largest
+// to the smallest, measured in one run: planning is linear in the fleet
+// when the ratio stays near 1.
+func BenchmarkComputeFleetCurve(b *testing.B) {
+	for _, kind := range []string{"unchanged", "changed"} {
+		b.Run(kind, func(b *testing.B) {
+			sizes := []int{1000, 10000, 100000}
+			ns := make([]float64, len(sizes))
+			for b.Loop() {
+				for i, n := range sizes {
+					desired, actual := benchFleet(n)
+					if kind == "unchanged" {
+						desired = unchangedFleet(actual)
+					}
+					var bytes, allocs float64
+					ns[i], bytes, allocs = perEndpoint(b, desired, actual)
+					b.ReportMetric(ns[i], fmt.Sprintf("ns/endpoint@%dk", n/1000))
+					b.ReportMetric(bytes, fmt.Sprintf("B/endpoint@%dk", n/1000))
+					b.ReportMetric(allocs, fmt.Sprintf("allocs/endpoint@%dk", n/1000))
+				}
+			}
+			b.ReportMetric(ns[2]/ns[0], "100k/1k")
+		})
+	}
 }
 
 func BenchmarkCompute2(b *testing.B) {
@@ -139,9 +190,27 @@ func BenchmarkComputeFleet10000x4(b *testing.B) {
 // BenchmarkComputeFleetUnchanged10000x4 plans a fleet whose desired state
 // is what the service reports, the common case of a periodic
 // reconciliation: the plan is empty and planning should cost little more
-// than comparing.
+// than comparing. endpoint.Equal over the same pairs, timed in the same
+// run, is the floor; x-equal is the ratio.
 func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
 	_, actual := benchFleet(10000)
+	desired := unchangedFleet(actual)
+	benchCompute(b, desired, actual)
+	compute := b.Elapsed()
+	start := time.Now()
+	for range b.N {
+		for i := range desired {
+			if !endpoint.Equal(desired[i], actual[i]) {
+				b.Fatalf("%s differs", desired[i].Name)
+			}
+		}
+	}
+	b.ReportMetric(float64(compute)/float64(time.Since(start)), "x-equal")
+}
+
+// unchangedFleet returns copies of actual as a user would write them,
+// without what the service reports.
+func unchangedFleet(actual []*endpoint.Endpoint) []*endpoint.Endpoint {
 	desired := make([]*endpoint.Endpoint, len(actual))
 	for i, a := range actual {
 		desired[i] = a.Clone()
@@ -150,5 +219,5 @@ func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
 			desired[i].Deployments[j].Status = endpoint.Status{}
 		}
 	}
-	benchCompute(b, desired, actual)
+	return desired
 }

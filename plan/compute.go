@@ -137,15 +137,22 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			i++
 		case i == len(des) || act[j].key < des[i].key:
 			a = an.Normalize(act[j].e)
+			h.add(a)
 			j++
 		default:
-			d, a = dn.Normalize(des[i].e), an.Normalize(act[j].e)
-			d.Name = a.Name
+			same := unchanged(des[i].e, act[j].e)
+			a = an.Normalize(act[j].e)
+			h.add(a)
+			if !same {
+				d = dn.Normalize(des[i].e)
+				d.Name = a.Name
+				same = unchanged(d, a)
+			}
 			i++
 			j++
-		}
-		if a != nil {
-			h.add(a)
+			if same {
+				continue
+			}
 		}
 		steps, err := pl.plan(d, a)
 		if err != nil {
@@ -163,6 +170,24 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	p.Fingerprint = h.sum()
 	p.Summary = summarize(p.Steps)
 	return p, nil
+}
+
+// unchanged reports whether the plan of an endpoint desired as d and
+// reported as a has no step, so that the planner can skip it after one
+// comparison: the specs are equal and nothing failed, which would be
+// written again. Specs equal before normalization are equal after it, so
+// Compute first compares them as given and normalizes the desired one
+// only when they differ.
+func unchanged(d, a *endpoint.Endpoint) bool {
+	if !endpoint.Equal(d, a) || failed(a.Status.ProvisioningState) {
+		return false
+	}
+	for i := range a.Deployments {
+		if failed(a.Deployments[i].Status.ProvisioningState) {
+			return false
+		}
+	}
+	return true
 }
 
 // reserve makes room for n more steps, having planned done of the total

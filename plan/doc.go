@@ -76,7 +76,13 @@
 //	format_version  1. Readers refuse any other value; see below.
 //	fingerprint     hex sha256 of the actual state the plan was computed
 //	                from; an executor refuses the plan when a fresh read of
-//	                the service gives another.
+//	                the service gives another. The value depends on how this
+//	                version encodes a state (see [Fingerprint]): a plan saved
+//	                by a version that encodes it otherwise reads as stale,
+//	                even against an unchanged service, and is computed again.
+//	                The encoding changed once, to a compact binary one:
+//	                plans saved by earlier versions of this package read as
+//	                stale.
 //	strategy        the strategy in the command-line form (canary:10,50).
 //	steps           the steps, an array in a topological order.
 //	summary         counts: add, change, destroy (resources created,

@@ -2,11 +2,11 @@ package plan
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
@@ -14,13 +14,17 @@ import (
 )
 
 // Fingerprint identifies an actual state: the SHA-256, in hex, of a
-// canonical encoding of the normalized specs of the endpoints and their
+// compact binary canonical encoding of the normalized specs of the endpoints and their
 // deployments with the provisioning state, ETag and scoring URI of each.
 // The order of the endpoints and of their deployments does not matter, nor
 // do server defaults written out or left implicit; any change the service
 // reports (a new ETag after a write, a deployment that finished creating)
 // gives another fingerprint. An executor compares the fingerprint of a
 // fresh observation with [Plan.Fingerprint] and refuses a stale plan.
+// The value is the same in every process and on every machine for one
+// version of this package; a version that encodes states otherwise gives
+// other values, so plans it saved read as stale (see the JSON format in
+// the package documentation).
 func Fingerprint(actual []*endpoint.Endpoint) string {
 	ns := make([]named, 0, len(actual))
 	for _, e := range actual {
@@ -54,12 +58,19 @@ func fingerprint(ns []named) string {
 // hasher computes a fingerprint from normalized endpoints added in key
 // order.
 //
-// The encoding is written by hand rather than through encoding/json: the
-// executor fingerprints every observation of a fleet, and reflection cost
-// several times the planning itself. Every value is tagged and every
-// string length-prefixed, so no two states encode alike; a test sets each
-// field of the model in turn and checks that the fingerprint moves, so a
-// field added to the model and forgotten here fails the build's tests.
+// The encoding is compact and binary, written by hand rather than through
+// encoding/json or formatted text: the planner fingerprints every endpoint
+// of a fleet on every plan, unchanged or not, so this is most of what an
+// unchanged endpoint costs. Values follow the model in a fixed order,
+// integers as varints, strings, lists and maps prefixed with their
+// lengths, optional values with whether they are there, so the encoding is
+// self-delimiting and no two states encode alike. A test sets each field
+// of the model in turn and checks that the fingerprint moves, so a field
+// added to the model and forgotten here fails the build's tests.
+//
+// The fingerprint's value is only ever compared with another computed by
+// the same encoding; a plan saved by a version with another encoding reads
+// as stale, and planning again gives a current one.
 type hasher struct {
 	h hash.Hash
 	w fpWriter
@@ -81,26 +92,33 @@ type fpWriter struct {
 }
 
 func (w *fpWriter) str(s string) {
-	w.buf = strconv.AppendInt(append(w.buf, 's'), int64(len(s)), 10)
-	w.buf = append(append(w.buf, ':'), s...)
+	if len(s) < 0x80 {
+		w.buf = append(w.buf, byte(len(s)))
+	} else {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+	}
+	w.buf = append(w.buf, s...)
 }
 
 func (w *fpWriter) int(n int) {
-	w.buf = strconv.AppendInt(append(w.buf, 'i'), int64(n), 10)
-	w.buf = append(w.buf, ';')
+	if 0 <= n && n < 0x40 {
+		// What binary.AppendVarint writes for small counts, without the call.
+		w.buf = append(w.buf, byte(n<<1))
+		return
+	}
+	w.buf = binary.AppendVarint(w.buf, int64(n))
 }
 
 func (w *fpWriter) bool(b bool) {
 	if b {
-		w.buf = append(w.buf, 'T')
+		w.buf = append(w.buf, 1)
 	} else {
-		w.buf = append(w.buf, 'F')
+		w.buf = append(w.buf, 0)
 	}
 }
 
 func (w *fpWriter) float(f float64) {
-	w.buf = strconv.AppendUint(append(w.buf, 'f'), math.Float64bits(f), 16)
-	w.buf = append(w.buf, ';')
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(f))
 }
 
 // present writes whether an optional value is there, so that nil and empty
@@ -114,9 +132,12 @@ func (w *fpWriter) strs(l []string) {
 	}
 }
 
-func (w *fpWriter) sortedKeys(add func()) []string {
+// sorted returns the keys of m in order, in the writer's scratch space.
+func sorted[V any](w *fpWriter, m map[string]V) []string {
 	w.keys = w.keys[:0]
-	add()
+	for k := range m {
+		w.keys = append(w.keys, k)
+	}
 	slices.Sort(w.keys)
 	return w.keys
 }
@@ -126,12 +147,7 @@ func (w *fpWriter) strMap(m map[string]string) {
 	if len(m) == 0 {
 		return
 	}
-	keys := w.sortedKeys(func() {
-		for k := range m {
-			w.keys = append(w.keys, k)
-		}
-	})
-	for _, k := range keys {
+	for _, k := range sorted(w, m) {
 		w.str(k)
 		w.str(m[k])
 	}
@@ -162,7 +178,6 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 }
 
 func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
-	w.buf = append(w.buf, 'E')
 	w.str(e.Name)
 	w.str(e.Description)
 	w.strMap(e.Tags)
@@ -185,7 +200,6 @@ func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
 }
 
 func (w *fpWriter) deployment(d *endpoint.Deployment) {
-	w.buf = append(w.buf, 'D')
 	w.str(d.Name)
 	w.str(string(d.Type))
 	w.str(d.Description)
@@ -219,7 +233,7 @@ func (w *fpWriter) deployment(d *endpoint.Deployment) {
 	w.int(r.RequestTimeoutMS)
 	w.int(r.MaxConcurrentRequestsPerInstance)
 	w.int(r.MaxQueueWaitMS)
-	for _, p := range [...]endpoint.Probe{d.LivenessProbe, d.ReadinessProbe} {
+	for _, p := range [...]endpoint.Probe{d.LivenessProbe, d.ReadinessProbe, d.StartupProbe} {
 		w.int(p.InitialDelay)
 		w.int(p.Period)
 		w.int(p.Timeout)
@@ -235,22 +249,6 @@ func (w *fpWriter) deployment(d *endpoint.Deployment) {
 		w.str(q.GPU)
 	}
 	w.status(d.Status)
-	w.optionalProbe('P', d.StartupProbe)
-}
-
-// optionalProbe writes a probe that may be unset under its own tag, and
-// nothing when unset: fingerprints of plans saved before the field existed
-// stay the same.
-func (w *fpWriter) optionalProbe(tag byte, p endpoint.Probe) {
-	if p == (endpoint.Probe{}) {
-		return
-	}
-	w.buf = append(w.buf, tag)
-	w.int(p.InitialDelay)
-	w.int(p.Period)
-	w.int(p.Timeout)
-	w.int(p.SuccessThreshold)
-	w.int(p.FailureThreshold)
 }
 
 func (w *fpWriter) dataCollector(dc *endpoint.DataCollector) {
@@ -260,12 +258,7 @@ func (w *fpWriter) dataCollector(dc *endpoint.DataCollector) {
 	}
 	w.int(len(dc.Collections))
 	if len(dc.Collections) > 0 {
-		keys := w.sortedKeys(func() {
-			for k := range dc.Collections {
-				w.keys = append(w.keys, k)
-			}
-		})
-		for _, k := range keys {
+		for _, k := range sorted(w, dc.Collections) {
 			c := dc.Collections[k]
 			w.str(k)
 			w.bool(c.Enabled)
