@@ -50,11 +50,13 @@ type Result struct {
 //
 // Then it walks the step graph: a step starts once every step it depends
 // on has finished, steps start in plan order, and at most [Parallelism]
-// (default 10) run at once. On one endpoint, a write to the endpoint
-// itself (create, update, delete, set traffic) runs alone, because the
-// service answers 409 to a second operation; writes to different
-// deployments of one endpoint overlap unless [SerializePerEndpoint] is
-// given. Gates run beside anything, and count towards the parallelism.
+// (default 200) backend operations are in flight at once. On one
+// endpoint, a write to the endpoint itself (create, update, delete, set
+// traffic) runs alone, because the service answers 409 to a second
+// operation; writes to different deployments of one endpoint overlap
+// unless [SerializePerEndpoint] is given. Gates run beside anything and
+// hold no slot: a bake, a pause or an approval that is waiting never keeps
+// another endpoint's write from starting.
 //
 // Each step is one call to the service, made after an event
 // ([StepStarted], [StepRetrying]) has reported it:
@@ -406,9 +408,12 @@ type walker struct {
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
 	eps        map[string]*endpointState
-	running    int
-	workers    int
-	pass       int
+	// running counts the writes in flight, which Parallelism bounds, and
+	// gating the gates, which it does not.
+	running int
+	gating  int
+	workers int
+	pass    int
 	// jobs and results have room for every step that may be in flight,
 	// so neither the walk nor a worker ever blocks on a send.
 	jobs    chan job
@@ -433,12 +438,10 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 		if !stopping {
 			w.startReady(ctx)
 		}
-		if w.running == 0 {
+		if w.running+w.gating == 0 {
 			break
 		}
-		o := <-w.results
-		w.running--
-		if !w.finish(o, res) {
+		if !w.finish(<-w.results, res) {
 			stopping = true
 		}
 	}
@@ -473,14 +476,21 @@ func isContextErr(err error) bool {
 
 func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.Endpoint) *walker {
 	n := len(p.Steps)
+	gates := 0
+	for i := range p.Steps {
+		if p.Steps[i].Action == plan.Gate {
+			gates++
+		}
+	}
+	writes := min(n-gates, c.parallelism)
 	w := &walker{
 		runner:     &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
 		p:          p,
 		waiting:    make([]int, n),
 		dependents: make([][]int, n),
 		eps:        make(map[string]*endpointState),
-		jobs:       make(chan job, min(n, c.parallelism)),
-		results:    make(chan outcome, min(n, c.parallelism)),
+		jobs:       make(chan job, writes),
+		results:    make(chan outcome, writes+gates),
 		failed:     -1,
 	}
 	for _, e := range actual {
@@ -520,19 +530,25 @@ func endpointLevel(a plan.Action) bool {
 }
 
 // startReady starts the ready steps that parallelism and endpoint
-// exclusivity allow, in plan order.
+// exclusivity allow, in plan order. Gates start as soon as they are ready,
+// each in a goroutine of its own: they wait rather than call the service,
+// so they take no slot from the writes.
 func (w *walker) startReady(ctx context.Context) {
 	w.pass++
 	kept := w.ready[:0]
 	for _, i := range w.ready {
+		s := &w.p.Steps[i]
+		if s.Action == plan.Gate {
+			w.gating++
+			go w.run(ctx, job{i: i})
+			continue
+		}
 		if w.running >= w.cfg.parallelism {
 			kept = append(kept, i)
 			continue
 		}
-		s := &w.p.Steps[i]
 		ep := w.eps[key(s.Endpoint)]
 		switch {
-		case s.Action == plan.Gate:
 		case endpointLevel(s.Action):
 			if ep.busy || ep.deployments > 0 || ep.held == w.pass {
 				ep.held = w.pass
@@ -571,9 +587,14 @@ type job struct {
 // work runs jobs until the walk closes the channel.
 func (w *walker) work(ctx context.Context) {
 	for j := range w.jobs {
-		wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
-		w.results <- outcome{i: j.i, wrote: wrote, err: err}
+		w.run(ctx, j)
 	}
+}
+
+// run executes one job and reports its outcome to the walk.
+func (w *walker) run(ctx context.Context, j job) {
+	wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
+	w.results <- outcome{i: j.i, wrote: wrote, err: err}
 }
 
 // finish records the end of a step and frees what waited for it. It
@@ -583,9 +604,12 @@ func (w *walker) finish(o outcome, res *Result) bool {
 	ep := w.eps[key(s.Endpoint)]
 	switch {
 	case s.Action == plan.Gate:
+		w.gating--
 	case endpointLevel(s.Action):
+		w.running--
 		ep.busy = false
 	default:
+		w.running--
 		ep.deployments--
 	}
 	if o.err != nil {

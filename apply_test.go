@@ -605,11 +605,11 @@ func makespanScenarios() []makespanScenario {
 }
 
 // TestMakespan measures, in simulated time, how long each scenario takes
-// with the default parallelism and one step at a time, against the
-// longest dependency chain of its plans. With enough parallelism (mode
-// wide) every scenario takes exactly its chain; with the default of 10,
-// the scenarios that have no more than 10 steps ready at once do too, and
-// the fleet of 50 takes at most a tenth of the sequential time.
+// with the default options and one write at a time, against the longest
+// dependency chain of its plans. At the default parallelism every
+// scenario takes exactly its chain, the fleet of 50 too: its bake gates
+// wait without holding a slot, so that only the plan's dependencies and
+// one operation per endpoint order its writes.
 func TestMakespan(t *testing.T) {
 	modes := []struct {
 		name string
@@ -617,7 +617,6 @@ func TestMakespan(t *testing.T) {
 	}{
 		{"parallel", nil},
 		{"sequential", []rollout.Option{rollout.Parallelism(1)}},
-		{"wide", []rollout.Option{rollout.Parallelism(1000)}},
 	}
 	for _, sc := range makespanScenarios() {
 		got := map[string]time.Duration{}
@@ -626,7 +625,7 @@ func TestMakespan(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				svc := fakes.New(fakes.Options{})
 				if sc.start != nil {
-					if _, err := rollout.Run(t.Context(), svc, sc.start, plan.Options{}, rollout.Parallelism(1000)); err != nil {
+					if _, err := rollout.Run(t.Context(), svc, sc.start, plan.Options{}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -654,11 +653,11 @@ func TestMakespan(t *testing.T) {
 					sc.name, m.name, total.Minutes(), lower.Minutes(), writes)
 			})
 		}
-		if got["wide"] != bound {
-			t.Errorf("%s: with unbounded parallelism took %v, want the longest chain %v", sc.name, got["wide"], bound)
-		}
-		if sc.name != "fleet-50" && got["parallel"] != bound {
+		if got["parallel"] != bound {
 			t.Errorf("%s: parallel took %v, want the longest chain %v", sc.name, got["parallel"], bound)
+		}
+		if sc.name == "fleet-50" && bound != 16*time.Minute {
+			t.Errorf("%s: the longest chain is %v, want 16m (create 10m, traffic 30s, bake 5m, traffic 30s)", sc.name, bound)
 		}
 		if sc.name == "fleet-50" && got["parallel"]*10 > got["sequential"] {
 			t.Errorf("%s: parallel took %v, more than a tenth of sequential %v", sc.name, got["parallel"], got["sequential"])
@@ -667,6 +666,121 @@ func TestMakespan(t *testing.T) {
 			t.Errorf("%s: sequential %v beat parallel %v", sc.name, got["sequential"], got["parallel"])
 		}
 	}
+}
+
+// armThrottle models how Azure Resource Manager throttles one principal
+// (writes from a bucket of 200 refilling 10 per second, reads from one of
+// 250 refilling 25 per second): a call that finds its bucket empty is
+// refused with 429 and counted, as the service does, instead of waiting.
+type armThrottle struct {
+	mu            sync.Mutex
+	writes, reads armBucket
+	throttled     int
+}
+
+type armBucket struct {
+	burst, rate, tokens float64
+	last                time.Time
+}
+
+func newARMThrottle() *armThrottle {
+	now := time.Now()
+	return &armThrottle{
+		writes: armBucket{burst: 200, rate: 10, tokens: 200, last: now},
+		reads:  armBucket{burst: 250, rate: 25, tokens: 250, last: now},
+	}
+}
+
+// take spends a token of b, or reports the 429 the service would answer.
+func (a *armThrottle) take(b *armBucket) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		a.throttled++
+		return &backend.Error{Kind: backend.Throttled, Code: "TooManyRequests", RetryAfter: time.Second}
+	}
+	b.tokens--
+	return nil
+}
+
+// wrap returns svc behind the throttle.
+func (a *armThrottle) wrap(svc backend.Backend) backend.Backend {
+	read := func() error { return a.take(&a.reads) }
+	write := func(call func() error) error {
+		if err := a.take(&a.writes); err != nil {
+			return err
+		}
+		return call()
+	}
+	return fakes.Intercept(svc, fakes.Interceptor{
+		GetEndpoint: func(ctx context.Context, next backend.Backend, name string) (*endpoint.Endpoint, error) {
+			if err := read(); err != nil {
+				return nil, err
+			}
+			return next.GetEndpoint(ctx, name)
+		},
+		ListEndpoints: func(ctx context.Context, next backend.Backend) ([]*endpoint.Endpoint, error) {
+			if err := read(); err != nil {
+				return nil, err
+			}
+			return next.ListEndpoints(ctx)
+		},
+		CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+			return write(func() error { return next.CreateOrUpdateEndpoint(ctx, e) })
+		},
+		DeleteEndpoint: func(ctx context.Context, next backend.Backend, name string) error {
+			return write(func() error { return next.DeleteEndpoint(ctx, name) })
+		},
+		CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, name string, d endpoint.Deployment) error {
+			return write(func() error { return next.CreateOrUpdateDeployment(ctx, name, d) })
+		},
+		ScaleDeployment: func(ctx context.Context, next backend.Backend, name, dep string, n int) error {
+			return write(func() error { return next.ScaleDeployment(ctx, name, dep, n) })
+		},
+		DeleteDeployment: func(ctx context.Context, next backend.Backend, name, dep string) error {
+			return write(func() error { return next.DeleteDeployment(ctx, name, dep) })
+		},
+	})
+}
+
+// TestFleetUnderThrottle rolls a canary out to 200 endpoints with the
+// default options through a model of the service's throttling: every
+// endpoint's first write goes out at once, which the write bucket's burst
+// holds, the bake gates wait side by side, and the rollout takes exactly
+// its longest chain without a single throttled call.
+func TestFleetUnderThrottle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var from, to []*endpoint.Endpoint
+		for i := range 200 {
+			name := fmt.Sprintf("fleet-%03d", i)
+			from = append(from, desiredEndpoint(name, "blue=100", deployment("blue", 1, 1)))
+			to = append(to, desiredEndpoint(name, "green=100", deployment("blue", 1, 1), deployment("green", 2, 1)))
+		}
+		// Without history, which copies the whole fleet at every change.
+		svc := fakes.New(fakes.Options{NoHistory: true})
+		if _, err := rollout.Run(t.Context(), svc, from, plan.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		arm := newARMThrottle()
+		start := time.Now()
+		res, err := rollout.Run(t.Context(), arm.wrap(svc), to, plan.Options{Strategy: plan.Canary([]int{10})},
+			rollout.Gates(map[string]rollout.Gate{"smoke": rollout.SmokeTest(nil, nil), "bake": rollout.Pause(bakeTime)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if arm.throttled != 0 || res.Retries != 0 {
+			t.Errorf("%d calls throttled, %d retries; want none", arm.throttled, res.Retries)
+		}
+		if got, want := time.Since(start), criticalPath(res.Plan, bakeTime); got != want {
+			t.Errorf("the fleet took %v, want its longest chain %v", got, want)
+		}
+		if res.Calls != 600 {
+			t.Errorf("%d writes, want 600 (a create and two traffic steps per endpoint)", res.Calls)
+		}
+	})
 }
 
 // BenchmarkApplyOverhead measures the executor's own cost per step: a

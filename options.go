@@ -7,11 +7,15 @@ import (
 
 // The defaults that apply when no [Option] says otherwise.
 const (
-	// DefaultParallelism bounds the steps in flight at once. It keeps a
-	// large plan well inside the service's write throttling (a bucket of
-	// 200 writes per subscription and region) while still rolling out
-	// several endpoints side by side.
-	DefaultParallelism = 10
+	// DefaultParallelism bounds the backend operations in flight at once.
+	// It is the burst of Azure Resource Manager's write throttling (a
+	// bucket of 200 writes per principal and region, refilling 10 per
+	// second), so that the first writes of a fleet's rollout, all sent at
+	// once, fit in the bucket, while the operations themselves last
+	// minutes, which keeps the writes that follow far below the refill
+	// rate. Below it, the service's own limits decide: one operation at a
+	// time per endpoint, and the dependencies of the plan.
+	DefaultParallelism = 200
 	// DefaultMaxAttempts is how many times one backend call is made
 	// before a retryable failure is taken as final.
 	DefaultMaxAttempts = 5
@@ -26,7 +30,7 @@ const (
 // Option changes how [Apply], [ApplyStep] and [Run] execute a plan.
 // Options are applied in order; a later option overrides an earlier one,
 // except [Gates], whose maps are merged. No option at all is a working
-// configuration: parallelism 10, five attempts per call, backoff from 1s
+// configuration: parallelism 200, five attempts per call, backoff from 1s
 // to 1m, no rollback, no gates, no events.
 type Option func(*config)
 
@@ -57,9 +61,11 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
-// Parallelism bounds how many steps run at once, gates included: 1 runs
-// the plan one step at a time, the way the service's tutorial script
-// does. Values below 1 restore [DefaultParallelism].
+// Parallelism bounds how many backend operations (the writes of the
+// plan's steps) are in flight at once: 1 sends them one at a time, the way
+// the service's tutorial script does. Gates are not operations and do not
+// count: a gate that is waiting holds no slot. Values below 1 restore
+// [DefaultParallelism].
 func Parallelism(n int) Option {
 	return func(c *config) {
 		if n < 1 {

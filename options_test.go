@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/rolloutkit/rollout"
 	"github.com/rolloutkit/rollout/endpoint"
@@ -53,8 +54,8 @@ func TestParallelismBounds(t *testing.T) {
 	}{
 		{"one at a time", rollout.Parallelism(1), 1},
 		{"a bound of 7 is reached and kept", rollout.Parallelism(7), 7},
-		{"zero means the default", rollout.Parallelism(0), rollout.DefaultParallelism},
-		{"no option is the default", nil, rollout.DefaultParallelism},
+		{"zero means the default, above the fleet", rollout.Parallelism(0), min(30, rollout.DefaultParallelism)},
+		{"no option is the default", nil, min(30, rollout.DefaultParallelism)},
 	}
 	for _, tc := range tests {
 		synctest.Test(t, func(t *testing.T) {
@@ -77,4 +78,48 @@ func TestParallelismBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGatesHoldNoSlot: Parallelism bounds the writes in flight, not the
+// gates: with room for one write, a bake that is waiting on one endpoint
+// does not keep the next endpoint's write from starting.
+func TestGatesHoldNoSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var from, to []*endpoint.Endpoint
+		for _, name := range []string{"alpha", "bravo", "charlie"} {
+			from = append(from, desiredEndpoint(name, "blue=100", deployment("blue", 1, 1)))
+			to = append(to, desiredEndpoint(name, "green=100", deployment("blue", 1, 1), deployment("green", 2, 1)))
+		}
+		svc := fakes.New(fakes.Options{})
+		if _, err := rollout.Run(t.Context(), svc, from, plan.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		writes, gates, peakWrites, overlap := 0, 0, 0, 0
+		count := rollout.OnEvent(func(e rollout.Event) {
+			switch e.Kind {
+			case rollout.StepStarted:
+				writes++
+				peakWrites = max(peakWrites, writes)
+				if gates > 0 {
+					overlap++
+				}
+			case rollout.StepFinished:
+				writes--
+			case rollout.GateWaiting:
+				gates++
+			case rollout.GatePassed:
+				gates--
+			}
+		})
+		bake := rollout.Gates(map[string]rollout.Gate{"smoke": rollout.SmokeTest(nil, nil), "bake": rollout.Pause(time.Hour)})
+		if _, err := rollout.Run(t.Context(), svc, to, plan.Options{Strategy: plan.Canary([]int{10})}, rollout.Parallelism(1), bake, count); err != nil {
+			t.Fatal(err)
+		}
+		if peakWrites != 1 {
+			t.Errorf("%d writes at once, want 1", peakWrites)
+		}
+		if overlap == 0 {
+			t.Error("no write started while a bake was waiting: the gates held the only slot")
+		}
+	})
 }

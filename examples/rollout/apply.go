@@ -60,7 +60,7 @@ func (c *command) apply(ctx context.Context, args []string) int {
 		to  pathList
 	)
 	fs.StringVar(&f.strategy, "strategy", "direct", "with --to alone: how traffic moves (`STRATEGY`): direct, canary:10,50, bluegreen or shadow:10")
-	fs.IntVar(&f.parallelism, "parallelism", rollout.DefaultParallelism, "at most `N` steps at once; 1 runs one step at a time, like the service's tutorial script")
+	fs.IntVar(&f.parallelism, "parallelism", rollout.DefaultParallelism, "at most `N` writes in flight at once (waiting gates do not count); 1 sends one at a time, like the service's tutorial script")
 	fs.Float64Var(&f.speed, "speed", defaultSpeed, "fake: run the in-memory service `X` times faster than the real one")
 	fs.DurationVar(&f.bake, "bake", 5*time.Minute, "how long the bake and shadow gates wait (`DURATION`)")
 	fs.StringVar(&f.smokeRequest, "smoke-request", "", "the request body smoke gates send, read from `FILE`; {} when omitted")
