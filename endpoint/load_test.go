@@ -202,7 +202,7 @@ func TestParseQuirks(t *testing.T) {
 				d := e.Deployments[0]
 				return []any{e.Name, e.Compute, d.Type, d.Model.Path, d.CodeConfiguration.Code.Path, d.Environment.Path, d.Environment.Image, d.ScaleSettings.Type, d.Resources.Requests}
 			},
-			want:   []any{"k8s-endpoint", "azureml:k8s-compute", Kubernetes, "../model-1/model/m.pkl", "../model-1/onlinescoring", ".", "mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20210727.v1", ScaleTargetUtilization, Quantities{CPU: "0.1", Memory: "0.5Gi"}},
+			want:   []any{"k8s-endpoint", "k8s-compute", Kubernetes, "../model-1/model/m.pkl", "../model-1/onlinescoring", ".", "mcr.microsoft.com/azureml/openmpi3.1.2-ubuntu18.04:20210727.v1", ScaleTargetUtilization, Quantities{CPU: "0.1", Memory: "0.5Gi"}},
 			reason: "every 2021 name of the Kubernetes flow maps onto today's model",
 		},
 		{

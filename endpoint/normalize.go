@@ -83,7 +83,7 @@ func Normalize(e *Endpoint) {
 	if e.AuthMode == "" {
 		e.AuthMode = AuthKey
 	}
-	e.Compute = strings.TrimSpace(e.Compute)
+	e.Compute = normalizeCompute(e.Compute)
 	e.PublicNetworkAccess = normalizeAccess(e.PublicNetworkAccess)
 	if e.Identity == nil {
 		e.Identity = &Identity{Type: defaultIdentityType}
@@ -210,6 +210,17 @@ func normalizeDeployment(d *Deployment, kind Kind) {
 	}
 
 	d.DataCollector = normalizeDataCollector(d.DataCollector)
+}
+
+// normalizeCompute writes a compute target as its name in the workspace:
+// the YAML's azureml:NAME is the CLI's shorthand for the compute of that
+// name, as the bare name is. Full ARM ids are kept as written.
+func normalizeCompute(c string) string {
+	c = strings.TrimSpace(c)
+	if len(c) > len("azureml:") && strings.EqualFold(c[:len("azureml:")], "azureml:") && !strings.Contains(c, "/") {
+		return c[len("azureml:"):]
+	}
+	return c
 }
 
 // normalizeProbe fills the defaults of a probe; liveness and readiness

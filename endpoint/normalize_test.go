@@ -155,3 +155,20 @@ func TestNormalizeCorpusIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeCompute: the YAML's azureml:NAME and the bare name are the
+// same compute, as the service's CLI reads them; ids are kept.
+func TestNormalizeCompute(t *testing.T) {
+	for _, tc := range []struct{ in, want, reason string }{
+		{"azureml:inferencecompute", "inferencecompute", "the CLI's shorthand"},
+		{"AzureML:k8s ", "k8s", "any case, trimmed"},
+		{"k8s", "k8s", "the bare name"},
+		{"/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "an ARM id as written"},
+	} {
+		e := &Endpoint{Name: "e", Compute: tc.in}
+		Normalize(e)
+		if e.Compute != tc.want {
+			t.Errorf("compute %q normalized to %q, want %q (%s)", tc.in, e.Compute, tc.want, tc.reason)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func resourceBodies(t *testing.T) (names []string, bodies map[string]json.RawMes
 			}
 			for i, item := range items {
 				name := file + "/" + status + "/" + string(rune('0'+i))
-				bodies[name], deployment[name] = item, isDeployment
+				bodies[name], deployment[name] = withComputeID(t, item), isDeployment
 				names = append(names, name)
 			}
 		}
@@ -169,4 +169,20 @@ func serviceSets(path string) bool {
 		return true
 	}
 	return false
+}
+
+// withComputeID gives an endpoint body whose compute holds the examples'
+// placeholder ("string") the ARM id the specification says it holds.
+func withComputeID(t *testing.T, body json.RawMessage) json.RawMessage {
+	var m map[string]any
+	mustUnmarshal(t, body, &m)
+	p, _ := m["properties"].(map[string]any)
+	if c, ok := p["compute"].(string); ok && !strings.HasPrefix(c, "/") {
+		p["compute"] = testScope.path() + "/computes/" + c
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -152,3 +152,35 @@ func TestNextLinkAsGiven(t *testing.T) {
 		t.Errorf("second page asked with api-version %v and token %v, want the nextLink's own", v, tok)
 	}
 }
+
+// TestComputeID: the YAML's azureml:NAME (normalized to NAME) is sent as the
+// ARM id of the workspace's compute, which the specification says the
+// service takes, and that id reads back as the name, so that a plan
+// converges; an id of anything else is kept as written.
+func TestComputeID(t *testing.T) {
+	id := testScope.path() + "/computes/inferencecompute"
+	other := "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/z/computes/k8s"
+	for _, tc := range []struct{ model, wire, back, reason string }{
+		{"inferencecompute", id, "inferencecompute", "a normalized name"},
+		{"azureml:inferencecompute", id, "inferencecompute", "the CLI's shorthand, unnormalized"},
+		{other, other, other, "another workspace's compute, by id"},
+		{"", "", "", "a managed endpoint has none"},
+	} {
+		w, err := testScope.encodeEndpoint(&endpoint.Endpoint{Name: "churn", Compute: tc.model}, "westeurope")
+		if err != nil || w.Properties.Compute != tc.wire {
+			t.Errorf("%q sent as %q (%v), want %q (%s)", tc.model, w.Properties.Compute, err, tc.wire, tc.reason)
+			continue
+		}
+		e, err := testScope.decodeEndpoint(w, "")
+		if err != nil || e.Compute != tc.back {
+			t.Errorf("%q read back as %q (%v), want %q (%s)", tc.wire, e.Compute, err, tc.back, tc.reason)
+		}
+	}
+	upper := strings.ToUpper(testScope.path()) + "/computes/k8s"
+	if got := testScope.computeName(upper); got != "k8s" {
+		t.Errorf("id in another case read as %q, want k8s: ARM ids compare case-insensitively", got)
+	}
+	if _, err := testScope.encodeEndpoint(&endpoint.Endpoint{Name: "churn", Compute: "azureml:a b"}, "westeurope"); err == nil {
+		t.Error("a compute name with a space was sent")
+	}
+}

@@ -83,3 +83,31 @@ func (s Scope) parseAssetID(id string) (kind, name, version string, ok bool) {
 	}
 	return strings.ToLower(parts[0]), parts[1], parts[3], true
 }
+
+// computeID returns the ARM id the service takes for an endpoint's compute:
+// the model holds the compute's name in the workspace (the YAML's
+// azureml:NAME), or an id as written.
+func (s Scope) computeID(compute string) (string, error) {
+	if compute == "" || strings.Contains(compute, "/") {
+		return compute, nil
+	}
+	name := compute
+	if len(name) > len("azureml:") && strings.EqualFold(name[:len("azureml:")], "azureml:") {
+		name = name[len("azureml:"):]
+	}
+	if !pathNameRE.MatchString(name) {
+		return "", fmt.Errorf("compute: %q is not the name of a compute in the workspace (azureml:NAME) nor an ARM id", compute)
+	}
+	return s.path() + "/computes/" + name, nil
+}
+
+// computeName is the inverse of computeID: the id of a compute of this
+// workspace reads as its name, any other id as it is. ARM ids compare
+// case-insensitively except for the name.
+func (s Scope) computeName(id string) string {
+	prefix := s.path() + "/computes/"
+	if len(id) > len(prefix) && strings.EqualFold(id[:len(prefix)], prefix) && !strings.Contains(id[len(prefix):], "/") {
+		return id[len(prefix):]
+	}
+	return id
+}

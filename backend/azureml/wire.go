@@ -263,7 +263,6 @@ func (s Scope) encodeEndpoint(e *endpoint.Endpoint, location string) (*onlineEnd
 		Properties: endpointProperties{
 			Description:   e.Description,
 			Properties:    cloneMap(e.Properties),
-			Compute:       e.Compute,
 			Traffic:       e.Traffic.Map(),
 			MirrorTraffic: e.Mirror.Map(),
 		},
@@ -272,6 +271,8 @@ func (s Scope) encodeEndpoint(e *endpoint.Endpoint, location string) (*onlineEnd
 		w.Tags = map[string]string{}
 	}
 	var err error
+	w.Properties.Compute, err = s.computeID(e.Compute)
+	errs = append(errs, err)
 	w.Properties.AuthMode, err = toWire(authModes, "auth_mode", string(e.AuthMode))
 	errs = append(errs, err)
 	if w.Properties.AuthMode == "" {
@@ -325,7 +326,7 @@ func (s Scope) decodeEndpoint(w *onlineEndpoint, etag string) (*endpoint.Endpoin
 		Description: w.Properties.Description,
 		Tags:        cloneMap(w.Tags),
 		Properties:  cloneMap(w.Properties.Properties),
-		Compute:     firstNonEmpty(w.Properties.Compute, w.Properties.Target),
+		Compute:     s.computeName(firstNonEmpty(w.Properties.Compute, w.Properties.Target)),
 		Status: endpoint.Status{
 			ProvisioningState: endpoint.ProvisioningState(w.Properties.ProvisioningState),
 			ETag:              firstNonEmpty(w.ETag, etag),
