@@ -71,11 +71,33 @@ type Error struct {
 	Code string
 	// Message is the service's message, meant for people.
 	Message string
+	// Target is what the error is about (a field of the request, say),
+	// when the service says.
+	Target string
+	// Details are the service's further errors, where it puts the reasons
+	// of a validation failure, and AdditionalInfo what it adds to them.
+	Details        []ErrorDetail
+	AdditionalInfo []AdditionalInfo
 	// RetryAfter is the wait the service asked for (the Retry-After
 	// header); zero when it gave none.
 	RetryAfter time.Duration
 	// Err is the underlying error, if any (a transport failure).
 	Err error
+}
+
+// ErrorDetail is one of the further errors the service gives about a
+// failure (ARM's ErrorDetail).
+type ErrorDetail struct {
+	Code, Message, Target string
+	Details               []ErrorDetail
+	AdditionalInfo        []AdditionalInfo
+}
+
+// AdditionalInfo is a piece of information the service adds to an error:
+// its type and, as the service sent it, its JSON.
+type AdditionalInfo struct {
+	Type string
+	Info []byte
 }
 
 // Sentinels for errors.Is: errors.Is(err, ErrNotFound) holds for every
@@ -105,6 +127,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
+	writeDetail(&b, e.Target, e.Details, e.AdditionalInfo)
 	if e.RetryAfter > 0 {
 		b.WriteString(" (retry after ")
 		b.WriteString(e.RetryAfter.String())
@@ -169,4 +192,38 @@ func RetryAfter(err error) (time.Duration, bool) {
 		return 0, false
 	}
 	return e.RetryAfter, true
+}
+
+// writeDetail prints what the service said beyond the message: the target
+// in brackets, each detail after a semicolon (nested ones in parentheses),
+// and additional information as TYPE JSON.
+func writeDetail(b *strings.Builder, target string, details []ErrorDetail, info []AdditionalInfo) {
+	if target != "" {
+		b.WriteString(" [")
+		b.WriteString(target)
+		b.WriteString("]")
+	}
+	for _, d := range details {
+		b.WriteString("; ")
+		b.WriteString(d.Code)
+		if d.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(d.Message)
+		}
+		if d.Target != "" || len(d.Details) > 0 || len(d.AdditionalInfo) > 0 {
+			b.WriteString(" (")
+			var inner strings.Builder
+			writeDetail(&inner, d.Target, d.Details, d.AdditionalInfo)
+			b.WriteString(strings.TrimPrefix(strings.TrimPrefix(inner.String(), " "), "; "))
+			b.WriteString(")")
+		}
+	}
+	for _, a := range info {
+		b.WriteString("; ")
+		b.WriteString(a.Type)
+		if len(a.Info) > 0 {
+			b.WriteString(" ")
+			b.Write(a.Info)
+		}
+	}
 }

@@ -912,7 +912,7 @@ func mapError(err error) error {
 	}
 	e := &backend.Error{Code: re.ErrorCode}
 	if re.RawResponse != nil {
-		e.Message = errorMessage(re.RawResponse)
+		setErrorBody(e, re.RawResponse)
 		e.RetryAfter = retryAfter(re.RawResponse.Header)
 	}
 	status := re.StatusCode
@@ -947,18 +947,20 @@ func mapError(err error) error {
 	return e
 }
 
-// errorMessage reads the message of an ARM error body, or of the error of
-// an operation's status.
-func errorMessage(resp *http.Response) string {
+// setErrorBody fills e from an ARM error body, or from the error of an
+// operation's status: the message, and the target, details and additional
+// information where the service gives its reasons.
+func setErrorBody(e *backend.Error, resp *http.Response) {
 	body, err := runtime.Payload(resp)
 	if err != nil {
-		return ""
+		return
 	}
 	var ae armError
-	if json.Unmarshal(body, &ae) == nil && ae.Error.Message != "" {
-		return ae.Error.Message
+	if json.Unmarshal(body, &ae) != nil {
+		return
 	}
-	return ""
+	d := ae.Error.toBackend(0)
+	e.Message, e.Target, e.Details, e.AdditionalInfo = d.Message, d.Target, d.Details, d.AdditionalInfo
 }
 
 // retryAfter reads the wait a response asks for: milliseconds first (the

@@ -2,6 +2,7 @@ package azureml
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -182,5 +183,34 @@ func TestComputeID(t *testing.T) {
 	}
 	if _, err := testScope.encodeEndpoint(&endpoint.Endpoint{Name: "churn", Compute: "azureml:a b"}, "westeurope"); err == nil {
 		t.Error("a compute name with a space was sent")
+	}
+}
+
+// TestErrorDetails: the service gives the reasons of a validation failure in
+// the error's target, details and additional information; they are kept in
+// the backend.Error and printed.
+func TestErrorDetails(t *testing.T) {
+	s := newScripted(t)
+	s.route("PUT "+depPath, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusBadRequest, json.RawMessage(`{"error": {"code": "UserError", "message": "The request is invalid.",
+			"target": "properties", "details": [
+				{"code": "InvalidInstanceType", "message": "Standard_XX is not a supported VM size.", "target": "properties.instanceType",
+				 "details": [{"code": "Quota", "message": "no quota in westeurope"}]}],
+			"additionalInfo": [{"type": "ComponentName", "info": {"value": "managementfrontend"}}]}}`))
+	})
+	err := newTestBackend(t, s, nil).CreateOrUpdateDeployment(t.Context(), "churn", endpoint.Deployment{Name: "blue", InstanceType: "Standard_XX", InstanceCount: 1})
+	e, ok := errors.AsType[*backend.Error](err)
+	if !ok {
+		t.Fatalf("err = %v", err)
+	}
+	if e.Target != "properties" || len(e.Details) != 1 || e.Details[0].Target != "properties.instanceType" ||
+		len(e.Details[0].Details) != 1 || e.Details[0].Details[0].Code != "Quota" ||
+		len(e.AdditionalInfo) != 1 || e.AdditionalInfo[0].Type != "ComponentName" || !strings.Contains(string(e.AdditionalInfo[0].Info), "managementfrontend") {
+		t.Fatalf("error kept %+v", e)
+	}
+	for _, want := range []string{"[properties]", "InvalidInstanceType: Standard_XX is not a supported VM size.", "properties.instanceType", "Quota: no quota in westeurope", `ComponentName {"value": "managementfrontend"}`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("printed %q, want %q in it", err, want)
+		}
 	}
 }

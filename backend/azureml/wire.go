@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/codec"
 	"github.com/rolloutkit/rollout/traffic"
@@ -22,10 +23,42 @@ import (
 // the wire; each side is checked on its own against the service's examples.
 
 type armError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error errorDetail `json:"error"`
+}
+
+// errorDetail is ARM's ErrorDetail: the service puts the reasons of a
+// validation failure in its target, details and additional information.
+type errorDetail struct {
+	Code           string           `json:"code"`
+	Message        string           `json:"message"`
+	Target         string           `json:"target"`
+	Details        []errorDetail    `json:"details"`
+	AdditionalInfo []additionalInfo `json:"additionalInfo"`
+}
+
+type additionalInfo struct {
+	Type string          `json:"type"`
+	Info json.RawMessage `json:"info"`
+}
+
+// toBackend converts the details of an error, at most a few levels deep:
+// a body nested deeper is not a reason anyone reads.
+func (d errorDetail) toBackend(depth int) backend.ErrorDetail {
+	out := backend.ErrorDetail{Code: d.Code, Message: d.Message, Target: d.Target, AdditionalInfo: convertInfo(d.AdditionalInfo)}
+	if depth < 4 {
+		for _, sub := range d.Details {
+			out.Details = append(out.Details, sub.toBackend(depth+1))
+		}
+	}
+	return out
+}
+
+func convertInfo(in []additionalInfo) []backend.AdditionalInfo {
+	var out []backend.AdditionalInfo
+	for _, a := range in {
+		out = append(out, backend.AdditionalInfo{Type: a.Type, Info: slices.Clone([]byte(a.Info))})
+	}
+	return out
 }
 
 type managedIdentity struct {
