@@ -83,3 +83,41 @@ const (
 	vectorImage = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"
 	vectorConda = "channels:\n- conda-forge\ndependencies:\n- python=3.9\n- numpy=1.23.5\n- pip\n- pip:\n  - azureml-defaults==1.52.0\n  - scikit-learn==1.2.2\nname: model-env\n"
 )
+
+func TestCondaText(t *testing.T) {
+	tests := []struct{ reason, in, want string }{
+		{"the vector's file, keys sorted, sequences not indented", "name: model-env\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.9\n  - numpy=1.23.5\n  - pip\n  - pip:\n    - azureml-defaults==1.52.0\n    - scikit-learn==1.2.2\n", vectorConda},
+		{"numbers and booleans in PyYAML's spelling", "a: 3.10\nb: 007\nc: yes\nd: ~\n", "a: 3.1\nb: 7\nc: true\nd: null\n"},
+		{"strings that would read as something else are quoted", "a: '3.9'\nb: 'true'\nc: ''\nd: 'x: y'\ne: it's\n", "a: '3.9'\nb: 'true'\nc: ''\nd: 'x: y'\ne: it's\n"},
+		{"quotes inside quoted strings are doubled", "a: \"'q\"\n", "a: '''q'\n"},
+		{"empty collections", "a: []\nb: {}\n", "a: []\nb: {}\n"},
+		{"mappings in mappings are indented", "a:\n  z: 1\n  b: 2\n", "a:\n  b: 2\n  z: 1\n"},
+	}
+	for _, tt := range tests {
+		got, err := CondaText([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.reason, got, err, tt.want)
+		}
+	}
+	if _, err := CondaText([]byte("a: [")); err == nil {
+		t.Error("CondaText of broken YAML: no error")
+	}
+}
+
+func FuzzCondaText(f *testing.F) {
+	f.Add([]byte(vectorConda))
+	f.Add([]byte("a: &x [1]\nb: *x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4096 {
+			return
+		}
+		s, err := CondaText(data)
+		if err != nil {
+			return
+		}
+		again, err := CondaText([]byte(s))
+		if err != nil || again != s {
+			t.Fatalf("the dump of %q does not read back to itself: %q, %v", s, again, err)
+		}
+	})
+}
