@@ -108,10 +108,11 @@ func DeploymentEqual(a, b Deployment) bool {
 		a.Description == b.Description &&
 		maps.Equal(a.Tags, b.Tags) &&
 		maps.Equal(a.Properties, b.Properties) &&
-		a.Model == b.Model &&
+		SameAsset(a.Model, b.Model) &&
 		a.ModelMountPath == b.ModelMountPath &&
-		a.CodeConfiguration == b.CodeConfiguration &&
-		a.Environment == b.Environment &&
+		SameAsset(a.CodeConfiguration.Code, b.CodeConfiguration.Code) &&
+		a.CodeConfiguration.ScoringScript == b.CodeConfiguration.ScoringScript &&
+		sameEnvironment(a.Environment, b.Environment) &&
 		maps.Equal(a.EnvironmentVariables, b.EnvironmentVariables) &&
 		a.InstanceType == b.InstanceType &&
 		a.InstanceCount == b.InstanceCount &&

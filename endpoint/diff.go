@@ -171,9 +171,12 @@ func (d *differ) list(path string, a, b []string) {
 // so do the parts of two references whose one-line forms coincide (an ARM id
 // hides the other fields), so that no difference goes unreported.
 func (d *differ) ref(path string, a, b Reference) {
+	if sameLocal(a, b) {
+		return
+	}
 	ta, tb := a.Type, b.Type
 	a.Type, b.Type = "", ""
-	if a != b {
+	if !SameAsset(a, b) {
 		sa, sb := showRef(a), showRef(b)
 		if sa != sb {
 			d.add("", path, sa, sb)
@@ -190,6 +193,9 @@ func (d *differ) ref(path string, a, b Reference) {
 }
 
 func (d *differ) environment(a, b Environment) {
+	if sameInline(a, b) {
+		return
+	}
 	d.ref("environment", a.Reference, b.Reference)
 	d.str2("environment", "image", a.Image, b.Image)
 	d.str2("environment", "conda_file", a.CondaFile, b.CondaFile)
@@ -324,7 +330,7 @@ func showRef(r Reference) string {
 	if r.IsZero() {
 		return None
 	}
-	return r.String()
+	return showAsset(r, r.String())
 }
 
 func showList(l []string) string {

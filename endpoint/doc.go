@@ -48,6 +48,22 @@
 // [ParseReference], in any of its forms or as a mapping {name, version,
 // path, type}.
 //
+// # Local files
+//
+// [Loader.Load] computes the identity of every local asset a deployment
+// names, as the service's CLI does before it uploads it, and records it in
+// the reference's [Asset]: the content hash of a code folder, the name and
+// version a model file registers as (the anonymous name derived from its
+// object hash when the spec gives none), and the version of an inline
+// environment (CliV2AnonymousEnvironment, from the image and the conda file
+// as the CLI re-dumps it). Files that cannot be read leave the reason in
+// Asset.Err instead of failing the load; registering refuses them. Parse
+// and LoadFS, which read no files of the operating system, leave Asset
+// empty. [SameAsset] then treats a local folder and the version
+// registered from it as one value, so [DiffDeployment] and [Equal] report
+// no change for unchanged files, and a change (with the content hashes)
+// for a changed one.
+//
 // Relative local paths (model, code, conda_file, build context) are
 // resolved against the file that names them and kept relative to the
 // directory of the endpoint file, cleaned and slash-separated, with file:

@@ -369,6 +369,9 @@ func (l *Loader) load(t tree, paths []string) (*Result, error) {
 	}
 	endpoints := l.join(t, files, &errs)
 	for _, e := range endpoints {
+		if t == (osTree{}) {
+			resolveAssets(e, filepath.Dir(e.src.file))
+		}
 		if err := finish(e); err != nil {
 			appendErr(&errs, err, e.src.file)
 		}

@@ -292,6 +292,7 @@ func (w *writer) dataCollector(p string, dc *DataCollector) mapping {
 // data) name, version and path. kind is the asset kind a registry URI
 // names.
 func (w *writer) ref(p string, r Reference, kind string, object, typed bool) *yaml.Node {
+	r.Asset = Asset{} // found by loading or observing; never written
 	if r.IsZero() {
 		return nil
 	}
@@ -335,6 +336,7 @@ func oneLine(r Reference, kind string) (string, bool) {
 // environment writes a registered environment as a reference and an
 // inline one as a mapping.
 func (w *writer) environment(p string, env Environment) *yaml.Node {
+	env.Reference.Asset = Asset{}
 	inline := env.Image != "" || env.CondaFile != "" || env.Build != (Build{}) ||
 		env.InferenceConfig != (InferenceConfig{}) || env.OSType != "" || env.Path != ""
 	if !inline {

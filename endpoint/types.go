@@ -171,6 +171,10 @@ type Reference struct {
 	Path string `json:"path,omitempty"`
 	// Type is the model format (custom_model, mlflow_model, triton_model).
 	Type string `json:"type,omitempty"`
+	// Asset is the identity of the asset, as far as it is known without
+	// registering it: computed from the files at a local Path by loading,
+	// or read from the service by observing. Specs never write it.
+	Asset Asset `json:"asset,omitzero"`
 }
 
 // CodeConfiguration is the scoring code of a deployment.

@@ -175,6 +175,16 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 	w.str(r.ID)
 	w.str(r.Path)
 	w.str(r.Type)
+	a := &r.Asset
+	if *a == (endpoint.Asset{}) {
+		return // the fingerprints of states without local files stay as they were
+	}
+	w.buf = append(w.buf, 'A')
+	for _, s := range [...]string{a.Name, a.Version, a.Hash, a.ObjectHash, a.Conda, a.Source, a.Err} {
+		w.str(s)
+	}
+	w.int(a.Files)
+	w.int(int(a.Size))
 }
 
 func (w *fpWriter) endpoint(e *endpoint.Endpoint) {

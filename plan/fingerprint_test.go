@@ -122,7 +122,7 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		switch v.Kind() {
 		case reflect.String:
 			v.SetString(v.String() + "zq1")
-		case reflect.Int:
+		case reflect.Int, reflect.Int64:
 			v.SetInt(v.Int() + 7)
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
