@@ -271,3 +271,80 @@ func errText(err error) string {
 
 // IsZero reports whether nothing is known about the asset.
 func (a Asset) IsZero() bool { return a == Asset{} }
+
+// The kinds of [LocalAsset], by the field that names it.
+const (
+	CodeAsset        = "code"
+	ModelAsset       = "model"
+	EnvironmentAsset = "environment"
+)
+
+// LocalAsset is a local file or folder, or an inline environment, that a
+// deployment needs registered before it is written: what the service's CLI
+// uploads and registers when it creates or updates the deployment.
+type LocalAsset struct {
+	// Kind is code, model or environment.
+	Kind string `json:"kind"`
+	// Path is the path as the spec holds it: the code folder, the model
+	// file or folder, an environment's build context or conda file.
+	Path string `json:"path,omitempty"`
+	// Asset is its identity, as loading computed it.
+	Asset Asset `json:"identity"`
+	// ModelType is a model's format (custom_model when empty).
+	ModelType string `json:"model_type,omitempty"`
+	// Image and DockerfilePath define an inline environment.
+	Image          string `json:"image,omitempty"`
+	DockerfilePath string `json:"dockerfile_path,omitempty"`
+}
+
+// Key names the asset version the local asset registers as, for one step
+// per asset however many deployments use it: code by content hash, models
+// and environments by name and version. It is "" when the identity is not
+// known.
+func (l LocalAsset) Key() string {
+	switch {
+	case l.Asset.Err != "":
+		return ""
+	case l.Kind == CodeAsset && l.Asset.Hash != "":
+		return CodeAsset + "/" + l.Asset.Hash[:min(12, len(l.Asset.Hash))]
+	case l.Kind != CodeAsset && l.Asset.Name != "":
+		return l.Kind + "/" + l.Asset.Name + ":" + l.Asset.Version
+	}
+	return ""
+}
+
+// LocalAssets lists what d needs registered, in the order the service's CLI
+// registers it: code, environment, model.
+func (d *Deployment) LocalAssets() []LocalAsset {
+	var out []LocalAsset
+	if c := d.CodeConfiguration.Code; c.IsLocal() {
+		out = append(out, LocalAsset{Kind: CodeAsset, Path: c.Path, Asset: c.Asset})
+	}
+	if env := d.Environment; env.IsInline() {
+		p := env.Build.Path
+		if p == "" {
+			p = env.CondaFile
+		}
+		out = append(out, LocalAsset{Kind: EnvironmentAsset, Path: p, Asset: env.Reference.Asset, Image: env.Image, DockerfilePath: env.Build.DockerfilePath})
+	}
+	if m := d.Model; m.IsLocal() {
+		out = append(out, LocalAsset{Kind: ModelAsset, Path: m.Path, Asset: m.Asset, ModelType: m.Type})
+	}
+	return out
+}
+
+// WithRegistered returns d with the local asset of kind replaced by the
+// registered version r, as the service's CLI sends the deployment once it
+// has registered its assets.
+func (d Deployment) WithRegistered(kind string, r Reference) Deployment {
+	switch kind {
+	case CodeAsset:
+		d.CodeConfiguration.Code = r
+	case ModelAsset:
+		r.Type = d.Model.Type
+		d.Model = r
+	case EnvironmentAsset:
+		d.Environment = Environment{Reference: r, InferenceConfig: d.Environment.InferenceConfig, OSType: d.Environment.OSType}
+	}
+	return d
+}

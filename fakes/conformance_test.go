@@ -27,3 +27,9 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+func TestAssetsConformance(t *testing.T) {
+	backendtest.TestAssets(t, backendtest.Harness{
+		New: func(*testing.T) backend.Backend { return fakes.New(fakes.Options{}) },
+	})
+}

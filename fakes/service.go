@@ -132,6 +132,8 @@ type Service struct {
 	// while one goroutine gives them, in order.
 	pending    []State
 	delivering bool
+	// assets are the registered asset versions (see assets.go).
+	assets assetStore
 }
 
 // endpointRecord is one endpoint as the service holds it.
