@@ -1,6 +1,8 @@
 package endpoint
 
 import (
+	"strings"
+
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -49,6 +51,34 @@ const (
 	Canceled  ProvisioningState = "Canceled"
 )
 
+// Busy reports whether a long-running operation on the resource is in
+// progress: Creating, Updating, Scaling or Deleting. The service answers
+// Conflict to another write meanwhile.
+func (s ProvisioningState) Busy() bool {
+	switch s {
+	case Creating, Updating, Scaling, Deleting:
+		return true
+	}
+	return false
+}
+
+// Succeeded reports whether the resource's last operation succeeded. A
+// resource that reports no state (a desired spec) counts as Succeeded.
+func (s ProvisioningState) Succeeded() bool { return s == "" || s == Succeeded }
+
+// Failed reports whether the resource's last operation failed or was
+// canceled: it needs its spec written again before it may take traffic.
+func (s ProvisioningState) Failed() bool { return s == Failed || s == Canceled }
+
+// NameKey is how the service tells names apart, of endpoints and
+// deployments alike: without regard to case, so Blue and blue are one
+// deployment. Two names are the same when their keys are.
+func NameKey(name string) string { return strings.ToLower(name) }
+
+// SameName reports whether two endpoint or deployment names are the same
+// to the service (see [NameKey]).
+func SameName(a, b string) bool { return strings.EqualFold(a, b) }
+
 // Status is what the service reports about a resource and a desired spec
 // leaves empty. Normalization, comparison and plans ignore it except where a
 // rule depends on it (no traffic to a deployment whose provisioning failed).
@@ -96,7 +126,9 @@ func (e *Endpoint) Kind() Kind {
 	return Managed
 }
 
-// Deployment returns the deployment with the given name, or nil.
+// Deployment returns the deployment with exactly the given name, or nil.
+// Specs spell names one way throughout; the service's own comparison is
+// [SameName].
 func (e *Endpoint) Deployment(name string) *Deployment {
 	for i := range e.Deployments {
 		if e.Deployments[i].Name == name {
@@ -104,6 +136,15 @@ func (e *Endpoint) Deployment(name string) *Deployment {
 		}
 	}
 	return nil
+}
+
+// Capacity is the number of instances the deployment keeps running: its
+// instance count, or under target-utilization autoscaling its minimum.
+func (d *Deployment) Capacity() int {
+	if d.ScaleSettings.Type == ScaleTargetUtilization {
+		return d.ScaleSettings.MinInstances
+	}
+	return d.InstanceCount
 }
 
 // Identity is the managed identity an endpoint runs as.
