@@ -37,8 +37,13 @@ const MaxOrders = 512
 //     no more than at the end (S5);
 //   - every order ends in the same state (P1).
 //
-// A problem that the actual state has already (a Failed deployment that
-// serves traffic, say) is not blamed on the plan while it lasts. Check also
+// Every write is replayed through the service's rules, the ones the
+// in-memory service in package fakes enforces, and a write they refuse is
+// blamed on the plan even when the state had the problem before it (an
+// endpoint write that re-sends traffic to a Failed deployment is refused).
+// A problem of the state itself that the plan did not cause and no write
+// touches (a Failed deployment that keeps serving while another is
+// created, say) is not blamed on the plan while it lasts. Check also
 // refuses a malformed plan (duplicate ids, unknown dependencies, cycles)
 // and, with [ErrStale], a plan whose fingerprint is not that of actual.
 func Check(actual []*endpoint.Endpoint, p *Plan) error {
@@ -77,6 +82,7 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 		}
 		g := *d.e
 		g.Name = f.Name
+		spellLike(&g, f)
 		if msg := difference(f, &g); msg != "" {
 			return &ViolationError{Rule: "P1", Msg: fmt.Sprintf("endpoint %s does not reach the desired state: %s", d.e.Name, msg)}
 		}
@@ -160,9 +166,9 @@ func check(actual []*endpoint.Endpoint, p *Plan) (map[string]*endpoint.Endpoint,
 	if p.Fingerprint != "" && p.Fingerprint != fingerprint(init) {
 		return nil, fmt.Errorf("%w: the plan's fingerprint is %s, the state's %s", ErrStale, p.Fingerprint, fingerprint(init))
 	}
-	index, err := graphIndex(p.Steps)
+	index, err := p.StepIndex()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 
 	final := make(map[string]*endpoint.Endpoint, len(init))
@@ -179,65 +185,6 @@ func check(actual []*endpoint.Endpoint, p *Plan) (map[string]*endpoint.Endpoint,
 		}
 	}
 	return final, nil
-}
-
-// graphIndex maps step ids to indices, refusing duplicate ids, unknown
-// dependencies and cycles.
-func graphIndex(steps []Step) (map[string]int, error) {
-	index := make(map[string]int, len(steps))
-	for i := range steps {
-		if _, dup := index[steps[i].ID]; dup {
-			return nil, fmt.Errorf("plan: step id %q is used twice", steps[i].ID)
-		}
-		index[steps[i].ID] = i
-	}
-	indeg := make([]int, len(steps))
-	for i := range steps {
-		for _, d := range steps[i].DependsOn {
-			if _, ok := index[d]; !ok {
-				return nil, fmt.Errorf("plan: step %s depends on unknown step %q", steps[i].ID, d)
-			}
-			indeg[i]++
-		}
-	}
-	// Kahn's algorithm: whatever is never freed is on a cycle.
-	var queue []int
-	for i, n := range indeg {
-		if n == 0 {
-			queue = append(queue, i)
-		}
-	}
-	dependents := dependentsOf(steps, index)
-	seen := 0
-	for len(queue) > 0 {
-		i := queue[0]
-		queue = queue[1:]
-		seen++
-		for _, j := range dependents[i] {
-			if indeg[j]--; indeg[j] == 0 {
-				queue = append(queue, j)
-			}
-		}
-	}
-	if seen < len(steps) {
-		for i, n := range indeg {
-			if n > 0 {
-				return nil, fmt.Errorf("plan: step %s is on a dependency cycle", steps[i].ID)
-			}
-		}
-	}
-	return index, nil
-}
-
-func dependentsOf(steps []Step, index map[string]int) [][]int {
-	out := make([][]int, len(steps))
-	for i := range steps {
-		for _, d := range steps[i].DependsOn {
-			j := index[d]
-			out[j] = append(out[j], i)
-		}
-	}
-	return out
 }
 
 // groups partitions the steps (by index, in plan order) into sets that
@@ -521,16 +468,23 @@ func (c *checker) step(i int, before *endpoint.Endpoint, order []int) (*endpoint
 				continue
 			}
 			cur, end := after.Deployment(n), final.Deployment(n)
-			if cur != nil && end != nil && capacity(cur) < capacity(end) {
-				return nil, fail("S5", "the share of %s grows while it has %d instances of the %d it has at the end", n, capacity(cur), capacity(end))
+			if cur != nil && end != nil && cur.Capacity() < end.Capacity() {
+				return nil, fail("S5", "the share of %s grows while it has %d instances of the %d it has at the end", n, cur.Capacity(), end.Capacity())
 			}
 		}
 	case UpdateDeployment:
 		n := s.DeploymentAfter.Name
 		old, cur := before.Deployment(n), after.Deployment(n)
-		if old != nil && cur != nil && capacity(cur) < capacity(old) && after.Traffic.Get(n) > final.Traffic.Get(n) {
+		if old == nil || cur == nil || cur.Capacity() >= old.Capacity() {
+			break
+		}
+		if after.Traffic.Get(n) > final.Traffic.Get(n) {
 			return nil, fail("S5", "%s is scaled down from %d to %d instances while it serves %d%% of live traffic, more than the %d%% it serves at the end",
-				n, capacity(old), capacity(cur), after.Traffic.Get(n), final.Traffic.Get(n))
+				n, old.Capacity(), cur.Capacity(), after.Traffic.Get(n), final.Traffic.Get(n))
+		}
+		if after.Mirror.Get(n) > final.Mirror.Get(n) {
+			return nil, fail("S5", "%s is scaled down from %d to %d instances while it takes %d%% of mirror traffic, more than the %d%% it takes at the end",
+				n, old.Capacity(), cur.Capacity(), after.Mirror.Get(n), final.Mirror.Get(n))
 		}
 	}
 	return after, nil
@@ -568,10 +522,10 @@ func stateViolations(e *endpoint.Endpoint) []violation {
 			switch {
 			case d == nil:
 				out = append(out, violation{"S2", "S2/" + which + "/" + n, fmt.Sprintf("%s traffic names deployment %s, which does not exist", which, n)})
-			case !succeeded(d.Status.ProvisioningState):
+			case !d.Status.ProvisioningState.Succeeded():
 				out = append(out, violation{"S2", "S2/" + which + "/" + n, fmt.Sprintf("%s traffic names deployment %s, whose provisioning state is %s", which, n, d.Status.ProvisioningState)})
-			case which == "live" && capacity(d) < 1:
-				out = append(out, violation{"S5", "S5/" + n, fmt.Sprintf("deployment %s serves traffic with %d instances", n, capacity(d))})
+			case which == "live" && d.Capacity() < 1:
+				out = append(out, violation{"S5", "S5/" + n, fmt.Sprintf("deployment %s serves traffic with %d instances", n, d.Capacity())})
 			}
 		}
 	}

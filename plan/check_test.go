@@ -141,8 +141,10 @@ func TestCheckMalformedPlans(t *testing.T) {
 		steps                  []Step
 	}{
 		{"duplicate", "ids name steps uniquely", "used twice", []Step{gate("a"), gate("a")}},
-		{"unknown", "a dependency must be a step of the plan", "unknown step", []Step{gate("a", "b")}},
-		{"cycle", "a cycle can never run", "cycle", []Step{gate("a", "b"), gate("b", "a")}},
+		{"unknown", "a dependency must be a step of the plan", "not an earlier step", []Step{gate("a", "b")}},
+		{"cycle", "a cycle can never run", "not an earlier step", []Step{gate("a", "b"), gate("b", "a")}},
+		{"later", "Decode, Check and Apply agree: a dependency names an earlier step", "not an earlier step",
+			[]Step{gate("a", "b"), gate("b")}},
 	} {
 		err := Check(nil, &Plan{Steps: tc.steps})
 		if err == nil || !strings.Contains(err.Error(), tc.contains) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 )
 
 // Compute returns the plan that takes actual, the state the service
@@ -18,7 +19,9 @@ import (
 // are compared as [endpoint.Normalized] copies, so server defaults never
 // show as changes. Endpoints are matched by name without regard to case,
 // as the service does, and the plan uses the name the service reports.
-// Deployments are matched by exact name.
+// Deployments are matched the same way, and keep the spelling the service
+// reports: a desired blue is the actual Blue, updated in place when its
+// spec differs, and traffic to blue is traffic to Blue.
 //
 // # What is planned
 //
@@ -146,6 +149,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			if !same {
 				d = dn.Normalize(des[i].e)
 				d.Name = a.Name
+				spellLike(d, a)
 				same = unchanged(d, a)
 			}
 			i++
@@ -179,11 +183,11 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 // Compute first compares them as given and normalizes the desired one
 // only when they differ.
 func unchanged(d, a *endpoint.Endpoint) bool {
-	if !endpoint.Equal(d, a) || failed(a.Status.ProvisioningState) {
+	if !endpoint.Equal(d, a) || a.Status.ProvisioningState.Failed() {
 		return false
 	}
 	for i := range a.Deployments {
-		if failed(a.Deployments[i].Status.ProvisioningState) {
+		if a.Deployments[i].Status.ProvisioningState.Failed() {
 			return false
 		}
 	}
@@ -358,4 +362,39 @@ func ready(s *Step, steps []Step, done []bool) bool {
 		}
 	}
 	return true
+}
+
+// spellLike gives d's deployments, and the splits that name them, the
+// spelling of a's deployments of the same name (see [endpoint.SameName]):
+// the service keeps the name a deployment was created with. Both lists are
+// sorted by name, so names that match exactly are passed over in one merge
+// and only the rest are looked up without regard to case.
+func spellLike(d, a *endpoint.Endpoint) {
+	renamed := false
+	j := 0
+	for i := range d.Deployments {
+		n := d.Deployments[i].Name
+		for j < len(a.Deployments) && a.Deployments[j].Name < n {
+			j++
+		}
+		if j < len(a.Deployments) && a.Deployments[j].Name == n {
+			continue
+		}
+		k, found := rules.FindDeployment(a, n)
+		if !found {
+			continue
+		}
+		o := &a.Deployments[k]
+		d.Deployments[i].Name = o.Name
+		if v := d.Traffic.Get(n); v > 0 {
+			d.Traffic = d.Traffic.Without(n).With(o.Name, v)
+		}
+		if v := d.Mirror.Get(n); v > 0 {
+			d.Mirror = d.Mirror.Without(n).With(o.Name, v)
+		}
+		renamed = true
+	}
+	if renamed {
+		slices.SortFunc(d.Deployments, func(x, y endpoint.Deployment) int { return strings.Compare(x.Name, y.Name) })
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -180,7 +181,9 @@ func (p *planner) create(after, reason string) {
 // compute.
 func (p *planner) update() {
 	a, d := p.a, p.d
-	var drain []string
+	// drain are the deployments to replace that serve, dropped the failed
+	// ones to delete that serve: both leave the traffic in the first step.
+	var drain, dropped []string
 	// creates, idle and draining are the new deployments' creates, the
 	// deletes that wait for no traffic and those that wait for traffic to
 	// leave, by step index, for the service's limit.
@@ -189,12 +192,16 @@ func (p *planner) update() {
 	for i < len(a.Deployments) || j < len(d.Deployments) {
 		switch {
 		case j == len(d.Deployments) || i < len(a.Deployments) && a.Deployments[i].Name < d.Deployments[j].Name:
-			if k := p.remove(&a.Deployments[i]); k >= 0 {
-				if hasTraffic(a, a.Deployments[i].Name) {
+			old := &a.Deployments[i]
+			if k := p.remove(old); k >= 0 {
+				if hasTraffic(a, old.Name) {
 					draining = append(draining, k)
 				} else {
 					idle = append(idle, k)
 				}
+			}
+			if hasTraffic(a, old.Name) && old.Status.ProvisioningState.Failed() {
+				dropped = append(dropped, old.Name)
 			}
 			i++
 		case i == len(a.Deployments) || d.Deployments[j].Name < a.Deployments[i].Name:
@@ -204,8 +211,11 @@ func (p *planner) update() {
 			p.pre = append(p.pre, preWrite{deployment: dep.Name, id: id})
 			j++
 		default:
-			if p.change(&a.Deployments[i], &d.Deployments[j]) {
+			switch p.change(&a.Deployments[i], &d.Deployments[j]) {
+			case leaveReplaced:
 				drain = append(drain, a.Deployments[i].Name)
+			case leaveFailed:
+				dropped = append(dropped, a.Deployments[i].Name)
 			}
 			i++
 			j++
@@ -218,15 +228,15 @@ func (p *planner) update() {
 
 	var first []stage
 	live, mirror := a.Traffic, a.Mirror
-	if len(drain) > 0 {
-		st, ok := p.drain(drain)
+	if len(drain) > 0 || len(dropped) > 0 {
+		st, ok := p.drain(drain, dropped)
 		if !ok {
 			return
 		}
 		first = []stage{st}
 		live, mirror = st.live, st.mirror
 	}
-	settings := len(endpoint.DiffEndpoint(a, d)) > 0 || failed(a.Status.ProvisioningState)
+	settings := len(endpoint.DiffEndpoint(a, d)) > 0 || a.Status.ProvisioningState.Failed()
 	p.traffic(live, mirror, first, settings)
 }
 
@@ -293,25 +303,45 @@ func (p *planner) limit(creates, idle, draining []int) {
 	}
 }
 
+// leave says why a deployment's traffic must move in the first traffic
+// step of an endpoint.
+type leave int
+
+const (
+	stays         leave = iota
+	leaveReplaced       // it is replaced (deleted, then created)
+	leaveFailed         // it failed, and has no share at the end
+)
+
 // change plans the writes that take deployment a to b, and reports whether
-// it must be drained of traffic before it is replaced.
-func (p *planner) change(a, b *endpoint.Deployment) (drain bool) {
-	if field, before, after := fixedField(a, b); field != "" {
-		return p.replace(a, b, field, before, after)
+// its traffic must leave it first.
+func (p *planner) change(a, b *endpoint.Deployment) leave {
+	if field, before, after := rules.FixedField(a, b); field != "" {
+		if p.replace(a, b, field, before, after) {
+			return leaveReplaced
+		}
+		return stays
 	}
-	reapply := failed(a.Status.ProvisioningState)
+	reapply := a.Status.ProvisioningState.Failed()
 	changes := endpoint.DiffDeployment(*a, *b)
 	if len(changes) == 0 && !reapply {
-		return false
+		return stays
 	}
 	s := Step{ID: p.id(b.Name, "update"), Action: UpdateDeployment, Endpoint: p.name, Deployment: b.Name,
 		DeploymentBefore: a, DeploymentAfter: b, Changes: changes}
-	ca, cb := capacity(a), capacity(b)
+	ca, cb := a.Capacity(), b.Capacity()
 	// A failed deployment is written again before traffic grows towards
 	// it (S2); one that loses traffic and instances is written after, like
 	// any scale-down (S5): its traffic was already there, so waiting
-	// serves nobody worse.
+	// serves nobody worse. One that still has traffic is written before
+	// any endpoint write, since the service refuses every write that names
+	// it (rules.PutEndpoint), keeping its instances until its share has
+	// shrunk.
 	grows := p.d.Traffic.Get(b.Name) > p.a.Traffic.Get(b.Name) || p.d.Mirror.Get(b.Name) > p.a.Mirror.Get(b.Name)
+	if reapply && hasTraffic(p.a, a.Name) && hasTraffic(p.d, b.Name) {
+		p.rewrite(s, a, b, ca, cb)
+		return stays
+	}
 	lower := cb < ca && !(reapply && grows)
 	switch {
 	case reapply && lower:
@@ -331,7 +361,47 @@ func (p *planner) change(a, b *endpoint.Deployment) (drain bool) {
 	} else {
 		p.pre = append(p.pre, preWrite{deployment: b.Name, id: s.ID})
 	}
-	return false
+	if reapply && hasTraffic(p.a, a.Name) {
+		return leaveFailed
+	}
+	return stays
+}
+
+// rewrite plans the write of a failed deployment a that has traffic before
+// and after the plan: before any endpoint write, with its desired spec b, and, when b has
+// fewer instances and a share that shrinks, with a's capacity first and a
+// scale-down (ENDPOINT/DEPLOYMENT/scale) once the share has moved (S5).
+func (p *planner) rewrite(s Step, a, b *endpoint.Deployment, ca, cb int) {
+	shrinks := p.d.Traffic.Get(b.Name) < p.a.Traffic.Get(b.Name) || p.d.Mirror.Get(b.Name) < p.a.Mirror.Get(b.Name)
+	s.Reason = fmt.Sprintf("provisioning state %s: apply the spec again before any endpoint write names it", a.Status.ProvisioningState)
+	if cb >= ca || !shrinks {
+		p.add(s)
+		p.pre = append(p.pre, preWrite{deployment: b.Name, id: s.ID})
+		return
+	}
+	kept := withCapacity(b, ca)
+	s.DeploymentAfter = kept
+	s.Changes = endpoint.DiffDeployment(*a, *kept)
+	s.Reason += fmt.Sprintf(", keeping its %d instances while it serves", ca)
+	p.add(s)
+	p.pre = append(p.pre, preWrite{deployment: b.Name, id: s.ID})
+	k := p.add(Step{ID: p.id(b.Name, "scale"), Action: UpdateDeployment, Endpoint: p.name, Deployment: b.Name,
+		DependsOn: []string{s.ID}, DeploymentBefore: kept, DeploymentAfter: b, Changes: endpoint.DiffDeployment(*kept, *b),
+		Reason: fmt.Sprintf("scale down from %d to %d instances after its traffic has moved", ca, cb)})
+	p.post = append(p.post, postWrite{step: k, deployment: b.Name})
+}
+
+// withCapacity returns a copy of d that keeps n instances running.
+func withCapacity(d *endpoint.Deployment, n int) *endpoint.Deployment {
+	c := *d
+	if c.ScaleSettings.Type == endpoint.ScaleTargetUtilization {
+		c.ScaleSettings.MinInstances = n
+		c.ScaleSettings.MaxInstances = max(c.ScaleSettings.MaxInstances, n)
+		c.InstanceCount = max(c.InstanceCount, n)
+		return &c
+	}
+	c.InstanceCount = n
+	return &c
 }
 
 // replace plans the delete and create of a deployment whose field cannot
@@ -386,24 +456,38 @@ func (p *planner) refuseReplace(name, field, before, after string) *RefusedError
 }
 
 // drain returns the traffic step that moves all traffic away from the
-// deployments to be replaced: their live share goes to the other
-// deployments that serve live traffic and have provisioned, in proportion,
-// and their mirror is dropped.
-func (p *planner) drain(names []string) (stage, bool) {
+// deployments to be replaced and the failed ones to be dropped (the
+// service refuses any endpoint write that names them, so no stage of a
+// ramp may keep them): their live share goes to the other deployments that
+// serve live traffic and have provisioned or will be written first, in
+// proportion, and their mirror is dropped. Without such deployments, the
+// failed ones give way to the desired split at once.
+func (p *planner) drain(replace, drop []string) (stage, bool) {
+	names := append(slices.Clip(replace), drop...)
 	live, mirror := p.a.Traffic, p.a.Mirror
 	for _, n := range names {
 		live, mirror = live.Without(n), mirror.Without(n)
+	}
+	reason := "drain " + joinAnd(replace) + " before replacing"
+	switch {
+	case len(replace) == 0:
+		reason = "move traffic off " + joinAnd(drop) + ", whose provisioning failed"
+	case len(drop) > 0:
+		reason += ", and move traffic off " + joinAnd(drop) + ", whose provisioning failed"
 	}
 	moved := p.a.Traffic.Total() - live.Total()
 	if moved > 0 {
 		var takers []traffic.Entry
 		for n, v := range live.All() {
-			if dep := p.a.Deployment(n); dep != nil && succeeded(dep.Status.ProvisioningState) {
+			if dep := p.a.Deployment(n); dep != nil && (dep.Status.ProvisioningState.Succeeded() || p.d.Deployment(n) != nil) {
 				takers = append(takers, traffic.Entry{Name: n, Percent: v})
 			}
 		}
+		if len(takers) == 0 && len(replace) == 0 {
+			return stage{live: p.d.Traffic, mirror: p.d.Mirror, reason: reason}, true
+		}
 		if len(takers) == 0 {
-			for _, n := range names {
+			for _, n := range replace {
 				if p.a.Traffic.Get(n) > 0 {
 					p.errs = append(p.errs, &RefusedError{
 						Endpoint: p.name, Deployment: n, Rule: "S6", Path: "deployments[" + n + "]",
@@ -419,7 +503,7 @@ func (p *planner) drain(names []string) (stage, bool) {
 			live = live.With(t.Name, live.Get(t.Name)+t.Percent)
 		}
 	}
-	return stage{live: live, mirror: mirror, reason: "drain " + joinAnd(names) + " before replacing"}, true
+	return stage{live: live, mirror: mirror, reason: reason}, true
 }
 
 // share splits amount among the entries in proportion to their percents,
@@ -458,7 +542,17 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 	stages := append(first, rest...)
 	if len(stages) == 0 {
 		if settings {
-			p.add(p.endpointUpdate(p.a.Traffic, p.a.Mirror, "update the endpoint's settings"))
+			u := p.endpointUpdate(p.a.Traffic, p.a.Mirror, "update the endpoint's settings")
+			// The update re-sends the splits: it waits for the failed
+			// deployments they name.
+			eachName(func(n string) {
+				if p.failedActual(n) {
+					if id := p.usePre(n); id != "" {
+						u.DependsOn = append(u.DependsOn, id)
+					}
+				}
+			}, p.a.Traffic, p.a.Mirror)
+			p.add(u)
 		}
 		return
 	}
@@ -570,7 +664,7 @@ func (p *planner) postDepsWith(last changes, stepOf func(int) string, gate func(
 func (p *planner) endpointUpdate(live, mirror traffic.Split, reason string) Step {
 	before, after := endpointOnly(p.a), endpointOnly(p.d)
 	after.Traffic, after.Mirror = live, mirror
-	if failed(p.a.Status.ProvisioningState) {
+	if p.a.Status.ProvisioningState.Failed() {
 		reason = fmt.Sprintf("provisioning state %s: apply the endpoint again", p.a.Status.ProvisioningState)
 	}
 	return Step{ID: p.id("update"), Action: UpdateEndpoint, Endpoint: p.name,
@@ -584,7 +678,7 @@ func (p *planner) failedActual(name string) bool {
 		return false
 	}
 	dep := p.a.Deployment(name)
-	return dep != nil && !succeeded(dep.Status.ProvisioningState)
+	return dep != nil && !dep.Status.ProvisioningState.Succeeded()
 }
 
 func deleteEndpoint(a *endpoint.Endpoint, reason string) Step {
@@ -600,27 +694,6 @@ func endpointOnly(e *endpoint.Endpoint) *endpoint.Endpoint {
 	return c.Clone()
 }
 
-// fixedField returns the first field that differs between a and b and
-// cannot change in place, with both values printed, or "".
-func fixedField(a, b *endpoint.Deployment) (field, before, after string) {
-	switch {
-	case a.InstanceType != b.InstanceType:
-		return "instance_type", strconv.Quote(a.InstanceType), strconv.Quote(b.InstanceType)
-	case a.Type != b.Type:
-		return "type", strconv.Quote(string(a.Type)), strconv.Quote(string(b.Type))
-	}
-	return "", "", ""
-}
-
-// capacity is the number of instances a deployment keeps running: its
-// instance count, or under target-utilization autoscaling its minimum.
-func capacity(d *endpoint.Deployment) int {
-	if d.ScaleSettings.Type == endpoint.ScaleTargetUtilization {
-		return d.ScaleSettings.MinInstances
-	}
-	return d.InstanceCount
-}
-
 func serving(e *endpoint.Endpoint) bool { return !e.Traffic.IsZero() || !e.Mirror.IsZero() }
 
 // hasTraffic reports whether the deployment has live or mirror traffic.
@@ -628,25 +701,13 @@ func hasTraffic(e *endpoint.Endpoint, name string) bool {
 	return e.Traffic.Get(name) > 0 || e.Mirror.Get(name) > 0
 }
 
-func succeeded(s endpoint.ProvisioningState) bool { return s == "" || s == endpoint.Succeeded }
-
-func failed(s endpoint.ProvisioningState) bool { return s == endpoint.Failed || s == endpoint.Canceled }
-
-func busyState(s endpoint.ProvisioningState) bool {
-	switch s {
-	case endpoint.Creating, endpoint.Updating, endpoint.Scaling, endpoint.Deleting:
-		return true
-	}
-	return false
-}
-
 // busy returns a *BusyError for the endpoint or its first busy deployment.
 func busy(a *endpoint.Endpoint) error {
-	if busyState(a.Status.ProvisioningState) {
+	if a.Status.ProvisioningState.Busy() {
 		return &BusyError{Endpoint: a.Name, State: a.Status.ProvisioningState}
 	}
 	for i := range a.Deployments {
-		if s := a.Deployments[i].Status.ProvisioningState; busyState(s) {
+		if s := a.Deployments[i].Status.ProvisioningState; s.Busy() {
 			return &BusyError{Endpoint: a.Name, Deployment: a.Deployments[i].Name, State: s}
 		}
 	}

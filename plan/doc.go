@@ -13,7 +13,9 @@
 // endpoint's traffic, or waits at a gate. Steps name the steps they wait for
 // in DependsOn; Plan.Steps lists them in a topological order. Step ids are
 // readable and stable: ENDPOINT/create, ENDPOINT/update, ENDPOINT/delete,
-// ENDPOINT/DEPLOYMENT/create (update, delete), ENDPOINT/traffic (or
+// ENDPOINT/DEPLOYMENT/create (update, delete; scale for the later
+// scale-down of a failed deployment that is written again before traffic
+// leaves it), ENDPOINT/traffic (or
 // ENDPOINT/traffic/1, /2, ... for staged ramps) and ENDPOINT/gate/NAME (or
 // ENDPOINT/gate/NAME/1, ... when a gate recurs).
 //
@@ -42,6 +44,24 @@
 //     refuses with an error ([RefusedError]) that spells out the safe path:
 //     a new deployment, a traffic shift, then deleting the old one.
 //   - S7: one write in flight per endpoint (the executor's part).
+//
+// The rules of the service that these rest on are one model, shared by
+// [Compute]'s ordering, [Simulate], [Check] and [Verify], and the in-memory
+// service in package fakes. Where the service's documentation is silent,
+// the model keeps the in-memory service's rule:
+//   - names of endpoints and deployments compare without regard to case
+//     ([endpoint.SameName]): Blue and blue are one deployment, which keeps
+//     the spelling it was created with; a split may name it either way;
+//   - instance_type compares without regard to case, so Standard_DS3_v2
+//     and standard_ds3_v2 are one instance type and no replacement;
+//   - every endpoint write sends its full splits, and the service refuses
+//     one that names a deployment whose provisioning did not succeed, even
+//     when it only re-sends the share that deployment already has. So a
+//     deployment that failed while it serves is written again before any
+//     endpoint write that names it, and one that is to have no traffic
+//     leaves the split in the plan's first traffic step;
+//   - creating a deployment while another deployment of the same endpoint
+//     is being written is allowed.
 //
 // # Strategies
 //
@@ -132,6 +152,8 @@
 // [Decode] refuses what it cannot read exactly: another format_version,
 // unknown fields (a newer writer may have added one that changes what a
 // step means), unknown actions, resource specs on traffic or gate steps,
-// duplicate ids and dependencies on later or missing steps. The version
+// a step whose spec names another endpoint or deployment than the step,
+// duplicate ids and dependencies on later or missing steps. [Plan.StepIndex]
+// is that graph check, the one [Check] and executors make too. The version
 // changes only when a plan could be misread; readers check it first.
 package plan

@@ -68,9 +68,11 @@ func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 // [Simulate]: the rule, the step after which (or at which) it broke, and
 // what was wrong, including the order of steps that led there.
 type ViolationError struct {
-	// Rule is S1 to S6 for the safety rules of a state, or P1 when the plan
+	// Rule is S1 to S6 for the safety rules of a state, P1 when the plan
 	// does not converge or a step cannot be applied at all (a resource
-	// created twice, or missing).
+	// created twice, or missing), or, for a write the service refuses for
+	// another reason, "limit" (too many deployments), "spec" (a spec its
+	// static rules reject) or "busy" (an operation in progress).
 	Rule string
 	Step string
 	Msg  string

@@ -84,6 +84,11 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 	if err := (&Plan{Steps: w.Steps}).CheckGraph(); err != nil {
 		return fmt.Errorf("%w: %w", ErrFormat, err)
 	}
+	for i := range w.Steps {
+		if msg := w.Steps[i].mismatch(); msg != "" {
+			return fmt.Errorf("%w: %s", ErrFormat, msg)
+		}
+	}
 	*p = Plan(w)
 	return nil
 }
@@ -92,8 +97,9 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 // a saved plan file. It refuses what it cannot read exactly rather than
 // guess: another format_version, fields it does not know (a newer writer's
 // additions might change what a step means), unknown actions, resource specs
-// on steps that take none, duplicate step ids, and dependencies that do not
-// name an earlier step. Every such error matches [ErrFormat].
+// on steps that take none, a step whose spec names another endpoint or
+// deployment than the step does, duplicate step ids, and dependencies that
+// do not name an earlier step. Every such error matches [ErrFormat].
 //
 // Secret values were redacted when the plan was written, so they read back
 // as [endpoint.Redacted].

@@ -131,21 +131,29 @@ func (p *Plan) Step(id string) *Step {
 // is the topological order [Plan.Steps] promises and rules out cycles.
 // Decoders and executors of saved or hand-made plans call it first.
 func (p *Plan) CheckGraph() error {
-	seen := make(map[string]bool, len(p.Steps))
+	_, err := p.StepIndex()
+	return err
+}
+
+// StepIndex maps each step's id to its position in Steps, refusing what
+// [Plan.CheckGraph] refuses. It is the one graph validation that
+// [Decode], [Check] and executors share.
+func (p *Plan) StepIndex() (map[string]int, error) {
+	index := make(map[string]int, len(p.Steps))
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		if s.ID == "" {
-			return fmt.Errorf("steps[%d] has no id", i)
+			return nil, fmt.Errorf("steps[%d] has no id", i)
 		}
-		if seen[s.ID] {
-			return fmt.Errorf("step id %q is used twice", s.ID)
+		if _, dup := index[s.ID]; dup {
+			return nil, fmt.Errorf("step id %q is used twice", s.ID)
 		}
 		for _, d := range s.DependsOn {
-			if !seen[d] {
-				return fmt.Errorf("step %q depends on %q, which is not an earlier step", s.ID, d)
+			if _, ok := index[d]; !ok {
+				return nil, fmt.Errorf("step %q depends on %q, which is not an earlier step", s.ID, d)
 			}
 		}
-		seen[s.ID] = true
+		index[s.ID] = i
 	}
-	return nil
+	return index, nil
 }

@@ -1,0 +1,210 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// firstWriteNaming returns the index of the first endpoint write in p's
+// order that names deployment n in the split it sends, or -1.
+func firstWriteNaming(p *Plan, n string) int {
+	for i, s := range p.Steps {
+		switch s.Action {
+		case CreateEndpoint, UpdateEndpoint, SetTraffic:
+			if s.Traffic.Get(n) > 0 || s.Mirror.Get(n) > 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// before reports whether step a is an ancestor of step b in p's graph.
+func before(p *Plan, a, b string) bool {
+	seen := map[string]bool{}
+	var walk func(id string) bool
+	walk = func(id string) bool {
+		if seen[id] {
+			return false
+		}
+		seen[id] = true
+		s := p.Step(id)
+		if s == nil {
+			return false
+		}
+		for _, d := range s.DependsOn {
+			if d == a || walk(d) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(b)
+}
+
+// TestFailedServingDeployment: a deployment whose update or scale failed
+// keeps its traffic; the service refuses every endpoint write that names it
+// until it is written again, so every plan from that state writes it first.
+func TestFailedServingDeployment(t *testing.T) {
+	failedBlue := func(count int) endpoint.Deployment {
+		return dep("blue", count, "model-1", state(endpoint.Failed))
+	}
+	tagged := mk(ep, "blue=100", "", dep("blue", 1, "model-1"))
+	tagged.Tags = map[string]string{"team": "risk"}
+	for _, tc := range []struct {
+		name, reason    string
+		desired, actual *endpoint.Endpoint
+		opts            Options
+	}{
+		{"tag change", "an endpoint write re-sends blue=100 and must wait for blue's write",
+			tagged, mk(ep, "blue=100", "", failedBlue(1)), Options{}},
+		{"fewer instances", "blue also loses instances, yet the traffic step names it",
+			mk(ep, "blue=50 green=50", "", dep("blue", 1, "model-1"), dep("green", 1, "model-2")),
+			mk(ep, "blue=100", "", failedBlue(3)), Options{}},
+		{"canary back", "a canary away from failed green must not give green any share",
+			mk(ep, "blue=100", "", dep("blue", 2, "model-1")),
+			mk(ep, "blue=55 green=45", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2", state(endpoint.Failed))),
+			Options{Strategy: Canary([]int{10, 50})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			desired, actual := list(tc.desired), list(tc.actual)
+			p := mustCompute(t, desired, actual, tc.opts)
+			if err := Verify(desired, actual, p); err != nil {
+				t.Fatalf("%s: Verify: %v\n%s", tc.reason, err, strings.Join(sketch(p), "\n"))
+			}
+			for _, d := range tc.actual.Deployments {
+				if !d.Status.ProvisioningState.Failed() {
+					continue
+				}
+				i := firstWriteNaming(p, d.Name)
+				if i < 0 {
+					continue
+				}
+				w := p.Steps[i].ID
+				ok := false
+				for _, s := range p.Steps {
+					if s.Deployment == d.Name && (s.Action == UpdateDeployment || s.Action == CreateDeployment) && before(p, s.ID, w) {
+						ok = true
+					}
+				}
+				if !ok {
+					t.Errorf("%s: %s names failed %s before it is written again:\n%s", tc.reason, w, d.Name, strings.Join(sketch(p), "\n"))
+				}
+			}
+		})
+	}
+}
+
+// TestCheckBlamesWritesToFailed: Check replays writes through the
+// service's rules, which refuse traffic to a deployment that did not
+// provision, even when the state already sent it traffic.
+func TestCheckBlamesWritesToFailed(t *testing.T) {
+	actual := list(mk(ep, "blue=100", "", dep("blue", 1, "model-1", state(endpoint.Failed))))
+	desired := mk(ep, "blue=100", "", dep("blue", 1, "model-1"))
+	desired.Tags = map[string]string{"team": "risk"}
+	p := mustCompute(t, list(desired), actual, Options{})
+	u := p.Step(ep + "/update")
+	if u == nil {
+		t.Fatalf("no endpoint update in %v", sketch(p))
+	}
+	u.DependsOn = nil
+	p.Steps = slices.DeleteFunc(p.Steps, func(s Step) bool { return s.Action == UpdateDeployment })
+	var v *ViolationError
+	if err := Check(actual, p); !errors.As(err, &v) || v.Rule != "S2" {
+		t.Fatalf("Check = %v, want S2: the write names blue, which is Failed", err)
+	}
+}
+
+// TestCaseOnlyRename: deployment names are case-insensitive, so Blue and
+// blue are one deployment; a case change is not a new deployment.
+func TestCaseOnlyRename(t *testing.T) {
+	actual := list(mk(ep, "Blue=100", "", dep("Blue", 1, "model-1")))
+	for _, tc := range []struct {
+		reason  string
+		desired *endpoint.Endpoint
+		want    []string
+	}{
+		{"the same spec in another case plans nothing", mk(ep, "blue=100", "", dep("blue", 1, "model-1")), nil},
+		{"a changed spec updates Blue in place", mk(ep, "blue=100", "", dep("blue", 2, "model-1")),
+			[]string{"my-endpoint/Blue/update update_deployment"}},
+	} {
+		p := mustCompute(t, list(tc.desired), actual, Options{})
+		if got := sketch(p); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: plan %v, want %v", tc.reason, got, tc.want)
+		}
+		if err := Verify(list(tc.desired), actual, p); err != nil {
+			t.Errorf("%s: Verify: %v", tc.reason, err)
+		}
+	}
+}
+
+// TestStepNameMismatch: a step that says one endpoint and carries the spec
+// of another is refused by Decode and by Check.
+func TestStepNameMismatch(t *testing.T) {
+	busy := mk("busy", "blue=100", "", dep("blue", 1, "model-1"))
+	tagged := mk("busy", "blue=100", "", dep("blue", 1, "model-1"))
+	tagged.Tags = map[string]string{"team": "risk"}
+	for _, tc := range []struct {
+		reason          string
+		desired, actual []*endpoint.Endpoint
+		id              string
+	}{
+		{"update_endpoint", list(tagged), list(busy), "busy/update"},
+		{"create_endpoint", list(busy), nil, "busy/create"},
+	} {
+		p := mustCompute(t, tc.desired, tc.actual, Options{})
+		s := p.Step(tc.id)
+		if s == nil {
+			t.Fatalf("%s: no step %s in %v", tc.reason, tc.id, sketch(p))
+		}
+		s.Endpoint = "quiet"
+		if err := Check(tc.actual, p); err == nil {
+			t.Errorf("%s: Check accepted a step for quiet carrying busy's spec", tc.reason)
+		}
+		data, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(data); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: Decode = %v, want ErrFormat for a step whose endpoint and spec disagree", tc.reason, err)
+		}
+	}
+}
+
+// TestCheckCountsMirror: a deployment that takes mirror traffic is scaled
+// down only once its mirror share has shrunk.
+func TestCheckCountsMirror(t *testing.T) {
+	actual := list(mk(ep, "blue=100", "green=50", dep("blue", 2, "model-1"), dep("green", 3, "model-2")))
+	desired := list(mk(ep, "blue=100", "", dep("blue", 2, "model-1"), dep("green", 1, "model-2")))
+	p := dropDep(t, mustCompute(t, desired, actual, Options{}), ep+"/green/update", ep+"/traffic")
+	var v *ViolationError
+	if err := Check(actual, p); !errors.As(err, &v) || v.Rule != "S5" {
+		t.Fatalf("Check = %v, want S5: green is scaled down while it still takes 50%% mirror traffic", err)
+	}
+}
+
+// TestInstanceTypeCase: the service compares instance types without
+// regard to case, so a change of case is no replacement.
+func TestInstanceTypeCase(t *testing.T) {
+	for _, live := range []string{"blue=100", ""} {
+		actual := list(mk(ep, live, "", dep("blue", 1, "model-1", instanceType("Standard_DS3_v2"))))
+		desired := list(mk(ep, live, "", dep("blue", 1, "model-1", instanceType("standard_ds3_v2"))))
+		p, err := Compute(desired, actual, Options{})
+		if err != nil {
+			t.Fatalf("traffic %q: Compute refused a change of case: %v", live, err)
+		}
+		for _, s := range p.Steps {
+			if s.Action == DeleteDeployment || s.Action == CreateDeployment {
+				t.Errorf("traffic %q: a change of case replaces blue: %v", live, sketch(p))
+			}
+		}
+		if err := Verify(desired, actual, p); err != nil {
+			t.Errorf("traffic %q: Verify: %v", live, err)
+		}
+	}
+}
