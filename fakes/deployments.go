@@ -2,10 +2,10 @@ package fakes
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 )
 
 // CreateOrUpdateDeployment implements [backend.Backend]. The deployment
@@ -42,19 +42,12 @@ func (s *Service) StartCreateOrUpdateDeployment(ctx context.Context, endpointNam
 }
 
 func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deployment) (time.Duration, func() error, error) {
-	rec := s.endpoints[strings.ToLower(endpointName)]
+	rec := s.endpoints[endpoint.NameKey(endpointName)]
 	if rec == nil {
 		return 0, nil, endpointNotFound(endpointName)
 	}
 	spec := normalizeDeployment(rec, d)
-	existing := rec.deployments[spec.Name]
-	if err := rec.validate(spec); err != nil {
-		return 0, nil, err
-	}
-	if existing != nil && !strings.EqualFold(existing.d.InstanceType, spec.InstanceType) {
-		return 0, nil, invalid("instance_type of deployment %s in endpoint %s cannot change in place (from %s to %s); create a new deployment with the new instance type, move the traffic to it, then delete %s",
-			spec.Name, rec.ep.Name, existing.d.InstanceType, spec.InstanceType, spec.Name)
-	}
+	existing := rec.deployments[endpoint.NameKey(spec.Name)]
 	if want := d.Status.ETag; want != "" {
 		have := ""
 		if existing != nil {
@@ -64,17 +57,22 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 			return 0, nil, preconditionFailed("deployment "+spec.Name+" in endpoint "+rec.ep.Name, want, have)
 		}
 	}
-	if err := s.deploymentBusy(rec, existing, "update"); err != nil {
+	next, r := rules.PutDeployment(rec.view(), &spec)
+	if r != nil {
+		return 0, nil, refused(r)
+	}
+	if err := s.strictBusy(rec, existing); err != nil {
 		return 0, nil, err
 	}
 	state, lat := endpoint.Updating, s.latency.UpdateDeployment
 	if existing == nil {
 		state, lat = endpoint.Creating, s.latency.CreateDeployment
 		existing = &deploymentRecord{}
-		rec.deployments[spec.Name] = existing
-		rec.stats[spec.Name] = &DeploymentStats{Deployment: spec.Name}
+		rec.deployments[endpoint.NameKey(spec.Name)] = existing
+		rec.stats[endpoint.NameKey(spec.Name)] = &DeploymentStats{Deployment: spec.Name}
 	}
-	existing.d = spec
+	i, _ := rules.FindDeployment(next, spec.Name)
+	existing.d = next.Deployments[i]
 	return lat, s.startDeploymentOp(rec, existing, "CreateOrUpdateDeployment", state), nil
 }
 
@@ -105,24 +103,20 @@ func (s *Service) StartScaleDeployment(ctx context.Context, endpointName, deploy
 }
 
 func (s *Service) startScale(endpointName, deploymentName string, instanceCount int) (time.Duration, func() error, error) {
-	rec := s.endpoints[strings.ToLower(endpointName)]
+	rec := s.endpoints[endpoint.NameKey(endpointName)]
 	if rec == nil {
 		return 0, nil, endpointNotFound(endpointName)
 	}
-	existing := rec.deployments[deploymentName]
-	if existing == nil {
-		return 0, nil, deploymentNotFound(rec.ep.Name, deploymentName)
+	next, r := rules.ScaleDeployment(rec.view(), deploymentName, instanceCount)
+	if r != nil {
+		return 0, nil, refused(r)
 	}
-	spec := existing.d.Clone()
-	spec.Status = endpoint.Status{}
-	spec.InstanceCount = instanceCount
-	if err := rec.validate(spec); err != nil {
+	existing := rec.deployments[endpoint.NameKey(deploymentName)]
+	if err := s.strictBusy(rec, existing); err != nil {
 		return 0, nil, err
 	}
-	if err := s.deploymentBusy(rec, existing, "scale"); err != nil {
-		return 0, nil, err
-	}
-	existing.d = spec
+	i, _ := rules.FindDeployment(next, deploymentName)
+	existing.d = next.Deployments[i]
 	return s.latency.ScaleDeployment, s.startDeploymentOp(rec, existing, "ScaleDeployment", endpoint.Scaling), nil
 }
 
@@ -132,11 +126,9 @@ func (s *Service) startScale(endpointName, deploymentName string, instanceCount 
 func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, op string, state endpoint.ProvisioningState) func() error {
 	target := rec.ep.Name + "/" + dr.d.Name
 	f, fail := s.takeFailure(rec.ep.Name, dr.d.Name)
-	dr.busy = true
 	dr.d.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag()}
 	s.changed(op, target, false)
 	return func() error {
-		dr.busy = false
 		dr.d.Status.ETag = s.nextETag()
 		dr.d.Status.ProvisioningState = endpoint.Succeeded
 		if fail {
@@ -171,56 +163,44 @@ func (s *Service) StartDeleteDeployment(ctx context.Context, endpointName, deplo
 	if err := s.begin(ctx, op); err != nil {
 		return nil, err
 	}
-	rec := s.endpoints[strings.ToLower(endpointName)]
+	rec := s.endpoints[endpoint.NameKey(endpointName)]
 	if rec == nil {
 		s.unlock()
 		return nil, endpointNotFound(endpointName)
 	}
-	dr := rec.deployments[deploymentName]
+	key := endpoint.NameKey(deploymentName)
+	dr := rec.deployments[key]
 	if dr == nil {
 		s.unlock()
 		return ended(), nil
 	}
-	if p := rec.ep.Traffic.Get(deploymentName); p > 0 {
+	if _, r := rules.DeleteDeployment(rec.view(), deploymentName); r != nil {
 		s.unlock()
-		return nil, invalid("Deployment %s in endpoint %s has %d%% of the live traffic and cannot be deleted; set its traffic to 0 first", deploymentName, rec.ep.Name, p)
+		return nil, refused(r)
 	}
-	if p := rec.ep.Mirror.Get(deploymentName); p > 0 {
-		s.unlock()
-		return nil, invalid("Deployment %s in endpoint %s has %d%% of the mirror traffic and cannot be deleted; set its mirror traffic to 0 first", deploymentName, rec.ep.Name, p)
-	}
-	if err := s.deploymentBusy(rec, dr, "delete"); err != nil {
+	if err := s.strictBusy(rec, dr); err != nil {
 		s.unlock()
 		return nil, err
 	}
+	deploymentName = dr.d.Name
 	target := rec.ep.Name + "/" + deploymentName
-	dr.busy = true
 	dr.d.Status.ProvisioningState = endpoint.Deleting
 	dr.d.Status.ETag = s.nextETag()
 	s.changed(op, target, false)
 	return s.finishLater(s.latency.DeleteDeployment, func() error {
-		delete(rec.deployments, deploymentName)
-		delete(rec.stats, deploymentName)
+		delete(rec.deployments, key)
+		delete(rec.stats, key)
 		s.changed(op, target, true)
 		return nil
 	}), nil
 }
 
-// deploymentBusy returns the service's Conflict for an operation on an
-// existing deployment (or nil for a create) while its endpoint, the
-// deployment itself or, in strict mode, any deployment of the endpoint has
-// an operation in progress. s.mu is held.
-func (s *Service) deploymentBusy(rec *endpointRecord, dr *deploymentRecord, verb string) error {
-	if rec.busy && dr == nil {
-		return conflict("Cannot create a deployment in endpoint %s because it is in %s provisioning state", rec.ep.Name, rec.ep.Status.ProvisioningState)
-	}
-	if rec.busy {
-		return conflict("Cannot %s deployment %s in endpoint %s because the endpoint is in %s provisioning state", verb, dr.d.Name, rec.ep.Name, rec.ep.Status.ProvisioningState)
-	}
-	if dr != nil && dr.busy {
-		return conflict("Deployment %s in endpoint %s is in %s provisioning state; wait for the operation in progress to finish", dr.d.Name, rec.ep.Name, dr.d.Status.ProvisioningState)
-	}
-	if other := rec.busyDeployment(); s.strict && other != nil {
+// strictBusy returns, in strict mode, the Conflict for an operation on a
+// deployment (dr, or nil for a create) while another deployment of the
+// endpoint has one in progress: the service's documentation does not say
+// whether that is refused, and by default the fake allows it. s.mu is held.
+func (s *Service) strictBusy(rec *endpointRecord, dr *deploymentRecord) error {
+	if other := rec.busyDeployment(); s.strict && other != nil && other != dr {
 		return conflict("Endpoint %s has an operation in progress on deployment %s (%s provisioning state); operations on one endpoint run one at a time", rec.ep.Name, other.d.Name, other.d.Status.ProvisioningState)
 	}
 	return nil
@@ -234,15 +214,4 @@ func normalizeDeployment(rec *endpointRecord, d endpoint.Deployment) endpoint.De
 	spec := e.Deployments[0]
 	spec.Status = endpoint.Status{}
 	return spec
-}
-
-// validate checks the endpoint with spec in place of (or added to) its
-// deployment of that name against the service's static rules.
-func (r *endpointRecord) validate(spec endpoint.Deployment) error {
-	full := *r.ep
-	full.Deployments = append(r.specs(spec.Name), spec)
-	if err := endpoint.Validate(&full); err != nil {
-		return invalidSpec(err)
-	}
-	return nil
 }

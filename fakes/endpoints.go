@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -21,7 +21,7 @@ func (s *Service) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 		return nil, err
 	}
 	defer s.unlock()
-	rec := s.endpoints[strings.ToLower(name)]
+	rec := s.endpoints[endpoint.NameKey(name)]
 	if rec == nil {
 		return nil, endpointNotFound(name)
 	}
@@ -37,7 +37,7 @@ func (s *Service) GetEndpoint(ctx context.Context, name string) (*endpoint.Endpo
 func (s *Service) Peek(name string) (*endpoint.Endpoint, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.endpoints[strings.ToLower(name)]
+	rec := s.endpoints[endpoint.NameKey(name)]
 	if rec == nil {
 		return nil, false
 	}
@@ -51,7 +51,7 @@ func (s *Service) Peek(name string) (*endpoint.Endpoint, bool) {
 func (s *Service) PeekKeys(name string) (backend.Keys, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.endpoints[strings.ToLower(name)]
+	rec := s.endpoints[endpoint.NameKey(name)]
 	if rec == nil {
 		return backend.Keys{}, false
 	}
@@ -106,30 +106,14 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 	if e == nil {
 		return 0, nil, invalid("no endpoint given")
 	}
-	rec := s.endpoints[strings.ToLower(e.Name)]
-	spec := e.Clone()
-	spec.Deployments = nil
-	spec.Status = endpoint.Status{}
-	endpoint.Normalize(spec)
+	rec := s.endpoints[endpoint.NameKey(e.Name)]
+	w := e.Clone()
+	w.Deployments = nil
+	w.Status = endpoint.Status{}
+	endpoint.Normalize(w)
+	var cur *endpoint.Endpoint
 	if rec != nil {
-		spec.Name = rec.ep.Name
-	}
-	for _, split := range []traffic.Split{spec.Traffic, spec.Mirror} {
-		for name := range split.All() {
-			if rec == nil || rec.deployments[name] == nil {
-				return 0, nil, deploymentNotFound(spec.Name, name)
-			}
-		}
-	}
-	if rec != nil && rec.ep.Compute != spec.Compute {
-		return 0, nil, invalid("compute of endpoint %s cannot change in place (from %q to %q); create a new endpoint", spec.Name, rec.ep.Compute, spec.Compute)
-	}
-	full := *spec
-	if rec != nil {
-		full.Deployments = rec.specs("")
-	}
-	if err := endpoint.Validate(&full); err != nil {
-		return 0, nil, invalidSpec(err)
+		cur = rec.view()
 	}
 	if want := e.Status.ETag; want != "" {
 		have := ""
@@ -137,26 +121,20 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 			have = rec.ep.Status.ETag
 		}
 		if have != want {
-			return 0, nil, preconditionFailed("endpoint "+spec.Name, want, have)
+			return 0, nil, preconditionFailed("endpoint "+w.Name, want, have)
 		}
 	}
-	if rec != nil {
-		if err := rec.busyError(); err != nil {
-			return 0, nil, err
-		}
+	next, r := rules.PutEndpoint(cur, w)
+	if r != nil {
+		return 0, nil, refused(r)
 	}
-	for _, split := range []traffic.Split{spec.Traffic, spec.Mirror} {
-		for name := range split.All() {
-			if st := rec.deployments[name].d.Status.ProvisioningState; st != endpoint.Succeeded {
-				return 0, nil, invalid("Deployment %s in endpoint %s is in %s provisioning state; traffic can only go to deployments whose provisioning succeeded", name, spec.Name, st)
-			}
-		}
-	}
+	spec := next
+	spec.Deployments = nil
 
 	state, latency := endpoint.Updating, s.latency.UpdateEndpoint
 	if rec == nil {
 		state, latency = endpoint.Creating, s.latency.CreateEndpoint
-		key := strings.ToLower(spec.Name)
+		key := endpoint.NameKey(spec.Name)
 		rec = &endpointRecord{
 			deployments: make(map[string]*deploymentRecord),
 			stats:       make(map[string]*DeploymentStats),
@@ -170,11 +148,9 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 		rec.router = traffic.NewRouter(spec.Traffic, spec.Mirror)
 	}
 	rec.ep = spec
-	rec.busy = true
 	f, fail := s.takeFailure(spec.Name, "")
 	s.changed(op, spec.Name, false)
 	return latency, func() error {
-		rec.busy = false
 		rec.ep.Status.ETag = s.nextETag()
 		rec.ep.Status.ProvisioningState = endpoint.Succeeded
 		if fail {
@@ -208,18 +184,17 @@ func (s *Service) StartDeleteEndpoint(ctx context.Context, name string) (*Operat
 	if err := s.begin(ctx, op); err != nil {
 		return nil, err
 	}
-	key := strings.ToLower(name)
+	key := endpoint.NameKey(name)
 	rec := s.endpoints[key]
 	if rec == nil {
 		s.unlock()
 		return ended(), nil
 	}
-	if err := rec.busyError(); err != nil {
+	if r := rules.DeleteEndpoint(rec.view()); r != nil {
 		s.unlock()
-		return nil, err
+		return nil, refused(r)
 	}
 	name = rec.ep.Name
-	rec.busy = true
 	rec.ep.Status.ProvisioningState = endpoint.Deleting
 	rec.ep.Status.ETag = s.nextETag()
 	for _, dn := range slices.Sorted(maps.Keys(rec.deployments)) {
@@ -235,34 +210,9 @@ func (s *Service) StartDeleteEndpoint(ctx context.Context, name string) (*Operat
 	}), nil
 }
 
-// busyError returns the service's Conflict for an endpoint-level operation
-// while another operation on the endpoint or one of its deployments is in
-// progress, or nil.
-func (r *endpointRecord) busyError() error {
-	if r.busy {
-		return conflict("Endpoint %s is in %s provisioning state; wait for the operation in progress to finish", r.ep.Name, r.ep.Status.ProvisioningState)
-	}
-	if d := r.busyDeployment(); d != nil {
-		return conflict("Endpoint %s has an operation in progress on deployment %s (%s provisioning state); wait for it to finish", r.ep.Name, d.d.Name, d.d.Status.ProvisioningState)
-	}
-	return nil
-}
-
-// specs returns the deployments sorted by name, without the one named
-// except; they share maps with the records and are only read.
-func (r *endpointRecord) specs(except string) []endpoint.Deployment {
-	out := make([]endpoint.Deployment, 0, len(r.deployments))
-	for _, n := range slices.Sorted(maps.Keys(r.deployments)) {
-		if n != except {
-			out = append(out, r.deployments[n].d)
-		}
-	}
-	return out
-}
-
 // scoringURI is where the service would serve the endpoint.
 func scoringURI(name string) string {
-	return "https://" + strings.ToLower(name) + ".local.inference.ml.azure.com/score"
+	return "https://" + endpoint.NameKey(name) + ".local.inference.ml.azure.com/score"
 }
 
 // newKeys derives an endpoint's keys from a counter, so runs repeat

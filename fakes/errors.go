@@ -6,6 +6,7 @@ import (
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 )
 
 // The service's error codes, as its REST API returns them in
@@ -69,4 +70,16 @@ func preconditionFailed(what, want, have string) *backend.Error {
 		return errorf(backend.Precondition, codePreconditionFailed, "%s does not exist; If-Match %s cannot match", what, want)
 	}
 	return errorf(backend.Precondition, codePreconditionFailed, "%s has ETag %s, not %s: it changed since it was read", what, have, want)
+}
+
+// refused turns a refusal of the service's rules into the service's error.
+func refused(r *rules.Refusal) *backend.Error {
+	kind := backend.Invalid
+	switch r.Code {
+	case rules.NotFound:
+		kind = backend.NotFound
+	case rules.Conflict:
+		kind = backend.Conflict
+	}
+	return &backend.Error{Kind: kind, Code: r.Code, Message: r.Msg}
 }

@@ -113,10 +113,12 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 	}
 	target, mirror := req.Deployment, ""
 	if target != "" {
-		if rec.deployments[target] == nil {
+		dr := rec.deployments[endpoint.NameKey(target)]
+		if dr == nil {
 			s.unlock()
 			return &backend.InvokeResponse{Status: http.StatusNotFound, Body: fmt.Appendf(nil, "Deployment %s not found in endpoint %s", target, rec.ep.Name)}, nil
 		}
+		target = dr.d.Name
 	} else {
 		key := rec.requests
 		rec.requests++
@@ -142,7 +144,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 	}
 
 	s.mu.Lock()
-	if st := rec.stats[target]; st != nil {
+	if st := rec.stats[endpoint.NameKey(target)]; st != nil {
 		st.Requests++
 		if req.Deployment != "" {
 			st.Direct++
@@ -151,7 +153,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 			st.Errors++
 		}
 	}
-	if st := rec.stats[mirror]; st != nil && copyTo != nil {
+	if st := rec.stats[endpoint.NameKey(mirror)]; st != nil && copyTo != nil {
 		st.Mirrored++
 		if mirrorStatus >= 500 {
 			st.MirrorErrors++
@@ -164,7 +166,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 // handler returns what answers for the deployment: 503 while it does not
 // serve, else its handler or the default. s.mu is held.
 func (s *Service) handler(rec *endpointRecord, deployment string) Handler {
-	d := rec.deployments[deployment].d
+	d := rec.deployments[endpoint.NameKey(deployment)].d
 	switch st := d.Status.ProvisioningState; st {
 	case endpoint.Succeeded, endpoint.Updating, endpoint.Scaling:
 	default:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -142,19 +141,17 @@ type endpointRecord struct {
 	// kept in deployments instead.
 	ep          *endpoint.Endpoint
 	deployments map[string]*deploymentRecord
-	// busy is set while an endpoint-level operation is in progress; its
-	// provisioning state says which.
-	busy   bool
-	router *traffic.Router
+	router      *traffic.Router
 	// requests counts the requests routed by the split: the router's key.
 	requests uint64
 	keys     backend.Keys
 	stats    map[string]*DeploymentStats
 }
 
+// deploymentRecord is one deployment as the service holds it; an
+// operation on it is in progress while its provisioning state is Busy.
 type deploymentRecord struct {
-	d    endpoint.Deployment
-	busy bool
+	d endpoint.Deployment
 }
 
 type failure struct{ code, message string }
@@ -186,7 +183,7 @@ var _ backend.Backend = (*Service)(nil)
 // resourceKey identifies an endpoint (deployment "") or a deployment in the
 // service's maps, ignoring the case of the endpoint's name.
 func resourceKey(endpointName, deployment string) string {
-	return strings.ToLower(endpointName) + "/" + deployment
+	return endpoint.NameKey(endpointName) + "/" + endpoint.NameKey(deployment)
 }
 
 // Operation is a write the service accepted and is carrying out: the
@@ -359,12 +356,24 @@ func (r *endpointRecord) copyOut() *endpoint.Endpoint {
 	return e
 }
 
+// view is the endpoint as the service's rules (internal/rules) see it: its
+// own fields and status, and its deployments with theirs, sorted by name.
+// It shares the records' maps, which the rules only read.
+func (r *endpointRecord) view() *endpoint.Endpoint {
+	e := *r.ep
+	e.Deployments = make([]endpoint.Deployment, 0, len(r.deployments))
+	for _, k := range slices.Sorted(maps.Keys(r.deployments)) {
+		e.Deployments = append(e.Deployments, r.deployments[k].d)
+	}
+	return &e
+}
+
 // busyDeployment returns a deployment with an operation in progress, the
 // first by name, or nil.
 func (r *endpointRecord) busyDeployment() *deploymentRecord {
 	var found *deploymentRecord
 	for _, d := range r.deployments {
-		if d.busy && (found == nil || d.d.Name < found.d.Name) {
+		if d.d.Status.ProvisioningState.Busy() && (found == nil || d.d.Name < found.d.Name) {
 			found = d
 		}
 	}
