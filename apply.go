@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -48,6 +49,13 @@ type Result struct {
 // binds ([ErrUnboundGate]) are refused before that, so a refused plan has
 // sent nothing to the service.
 //
+// Apply did not compute the plan, which may have been saved and edited
+// since, so before the first write it replays it through the service's
+// rules with [plan.Check] against the observed state, and refuses a plan
+// that would break one with [ErrUnsafePlan], wrapping the
+// [*plan.ViolationError] that names the rule and the step. ([Run] computes
+// its plans itself and does not check them again.)
+//
 // Then it walks the step graph: a step starts once every step it depends
 // on has finished, steps start in plan order, and at most [Parallelism]
 // (default 200) backend operations are in flight at once. On one
@@ -88,23 +96,38 @@ type Result struct {
 //
 // # Rollback
 //
-// With [Rollback], the stop is followed by a rollback of traffic. Each
-// endpoint's stable split starts as the live and mirror traffic observed
-// before the first step, and becomes the endpoint's current split each
-// time one of its gate steps passes: a gate approves the traffic it saw.
-// The rollback writes each endpoint whose traffic differs from its
-// stable split back to it (its settings as the service holds them, the
-// stable live and mirror maps), in parallel across endpoints. Without any
-// passing gate, the stable split is the one from before the plan.
+// With [Rollback], the stop is followed by a rollback of traffic, with
+// these semantics:
+//
+//   - Approved splits. Each endpoint's first approved split is the live
+//     and mirror traffic observed before the first step. Each time one of
+//     its gates that watched live traffic passes (a bake, a metric check,
+//     an approval), the split the endpoint then has is approved too. A
+//     smoke test (a gate named smoke:DEPLOYMENT, or any gate for one
+//     deployment) invokes one deployment in isolation and approves no
+//     split, whenever it passes. Endpoints the plan creates have no
+//     approved split until such a gate passes.
+//   - What is restored. Each endpoint whose traffic is not an approved
+//     split gets back the latest approved split that keeps the rules in
+//     the state the service holds now: every deployment it names exists
+//     and provisioned successfully (S2), and every deployment whose share
+//     it raises has at least the instances it had when the split was
+//     approved (S5). Later approved splits that fail this are passed over;
+//     [StepError.Restored] says which split each endpoint got and which
+//     were passed over and why. When none is safe, the endpoint is left as
+//     it is and [StepError.RollbackErr] says why, as it does when a
+//     restore fails. Writes go out in parallel across endpoints, with the
+//     endpoint's settings as the service holds them.
+//   - After the final stage. Once all of an endpoint's endpoint writes
+//     have finished, its final split is in place and only cleanup is left
+//     (deletes, scale-downs). A failed cleanup stops the rollout with a
+//     [*StepError] and leaves the final split; only a refusal by one of
+//     the endpoint's own gates after it rolls it back.
 //
 // The rollback restores traffic and nothing else. It leaves deployments
 // the plan created (at zero traffic, for inspection), deployments it
 // updated or scaled (it does not scale them back up, or down), and the
-// endpoint settings it changed; deleted deployments are not recreated. An
-// endpoint whose stable split names a deployment that no longer exists or
-// did not provision successfully is left as it is and named in
-// [StepError.RollbackErr], as is one whose restore failed; endpoints the
-// plan created have no stable split until a gate passes and are left too.
+// endpoint settings it changed; deleted deployments are not recreated.
 //
 // # Cancellation
 //
@@ -127,6 +150,9 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	}
 	if got := plan.Fingerprint(actual); got != p.Fingerprint {
 		return nil, &StalePlanError{Want: p.Fingerprint, Got: got}
+	}
+	if err := plan.Check(actual, p); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
 	}
 	return cfg.walk(ctx, b, p, actual, start)
 }
@@ -380,8 +406,15 @@ type endpointState struct {
 	// fields are the endpoint's own settings as the service holds them;
 	// nil while it does not exist.
 	fields *endpoint.Endpoint
-	// stable is the split a rollback restores; nil when there is none.
-	stable *split
+	// approved are the splits a rollback may restore, oldest first: the
+	// one observed before the first step, then each one a gate that
+	// watched live traffic passed; none while the endpoint does not exist.
+	approved []approval
+	// capacity is each deployment's instances, by name key, as the
+	// observation and the plan's finished writes leave them.
+	capacity map[string]int
+	// endpointWrites counts the plan's endpoint writes not yet finished.
+	endpointWrites int
 	// busy marks an endpoint-level write in flight; deployments counts
 	// the deployment writes in flight.
 	busy        bool
@@ -453,7 +486,7 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 		s := &p.Steps[w.failed]
 		se := &StepError{Step: s.ID, Action: s.Action, Err: w.failedErr}
 		if c.rollback && ctx.Err() == nil {
-			se.RolledBack, se.RollbackErr = w.rollback(ctx)
+			se.RolledBack, se.Restored, se.RollbackErr = w.rollback(ctx, s)
 			res.RolledBack = se.RolledBack
 		}
 		if ctx.Err() == nil {
@@ -494,18 +527,27 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		failed:     -1,
 	}
 	for _, e := range actual {
+		capacity := make(map[string]int, len(e.Deployments))
+		for i := range e.Deployments {
+			capacity[key(e.Deployments[i].Name)] = e.Deployments[i].Capacity()
+		}
 		w.eps[key(e.Name)] = &endpointState{
-			name:   e.Name,
-			fields: withSplits(e, e.Traffic, e.Mirror),
-			stable: &split{e.Traffic, e.Mirror},
+			name:     e.Name,
+			fields:   withSplits(e, e.Traffic, e.Mirror),
+			capacity: capacity,
+			approved: []approval{{split: split{e.Traffic, e.Mirror}, capacity: maps.Clone(capacity)}},
 		}
 	}
-	index := make(map[string]int, n)
+	index, _ := p.StepIndex() // checked by config.check
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		index[s.ID] = i
-		if _, ok := w.eps[key(s.Endpoint)]; !ok {
-			w.eps[key(s.Endpoint)] = &endpointState{name: s.Endpoint}
+		ep, ok := w.eps[key(s.Endpoint)]
+		if !ok {
+			ep = &endpointState{name: s.Endpoint, capacity: map[string]int{}}
+			w.eps[key(s.Endpoint)] = ep
+		}
+		if endpointLevel(s.Action) && s.Action != plan.DeleteEndpoint {
+			ep.endpointWrites++
 		}
 		w.waiting[i] = len(s.DependsOn)
 		for _, d := range s.DependsOn {
@@ -622,11 +664,18 @@ func (w *walker) finish(o outcome, res *Result) bool {
 	switch s.Action {
 	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
 		ep.fields = o.wrote
+		ep.endpointWrites--
 	case plan.DeleteEndpoint:
-		ep.fields, ep.stable = nil, nil
+		ep.fields, ep.approved = nil, nil
+		clear(ep.capacity)
+	case plan.CreateDeployment, plan.UpdateDeployment:
+		ep.capacity[key(s.Deployment)] = s.DeploymentAfter.Capacity()
+	case plan.DeleteDeployment:
+		delete(ep.capacity, key(s.Deployment))
 	case plan.Gate:
-		if ep.fields != nil {
-			ep.stable = &split{ep.fields.Traffic, ep.fields.Mirror}
+		if ep.fields != nil && watchesLive(s) {
+			ep.approved = append(ep.approved, approval{split: split{ep.fields.Traffic, ep.fields.Mirror},
+				capacity: maps.Clone(ep.capacity), gate: s.ID})
 		}
 	}
 	res.Completed = append(res.Completed, s.ID)

@@ -19,6 +19,12 @@ var ErrStalePlan = errors.New("rollout: stale plan")
 // been sent to the service when it is returned.
 var ErrInvalidPlan = errors.New("rollout: plan cannot be executed")
 
+// ErrUnsafePlan is matched by the error [Apply] returns for a plan that
+// breaks a safety rule in the state it observed: the error also wraps the
+// [*plan.ViolationError] that names the rule and the step. Nothing has
+// been sent to the service when it is returned.
+var ErrUnsafePlan = errors.New("rollout: unsafe plan")
+
 // ErrUnboundGate is matched by the error about gate steps whose names no
 // [Gates] entry binds. It is found before anything runs.
 var ErrUnboundGate = errors.New("rollout: unbound gate")
@@ -70,6 +76,11 @@ type StepError struct {
 	State []*endpoint.Endpoint
 	// RolledBack lists the endpoints whose traffic the rollback restored.
 	RolledBack []string
+	// Restored says, for each endpoint in RolledBack, the split it got
+	// back and what approved it ("my-endpoint: blue=90 green=10, approved
+	// by my-endpoint/gate/bake/1"), and which later approved splits were
+	// passed over because restoring them would break a rule now.
+	Restored []string
 	// RollbackErr says why the rollback could not restore every endpoint
 	// it should have; nil when it did, or when rollback was not enabled.
 	RollbackErr error

@@ -5,26 +5,67 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
+	"github.com/rolloutkit/rollout/plan"
 )
 
-// rollback restores the stable split of every endpoint whose traffic has
+// approval is a split a rollback may restore: the capacity each
+// deployment had then, and the gate step that approved it ("" for the
+// split observed before the plan).
+type approval struct {
+	split
+	capacity map[string]int
+	gate     string
+}
+
+func (a approval) String() string {
+	by := "observed before the plan"
+	if a.gate != "" {
+		by = "approved by " + a.gate
+	}
+	if a.mirror.IsZero() {
+		return fmt.Sprintf("%s, %s", a.live, by)
+	}
+	return fmt.Sprintf("%s mirror %s, %s", a.live, a.mirror, by)
+}
+
+// watchesLive reports whether gate step s looked at live traffic, and so
+// approves the split it saw: a smoke test (smoke:DEPLOYMENT, or any gate
+// for one deployment) invokes one deployment in isolation and approves
+// none.
+func watchesLive(s *plan.Step) bool {
+	kind, _, _ := strings.Cut(s.Gate, ":")
+	return s.Deployment == "" && kind != "smoke"
+}
+
+// rollback restores an approved split of every endpoint whose traffic has
 // moved away from it (see Apply), in parallel across endpoints up to the
-// configured parallelism. It returns the endpoints it restored, sorted,
-// and the reasons it left others as they were.
-func (w *walker) rollback(ctx context.Context) ([]string, error) {
+// configured parallelism; failed is the step that stopped the plan. It
+// returns the endpoints it restored, sorted, what each got, and the reasons
+// it left others as they were.
+func (w *walker) rollback(ctx context.Context, failed *plan.Step) ([]string, []string, error) {
 	keys := make([]string, 0, len(w.eps))
 	for k, ep := range w.eps {
-		if ep.stable != nil {
-			keys = append(keys, k)
+		if len(ep.approved) == 0 {
+			continue
 		}
+		// Past the last endpoint write, the final split is in place and
+		// only cleanup (deletes, scale-downs) remains: a failure there
+		// leaves the final split, unless the endpoint's own gate refused
+		// it.
+		if ep.endpointWrites == 0 && !(failed.Action == plan.Gate && key(failed.Endpoint) == k) {
+			continue
+		}
+		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 
-	restored := make([]bool, len(keys))
+	notes := make([]string, len(keys))
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, w.cfg.parallelism)
 	var wg sync.WaitGroup
@@ -32,57 +73,87 @@ func (w *walker) rollback(ctx context.Context) ([]string, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			restored[i], errs[i] = w.restore(ctx, w.eps[k])
+			notes[i], errs[i] = w.restore(ctx, w.eps[k])
 		})
 	}
 	wg.Wait()
 
-	var names []string
+	var names, restored []string
 	for i, k := range keys {
-		if restored[i] {
+		if notes[i] != "" {
 			names = append(names, w.eps[k].name)
+			restored = append(restored, notes[i])
 		}
 	}
-	return names, errors.Join(errs...)
+	return names, restored, errors.Join(errs...)
 }
 
-// restore writes ep's stable split back, if the service holds another
-// one and every deployment the stable split names can take traffic.
-func (w *walker) restore(ctx context.Context, ep *endpointState) (bool, error) {
+// restore writes back the latest split approved for ep that is safe in the
+// state the service holds now, unless the service holds an approved split
+// already. It returns what it restored, or "" when it wrote nothing.
+func (w *walker) restore(ctx context.Context, ep *endpointState) (string, error) {
 	cur, err := w.cfg.getEndpoint(ctx, w.b, ep.name)
 	if errors.Is(err, backend.ErrNotFound) {
-		return false, nil
+		return "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", ep.name, err)
+		return "", fmt.Errorf("%s: %w", ep.name, err)
 	}
-	st := ep.stable
-	if cur.Traffic.Equal(st.live) && cur.Mirror.Equal(st.mirror) {
-		return false, nil
+	var passed []string
+	for i := len(ep.approved) - 1; i >= 0; i-- {
+		a := ep.approved[i]
+		if cur.Traffic.Equal(a.live) && cur.Mirror.Equal(a.mirror) {
+			return "", nil
+		}
+		if why := unsafeNow(cur, a); why != "" {
+			passed = append(passed, fmt.Sprintf("%s (%s)", a, why))
+			continue
+		}
+		if err := w.write(ctx, ep.name, withSplits(cur, a.live, a.mirror)); err != nil {
+			return "", fmt.Errorf("%s: restoring traffic %s: %w", ep.name, a.live, err)
+		}
+		note := fmt.Sprintf("%s: %s", ep.name, a)
+		if len(passed) > 0 {
+			note += "; passed over " + strings.Join(passed, "; ")
+		}
+		return note, nil
 	}
-	for _, name := range append(st.live.Names(), st.mirror.Names()...) {
-		d := cur.Deployment(name)
-		switch {
-		case d == nil:
-			return false, fmt.Errorf("%s: cannot restore traffic %s: deployment %s no longer exists", ep.name, st.live, name)
-		case d.Status.ProvisioningState != "" && d.Status.ProvisioningState != endpoint.Succeeded:
-			return false, fmt.Errorf("%s: cannot restore traffic %s: deployment %s is %s", ep.name, st.live, name, d.Status.ProvisioningState)
+	return "", fmt.Errorf("%s: cannot restore any approved split: %s", ep.name, strings.Join(passed, "; "))
+}
+
+// unsafeNow says why writing the approved split a to endpoint e, as the
+// service holds it now, would break a rule, or is "": every deployment it
+// names must exist and have provisioned successfully (S2), and one whose
+// share grows must have the instances it had when a was approved (S5).
+func unsafeNow(e *endpoint.Endpoint, a approval) string {
+	for _, n := range append(a.live.Names(), a.mirror.Names()...) {
+		i, found := rules.FindDeployment(e, n)
+		if !found {
+			return "deployment " + n + " no longer exists"
+		}
+		d := &e.Deployments[i]
+		if st := d.Status.ProvisioningState; !st.Succeeded() {
+			return fmt.Sprintf("deployment %s is %s", n, st)
+		}
+		grows := a.live.Get(n) > e.Traffic.Get(n) || a.mirror.Get(n) > e.Mirror.Get(n)
+		if had := a.capacity[key(n)]; grows && d.Capacity() < had {
+			return fmt.Sprintf("deployment %s has %d instances, fewer than the %d it had then", n, d.Capacity(), had)
 		}
 	}
-	e := withSplits(cur, st.live, st.mirror)
-	err = w.cfg.retry(ctx, func(attempt int, prev error) {
+	return ""
+}
+
+// write makes a rollback's endpoint write, retrying as for steps.
+func (w *walker) write(ctx context.Context, name string, e *endpoint.Endpoint) error {
+	return w.cfg.retry(ctx, func(attempt int, prev error) {
 		if attempt > 1 {
 			w.retries.Add(1)
 		}
 		w.calls.Add(1)
-		w.em.emit(Event{Kind: RollingBack, Endpoint: ep.name, Attempt: attempt, Err: prev})
+		w.em.emit(Event{Kind: RollingBack, Endpoint: name, Attempt: attempt, Err: prev})
 	}, func(ctx context.Context) error {
 		return w.b.CreateOrUpdateEndpoint(ctx, e)
 	})
-	if err != nil {
-		return false, fmt.Errorf("%s: restoring traffic %s: %w", ep.name, st.live, err)
-	}
-	return true, nil
 }
 
 // getEndpoint reads one endpoint, retrying as for writes.

@@ -92,30 +92,41 @@ func TestRollback(t *testing.T) {
 	}
 }
 
-// TestRollbackCannotRestore: when the stable split names a deployment
-// that can no longer take traffic, the rollback leaves the endpoint as it
-// is and says why.
+// TestRollbackCannotRestore: the rollback restores the latest approved
+// split that is safe in the state left; when a deployment the later one
+// names failed meanwhile, it passes over that split, says so, and restores
+// an earlier one.
 func TestRollbackCannotRestore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := fakes.New(fakes.Options{})
 		desired := toGreen(t, svc)
-		// Keep blue, scaled down to one instance once green has all
-		// traffic; that scale fails and leaves blue Failed.
-		desired[0] = desiredEndpoint("my-endpoint", "green=100", deployment("blue", 1, 1), deployment("green", 2, 2))
-		faults := fakes.NewFaults(1, fakes.Rule{Ops: []fakes.Op{fakes.OpScaleDeployment}, Deployment: "blue",
-			Fault: fakes.Fault{Kind: fakes.FailProvisioning, Code: "OutOfQuota", Message: "not enough quota"}})
 		pass := rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil })
-		_, err := rollout.Run(t.Context(), faults.Wrap(svc), desired, plan.Options{Strategy: plan.Canary([]int{10})},
-			rollout.Gates(map[string]rollout.Gate{"smoke": pass, "bake": pass}), rollout.Rollback())
+		var bakes int
+		bake := rollout.GateFunc(func(ctx context.Context, g rollout.GateContext) error {
+			if bakes++; bakes == 1 {
+				return nil
+			}
+			// Green fails under load, from outside the rollout.
+			svc.FailProvisioning("my-endpoint", "green", "OutOfQuota", "not enough quota")
+			if err := svc.ScaleDeployment(ctx, "my-endpoint", "green", 3); err == nil {
+				t.Error("green's scale did not fail")
+			}
+			return errors.New("green is failing")
+		})
+		_, err := rollout.Run(t.Context(), svc, desired, plan.Options{Strategy: plan.Canary([]int{10, 50})},
+			rollout.Gates(map[string]rollout.Gate{"smoke": pass, "bake": bake}), rollout.Rollback())
 		var se *rollout.StepError
-		if !errors.As(err, &se) || se.Step != "my-endpoint/blue/update" {
-			t.Fatalf("got %v, want blue's scale to fail", err)
+		if !errors.As(err, &se) || se.Step != "my-endpoint/gate/bake/2" {
+			t.Fatalf("got %v, want bake/2 to refuse", err)
 		}
-		if se.RollbackErr == nil || !strings.Contains(se.RollbackErr.Error(), "deployment blue is Failed") || len(se.RolledBack) != 0 {
-			t.Errorf("rollback: restored %v, error %v; want none restored because blue failed", se.RolledBack, se.RollbackErr)
+		if se.RollbackErr != nil || len(se.RolledBack) != 1 || len(se.Restored) != 1 {
+			t.Fatalf("rollback: restored %v (%v), error %v; want my-endpoint restored", se.RolledBack, se.Restored, se.RollbackErr)
 		}
-		if len(se.State) != 1 || se.State[0].Traffic.String() != "green=100" {
-			t.Errorf("state left %v, want green=100 untouched", se.State)
+		if note := se.Restored[0]; !strings.Contains(note, "blue=100, observed before the plan") || !strings.Contains(note, "passed over blue=90 green=10") || !strings.Contains(note, "green is Failed") {
+			t.Errorf("restored %q, want blue=100 and why blue=90 green=10 was passed over", note)
+		}
+		if len(se.State) != 1 || se.State[0].Traffic.String() != "blue=100" {
+			t.Errorf("state left %v, want blue=100", se.State)
 		}
 	})
 }

@@ -20,7 +20,10 @@ import (
 // is left. A resource still in the middle of an operation that an earlier
 // run started (plan.ErrBusy) is waited for, with the retry backoff between
 // observations and a [Waiting] event for each, until it settles or ctx
-// ends.
+// ends: every endpoint of desired (and, with DeleteUnlisted, every other
+// one) and its deployments, even when the spec the operation writes is
+// already the desired one, since the operation may still fail. So Run
+// returns nil only on a settled service that holds the desired state.
 func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, planOpts plan.Options, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	start := time.Now()
@@ -32,6 +35,9 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 			return nil, err
 		}
 		p, err := plan.Compute(desired, actual, planOpts)
+		if err == nil {
+			err = unsettled(desired, actual, planOpts)
+		}
 		if errors.Is(err, plan.ErrBusy) {
 			em.emit(Event{Kind: Waiting, Err: err})
 			if err := sleep(ctx, cfg.backoff(attempt, nil)); err != nil {
@@ -47,4 +53,28 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 		}
 		return cfg.walk(ctx, b, p, actual, start)
 	}
+}
+
+// unsettled returns a *plan.BusyError for the first resource Run manages
+// (the desired endpoints, or every endpoint with DeleteUnlisted) that has
+// an operation in progress, or nil.
+func unsettled(desired, actual []*endpoint.Endpoint, opts plan.Options) error {
+	managed := make(map[string]bool, len(desired))
+	for _, e := range desired {
+		managed[endpoint.NameKey(e.Name)] = true
+	}
+	for _, a := range actual {
+		if !opts.DeleteUnlisted && !managed[endpoint.NameKey(a.Name)] {
+			continue
+		}
+		if st := a.Status.ProvisioningState; st.Busy() {
+			return &plan.BusyError{Endpoint: a.Name, State: st}
+		}
+		for i := range a.Deployments {
+			if st := a.Deployments[i].Status.ProvisioningState; st.Busy() {
+				return &plan.BusyError{Endpoint: a.Name, Deployment: a.Deployments[i].Name, State: st}
+			}
+		}
+	}
+	return nil
 }
