@@ -66,24 +66,36 @@ func tutorial() [][]*endpoint.Endpoint {
 // seen in one state and the one before it: S1 (traffic totals 100 or 0,
 // and an endpoint that served keeps serving unless allowed to go dark),
 // S2 (live and mirror traffic name existing deployments, and a share
-// grows only on a deployment that provisioned successfully), S4 (no
-// deployment is deleted while it has traffic), and that no resource exists
-// twice.
+// grows only on a deployment that provisioned successfully), S3 (the
+// mirror's limits), S4 (no deployment is deleted while it has traffic), S5
+// (a share grows only on a deployment with its desired capacity; live
+// traffic only on one with instances), S6 (no instance_type changes in
+// place), and that no resource exists twice.
 type safety struct {
 	// mayGoDark names (in lower case) the endpoints the desired state
 	// leaves dark or deletes.
 	mayGoDark map[string]bool
 	served    map[string]bool
 	prev      map[string]*endpoint.Endpoint
+	// capacity is the capacity of each desired deployment, by
+	// "endpoint/deployment" in lower case; capacityFirst checks that a
+	// share grows only on a deployment that has it, which holds only for
+	// states on the way to desired.
+	capacity      map[string]int
+	capacityFirst bool
 }
 
 func newSafety(desired []*endpoint.Endpoint, actual []*endpoint.Endpoint) *safety {
-	s := &safety{mayGoDark: map[string]bool{}, served: map[string]bool{}, prev: map[string]*endpoint.Endpoint{}}
+	s := &safety{mayGoDark: map[string]bool{}, served: map[string]bool{}, prev: map[string]*endpoint.Endpoint{}, capacity: map[string]int{}}
 	for _, e := range actual {
 		s.mayGoDark[strings.ToLower(e.Name)] = true
 	}
 	for _, e := range desired {
 		s.mayGoDark[strings.ToLower(e.Name)] = e.Traffic.IsZero()
+		n := endpoint.Normalized(e)
+		for i := range n.Deployments {
+			s.capacity[strings.ToLower(e.Name+"/"+n.Deployments[i].Name)] = n.Deployments[i].Capacity()
+		}
 	}
 	return s
 }
@@ -132,6 +144,29 @@ func (s *safety) check(st fakes.State) []string {
 				if grew && d.Status.ProvisioningState != endpoint.Succeeded {
 					fail("S2: %s gives %d%% to deployment %s, which is %s", e.Name, pct, name, d.Status.ProvisioningState)
 				}
+				if want, ok := s.capacity[strings.ToLower(e.Name+"/"+name)]; s.capacityFirst && grew && prev != nil && ok && d.Capacity() < want {
+					fail("S5: %s gives %d%% to deployment %s with %d instances of the %d desired", e.Name, pct, name, d.Capacity(), want)
+				}
+			}
+		}
+		for name, pct := range e.Traffic.All() {
+			if d := e.Deployment(name); d != nil && d.Capacity() < 1 {
+				fail("S5: %s serves %d%% on deployment %s, which has no instances", e.Name, pct, name)
+			}
+		}
+		if !e.Mirror.IsZero() && (e.Mirror.Len() > 1 || e.Mirror.Total() > 50 || e.Compute != "") {
+			fail("S3: %s has mirror traffic %v", e.Name, e.Mirror)
+		}
+		for name := range e.Mirror.All() {
+			if e.Traffic.Get(name) > 0 {
+				fail("S3: %s mirrors to %s, which has live traffic", e.Name, name)
+			}
+		}
+		if prev != nil {
+			for _, d := range e.Deployments {
+				if p := prev.Deployment(d.Name); p != nil && !strings.EqualFold(p.InstanceType, d.InstanceType) {
+					fail("S6: %s/%s changed instance_type in place", e.Name, d.Name)
+				}
 			}
 		}
 		// Deleting an endpoint deletes its deployments, traffic and all.
@@ -146,6 +181,12 @@ func (s *safety) check(st fakes.State) []string {
 					fail("S4: %s/%s was deleted with traffic", e.Name, d.Name)
 				}
 			}
+		}
+	}
+	for k := range s.prev {
+		if next[k] == nil {
+			// Deleted: one created again under the name starts dark.
+			delete(s.served, k)
 		}
 	}
 	s.prev = next

@@ -15,10 +15,11 @@ import (
 	"github.com/rolloutkit/rollout/plan"
 )
 
-// passGates binds smoke and bake gates that pass at once.
+// passGates binds the gates of every strategy, passing at once.
 var passGates = rollout.Gates(map[string]rollout.Gate{
-	"smoke": rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil }),
-	"bake":  rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil }),
+	"smoke":  rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil }),
+	"bake":   rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil }),
+	"shadow": rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil }),
 })
 
 // runTo runs svc to desired and fails the test on an error.

@@ -66,12 +66,21 @@ func seeded(t *testing.T, c generatedCase, opts fakes.Options) (*fakes.Service, 
 	return svc, len(svc.History())
 }
 
+// historian is what keeps the states a service went through.
+type historian interface{ History() []fakes.State }
+
+// history is a historian of recorded states.
+type history struct{ states []fakes.State }
+
+func (h *history) History() []fakes.State { return h.states }
+
 // checkSince checks the safety rules on every state of svc after the
 // first skip ones. s must be fresh: it learns from every state it sees.
-func checkSince(t *testing.T, s *safety, svc *fakes.Service, skip int) {
+func checkSince(t *testing.T, s *safety, svc historian, skip int) {
 	t.Helper()
 	h := svc.History()
 	for i, st := range h {
+		s.capacityFirst = i >= skip
 		bad := s.check(st)
 		if i >= skip && len(bad) > 0 {
 			t.Fatalf("safety rule broken:\n%s", strings.Join(bad, "\n"))
