@@ -17,6 +17,7 @@ import (
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/fakes/gen"
 	"github.com/rolloutkit/rollout/plan"
+	"github.com/rolloutkit/rollout/traffic"
 )
 
 // crashSeeds is how many generated (desired, actual) pairs the crash and
@@ -326,10 +327,17 @@ func TestSafetyChecker(t *testing.T) {
 		{"traffic to a deployment still being created", ok("blue=100", blue, green), []*endpoint.Endpoint{{Name: "e", Traffic: ok("blue=90 green=10").Traffic, Deployments: []endpoint.Deployment{ok("", blue).Deployments[0], creating}}}, "S2"},
 		{"a deployment with traffic vanished", ok("blue=100", blue), []*endpoint.Endpoint{ok("green=100", green)}, "S4"},
 		{"an endpoint twice", ok("blue=100", blue), []*endpoint.Endpoint{ok("blue=100", blue), ok("blue=100", blue)}, "twice"},
+		{"a mirror above 50%", ok("blue=100", blue, green), []*endpoint.Endpoint{mirrored(ok("blue=100", blue, green), "green=60")}, "S3"},
+		{"a mirror on a deployment with live traffic", ok("blue=100", blue, green), []*endpoint.Endpoint{mirrored(ok("blue=100", blue, green), "blue=10")}, "S3"},
+		{"live traffic on no instances", ok("blue=100", blue, green), []*endpoint.Endpoint{ok("blue=90 green=10", blue, deployment("green", 2, 0))}, "S5"},
+		{"a share grows before the capacity", ok("blue=100", blue, green), []*endpoint.Endpoint{ok("blue=90 green=10", blue, deployment("green", 2, 1))}, "S5"},
+		{"instance_type changed in place", ok("blue=100", blue), []*endpoint.Endpoint{ok("blue=100", otherType(blue))}, "S6"},
 	}
 	for _, tc := range tests {
 		s := newSafety([]*endpoint.Endpoint{tc.before}, []*endpoint.Endpoint{tc.before})
 		s.mayGoDark["e"] = false
+		s.capacityFirst = true
+		s.capacity["e/green"] = 3
 		if bad := s.check(fakes.State{Seq: 1, Endpoints: []*endpoint.Endpoint{tc.before}}); len(bad) > 0 {
 			t.Fatalf("%s: the state before is flagged: %v", tc.reason, bad)
 		}
@@ -338,4 +346,14 @@ func TestSafetyChecker(t *testing.T) {
 			t.Errorf("%s: got %v, want %s", tc.reason, bad, tc.rule)
 		}
 	}
+}
+
+func mirrored(e *endpoint.Endpoint, mirror string) *endpoint.Endpoint {
+	e.Mirror = traffic.MustParse(mirror)
+	return e
+}
+
+func otherType(d endpoint.Deployment) endpoint.Deployment {
+	d.InstanceType = "Standard_F4s_v2"
+	return d
 }
