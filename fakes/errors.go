@@ -2,10 +2,8 @@ package fakes
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/rolloutkit/rollout/backend"
-	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/rules"
 )
 
@@ -27,30 +25,12 @@ func endpointNotFound(name string) *backend.Error {
 	return errorf(backend.NotFound, codeNotFound, "Online endpoint %s not found", name)
 }
 
-func deploymentNotFound(endpointName, deployment string) *backend.Error {
-	return errorf(backend.NotFound, codeNotFound, "Deployment %s not found in endpoint %s", deployment, endpointName)
-}
-
 func invalid(format string, args ...any) *backend.Error {
 	return errorf(backend.Invalid, codeBadArgument, format, args...)
 }
 
 func conflict(format string, args ...any) *backend.Error {
 	return errorf(backend.Conflict, codeConflict, format, args...)
-}
-
-// invalidSpec turns the spec's validation errors into the service's
-// BadArgument, every problem on one line.
-func invalidSpec(err error) *backend.Error {
-	if l, ok := err.(endpoint.ErrorList); ok {
-		msgs := make([]string, len(l))
-		for i, e := range l {
-			// The service knows nothing of files: keep the field path.
-			msgs[i] = (&endpoint.Error{Path: e.Path, Msg: e.Msg}).Error()
-		}
-		return invalid("%s", strings.Join(msgs, "; "))
-	}
-	return invalid("%v", err)
 }
 
 func provisioningFailed(f failure, what string) *backend.Error {
