@@ -3,13 +3,19 @@ package azureml
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"path"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/fakes/rest"
 )
 
 // resourceBodies returns every body of an endpoint or a deployment in the
@@ -185,4 +191,70 @@ func withComputeID(t *testing.T, body json.RawMessage) json.RawMessage {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRolloutKeepsWhatOthersSet runs the client against the emulator, which
+// keeps every property of a PUT as the service does: a deployment created
+// elsewhere with a kind, an identity, a sku tier and a property newer than
+// this client is read and updated through the Backend, and keeps them all.
+func TestRolloutKeepsWhatOthersSet(t *testing.T) {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	srv := httptest.NewTLSServer(rest.New(svc, rest.Options{}))
+	t.Cleanup(srv.Close)
+	put := func(path string, body string) {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+testScope.path()+path+"?api-version=2024-10-01", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer other-tool")
+		resp, err := srv.Client().Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("PUT %s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
+	put(epPath, `{"location": "westeurope", "kind": "Managed", "properties": {"authMode": "Key"}}`)
+	b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Client(), srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIdle := func() {
+		for range 1000 {
+			e, err := b.GetEndpoint(t.Context(), "churn")
+			if err == nil && e.Status.ProvisioningState == endpoint.Succeeded && (len(e.Deployments) == 0 || e.Deployments[0].Status.ProvisioningState == endpoint.Succeeded) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("the endpoint did not settle")
+	}
+	waitIdle()
+	put(depPath, `{"location": "westeurope", "kind": "special", "identity": {"type": "UserAssigned", "userAssignedIdentities": {"/id/a": {}}},
+		"sku": {"name": "Default", "tier": "Standard", "capacity": 1},
+		"properties": {"endpointComputeType": "Managed", "instanceType": "Standard_DS3_v2", "futureSetting": "on",
+			"model": "`+testScope.path()+`/models/m/versions/1"}}`)
+	waitIdle()
+	e, err := b.GetEndpoint(t.Context(), "churn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Deployments[0]
+	d.Description = "updated by a rollout"
+	if err := b.CreateOrUpdateDeployment(t.Context(), "churn", d); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+testScope.path()+depPath+"?api-version=2024-10-01", nil)
+	req.Header.Set("Authorization", "Bearer other-tool")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	props := got["properties"].(map[string]any)
+	id, _ := got["identity"].(map[string]any)
+	if got["kind"] != "special" || id["type"] != "UserAssigned" || got["sku"].(map[string]any)["tier"] != "Standard" ||
+		props["futureSetting"] != "on" || props["description"] != "updated by a rollout" {
+		t.Errorf("after the rollout's update the deployment is %v: want its kind, identity, sku tier and newer property kept, and the description changed", got)
+	}
 }

@@ -9,13 +9,13 @@
 // Under /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.MachineLearningServices/workspaces/{w}:
 //
 //	GET    onlineEndpoints                          list, paged by nextLink ($skipToken)
-//	GET    onlineEndpoints/{e}                      the endpoint, with an ETag header
+//	GET    onlineEndpoints/{e}                      the endpoint
 //	PUT    onlineEndpoints/{e}                      201 (create) or 200, Azure-AsyncOperation
 //	PATCH  onlineEndpoints/{e}                      tags, identity: 202, Location
 //	DELETE onlineEndpoints/{e}                      202, Location; 204 when missing
 //	POST   onlineEndpoints/{e}/listKeys|token|regenerateKeys
 //	GET    onlineEndpoints/{e}/deployments          list, paged
-//	GET    onlineEndpoints/{e}/deployments/{d}      the deployment, with an ETag header
+//	GET    onlineEndpoints/{e}/deployments/{d}      the deployment
 //	PUT    onlineEndpoints/{e}/deployments/{d}      201 or 200, Azure-AsyncOperation
 //	PATCH  onlineEndpoints/{e}/deployments/{d}      tags, sku.capacity (scale): 202, Location
 //	DELETE onlineEndpoints/{e}/deployments/{d}      202, Location; 204 when missing
@@ -31,15 +31,23 @@
 // answers InProgress until the service's [fakes.Operation] ends, then
 // Succeeded, or Failed with the service's error code and message (a
 // provisioning failure); the Location of a PATCH or DELETE answers 202
-// until then, and the final body (PATCH) or 204 (DELETE) after. PATCH and
-// DELETE answers carry both headers, as ARM resource providers commonly
-// do. Both ask for [Options.RetryAfter] between polls.
+// until then, and the final body (PATCH) or 204 (DELETE) after. As the
+// specification declares, a PUT answers Azure-AsyncOperation and a PATCH
+// or DELETE answers 202 with Location and Retry-After only. Both ask for
+// [Options.RetryAfter] between polls.
+//
+// The emulator follows the specification, not any client: a PUT that
+// lacks a property the specification requires (location, properties, an
+// endpoint's authMode, a deployment's endpointComputeType) is refused with
+// ARM's 400 body, one detail per property. The specification declares no
+// ETag for online endpoints and deployments: none is sent, and If-Match
+// and If-None-Match are ignored, never answered with 412.
 //
 // Refusals come back at once with ARM error bodies,
-// {"error": {"code", "message"}}, and the status of the backend error's
-// kind: not found 404, conflict 409 (a busy endpoint), invalid 400,
-// precondition 412 (If-Match with a stale ETag), throttled 429 with
-// Retry-After, unavailable 503, anything else 500.
+// {"error": {"code", "message", "target", "details"}}, and the status of
+// the backend error's kind: not found 404, conflict 409 (a busy endpoint),
+// invalid 400, throttled 429 with Retry-After, unavailable 503, anything
+// else 500.
 //
 // # Bodies
 //
@@ -52,6 +60,10 @@
 // (model, environmentId, codeId, dataId) are stored as sent, so a GET
 // returns exactly what a PUT wrote; references the in-memory service holds
 // by name and version are written as ARM ids in the request's workspace.
+// Every answer carries systemData and a kind, as the specification's
+// examples do, and whatever the last PUT held beyond the model (a
+// deployment's identity, the sku's tier, properties of newer api-versions),
+// as the service keeps every property it is sent.
 //
 // # Data plane
 //

@@ -35,9 +35,9 @@ func TestListPaging(t *testing.T) {
 // TestActions covers the POST actions and the deployment's logs and skus.
 func TestActions(t *testing.T) {
 	c, _ := newServer(t, rest.Options{})
-	c.poll(c.do(http.MethodPut, "/onlineEndpoints/tok-ep", map[string]any{"properties": map[string]any{"authMode": "AMLToken"}}))
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/tok-ep", map[string]any{"location": "eastus", "properties": map[string]any{"authMode": "AMLToken"}}))
 	c.poll(c.do(http.MethodPut, "/onlineEndpoints/tok-ep/deployments/blue", deploymentBody(ws+"/models/m/versions/1", 1)))
-	c.poll(c.do(http.MethodPut, "/onlineEndpoints/tok-ep", map[string]any{"properties": map[string]any{"authMode": "AMLToken", "traffic": map[string]int{"blue": 100}}}))
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/tok-ep", map[string]any{"location": "eastus", "properties": map[string]any{"authMode": "AMLToken", "traffic": map[string]int{"blue": 100}}}))
 
 	tok := c.do(http.MethodPost, "/onlineEndpoints/tok-ep/token", nil).json(t)
 	if tok["tokenType"] != "Bearer" || tok["accessToken"] == "" || tok["expiryTimeUtc"] == nil {
@@ -167,12 +167,12 @@ func TestTransportSynctest(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		resp := do(http.MethodPut, base+q, `{"properties": {"authMode": "Key"}}`)
+		resp := do(http.MethodPut, base+q, `{"location": "eastus", "properties": {"authMode": "Key"}}`)
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("create endpoint: %d", resp.StatusCode)
 		}
 		pollUntil(resp)
-		resp = do(http.MethodPut, base+"/deployments/blue"+q, `{"sku": {"capacity": 1}, "properties": {"model": "azureml:m:1", "instanceType": "Standard_DS3_v2"}}`)
+		resp = do(http.MethodPut, base+"/deployments/blue"+q, `{"location": "eastus", "sku": {"capacity": 1}, "properties": {"endpointComputeType": "Managed", "model": "azureml:m:1", "instanceType": "Standard_DS3_v2"}}`)
 		if resp.StatusCode != http.StatusCreated || !strings.Contains(readAll(t, resp), `"Creating"`) {
 			t.Fatalf("create deployment: %d", resp.StatusCode)
 		}

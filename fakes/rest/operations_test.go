@@ -55,7 +55,7 @@ func (c inProcess) status(r response) map[string]any {
 	return c.do(http.MethodGet, u, "").json(c.t)
 }
 
-const deploymentJSON = `{"sku": {"capacity": 1}, "properties": {"model": "azureml:m:1", "instanceType": "Standard_DS3_v2"}}`
+const deploymentJSON = `{"location": "eastus", "sku": {"capacity": 1}, "properties": {"endpointComputeType": "Managed", "model": "azureml:m:1", "instanceType": "Standard_DS3_v2"}}`
 
 // TestProvisioningFailed checks that a deployment whose provisioning
 // fails is accepted (201), that its operation status is Failed with the
@@ -89,8 +89,8 @@ func TestProvisioningFailed(t *testing.T) {
 	if res := c.do(http.MethodGet, r.header.Get("Location"), nil); res.status != http.StatusBadRequest || errorCode(t, res) != "ProvisioningFailed" {
 		t.Errorf("Location of the failed scale: %d %s; want 400 ProvisioningFailed", res.status, res.body)
 	}
-	if st := c.poll(r); st["status"] != "Failed" {
-		t.Errorf("status of the failed scale %v", st)
+	if h := r.header.Get("Azure-AsyncOperation"); h != "" || r.header.Get("Retry-After") == "" {
+		t.Errorf("PATCH answered Azure-AsyncOperation %q and Retry-After %q: the specification declares Location and Retry-After only", h, r.header.Get("Retry-After"))
 	}
 }
 
@@ -101,7 +101,7 @@ func TestBusyEndpoint(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := fakes.New(fakes.Options{})
 		c := inProcess{t, rest.New(svc, rest.Options{}).Transport()}
-		r := c.do(http.MethodPut, "/onlineEndpoints/busy-ep", `{"properties": {"authMode": "Key"}}`)
+		r := c.do(http.MethodPut, "/onlineEndpoints/busy-ep", `{"location": "eastus", "properties": {"authMode": "Key"}}`)
 		time.Sleep(time.Minute + time.Second)
 		if st := c.status(r); st["status"] != "Succeeded" {
 			t.Fatalf("create endpoint: %v", st)
@@ -114,7 +114,7 @@ func TestBusyEndpoint(t *testing.T) {
 		for _, tc := range []struct {
 			name, method, path, body, msg, reason string
 		}{
-			{"traffic", http.MethodPut, "/onlineEndpoints/busy-ep", `{"properties": {"authMode": "Key"}}`, "operation in progress on deployment blue", "one endpoint-level operation at a time"},
+			{"traffic", http.MethodPut, "/onlineEndpoints/busy-ep", `{"location": "eastus", "properties": {"authMode": "Key"}}`, "operation in progress on deployment blue", "one endpoint-level operation at a time"},
 			{"tags", http.MethodPatch, "/onlineEndpoints/busy-ep", `{"tags": {"a": "b"}}`, "operation in progress on deployment blue", "a PATCH is an endpoint update too"},
 			{"delete endpoint", http.MethodDelete, "/onlineEndpoints/busy-ep", "", "operation in progress on deployment blue", "nor may it be deleted"},
 			{"scale blue", http.MethodPatch, "/onlineEndpoints/busy-ep/deployments/blue", `{"sku": {"capacity": 2}}`, "Deployment blue in endpoint busy-ep is in Creating provisioning state", "one operation per deployment"},
@@ -154,7 +154,7 @@ func TestAnswersAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := fakes.New(fakes.Options{})
 		c := inProcess{t, rest.New(svc, rest.Options{}).Transport()}
-		c.do(http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {}}`)
+		c.do(http.MethodPut, "/onlineEndpoints/now-ep", `{"location": "eastus", "properties": {"authMode": "Key"}}`)
 		time.Sleep(time.Minute + time.Second)
 		if r := c.do(http.MethodPut, "/onlineEndpoints/now-ep/deployments/blue", deploymentJSON); r.status != http.StatusCreated {
 			t.Fatalf("create blue: %d %s", r.status, r.body)
@@ -167,10 +167,10 @@ func TestAnswersAtOnce(t *testing.T) {
 			reason                   string
 		}{
 			{"missing endpoint", http.MethodPut, "/onlineEndpoints/gone-ep/deployments/blue", deploymentJSON, nil, 404, "a deployment needs its endpoint"},
-			{"traffic to unknown", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"red": 100}}}`, nil, 404, "traffic names existing deployments"},
-			{"bad sum", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"blue": 40}}}`, nil, 400, "traffic sums to 100"},
+			{"traffic to unknown", http.MethodPut, "/onlineEndpoints/now-ep", `{"location": "eastus", "properties": {"authMode": "Key", "traffic": {"red": 100}}}`, nil, 404, "traffic names existing deployments"},
+			{"bad sum", http.MethodPut, "/onlineEndpoints/now-ep", `{"location": "eastus", "properties": {"authMode": "Key", "traffic": {"blue": 40}}}`, nil, 400, "traffic sums to 100"},
 			{"immutable", http.MethodPut, "/onlineEndpoints/now-ep/deployments/blue", strings.Replace(deploymentJSON, "DS3", "DS4", 1), nil, 400, "instance_type cannot change in place"},
-			{"accepted", http.MethodPut, "/onlineEndpoints/now-ep", `{"properties": {"traffic": {"blue": 100}}}`, nil, 200, "an accepted write is answered at once too"},
+			{"accepted", http.MethodPut, "/onlineEndpoints/now-ep", `{"location": "eastus", "properties": {"authMode": "Key", "traffic": {"blue": 100}}}`, nil, 200, "an accepted write is answered at once too"},
 			{"busy", http.MethodPut, "/onlineEndpoints/now-ep/deployments/green", deploymentJSON, nil, 409, "the traffic update just accepted holds the endpoint"},
 		} {
 			begin := time.Now()

@@ -48,9 +48,9 @@ func (s *Server) listEndpoints(req *request) {
 		return
 	}
 	items, next := page(s, req, eps)
-	out := list[wireEndpoint]{Value: make([]wireEndpoint, 0, len(items)), NextLink: next}
+	out := list[any]{Value: make([]any, 0, len(items)), NextLink: next}
 	for _, e := range items {
-		out.Value = append(out.Value, s.encodeEndpoint(req.scope, e, s.scoringURI(req, e.Name)))
+		out.Value = append(out.Value, s.answerEndpoint(req, e))
 	}
 	req.writeJSON(http.StatusOK, out)
 }
@@ -79,7 +79,25 @@ func (s *Server) peek(name string) (*endpoint.Endpoint, error) {
 // for online endpoints, so none is sent, and conditional requests are not
 // understood: If-Match is ignored, as headers a service does not know are.
 func (s *Server) writeEndpoint(req *request, e *endpoint.Endpoint, status int) {
-	req.writeJSON(status, s.encodeEndpoint(req.scope, e, s.scoringURI(req, e.Name)))
+	req.writeJSON(status, s.answerEndpoint(req, e))
+}
+
+// answerEndpoint is an endpoint's body as the service answers it.
+func (s *Server) answerEndpoint(req *request, e *endpoint.Endpoint) any {
+	kind := "Managed"
+	if e.Compute != "" {
+		kind = "Kubernetes"
+	}
+	return s.answer(resourceKey(e.Name), kind, s.encodeEndpoint(req.scope, e, s.scoringURI(req, e.Name)))
+}
+
+// answerDeployment is a deployment's body as the service answers it.
+func (s *Server) answerDeployment(req *request, endpointName string, d endpoint.Deployment) any {
+	kind := computeTypes.toWire(string(d.Type))
+	if kind == "" {
+		kind = "Managed"
+	}
+	return s.answer(resourceKey(endpointName, d.Name), kind, s.encodeDeployment(req.scope, endpointName, d))
 }
 
 // writeCurrentEndpoint answers the endpoint as the service holds it now.
@@ -107,12 +125,16 @@ func (s *Server) endpointResource(req *request, name string) {
 		if !ok {
 			return
 		}
+		if bad := missingRequired(body, endpointRequired); bad != nil {
+			req.failBody(http.StatusBadRequest, *bad)
+			return
+		}
 		e, err := parseEndpointPut(name, body)
 		if err != nil {
 			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
 			return
 		}
-		s.putEndpoint(req, e)
+		s.putEndpoint(req, e, body)
 	case http.MethodPatch:
 		body, ok := req.body()
 		if !ok {
@@ -143,6 +165,7 @@ func (s *Server) endpointResource(req *request, name string) {
 			return
 		}
 		if s.runWrite(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartDeleteEndpoint(ctx, e.Name) }) {
+			s.dropExtras(resourceKey(e.Name))
 			// Keys regenerated for the endpoint end with it; a
 			// refused delete keeps them.
 			s.mu.Lock()
@@ -156,13 +179,14 @@ func (s *Server) endpointResource(req *request, name string) {
 
 // putEndpoint is the PUT of an endpoint: 201 when it creates one, 200 when
 // it replaces one, with Azure-AsyncOperation either way.
-func (s *Server) putEndpoint(req *request, e *endpoint.Endpoint) {
+func (s *Server) putEndpoint(req *request, e *endpoint.Endpoint, body []byte) {
 	_, exists := s.svc.Peek(e.Name)
 	e.Status = endpoint.Status{}
 	op := s.start(req, e.Name, func(ctx context.Context) (*fakes.Operation, error) { return s.svc.StartCreateOrUpdateEndpoint(ctx, e) })
 	if op == nil {
 		return
 	}
+	s.keepPut(resourceKey(e.Name), body)
 	s.accepted(req, op, false)
 	status := http.StatusOK
 	if !exists {
@@ -274,9 +298,9 @@ func (s *Server) listDeployments(req *request, endpointName string) {
 		return
 	}
 	items, next := page(s, req, e.Deployments)
-	out := list[wireDeployment]{Value: make([]wireDeployment, 0, len(items)), NextLink: next}
+	out := list[any]{Value: make([]any, 0, len(items)), NextLink: next}
 	for _, d := range items {
-		out.Value = append(out.Value, s.encodeDeployment(req.scope, e.Name, d))
+		out.Value = append(out.Value, s.answerDeployment(req, e.Name, d))
 	}
 	req.writeJSON(http.StatusOK, out)
 }
@@ -307,7 +331,7 @@ func (s *Server) writeDeployment(req *request, endpointName, name string, status
 		req.failErr(err)
 		return
 	}
-	req.writeJSON(status, s.encodeDeployment(req.scope, e.Name, *d))
+	req.writeJSON(status, s.answerDeployment(req, e.Name, *d))
 }
 
 func (s *Server) deploymentResource(req *request, endpointName, name string) {
@@ -327,6 +351,10 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		if !ok {
 			return
 		}
+		if bad := missingRequired(body, deploymentRequired); bad != nil {
+			req.failBody(http.StatusBadRequest, *bad)
+			return
+		}
 		d, err := parseDeploymentPut(name, body)
 		if err != nil {
 			req.fail(http.StatusBadRequest, "BadArgument", err.Error(), 0)
@@ -339,6 +367,7 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 		if op == nil {
 			return
 		}
+		s.keepPut(resourceKey(e.Name, name), body)
 		s.accepted(req, op, false)
 		status := http.StatusOK
 		if old == nil {
@@ -381,9 +410,11 @@ func (s *Server) deploymentResource(req *request, endpointName, name string) {
 			req.w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
+		if s.runWrite(req, target, func(ctx context.Context) (*fakes.Operation, error) {
 			return s.svc.StartDeleteDeployment(ctx, e.Name, name)
-		})
+		}) {
+			s.dropExtras(resourceKey(e.Name, name))
+		}
 	default:
 		req.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+req.r.Method+" is not allowed on an online deployment", 0)
 	}

@@ -67,6 +67,7 @@ type Server struct {
 	keys    map[string]backend.Keys
 	regens  int
 	rng     *rand.Rand
+	extras  map[string]*extras
 	seen    []int
 	fired   []int
 }
@@ -101,13 +102,14 @@ func New(svc *fakes.Service, opts Options) *Server {
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	opts.Faults = slices.Clone(opts.Faults)
 	return &Server{
-		svc:   svc,
-		opts:  opts,
-		ops:   make(map[string]*operation),
-		keys:  make(map[string]backend.Keys),
-		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		seen:  make([]int, len(opts.Faults)),
-		fired: make([]int, len(opts.Faults)),
+		svc:    svc,
+		opts:   opts,
+		ops:    make(map[string]*operation),
+		keys:   make(map[string]backend.Keys),
+		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		extras: make(map[string]*extras),
+		seen:   make([]int, len(opts.Faults)),
+		fired:  make([]int, len(opts.Faults)),
 	}
 }
 
@@ -236,6 +238,12 @@ func (req *request) fail(status int, code, message string, retry time.Duration) 
 	req.writeJSON(status, armError{Error: errorDetail{Code: code, Message: message}})
 }
 
+// failBody answers status with an ARM error body as it is.
+func (req *request) failBody(status int, body errorDetail) {
+	req.w.Header().Set("x-ms-error-code", body.Code)
+	req.writeJSON(status, armError{Error: body})
+}
+
 // failErr answers the ARM error for a backend error.
 func (req *request) failErr(err error) {
 	status, body, retry := errorResponse(err)
@@ -324,12 +332,16 @@ func (s *Server) operationURL(req *request, kind, id string) string {
 		s.opts.Location + "/" + kind + "/" + id + "?api-version=" + url.QueryEscape(req.apiVer)
 }
 
-// accepted sets the polling headers of an operation in progress.
+// accepted sets the polling headers of an operation in progress, as the
+// specification declares them: a PUT's 201 or 200 carries
+// Azure-AsyncOperation; a PATCH's or DELETE's 202 carries Location and
+// Retry-After only, so that clients must follow the Location.
 func (s *Server) accepted(req *request, op *operation, location bool) {
 	h := req.w.Header()
-	h.Set("Azure-AsyncOperation", s.operationURL(req, "mfeOperationsStatus", op.id))
 	if location {
 		h.Set("Location", s.operationURL(req, "mfeOperationResults", op.id))
+	} else {
+		h.Set("Azure-AsyncOperation", s.operationURL(req, "mfeOperationsStatus", op.id))
 	}
 	setRetryAfter(h, s.opts.RetryAfter)
 }

@@ -29,7 +29,51 @@ type armError struct {
 type errorDetail struct {
 	Code    string        `json:"code"`
 	Message string        `json:"message"`
+	Target  string        `json:"target,omitempty"`
 	Details []errorDetail `json:"details,omitempty"`
+}
+
+// The properties the specification requires of a PUT body, by path.
+var (
+	endpointRequired   = []string{"location", "properties", "properties.authMode"}
+	deploymentRequired = []string{"location", "properties", "properties.endpointComputeType"}
+)
+
+// missingRequired returns the 400 body of a PUT that lacks properties the
+// specification requires: one detail per property, its path as the target.
+// A body that is not a JSON object is left to the decoding to refuse.
+func missingRequired(body []byte, required []string) *errorDetail {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	var details []errorDetail
+	for _, path := range required {
+		if len(details) > 0 && strings.HasPrefix(path, details[len(details)-1].Target+".") {
+			continue // its object is missing already
+		}
+		if !hasPath(m, path) {
+			details = append(details, errorDetail{Code: "Required", Message: "The " + path + " field is required.", Target: path})
+		}
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	return &errorDetail{Code: "BadArgument", Message: "One or more validation errors occurred.", Target: details[0].Target, Details: details}
+}
+
+func hasPath(m map[string]any, path string) bool {
+	var v any = m
+	for k := range strings.SplitSeq(path, ".") {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = obj[k]; !ok || v == nil {
+			return false
+		}
+	}
+	return true
 }
 
 type wireSKU struct {

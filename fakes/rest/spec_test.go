@@ -1,0 +1,65 @@
+package rest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/rolloutkit/rollout/fakes/rest"
+)
+
+// TestRequiredProperties: the emulator refuses a PUT that lacks what the
+// specification requires, with ARM's 400 body naming each property, as the
+// service does, rather than taking whatever a client happens to send.
+func TestRequiredProperties(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/req-ep", endpointBody(nil)))
+	for _, tc := range []struct {
+		path   string
+		body   string
+		target string
+		reason string
+	}{
+		{"/onlineEndpoints/req-ep2", `{"properties": {"authMode": "Key"}}`, "location", "a tracked resource has a location"},
+		{"/onlineEndpoints/req-ep2", `{"location": "eastus"}`, "properties", "properties are required"},
+		{"/onlineEndpoints/req-ep2", `{"location": "eastus", "properties": {}}`, "properties.authMode", "an endpoint's auth mode is required"},
+		{"/onlineEndpoints/req-ep/deployments/blue", `{"location": "eastus", "properties": {"instanceType": "Standard_DS3_v2"}}`, "properties.endpointComputeType", "a deployment's compute type is required"},
+	} {
+		r := c.do(http.MethodPut, tc.path, tc.body)
+		e, _ := r.json(t)["error"].(map[string]any)
+		details, _ := e["details"].([]any)
+		var target any
+		if len(details) == 1 {
+			target = details[0].(map[string]any)["target"]
+		}
+		if r.status != http.StatusBadRequest || e["code"] != "BadArgument" || target != tc.target {
+			t.Errorf("PUT %s %s: %d %s; want 400 BadArgument with one detail for %s (%s)", tc.path, tc.body, r.status, r.body, tc.target, tc.reason)
+		}
+	}
+}
+
+// TestAnswersAsTheSpecExamples: every answer carries systemData and a kind,
+// as the specification's examples do, and what a PUT held beyond the
+// model (a deployment's identity, the sku's tier, newer properties) is
+// answered back, as the service keeps it.
+func TestAnswersAsTheSpecExamples(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/ex-ep", endpointBody(nil)))
+	body := deploymentBody(ws+"/models/m/versions/1", 1)
+	body["kind"] = "custom-kind"
+	body["identity"] = map[string]any{"type": "SystemAssigned"}
+	body["sku"].(map[string]any)["tier"] = "Standard"
+	body["properties"].(map[string]any)["futureSetting"] = "on"
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/ex-ep/deployments/blue", body))
+	for _, path := range []string{"/onlineEndpoints/ex-ep", "/onlineEndpoints/ex-ep/deployments/blue"} {
+		got := c.do(http.MethodGet, path, nil).json(t)
+		sd, _ := got["systemData"].(map[string]any)
+		if sd["createdAt"] == nil || sd["lastModifiedAt"] == nil || got["kind"] == nil {
+			t.Errorf("GET %s: systemData %v kind %v, want both", path, got["systemData"], got["kind"])
+		}
+	}
+	d := c.do(http.MethodGet, "/onlineEndpoints/ex-ep/deployments", nil).json(t)["value"].([]any)[0].(map[string]any)
+	if d["kind"] != "custom-kind" || d["identity"] == nil || d["sku"].(map[string]any)["tier"] != "Standard" ||
+		d["properties"].(map[string]any)["futureSetting"] != "on" {
+		t.Errorf("listed deployment %v: want the kind, identity, sku tier and newer property the PUT held", d)
+	}
+}
