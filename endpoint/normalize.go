@@ -94,7 +94,12 @@ func Normalize(e *Endpoint) {
 	for i := range e.Deployments {
 		normalizeDeployment(&e.Deployments[i], kind)
 	}
-	slices.SortStableFunc(e.Deployments, func(a, b Deployment) int { return strings.Compare(a.Name, b.Name) })
+	byName := func(a, b Deployment) int { return strings.Compare(a.Name, b.Name) }
+	// Most specs come sorted; checking first spares the sort's copies of
+	// whole deployments, and the stack they need.
+	if !slices.IsSortedFunc(e.Deployments, byName) {
+		slices.SortStableFunc(e.Deployments, byName)
+	}
 	if len(e.Deployments) == 0 {
 		e.Deployments = nil
 	}
