@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -333,7 +334,9 @@ func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endp
 	case plan.DeleteEndpoint:
 		return b.DeleteEndpoint(ctx, s.Endpoint)
 	case plan.CreateDeployment, plan.UpdateDeployment:
-		d := s.DeploymentAfter.Clone()
+		// A copy without status, for an unconditional write; its maps are
+		// the plan's, which backends copy and never change.
+		d := *s.DeploymentAfter
 		d.Status = endpoint.Status{}
 		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
 			return b.ScaleDeployment(ctx, s.Endpoint, d.Name, d.InstanceCount)
@@ -369,14 +372,15 @@ func scaleOnly(before, after *endpoint.Deployment) bool {
 
 // withSplits returns a copy of e's own settings, without deployments or
 // status, carrying the given splits: what an endpoint write sends. The
-// status is cleared so that the write is unconditional.
+// status is cleared so that the write is unconditional. The copy shares
+// e's maps: backends copy what they are given, and nothing the walk keeps
+// is ever changed.
 func withSplits(e *endpoint.Endpoint, live, mirror traffic.Split) *endpoint.Endpoint {
-	shallow := *e
-	shallow.Deployments = nil
-	c := shallow.Clone()
+	c := *e
+	c.Deployments = nil
 	c.Status = endpoint.Status{}
 	c.Traffic, c.Mirror = live, mirror
-	return c
+	return &c
 }
 
 func finishedKind(s *plan.Step) EventKind {
@@ -425,7 +429,7 @@ type endpointState struct {
 	held int
 }
 
-// outcome is the end of one step, sent from its goroutine to the walk.
+// outcome is the end of one step.
 type outcome struct {
 	i     int
 	wrote *endpoint.Endpoint
@@ -433,10 +437,21 @@ type outcome struct {
 }
 
 // walker runs a plan's step graph.
+//
+// There is no scheduling goroutine: the worker that finishes a step
+// records it, starts what became ready and goes on with the first of
+// those steps itself, so a chain of steps runs on one goroutine without a
+// hand-off per step. The other steps go to idle workers, or to new ones
+// when none is idle. Workers stay for the rest of the walk once started:
+// their stacks have grown to what a backend call needs, which a fresh
+// goroutine per step would pay for again.
 type walker struct {
 	*runner
 	p *plan.Plan
 
+	// mu guards everything below; workers hold it between steps only,
+	// never during a backend call or a gate.
+	mu         sync.Mutex
 	waiting    []int   // unfinished dependencies of each step
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
@@ -445,12 +460,15 @@ type walker struct {
 	// gating the gates, which it does not.
 	running int
 	gating  int
-	workers int
-	pass    int
-	// jobs and results have room for every step that may be in flight,
-	// so neither the walk nor a worker ever blocks on a send.
-	jobs    chan job
-	results chan outcome
+	// idle counts the workers waiting for a job; jobs has room for every
+	// one of them, so a hand-off never blocks.
+	idle     int
+	pass     int
+	jobs     chan job
+	stopping bool
+	// done is closed when the last step in flight has ended.
+	done chan struct{}
+	res  *Result
 
 	failed    int // index of the first step that failed, or -1
 	failedErr error
@@ -461,22 +479,16 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 	w := newWalker(b, c, p, actual)
 	w.em.start = start
 	res := &Result{Plan: p, Completed: make([]string, 0, len(p.Steps))}
+	w.res = res
 	w.em.emit(Event{Kind: PlanStarted})
 
-	stopping := false
-	for {
-		if ctx.Err() != nil {
-			stopping = true
-		}
-		if !stopping {
-			w.startReady(ctx)
-		}
-		if w.running+w.gating == 0 {
-			break
-		}
-		if !w.finish(<-w.results, res) {
-			stopping = true
-		}
+	w.mu.Lock()
+	w.stopping = ctx.Err() != nil
+	w.startReady(ctx, false)
+	inFlight := w.running+w.gating > 0
+	w.mu.Unlock()
+	if inFlight {
+		<-w.done
 	}
 	close(w.jobs)
 
@@ -515,16 +527,14 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 			gates++
 		}
 	}
-	writes := min(n-gates, c.parallelism)
 	w := &walker{
-		runner:     &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
-		p:          p,
-		waiting:    make([]int, n),
-		dependents: make([][]int, n),
-		eps:        make(map[string]*endpointState),
-		jobs:       make(chan job, writes),
-		results:    make(chan outcome, writes+gates),
-		failed:     -1,
+		runner:  &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
+		p:       p,
+		waiting: make([]int, n),
+		eps:     make(map[string]*endpointState, len(actual)),
+		jobs:    make(chan job, min(n-gates, c.parallelism)+gates),
+		done:    make(chan struct{}),
+		failed:  -1,
 	}
 	for _, e := range actual {
 		capacity := make(map[string]int, len(e.Deployments))
@@ -539,6 +549,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		}
 	}
 	index, _ := p.StepIndex() // checked by config.check
+	w.dependents = dependents(p.Steps, index)
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		ep, ok := w.eps[key(s.Endpoint)]
@@ -550,15 +561,37 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 			ep.endpointWrites++
 		}
 		w.waiting[i] = len(s.DependsOn)
-		for _, d := range s.DependsOn {
-			j := index[d]
-			w.dependents[j] = append(w.dependents[j], i)
-		}
 		if w.waiting[i] == 0 {
 			w.ready = append(w.ready, i)
 		}
 	}
 	return w
+}
+
+// dependents returns, for each step, the steps that depend on it, in plan
+// order, all in one backing array; index gives the position of each id.
+func dependents(steps []plan.Step, index map[string]int) [][]int {
+	count := make([]int, len(steps))
+	edges := 0
+	for i := range steps {
+		for _, d := range steps[i].DependsOn {
+			count[index[d]]++
+			edges++
+		}
+	}
+	all := make([]int, 0, edges)
+	out := make([][]int, len(steps))
+	for j, c := range count {
+		out[j] = all[len(all) : len(all) : len(all)+c]
+		all = all[:len(all)+c]
+	}
+	for i := range steps {
+		for _, d := range steps[i].DependsOn {
+			j := index[d]
+			out[j] = append(out[j], i)
+		}
+	}
+	return out
 }
 
 // endpointLevel reports whether the action writes the endpoint itself,
@@ -572,51 +605,67 @@ func endpointLevel(a plan.Action) bool {
 }
 
 // startReady starts the ready steps that parallelism and endpoint
-// exclusivity allow, in plan order. Gates start as soon as they are ready,
-// each in a goroutine of its own: they wait rather than call the service,
-// so they take no slot from the writes.
-func (w *walker) startReady(ctx context.Context) {
+// exclusivity allow, in plan order, unless the walk is stopping. With
+// self, the calling worker takes the first of them, which startReady
+// returns; the others go to idle or new workers. Gates start as soon as
+// they are ready: they wait rather than call the service, so they take no
+// slot from the writes.
+func (w *walker) startReady(ctx context.Context, self bool) (mine job, ok bool) {
+	if w.stopping {
+		return job{}, false
+	}
 	w.pass++
 	kept := w.ready[:0]
 	for _, i := range w.ready {
 		s := &w.p.Steps[i]
+		var cur *endpoint.Endpoint
 		if s.Action == plan.Gate {
 			w.gating++
-			go w.run(ctx, job{i: i})
-			continue
+		} else {
+			ep := w.eps[key(s.Endpoint)]
+			if !w.reserve(s, ep) {
+				kept = append(kept, i)
+				continue
+			}
+			w.running++
+			cur = ep.fields
 		}
-		if w.running >= w.cfg.parallelism {
-			kept = append(kept, i)
-			continue
-		}
-		ep := w.eps[key(s.Endpoint)]
+		j := job{i: i, cur: cur}
 		switch {
-		case endpointLevel(s.Action):
-			if ep.busy || ep.deployments > 0 || ep.held == w.pass {
-				ep.held = w.pass
-				kept = append(kept, i)
-				continue
-			}
-			ep.busy = true
+		case self && !ok:
+			mine, ok = j, true
+		case w.idle > 0:
+			w.idle--
+			w.jobs <- j
 		default:
-			if ep.busy || ep.held == w.pass || w.cfg.serialize && ep.deployments > 0 {
-				kept = append(kept, i)
-				continue
-			}
-			ep.deployments++
+			go w.work(ctx, j)
 		}
-		w.running++
-		if w.running > w.workers {
-			// Workers are started as the parallelism is used and kept
-			// for the rest of the walk: their stacks have grown to what
-			// a backend call needs, which a fresh goroutine per step
-			// would pay for again.
-			w.workers++
-			go w.work(ctx)
-		}
-		w.jobs <- job{i: i, cur: ep.fields}
 	}
 	w.ready = kept
+	return mine, ok
+}
+
+// reserve takes a slot for write step s on its endpoint ep, or reports
+// that the step must wait: for the parallelism, for an operation on the
+// endpoint, or behind an earlier endpoint-level step found waiting in the
+// same pass, so that later deployment steps do not overtake it.
+func (w *walker) reserve(s *plan.Step, ep *endpointState) bool {
+	if w.running >= w.cfg.parallelism {
+		return false
+	}
+	if endpointLevel(s.Action) {
+		if ep.busy || ep.deployments > 0 || ep.held == w.pass {
+			ep.held = w.pass
+			return false
+		}
+		ep.busy = true
+		return true
+	}
+	if ep.busy || ep.held == w.pass || w.cfg.serialize && ep.deployments > 0 {
+		return false
+	}
+	ep.deployments++
+	return true
 }
 
 // job is a step handed to a worker, with the endpoint's settings for
@@ -626,17 +675,30 @@ type job struct {
 	cur *endpoint.Endpoint
 }
 
-// work runs jobs until the walk closes the channel.
-func (w *walker) work(ctx context.Context) {
-	for j := range w.jobs {
-		w.run(ctx, j)
+// work runs j, then what its end makes ready, then waits for jobs until
+// the walk closes the channel.
+func (w *walker) work(ctx context.Context, j job) {
+	for {
+		wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
+		w.mu.Lock()
+		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
+			w.stopping = true
+		}
+		next, ok := w.startReady(ctx, true)
+		if ok {
+			w.mu.Unlock()
+			j = next
+			continue
+		}
+		if w.running+w.gating == 0 {
+			close(w.done)
+		}
+		w.idle++
+		w.mu.Unlock()
+		if j, ok = <-w.jobs; !ok {
+			return
+		}
 	}
-}
-
-// run executes one job and reports its outcome to the walk.
-func (w *walker) run(ctx context.Context, j job) {
-	wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
-	w.results <- outcome{i: j.i, wrote: wrote, err: err}
 }
 
 // finish records the end of a step and frees what waited for it. It
