@@ -40,7 +40,12 @@ func load(t testing.TB, name string) []*endpoint.Endpoint {
 // holding state.
 func newService(t testing.TB, state []*endpoint.Endpoint) *fakes.Service {
 	t.Helper()
-	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	return seed(t, fakes.New(fakes.Options{Latency: fakes.NoLatency()}), state)
+}
+
+// seed makes svc hold state.
+func seed(t testing.TB, svc *fakes.Service, state []*endpoint.Endpoint) *fakes.Service {
+	t.Helper()
 	if len(state) > 0 {
 		if _, err := rollout.Run(context.Background(), svc, state, plan.Options{}); err != nil {
 			t.Fatalf("seeding the service: %v", err)
