@@ -150,9 +150,7 @@ func TestFailedGateRollsBack(t *testing.T) {
 		}
 		return s, nil
 	})
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	durable.Register(env, &durable.Activities{Backend: svc, Metrics: metrics})
+	env := newEnvWith(&durable.Activities{Backend: svc, Metrics: metrics})
 	req := tutorial(t, "canary:10:check")
 	req.Gates["check"] = durable.GateSpec{Kind: durable.Metric, Duration: time.Millisecond, MaxErrorRate: 0.01, MinRequests: 10}
 

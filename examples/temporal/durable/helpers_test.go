@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/rolloutkit/rollout"
 	"github.com/rolloutkit/rollout/backend"
@@ -57,10 +58,20 @@ func seed(t testing.TB, svc *fakes.Service, state []*endpoint.Endpoint) *fakes.S
 // newEnv returns a workflow test environment with the workflows and the
 // activities registered against b.
 func newEnv(b backend.Backend) *testsuite.TestWorkflowEnvironment {
+	return newEnvWith(&durable.Activities{Backend: b})
+}
+
+// newEnvWith returns a workflow test environment with the workflows and
+// the activities a registered.
+func newEnvWith(a *durable.Activities) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := s.NewTestWorkflowEnvironment()
-	durable.Register(env, &durable.Activities{Backend: b})
+	// The SDK takes a workflow task that runs for a second of wall-clock
+	// time for a deadlock. On a machine shared by many builds a task can
+	// wait that long for a CPU, so the tests allow more.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 30 * time.Second})
+	durable.Register(env, a)
 	return env
 }
 
