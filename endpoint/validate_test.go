@@ -74,7 +74,7 @@ func TestValidateInCode(t *testing.T) {
 			e.Traffic = traffic.MustNew(map[string]int{"blue": 100})
 			e.Mirror = traffic.MustNew(map[string]int{"green": 60})
 		},
-			"mirror_traffic.green: mirror percent must be at most 50", "mirror at most 50"},
+			"mirror_traffic.green: mirror percent must be at most 50, got 60", "mirror at most 50"},
 		{"mirror live", func(e *Endpoint) { e.Mirror = traffic.MustNew(map[string]int{"green": 10}) },
 			"mirror_traffic.green: mirror deployment also has 10% live traffic; mirror only to a deployment with no live traffic", "mirror never to a live deployment"},
 		{"mirror unknown", func(e *Endpoint) {

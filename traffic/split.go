@@ -140,7 +140,7 @@ func checkEntry(e Entry) *Error {
 		return newError(e.Name, e.Percent, "%s", msg)
 	}
 	if e.Percent < 0 || e.Percent > 100 {
-		return newError(e.Name, e.Percent, "percent must be between 0 and 100")
+		return newError(e.Name, e.Percent, "percent must be between 0 and 100, got %d", e.Percent)
 	}
 	return nil
 }

@@ -24,9 +24,9 @@ func TestNew(t *testing.T) {
 		{name: "empty-name", in: map[string]int{"": 10}, wantErr: `traffic: deployment name must not be empty (percent 10)`, reason: "a deployment needs a name"},
 		{name: "space-name", in: map[string]int{"bl ue": 10}, wantErr: `traffic: "bl ue"=10: deployment name must not contain white space`, reason: "white space would break the text form"},
 		{name: "equals-name", in: map[string]int{"a=b": 10}, wantErr: `traffic: "a=b"=10: deployment name must not contain '=' or ','`, reason: "'=' would break the text form"},
-		{name: "over-100", in: map[string]int{"green": 120}, wantErr: `traffic: green=120: percent must be between 0 and 100`, reason: "percent above 100"},
-		{name: "negative", in: map[string]int{"green": -1}, wantErr: `traffic: green=-1: percent must be between 0 and 100`, reason: "percent below 0"},
-		{name: "first-by-name", in: map[string]int{"z": 200, "a": -1}, wantErr: `traffic: a=-1: percent must be between 0 and 100`, reason: "the reported error must not depend on map order"},
+		{name: "over-100", in: map[string]int{"green": 120}, wantErr: `traffic: green=120: percent must be between 0 and 100, got 120`, reason: "percent above 100"},
+		{name: "negative", in: map[string]int{"green": -1}, wantErr: `traffic: green=-1: percent must be between 0 and 100, got -1`, reason: "percent below 0"},
+		{name: "first-by-name", in: map[string]int{"z": 200, "a": -1}, wantErr: `traffic: a=-1: percent must be between 0 and 100, got -1`, reason: "the reported error must not depend on map order"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,7 +114,7 @@ func parseEntry(tok string, offset int) (Entry, *Error) {
 	// overflow, and then it returns the clamped value: out of range either way.
 	percent, _ := strconv.Atoi(value)
 	if percent < 0 || percent > 100 || len(digits) != len(value) {
-		return fail(name, percent, "percent must be between 0 and 100")
+		return fail(name, percent, "percent must be between 0 and 100, got "+value)
 	}
 	return Entry{Name: name, Percent: percent}, nil
 }

@@ -105,7 +105,7 @@ func TestParseErrorText(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{"blue=90 green=120", `traffic: offset 8: "green=120": percent must be between 0 and 100`},
+		{"blue=90 green=120", `traffic: offset 8: "green=120": percent must be between 0 and 100, got 120`},
 		{"blue=90,,green=10", `traffic: offset 8: ",": empty entry: a comma must separate two entries`},
 		{"blue", `traffic: offset 0: "blue": missing '=' between deployment name and percent`},
 	}

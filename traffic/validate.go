@@ -25,7 +25,7 @@ func (s Split) ValidateMirror(live Split) error {
 	}
 	e := s.es[0]
 	if e.Percent > 50 {
-		return newError(e.Name, e.Percent, "mirror percent must be at most 50")
+		return newError(e.Name, e.Percent, "mirror percent must be at most 50, got %d", e.Percent)
 	}
 	if p := live.Get(e.Name); p > 0 {
 		return newError(e.Name, e.Percent, "mirror deployment also has %d%% live traffic; mirror only to a deployment with no live traffic", p)

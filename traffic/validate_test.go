@@ -51,7 +51,7 @@ func TestValidateMirror(t *testing.T) {
 		{mirror: "green=50", live: "blue=100", reason: "50 is the most allowed"},
 		{mirror: "green=10", live: "blue=100 green=0", reason: "a zero live entry is no live traffic"},
 		{mirror: "green=10", live: "", reason: "the rules do not need live traffic"},
-		{mirror: "green=51", live: "blue=100", wantErr: "traffic: green=51: mirror percent must be at most 50", reason: "over 50"},
+		{mirror: "green=51", live: "blue=100", wantErr: "traffic: green=51: mirror percent must be at most 50, got 51", reason: "over 50"},
 		{mirror: "green=10 red=10", live: "blue=100", wantErr: "traffic: mirror traffic may name at most one deployment, not 2 (green=10 red=10)", reason: "two mirrors"},
 		{mirror: "blue=10", live: "blue=90 green=10", wantErr: "traffic: blue=10: mirror deployment also has 90% live traffic; mirror only to a deployment with no live traffic", reason: "mirror to a live deployment"},
 	}
