@@ -127,7 +127,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	// Endpoints are normalized one at a time into reused storage; the
 	// planner copies out what its steps keep.
 	var dn, an endpoint.Normalizer
-	h := hasher{h: sha256.New()}
+	h, hd := hasher{h: sha256.New()}, desiredHasher()
 	p := &Plan{FormatVersion: FormatVersion, Strategy: opts.Strategy.String()}
 	pl := &planner{opts: opts}
 	var errs []error
@@ -137,6 +137,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		switch {
 		case j == len(act) || i < len(des) && des[i].key < act[j].key:
 			d = dn.Normalize(des[i].e)
+			hd.add(d)
 			i++
 		case i == len(des) || act[j].key < des[i].key:
 			a = an.Normalize(act[j].e)
@@ -146,8 +147,14 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			same := unchanged(des[i].e, act[j].e)
 			a = an.Normalize(act[j].e)
 			h.add(a)
-			if !same {
+			if same {
+				// Equal specs, names included: the desired
+				// fingerprint reads the spec from the normalized
+				// actual endpoint, without its status.
+				hd.add(a)
+			} else {
 				d = dn.Normalize(des[i].e)
+				hd.add(d)
 				d.Name = a.Name
 				spellLike(d, a)
 				same = unchanged(d, a)
@@ -172,6 +179,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		p.Steps = slices.Clone(p.Steps)
 	}
 	p.Fingerprint = h.sum()
+	p.DesiredFingerprint = hd.sum()
 	p.Summary = summarize(p.Steps)
 	return p, nil
 }

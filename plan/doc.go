@@ -89,11 +89,11 @@
 // [WriteDOT] for Graphviz. [WriteJSON] writes the JSON form below, which
 // [Decode] reads back, for saved plans and for other tools.
 //
-// # JSON format, version 1
+// # JSON format, version 2
 //
 // A plan is one JSON object:
 //
-//	format_version  1. Readers refuse any other value; see below.
+//	format_version  2. Readers refuse versions they do not know; see below.
 //	fingerprint     hex sha256 of the actual state the plan was computed
 //	                from; an executor refuses the plan when a fresh read of
 //	                the service gives another. The value depends on how this
@@ -103,6 +103,12 @@
 //	                The encoding changed once, to a compact binary one:
 //	                plans saved by earlier versions of this package read as
 //	                stale.
+//	desired_fingerprint
+//	                hex sha256 of the desired state the plan was computed
+//	                for ([DesiredFingerprint]: secret values left out);
+//	                whoever applies the plan with specs refuses specs that
+//	                give another. Absent when unknown (a plan not made by
+//	                [Compute]).
 //	strategy        the strategy in the command-line form (canary:10,50).
 //	steps           the steps, an array in a topological order.
 //	summary         counts: add, change, destroy (resources created,
@@ -156,4 +162,10 @@
 // duplicate ids and dependencies on later or missing steps. [Plan.StepIndex]
 // is that graph check, the one [Check] and executors make too. The version
 // changes only when a plan could be misread; readers check it first.
+//
+// Version 1 is version 2 without desired_fingerprint. [Decode] still reads
+// it, as a plan whose desired state is unknown; a version 1 plan that has
+// the field is refused. Version 2 was introduced so that an older reader
+// refuses a plan whose desired fingerprint it would ignore, rather than
+// apply it to specs that changed.
 package plan

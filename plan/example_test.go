@@ -154,11 +154,14 @@ func ExampleDecode() {
 	s := p.Steps[0]
 	fmt.Println(s.ID, s.Action, s.Traffic)
 
-	_, err = plan.Decode([]byte(`{"format_version": 2, "steps": []}`))
+	fmt.Println(p.FormatVersion, p.DesiredFingerprint == "")
+
+	_, err = plan.Decode([]byte(`{"format_version": 3, "steps": []}`))
 	fmt.Println(err)
 	// Output:
 	// my-endpoint/traffic set_traffic blue=90 green=10
-	// plan: not a plan in JSON format version 1: format_version is 2; this reader knows only 1
+	// 1 true
+	// plan: not a plan in JSON format version 1 or 2: format_version is 3; this reader knows 1 to 2 (a newer rollout wrote it?)
 }
 
 func ExampleShift() {

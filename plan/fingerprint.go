@@ -46,6 +46,40 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 	return h.sum()
 }
 
+// DesiredFingerprint identifies a desired state the way [Fingerprint]
+// identifies an actual one, with two differences: the values of
+// environment variables whose names look secret ([endpoint.IsSecretName])
+// are left out, since a plan that records the fingerprint may be posted
+// where people read it and a hash of a short secret can be guessed; and
+// the names are those of the desired specs. [Compute] records it in
+// [Plan.DesiredFingerprint], so that whoever applies a saved plan with the
+// specs it was computed for can refuse specs that changed since.
+func DesiredFingerprint(desired []*endpoint.Endpoint) string {
+	ns := make([]named, 0, len(desired))
+	for _, e := range desired {
+		if e != nil {
+			ns = append(ns, named{key: strings.ToLower(e.Name), e: e})
+		}
+	}
+	slices.SortFunc(ns, func(a, b named) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.e.Name, b.e.Name)
+	})
+	var n endpoint.Normalizer
+	h := desiredHasher()
+	for _, e := range ns {
+		h.add(n.Normalize(e.e))
+	}
+	return h.sum()
+}
+
+// desiredHasher returns the hasher of [DesiredFingerprint].
+func desiredHasher() hasher {
+	return hasher{h: sha256.New(), w: fpWriter{redact: true}}
+}
+
 // fingerprint hashes normalized endpoints already sorted by key.
 func fingerprint(ns []named) string {
 	h := hasher{h: sha256.New()}
@@ -89,6 +123,9 @@ func (h *hasher) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
 type fpWriter struct {
 	buf  []byte
 	keys []string
+	// redact leaves out the values of secret-looking environment
+	// variables, and the status, which a desired state does not have.
+	redact bool
 }
 
 func (w *fpWriter) str(s string) {
@@ -153,6 +190,24 @@ func (w *fpWriter) strMap(m map[string]string) {
 	}
 }
 
+// env writes environment variables, secret values left out when the
+// writer redacts.
+func (w *fpWriter) env(m map[string]string) {
+	if !w.redact {
+		w.strMap(m)
+		return
+	}
+	w.int(len(m))
+	for _, k := range sorted(w, m) {
+		w.str(k)
+		if endpoint.IsSecretName(k) {
+			w.str(endpoint.Redacted)
+		} else {
+			w.str(m[k])
+		}
+	}
+}
+
 func (w *fpWriter) split(s traffic.Split) {
 	w.int(s.Len())
 	for n, v := range s.All() {
@@ -162,6 +217,9 @@ func (w *fpWriter) split(s traffic.Split) {
 }
 
 func (w *fpWriter) status(s endpoint.Status) {
+	if w.redact {
+		return
+	}
 	w.str(string(s.ProvisioningState))
 	w.str(s.ETag)
 	w.str(s.ScoringURI)
@@ -230,7 +288,7 @@ func (w *fpWriter) deployment(d *endpoint.Deployment) {
 		w.int(r.Port)
 	}
 	w.str(env.OSType)
-	w.strMap(d.EnvironmentVariables)
+	w.env(d.EnvironmentVariables)
 	w.str(d.InstanceType)
 	w.int(d.InstanceCount)
 	s := d.ScaleSettings

@@ -15,7 +15,7 @@ import (
 // ErrFormat is matched (with errors.Is) by every error of [Decode] about a
 // document that is not a plan this package can read: a missing or unknown
 // format_version, an unknown field or action, a broken dependency.
-var ErrFormat = errors.New("plan: not a plan in JSON format version 1")
+var ErrFormat = errors.New("plan: not a plan in JSON format version 1 or 2")
 
 // stepJSON is the wire form of a [Step]. The resource specs are raw so that
 // they can be decoded into the type the action calls for.
@@ -39,23 +39,25 @@ type stepJSON struct {
 // planJSON is the wire form of a [Plan]: the same fields, under another
 // name so that encoding it does not recurse into [Plan.MarshalJSON].
 type planJSON struct {
-	FormatVersion int     `json:"format_version"`
-	Fingerprint   string  `json:"fingerprint"`
-	Strategy      string  `json:"strategy"`
-	Steps         []Step  `json:"steps"`
-	Summary       Summary `json:"summary"`
+	FormatVersion      int     `json:"format_version"`
+	Fingerprint        string  `json:"fingerprint"`
+	DesiredFingerprint string  `json:"desired_fingerprint,omitempty"`
+	Strategy           string  `json:"strategy"`
+	Steps              []Step  `json:"steps"`
+	Summary            Summary `json:"summary"`
 }
 
-// MarshalJSON encodes the plan in format version 1 (see the package
+// MarshalJSON encodes the plan in format version 2 (see the package
 // documentation). It always writes [FormatVersion], whatever the field
 // holds, because the bytes it writes are in that format.
 func (p Plan) MarshalJSON() ([]byte, error) {
 	w := planJSON{
-		FormatVersion: FormatVersion,
-		Fingerprint:   p.Fingerprint,
-		Strategy:      p.Strategy,
-		Steps:         p.Steps,
-		Summary:       p.Summary,
+		FormatVersion:      FormatVersion,
+		Fingerprint:        p.Fingerprint,
+		DesiredFingerprint: p.DesiredFingerprint,
+		Strategy:           p.Strategy,
+		Steps:              p.Steps,
+		Summary:            p.Summary,
 	}
 	if w.Steps == nil {
 		w.Steps = []Step{}
@@ -74,12 +76,15 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 	switch {
 	case head.FormatVersion == nil:
 		return fmt.Errorf("%w: format_version is missing", ErrFormat)
-	case *head.FormatVersion != FormatVersion:
-		return fmt.Errorf("%w: format_version is %d; this reader knows only %d", ErrFormat, *head.FormatVersion, FormatVersion)
+	case *head.FormatVersion < 1 || *head.FormatVersion > FormatVersion:
+		return fmt.Errorf("%w: format_version is %d; this reader knows 1 to %d (a newer rollout wrote it?)", ErrFormat, *head.FormatVersion, FormatVersion)
 	}
 	var w planJSON
 	if err := strict(data, &w); err != nil {
 		return err
+	}
+	if w.FormatVersion == 1 && w.DesiredFingerprint != "" {
+		return fmt.Errorf("%w: desired_fingerprint is not a field of format_version 1", ErrFormat)
 	}
 	if err := (&Plan{Steps: w.Steps}).CheckGraph(); err != nil {
 		return fmt.Errorf("%w: %w", ErrFormat, err)
@@ -95,11 +100,15 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 
 // Decode reads a plan written by [Plan.MarshalJSON] or [WriteJSON], such as
 // a saved plan file. It refuses what it cannot read exactly rather than
-// guess: another format_version, fields it does not know (a newer writer's
+// guess: a format_version other than 1 or 2, fields it does not know (a newer writer's
 // additions might change what a step means), unknown actions, resource specs
 // on steps that take none, a step whose spec names another endpoint or
 // deployment than the step does, duplicate step ids, and dependencies that
 // do not name an earlier step. Every such error matches [ErrFormat].
+//
+// A plan of format version 1 reads back with that FormatVersion and no
+// DesiredFingerprint: it can be applied, but not checked against the
+// specs it was computed for.
 //
 // Secret values were redacted when the plan was written, so they read back
 // as [endpoint.Redacted].
@@ -111,7 +120,7 @@ func Decode(data []byte) (*Plan, error) {
 	return p, nil
 }
 
-// WriteJSON writes the plan as indented JSON in format version 1, with a
+// WriteJSON writes the plan as indented JSON in format version 2, with a
 // final newline, the way the rollout command prints it.
 func WriteJSON(w io.Writer, p *Plan) error {
 	data, err := p.MarshalJSON()
@@ -127,7 +136,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	return err
 }
 
-// MarshalJSON encodes the step in format version 1: the resource specs as
+// MarshalJSON encodes the step in the current format version: the resource specs as
 // before and after under their YAML field names (an endpoint without its
 // deployments), the splits as objects from deployment name to percent, and
 // secret values redacted.
@@ -167,7 +176,8 @@ func (s Step) MarshalJSON() ([]byte, error) {
 	return marshal(w)
 }
 
-// UnmarshalJSON decodes a step of format version 1. Unknown fields and
+// UnmarshalJSON decodes a step of format version 1 or 2, which write steps
+// alike. Unknown fields and
 // actions are errors; see [Decode].
 func (s *Step) UnmarshalJSON(data []byte) error {
 	var w stepJSON

@@ -7,9 +7,11 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-// FormatVersion is the version of the JSON form of a [Plan]. It changes only
-// when a saved plan could be misread by a newer reader.
-const FormatVersion = 1
+// FormatVersion is the version of the JSON form of a [Plan] that
+// [WriteJSON] writes. It changes only when a saved plan could be misread
+// by an older reader; [Decode] also reads the versions before it (see the
+// package documentation).
+const FormatVersion = 2
 
 // Plan is an ordered, dependency-annotated list of steps that takes the
 // actual state to the desired one. It is plain data: computing it does no I/O,
@@ -19,6 +21,11 @@ type Plan struct {
 	// Fingerprint identifies the actual state the plan was computed from;
 	// an executor refuses the plan when a fresh read gives another.
 	Fingerprint string `json:"fingerprint"`
+	// DesiredFingerprint identifies the desired state the plan was
+	// computed for (see [DesiredFingerprint]); whoever applies a saved plan
+	// with specs refuses specs that give another. It is empty in plans of
+	// format version 1 and in plans not made by [Compute].
+	DesiredFingerprint string `json:"desired_fingerprint,omitempty"`
 	// Strategy names the strategy the plan was computed with (direct,
 	// canary:10,50, bluegreen, shadow:10).
 	Strategy string `json:"strategy"`

@@ -189,7 +189,7 @@ func TestJSONFields(t *testing.T) {
 		want   any
 		reason string
 	}{
-		{[]any{"format_version"}, 1.0, "readers check the version first"},
+		{[]any{"format_version"}, float64(plan.FormatVersion), "readers check the version first"},
 		{[]any{"fingerprint"}, canaryPlan().Fingerprint, "stale plans are refused by fingerprint"},
 		{[]any{"strategy"}, "canary:10", "the strategy in the CLI's syntax"},
 		{[]any{"summary", "traffic"}, 2.0, "the summary counts traffic shifts"},
@@ -243,7 +243,9 @@ func TestDecodeRefuses(t *testing.T) {
 	}{
 		{"not json", `{`, "unexpected end of JSON input", "a truncated file"},
 		{"no version", `{"steps":[]}`, "format_version is missing", "a document that is not a plan"},
-		{"newer version", `{"format_version":2,"steps":[{"new":1}]}`, "format_version is 2", "the version is checked before the fields, so the error names it"},
+		{"newer version", `{"format_version":3,"steps":[{"new":1}]}`, "format_version is 3", "the version is checked before the fields, so the error names it"},
+		{"version 0", `{"format_version":0,"steps":[]}`, "format_version is 0", "versions start at 1"},
+		{"desired fingerprint in version 1", `{"format_version":1,"desired_fingerprint":"ab","steps":[]}`, "desired_fingerprint is not a field of format_version 1", "version 1 never had the field: a plan claiming both was not written by a writer of either"},
 		{"unknown field", `{"format_version":1,"steps":[],"extra":true}`, `unknown field "extra"`, "a newer writer's addition could change the meaning"},
 		{"unknown step field", step(`{"id":"a","action":"gate","endpoint":"e","depends_on":[],"changes":[],"when":"now"}`), `unknown field "when"`, "strictness reaches the steps"},
 		{"unknown action", step(`{"id":"a","action":"restart","endpoint":"e","depends_on":[],"changes":[]}`), `unknown action "restart"`, "an executor could not run it"},

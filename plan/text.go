@@ -428,6 +428,11 @@ func Shift(before, after traffic.Split) string {
 	return strings.Join(parts, ", ")
 }
 
+// String returns the summary as the last line of the text form says it,
+// without "Plan: ": "1 to add, 0 to change, 0 to destroy, 2 traffic
+// shifts, 1 gate."
+func (s Summary) String() string { return summaryLine(s) }
+
 func summaryLine(s Summary) string {
 	line := fmt.Sprintf("%d to add, %d to change, %d to destroy, %s", s.Add, s.Change, s.Destroy, plural(s.Traffic, "traffic shift"))
 	if s.Gates > 0 {

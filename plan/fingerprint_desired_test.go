@@ -1,0 +1,83 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+func TestDesiredFingerprint(t *testing.T) {
+	base := func() []*endpoint.Endpoint {
+		es := list(tutorial(4), mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
+		es[1].Deployments[0].EnvironmentVariables = map[string]string{"DB_PASSWORD": "hunter2", "MODE": "fast"}
+		return es
+	}
+	fp := DesiredFingerprint(base())
+	for _, tc := range []struct {
+		reason string
+		edit   func([]*endpoint.Endpoint) []*endpoint.Endpoint
+		same   bool
+	}{
+		{"the order of the files does not matter",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint { return list(es[1], es[0]) }, true},
+		{"a secret value is left out: a plan with the fingerprint may be posted where people read it",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint {
+				es[1].Deployments[0].EnvironmentVariables["DB_PASSWORD"] = "other"
+				return es
+			}, true},
+		{"a variable that is not secret counts",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint {
+				es[1].Deployments[0].EnvironmentVariables["MODE"] = "slow"
+				return es
+			}, false},
+		{"a secret variable added counts, by name",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint {
+				es[1].Deployments[0].EnvironmentVariables["API_KEY"] = "k"
+				return es
+			}, false},
+		{"the desired traffic counts",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint {
+				es[0].Traffic = mustParse("blue=80 green=20")
+				return es
+			}, false},
+		{"an instance count counts",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint { es[1].Deployments[0].InstanceCount = 3; return es }, false},
+		{"an endpoint left out counts",
+			func(es []*endpoint.Endpoint) []*endpoint.Endpoint { return es[:1] }, false},
+	} {
+		if got := DesiredFingerprint(tc.edit(base())); (got == fp) != tc.same {
+			t.Errorf("%s: same fingerprint = %v, want %v", tc.reason, got == fp, tc.same)
+		}
+	}
+	if fp == Fingerprint(base()) {
+		t.Error("DesiredFingerprint equals Fingerprint on a state with a secret: the secret was hashed")
+	}
+}
+
+// TestPlanRecordsDesiredFingerprint: Compute records the fingerprint of
+// the desired state as given, whatever the case of names the service
+// reports, so that the specs loaded again give the same one.
+func TestPlanRecordsDesiredFingerprint(t *testing.T) {
+	desired := list(tutorial(4))
+	actual := list(tutorial(3))
+	actual[0].Name = strings.ToUpper(actual[0].Name)
+	p := mustCompute(t, desired, actual, Options{})
+	if p.DesiredFingerprint != DesiredFingerprint(desired) {
+		t.Errorf("plan's desired fingerprint %s, want DesiredFingerprint(desired) %s", p.DesiredFingerprint, DesiredFingerprint(desired))
+	}
+	q := mustCompute(t, list(tutorial(5)), actual, Options{})
+	if q.DesiredFingerprint == p.DesiredFingerprint {
+		t.Error("two desired states, one fingerprint")
+	}
+
+	// An endpoint whose spec the service already holds takes the planner's
+	// fast path; its desired fingerprint must not differ for it.
+	held := list(tutorial(4), mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
+	held[1].Status = endpoint.Status{ProvisioningState: endpoint.Succeeded, ETag: "7"}
+	want := list(tutorial(5), mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
+	r := mustCompute(t, want, held, Options{})
+	if r.DesiredFingerprint != DesiredFingerprint(want) {
+		t.Errorf("with an unchanged endpoint, the plan's desired fingerprint %s differs from DesiredFingerprint(desired) %s", r.DesiredFingerprint, DesiredFingerprint(want))
+	}
+}
