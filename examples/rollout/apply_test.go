@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/fakes/rest"
@@ -29,6 +33,9 @@ var heldState = regexp.MustCompile(`now holds state [0-9a-f]+`)
 // one, and one step at a time so that the progress lines come in one
 // order.
 var fast = []string{"--speed", "1e6", "--parallelism", "1"}
+
+// auto applies a plan computed from --to without asking.
+var auto = append([]string{"--auto-approve"}, fast...)
 
 // specs is a GA-format directory whose green deployment has a secret,
 // SCORING_API_KEY: do-not-print-me.
@@ -94,23 +101,37 @@ func TestApplyFake(t *testing.T) {
 				"seeded from other files, the service holds another state: the plan is stale and refused"},
 			{"saved-strategy", []string{"apply", "--strategy", "canary:10", "PLAN"}, false, "", 1,
 				"a saved plan has its strategy already"},
+			{"saved-other-specs", append([]string{"apply", "--from", flow("3-create-green"), "--to", flow("5-full-green"), "PLAN"}, fast...), false, "", 1,
+				"the plan was computed for 4-flight-green: applied with other specs, it is refused before anything is sent"},
+			{"saved-same-specs", append([]string{"apply", "--from", flow("3-create-green"), "--to", flow("4-flight-green"), "PLAN"}, fast...), false, "", 0,
+				"with the specs it was computed for, the saved plan is applied without asking"},
+		}},
+		{"confirm", true, []invocation{
+			{"confirm-no-terminal", append([]string{"apply", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, fast...), false, "", 1,
+				"without a terminal and without --auto-approve nobody confirmed the plan: refused, naming the flag"},
+			{"confirm-json-without-auto", append([]string{"apply", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, fast...), false, "", 1,
+				"a JSON stream cannot ask"},
+		}},
+		{"empty", false, []invocation{
+			{"empty-to", []string{"apply", "--auto-approve", "--to", filepath.Join("testdata", "empty")}, false, "", 1,
+				"a directory without endpoint specs is refused, listing what was skipped, rather than reported as no changes"},
 		}},
 		{"canary", true, []invocation{
-			{"canary-apply", append([]string{"apply", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, fast...), false, "", 0,
+			{"canary-apply", append([]string{"apply", "--strategy", "canary:10,50", "--from", flow("2-scale-blue"), "--to", flow("6-delete-blue")}, auto...), false, "", 0,
 				"--to plans against the service, prints the plan and applies it with smoke and bake gates, showing progress"},
 		}},
 		{"approval", true, []invocation{
-			{"approval-no-terminal", append([]string{"apply", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), false, "", 1,
-				"nobody can answer: the approval gate is refused before anything is sent"},
-			{"approval-auto", append([]string{"apply", "--auto-approve", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), false, "", 0,
-				"--auto-approve passes the gate"},
-			{"approval-yes", append([]string{"apply", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), true, "yes\n", 0,
-				"on a terminal the gate asks, and yes goes on"},
-			{"approval-no", append([]string{"apply", "--rollback", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), true, "no\n", 1,
+			{"approval-no-terminal", append([]string{"apply", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, auto...), false, "", 1,
+				"nobody can answer: the approval gate is refused before anything is sent; --auto-approve confirms the plan, not the gates"},
+			{"approval-auto", append([]string{"apply", "--approve-gates", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, auto...), false, "", 0,
+				"--approve-gates passes the gate"},
+			{"approval-yes", append([]string{"apply", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), true, "yes\nyes\n", 0,
+				"on a terminal apply asks to confirm the plan and the gate asks to go on; yes and yes"},
+			{"approval-no", append([]string{"apply", "--rollback", "--strategy", "canary:10:approval", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, auto...), true, "no\n", 1,
 				"anything but yes stops the rollout, and --rollback restores the split from before it"},
 		}},
 		{"refused", false, []invocation{
-			{"refused", []string{"apply", "--from", filepath.Join("testdata", "refuse", "from.yaml"), "--to", filepath.Join("testdata", "refuse", "to.yaml")}, false, "", 1,
+			{"refused", []string{"apply", "--auto-approve", "--from", filepath.Join("testdata", "refuse", "from.yaml"), "--to", filepath.Join("testdata", "refuse", "to.yaml")}, false, "", 1,
 				"a plan the planner refuses is reported at the field, FILE:LINE:COL, and nothing is applied"},
 		}},
 		{"usage", false, []invocation{
@@ -126,7 +147,9 @@ func TestApplyFake(t *testing.T) {
 			{"slow", []string{"apply", "--speed", "0.5", "--to", specs}, false, "", 1, "the fake cannot run slower than the service"},
 			{"missing-plan", []string{"apply", filepath.Join("testdata", "no-such-plan.json")}, false, "", 1, "an unreadable plan file"},
 			{"not-a-plan", []string{"apply", filepath.Join("testdata", "invalid.yaml")}, false, "", 1, "a file that is not a plan"},
-			{"apply-help", []string{"apply", "-h"}, false, "", 0, "help is not an error"},
+			{"apply-help", []string{"apply", "-h"}, false, "", 0, "help is not an error, and goes to stdout"},
+			{"zero-parallelism", []string{"apply", "--parallelism", "0", "--to", specs}, false, "", 1, "the value out of range is named"},
+			{"single-dash-unknown", []string{"apply", "-output", "x"}, false, "", 1, "flags are named with two dashes, however they were typed"},
 		}},
 	}
 	for _, tt := range tests {
@@ -164,7 +187,7 @@ func TestApplySecrets(t *testing.T) {
 	invoke(t, c, planFile, invocation{"secrets-without-to", append([]string{"apply", "PLAN"}, fast...), false, "", 1,
 		"without the desired state the redacted value cannot be written: refused, with how to supply it"})
 	invoke(t, c, planFile, invocation{"secrets-changed", append([]string{"apply", "--to", filepath.Join("testdata", "secrets-changed"), "PLAN"}, fast...), false, "", 1,
-		"the desired files changed since the plan: refused at the deployment, FILE:LINE:COL"})
+		"the desired files changed since the plan: refused before anything is sent"})
 	invoke(t, c, planFile, invocation{"secrets-apply", append([]string{"apply", "--to", specs, "PLAN"}, fast...), false, "", 0,
 		"with the desired state the plan was computed for, the secret is filled in and written"})
 	e, ok := c.fake.Peek("credit-risk")
@@ -212,5 +235,35 @@ func TestApplyAzureML(t *testing.T) {
 		if d.Name == "green" && d.EnvironmentVariables["SCORING_API_KEY"] != "do-not-print-me" {
 			t.Error("green's secret did not reach the service")
 		}
+	}
+}
+
+// noLogin fails as azidentity's default chain does when nobody signed in.
+type noLogin struct{}
+
+func (noLogin) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{}, errors.New("DefaultAzureCredential: failed to acquire a token; no credential in the chain could authenticate")
+}
+
+// TestAzureMLSignIn: without credentials the request never leaves the
+// machine. That is a failure to authenticate, with how to sign in, not a
+// service that does not answer.
+func TestAzureMLSignIn(t *testing.T) {
+	svc := fakes.New(fakes.Options{TimeScale: 1e-6, NoHistory: true})
+	srv := httptest.NewTLSServer(rest.New(svc, rest.Options{
+		Subscription: "00000000-1111-2222-3333-444444444444", ResourceGroup: "ml-rg", Workspace: "ml-ws",
+		RetryAfter: time.Millisecond,
+	}))
+	t.Cleanup(srv.Close)
+	c := &command{hooks: azureHooks{endpoint: srv.URL, transport: srv.Client(), cred: noLogin{}}}
+	azure := []string{"--backend", "azureml", "--subscription", "00000000-1111-2222-3333-444444444444",
+		"--resource-group", "ml-rg", "--workspace", "ml-ws", "--location", "westeurope"}
+	for _, cmd := range []string{"plan", "apply"} {
+		args := []string{cmd, "--to", specs}
+		if cmd == "apply" {
+			args = append(args, "--auto-approve")
+		}
+		invoke(t, c, "PLAN", invocation{"azureml-no-login-" + cmd, append(args, azure...), false, "", 1,
+			"missing credentials: say it is authentication, and how to sign in"})
 	}
 }

@@ -44,7 +44,7 @@ type backendFlags struct {
 	from                                        pathList
 }
 
-func (f *backendFlags) register(fs *flag.FlagSet) {
+func (f *backendFlags) register(fs *flagSet) {
 	fs.StringVar(&f.kind, "backend", "fake", "the service (`KIND`): fake, an in-memory service that starts out holding --from, or azureml")
 	fs.StringVar(&f.subscription, "subscription", "", "azureml: the workspace's subscription `ID`")
 	fs.StringVar(&f.resourceGroup, "resource-group", "", "azureml: the workspace's resource group (`NAME`)")
@@ -55,7 +55,7 @@ func (f *backendFlags) register(fs *flag.FlagSet) {
 
 // check refuses flags that do not go with the chosen backend, so that a
 // forgotten --backend azureml never plans against an empty fake.
-func (f *backendFlags) check(fs *flag.FlagSet) error {
+func (f *backendFlags) check(fs *flagSet) error {
 	var azureFlags []string
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
@@ -97,7 +97,7 @@ type service struct {
 
 // open returns the chosen backend. The in-memory service is seeded with
 // --from (see seed); speed 0 gives it no latency at all, for planning.
-func (c *command) open(ctx context.Context, f *backendFlags, speed float64) (*service, error) {
+func (c *command) open(ctx context.Context, f *backendFlags, specs *specFlags, speed float64) (*service, error) {
 	if f.kind == "azureml" {
 		b, err := c.azure(f)
 		if err != nil {
@@ -108,7 +108,7 @@ func (c *command) open(ctx context.Context, f *backendFlags, speed float64) (*se
 	var from []*endpoint.Endpoint
 	if len(f.from) > 0 {
 		var err error
-		if from, err = c.loadSpecs(f.from); err != nil {
+		if from, err = c.loadSpecs(specs, "--from", f.from); err != nil {
 			return nil, err
 		}
 	}
@@ -152,9 +152,10 @@ func (c *command) azure(f *backendFlags) (*azureml.Backend, error) {
 	if cred == nil {
 		var err error
 		if cred, err = azidentity.NewDefaultAzureCredential(nil); err != nil {
-			return nil, fmt.Errorf("credentials: %w", err)
+			return nil, &authError{err}
 		}
 	}
+	cred = signIn{cred}
 	opts := &azureml.Options{Location: f.loc}
 	if c.hooks.endpoint != "" {
 		opts.ClientOptions = &arm.ClientOptions{
@@ -168,6 +169,35 @@ func (c *command) azure(f *backendFlags) (*azureml.Backend, error) {
 	}
 	return azureml.New(azureml.Scope{Subscription: f.subscription, ResourceGroup: f.resourceGroup, Workspace: f.workspace}, cred, opts)
 }
+
+// signIn marks the failures of a credential as failures to authenticate,
+// so that they are reported as such (with how to sign in) rather than as
+// a service that does not answer: the request never left the machine.
+type signIn struct{ azcore.TokenCredential }
+
+func (s signIn) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	tok, err := s.TokenCredential.GetToken(ctx, opts)
+	if err != nil && ctx.Err() == nil {
+		err = &authError{err}
+	}
+	return tok, err
+}
+
+// authError is a failure to get a token for the resource manager.
+type authError struct{ err error }
+
+func (e *authError) Error() string {
+	return "authentication failed: no Azure credential could get a token (" + e.err.Error() + ")"
+}
+
+func (e *authError) Unwrap() error { return e.err }
+
+// signInHelp says how to give the command credentials; it follows an
+// authError.
+const signInHelp = `Sign in with "az login", or set AZURE_TENANT_ID, AZURE_CLIENT_ID and
+AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) for a service
+principal; workload identity and managed identity are used when present.
+`
 
 // observe reads what the service holds, for planning.
 func observe(ctx context.Context, b backend.Backend) ([]*endpoint.Endpoint, error) {

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rolloutkit/rollout"
+	"github.com/rolloutkit/rollout/plan"
 )
 
 // gates binds the gate names of the built-in strategies for a command
@@ -25,7 +25,7 @@ func (c *command) gates(f applyFlags, smoke []byte, speed float64) map[string]ro
 		"shadow": bake,
 	}
 	switch {
-	case f.autoApprove:
+	case f.approveGates:
 		g["approval"] = rollout.GateFunc(func(context.Context, rollout.GateContext) error { return nil })
 	case c.terminal:
 		g["approval"] = c.ask()
@@ -37,33 +37,35 @@ func (c *command) gates(f applyFlags, smoke []byte, speed float64) map[string]ro
 // gates of several endpoints may wait at once.
 func (c *command) ask() rollout.Gate {
 	var mu sync.Mutex
-	in := bufio.NewReader(c.stdin)
 	return rollout.GateFunc(func(ctx context.Context, g rollout.GateContext) error {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(c.stderr, "Approve %s on %s? Only 'yes' goes on: ", g.Name, g.Endpoint)
-		answer := make(chan string, 1)
-		go func() {
-			line, _ := in.ReadString('\n')
-			answer <- strings.TrimSpace(line)
-		}()
-		select {
-		case a := <-answer:
-			if a != "yes" {
-				return fmt.Errorf("%w: %s on %s", rollout.ErrNotApproved, g.Name, g.Endpoint)
-			}
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+		a, err := c.answer(ctx)
+		if err != nil {
+			return err
 		}
+		if a != "yes" {
+			return fmt.Errorf("%w: %s on %s", rollout.ErrNotApproved, g.Name, g.Endpoint)
+		}
+		return nil
 	})
 }
 
-// progress returns the event listener that prints one line per event,
-// with the time elapsed on the service's clock.
-func progress(w io.Writer, speed float64) func(rollout.Event) {
-	return func(ev rollout.Event) {
-		ev.Elapsed = time.Duration(float64(ev.Elapsed) * speed)
-		fmt.Fprintln(w, ev)
+// unbound returns the names of p's gates that gates cannot check, sorted,
+// binding names as rollout.Gates does: exactly, or by the part before the
+// first colon.
+func unbound(p *plan.Plan, gates map[string]rollout.Gate) []string {
+	var names []string
+	for _, s := range p.Steps {
+		if s.Action != plan.Gate {
+			continue
+		}
+		kind, _, _ := strings.Cut(s.Gate, ":")
+		if gates[s.Gate] == nil && gates[kind] == nil && !slices.Contains(names, s.Gate) {
+			names = append(names, s.Gate)
+		}
 	}
+	slices.Sort(names)
+	return names
 }

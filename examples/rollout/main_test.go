@@ -22,6 +22,12 @@ func flow(step string) string {
 	return filepath.Join(corpus, "azureml-examples", "canary-declarative-flow", "2021-08-05", step+".yml")
 }
 
+// k8s is a file of the Kubernetes flow, whose endpoint files have no
+// name: key (its script passes the name on the command line).
+func k8s(step string) string {
+	return filepath.Join(corpus, "azureml-examples", "canary-declarative-flow-kubernetes", "2021-11-03", step+".yaml")
+}
+
 func sample(name string) string {
 	return filepath.Join(corpus, "azureml-examples", "endpoints", "online", "managed", "sample", name+".yml")
 }
@@ -66,6 +72,10 @@ func TestRun(t *testing.T) {
 			"every spec error as FILE:LINE:COL: PATH: message, one a line"},
 		{"unknown-key", []string{"plan", "--from", filepath.Join("testdata", "unknown-key.yaml"), "--to", flow("1-create-endpoint-with-blue")}, true, 1, true,
 			"the current state is checked as strictly as the desired one, with a did-you-mean hint"},
+		{"out-of-range", []string{"plan", "--to", filepath.Join("testdata", "out-of-range.yaml")}, false, 1, true,
+			"every range error names the value it got"},
+		{"bad-strategy-stage", []string{"plan", "--strategy", "canary:10,150", "--to", flow("1-create-endpoint-with-blue")}, false, 1, true,
+			"a canary stage out of range is named"},
 		{"refused", []string{"plan", "--from", filepath.Join("testdata", "refuse", "from.yaml"), "--to", filepath.Join("testdata", "refuse", "to.yaml")}, false, 1, true,
 			"changing instance_type of a serving deployment is refused with the safe path"},
 		{"refused-files", []string{"plan", "--from", filepath.Join("testdata", "refuse-files", "from"), "--to", filepath.Join("testdata", "refuse-files", "to")}, false, 1, true,
@@ -86,8 +96,32 @@ func TestRun(t *testing.T) {
 			"paths go after a flag"},
 		{"unknown-flag", []string{"plan", "--output", "x"}, false, 1, true,
 			"the flag package reports it with the usage"},
-		{"plan-help", []string{"plan", "-h"}, false, 0, true,
-			"help is not an error"},
+		{"plan-help", []string{"plan", "-h"}, false, 0, false,
+			"help is not an error, and goes to stdout"},
+		{"plan-help-long", []string{"plan", "--help"}, false, 0, false,
+			"--help is -h"},
+		{"help-flag", []string{"--help"}, false, 0, false,
+			"the usage on stdout"},
+		{"empty", []string{"plan", "--to", filepath.Join("testdata", "empty")}, false, 1, true,
+			"no endpoint specs: refused with what was skipped and why, not \"No changes\""},
+		{"kubernetes-unnamed", []string{"plan", "--to", k8s("1-create-endpoint-with-blue")}, true, 1, true,
+			"the Kubernetes flow's files have no name: the error says how to give one"},
+		{"kubernetes", []string{"plan", "--endpoint-name", "k8s-endpoint", "--from", k8s("3-create-green"), "--to", k8s("4-flight-green")}, true, 0, true,
+			"--endpoint-name names the Kubernetes flow's endpoint, in --from and --to alike"},
+		{"kubernetes-name", []string{"plan", "--name", "k8s-endpoint", "--to", k8s("1-create-endpoint-with-blue")}, true, 0, true,
+			"--name names the endpoint of a single endpoint file"},
+		{"name-directory", []string{"plan", "--name", "k8s-endpoint", "--to", filepath.Join("testdata", "specs")}, false, 1, true,
+			"--name is for one endpoint file, not a directory"},
+		{"name-differs", []string{"plan", "--name", "other", "--to", filepath.Join("testdata", "specs", "endpoint.yaml"), "--to", filepath.Join("testdata", "specs", "blue.yaml")}, false, 1, true,
+			"--name with more than one file"},
+		{"name-mismatch", []string{"plan", "--name", "other", "--to", flow("1-create-endpoint-with-blue")}, true, 1, true,
+			"the file names another endpoint than --name: refused rather than either silently winning"},
+		{"delete-unlisted", []string{"plan", "--delete-unlisted", "--from", filepath.Join("testdata", "specs"), "--from", flow("1-create-endpoint-with-blue"), "--to", flow("2-scale-blue")}, true, 0, true,
+			"--delete-unlisted: the plan shows each endpoint it deletes"},
+		{"replace-refused", []string{"plan", "--from", filepath.Join("testdata", "replace", "from.yaml"), "--to", filepath.Join("testdata", "replace", "to.yaml")}, false, 1, true,
+			"blue serves traffic and its instance_type changes: refused without --allow-replace"},
+		{"allow-replace", []string{"plan", "--allow-replace", "--from", filepath.Join("testdata", "replace", "from.yaml"), "--to", filepath.Join("testdata", "replace", "to.yaml")}, false, 0, false,
+			"--allow-replace drains, replaces and refills the serving deployment the planner refuses without it"},
 		{"no-command", nil, false, 1, true,
 			"the usage, as an error"},
 		{"unknown-command", []string{"destroy"}, false, 1, true,

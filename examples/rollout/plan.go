@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,29 +13,25 @@ import (
 	"github.com/rolloutkit/rollout/plan"
 )
 
-const planUsage = `Usage: rollout plan [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
-                   [--strategy direct|canary:10,50|bluegreen|shadow:10] [--out FILE]
-                   [--backend fake] [--from PATH] --to PATH
+const planUsage = `Usage: rollout plan [flags] [--backend fake] [--from PATH] --to PATH
        rollout plan [flags] --backend azureml --subscription ID --resource-group NAME
-                   --workspace NAME --location REGION --to PATH
+                    --workspace NAME --location REGION --to PATH
 
 Prints the steps that take the current state to the state in --to. The
 current state is what the service holds: with --backend fake (the
 default), an in-memory service that starts out holding --from (nothing,
 when omitted); with --backend azureml, the workspace's online endpoints.
---out saves the plan as JSON for rollout apply FILE. Exit status 0 on
-success (with --detailed-exitcode: 0 no changes, 2 changes), 1 on invalid
-input or a refused plan.
-
-Flags:
+--out saves the plan as JSON for rollout apply FILE.
 `
 
 // writer returns the function that prints a plan in an output format of
-// --format.
-func writer(format string) (func(io.Writer, *plan.Plan) error, bool) {
+// --format; color applies to text only.
+func writer(format string, color bool) (func(io.Writer, *plan.Plan) error, bool) {
 	switch format {
 	case "text":
-		return func(w io.Writer, p *plan.Plan) error { return plan.WriteText(w, p, plan.TextOptions{}) }, true
+		return func(w io.Writer, p *plan.Plan) error {
+			return plan.WriteText(w, p, plan.TextOptions{Color: color})
+		}, true
 	case "json":
 		return plan.WriteJSON, true
 	case "mermaid":
@@ -47,96 +42,122 @@ func writer(format string) (func(io.Writer, *plan.Plan) error, bool) {
 	return nil, false
 }
 
-// pathList is a flag that may be given more than once.
-type pathList []string
+// formatFlags choose how a plan is printed, for plan and show.
+type formatFlags struct {
+	asJSON  bool
+	format  string
+	noColor bool
+}
 
-func (l *pathList) String() string { return strings.Join(*l, ",") }
+func (f *formatFlags) register(fs *flagSet) {
+	fs.BoolVar(&f.asJSON, "json", false, "print the plan as JSON; the same as --format json")
+	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, mermaid or dot")
+	fs.BoolVar(&f.noColor, "no-color", false, "never colour the output (NO_COLOR in the environment does the same)")
+}
 
-func (l *pathList) Set(s string) error {
-	if s == "" {
-		return errors.New("empty path")
+// writer returns the plan printer the flags choose, or the usage error.
+func (f *formatFlags) writer(c *command, fs *flagSet) (func(io.Writer, *plan.Plan) error, error) {
+	if f.asJSON {
+		if fs.set("format") && f.format != "json" {
+			return nil, fmt.Errorf("--json and --format %s contradict each other", f.format)
+		}
+		f.format = "json"
 	}
-	*l = append(*l, s)
-	return nil
+	write, ok := writer(f.format, c.color(f.noColor))
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q; want text, json, mermaid or dot", f.format)
+	}
+	return write, nil
+}
+
+// color reports whether text output is coloured.
+func (c *command) color(noColor bool) bool { return c.colorTerminal && !noColor }
+
+// planFlags are the options of the planner, for plan and apply.
+type planFlags struct {
+	strategy       string
+	deleteUnlisted bool
+	allowReplace   bool
+}
+
+func (f *planFlags) register(fs *flagSet, prefix string) {
+	fs.StringVar(&f.strategy, "strategy", "direct", prefix+"how traffic moves (`STRATEGY`): direct, canary:10,50[:GATE,...], bluegreen[:keep] or shadow:10")
+	fs.BoolVar(&f.deleteUnlisted, "delete-unlisted", false, prefix+"delete the endpoints the service holds that the desired state does not name; the plan lists each one")
+	fs.BoolVar(&f.allowReplace, "allow-replace", false, prefix+"replace a serving deployment whose instance_type or type changes, draining its traffic to the others first, instead of refusing")
+}
+
+func (f *planFlags) options() (plan.Options, error) {
+	st, err := plan.ParseStrategy(f.strategy)
+	if err != nil {
+		return plan.Options{}, fmt.Errorf("--strategy: %w", err)
+	}
+	return plan.Options{Strategy: st, DeleteUnlisted: f.deleteUnlisted, AllowReplace: f.allowReplace}, nil
 }
 
 func (c *command) plan(ctx context.Context, args []string) int {
-	fs := flag.NewFlagSet("rollout plan", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs := newFlagSet("plan", planUsage)
 	var (
-		asJSON   = fs.Bool("json", false, "print the plan as JSON; the same as --format json")
-		format   = fs.String("format", "text", "output `FORMAT`: text, json, mermaid or dot")
-		detailed = fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do and 2 when the plan has steps")
-		strategy = fs.String("strategy", "direct", "how traffic moves (`STRATEGY`): direct, canary:10,50, bluegreen or shadow:10")
-		out      = fs.String("out", "", "also save the plan as JSON in `FILE`, for rollout apply FILE")
+		ff       formatFlags
+		pf       planFlags
+		specs    specFlags
 		svc      backendFlags
-		to       pathList
+		detailed = fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do and 2 when the plan has steps")
+		out      = fs.String("out", "", "also save the plan as JSON in `FILE`, for rollout apply FILE")
 	)
+	ff.register(fs)
+	pf.register(fs, "")
 	svc.register(fs)
-	c.registerSpecFlags(fs)
-	fs.Var(&to, "to", "the desired state: a spec file or directory (`PATH`); repeatable; required")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), planUsage)
-		fs.PrintDefaults()
+	specs.register(fs, "the desired state: a spec file or directory (`PATH`); repeatable; required")
+	if code, ok := fs.parse(c, args); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if *asJSON {
-		explicit := false
-		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "format" })
-		if explicit && *format != "json" {
-			return usageError(c.stderr, "plan", "--json and --format %s contradict each other", *format)
-		}
-		*format = "json"
-	}
-	write, ok := writer(*format)
+	write, err := ff.writer(c, fs)
 	switch {
 	case fs.NArg() > 0:
-		return usageError(c.stderr, "plan", "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
-	case !ok:
-		return usageError(c.stderr, "plan", "unknown format %q; want text, json, mermaid or dot", *format)
-	case len(to) == 0:
-		return usageError(c.stderr, "plan", "--to is required: the desired state")
+		return c.usageError("plan", "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
+	case err != nil:
+		return c.usageError("plan", "%v", err)
+	case len(specs.to) == 0:
+		return c.usageError("plan", "--to is required: the desired state")
 	}
-	if err := svc.check(fs); err != nil {
-		return usageError(c.stderr, "plan", "%v", err)
+	opts, err := pf.options()
+	if err == nil {
+		err = svc.check(fs)
 	}
-	st, err := plan.ParseStrategy(*strategy)
+	if err == nil {
+		err = specs.check(svc.from)
+	}
 	if err != nil {
-		return usageError(c.stderr, "plan", "--strategy: %v", err)
+		return c.usageError("plan", "%v", err)
 	}
 
-	desired, err := c.loadSpecs(to)
+	desired, err := c.loadSpecs(&specs, "--to", specs.to)
 	if err != nil {
-		printError(c.stderr, err, nil)
+		c.printError("plan", err, nil)
 		return exitError
 	}
-	b, err := c.open(ctx, &svc, 0)
+	b, err := c.open(ctx, &svc, &specs, 0)
 	if err != nil {
-		printError(c.stderr, err, nil)
+		c.printError("plan", err, nil)
 		return exitError
 	}
 	actual, err := observe(ctx, b)
 	if err != nil {
-		printError(c.stderr, err, nil)
+		c.printError("plan", err, nil)
 		return exitError
 	}
-	p, err := plan.Compute(desired, actual, plan.Options{Strategy: st})
+	p, err := plan.Compute(desired, actual, opts)
 	if err != nil {
-		printError(c.stderr, err, desired)
+		c.printError("plan", err, desired)
 		return exitError
 	}
 	if err := write(c.stdout, p); err != nil {
-		fmt.Fprintf(c.stderr, "rollout: writing the plan: %v\n", err)
+		c.printError("plan", fmt.Errorf("writing the plan: %w", err), nil)
 		return exitError
 	}
 	if *out != "" {
 		if err := save(*out, p); err != nil {
-			fmt.Fprintf(c.stderr, "rollout: saving the plan: %v\n", err)
+			c.printError("plan", fmt.Errorf("saving the plan: %w", err), nil)
 			return exitError
 		}
 	}
@@ -156,24 +177,24 @@ func save(path string, p *plan.Plan) error {
 	return os.WriteFile(path, buf.Bytes(), 0o600)
 }
 
-func usageError(stderr io.Writer, cmd, format string, args ...any) int {
-	fmt.Fprintf(stderr, "rollout "+cmd+": "+format+"\n", args...)
-	fmt.Fprintf(stderr, "Run \"rollout %s -h\" for usage.\n", cmd)
-	return exitError
-}
-
-// printError prints err for people, one problem a line, as
-// FILE:LINE:COL: PATH: message. The planner may refuse several changes at
+// printError prints err for people, one problem a line: spec errors as
+// FILE:LINE:COL: PATH: message, others after the command's name, once
+// (the library's own errors begin with rollout: too). The planner may refuse several changes at
 // once (errors joined); each gets its line. A refused plan is about the
 // desired state, so it is located in the desired endpoints as loaded.
-func printError(w io.Writer, err error, desired []*endpoint.Endpoint) {
-	if list, ok := err.(endpoint.ErrorList); ok {
-		fmt.Fprint(w, list.Lines())
+func (c *command) printError(cmd string, err error, desired []*endpoint.Endpoint) {
+	w := c.stderr
+	switch e := err.(type) {
+	case endpoint.ErrorList:
+		fmt.Fprint(w, e.Lines())
+		return
+	case unnamedError:
+		fmt.Fprint(w, e.Lines(), nameHint)
 		return
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range joined.Unwrap() {
-			printError(w, e, desired)
+			c.printError(cmd, e, desired)
 		}
 		return
 	}
@@ -181,8 +202,11 @@ func printError(w io.Writer, err error, desired []*endpoint.Endpoint) {
 		list    endpoint.ErrorList
 		one     *endpoint.Error
 		refused *plan.RefusedError
+		auth    *authError
 	)
 	switch {
+	case errors.As(err, &auth):
+		fmt.Fprintf(w, "rollout %s: %v\n%s", cmd, auth, signInHelp)
 	case errors.As(err, &list):
 		fmt.Fprint(w, list.Lines())
 	case errors.As(err, &one):
@@ -190,7 +214,7 @@ func printError(w io.Writer, err error, desired []*endpoint.Endpoint) {
 	case errors.As(err, &refused):
 		fmt.Fprintln(w, refusal(refused, desired))
 	default:
-		fmt.Fprintf(w, "rollout: %v\n", err)
+		fmt.Fprintf(w, "rollout %s: %s\n", cmd, strings.TrimPrefix(err.Error(), "rollout: "))
 	}
 }
 
