@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,7 +82,8 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 
 // detach gives the steps copies of the deployments they carry, which point
 // into the normalizers' storage until then, one copy per deployment, made
-// in one allocation.
+// in one allocation. Maps of equal content (the environment variables of a
+// deployment before and after its update, say) are copied once and shared.
 func (p *planner) detach() {
 	p.carried = p.carried[:0]
 	for i := range p.steps {
@@ -96,7 +98,7 @@ func (p *planner) detach() {
 	}
 	copies := make([]endpoint.Deployment, len(p.carried))
 	for i, d := range p.carried {
-		copies[i] = d.Clone()
+		copies[i] = cloneSharing(d, copies[:i])
 	}
 	own := func(d *endpoint.Deployment) *endpoint.Deployment {
 		if d == nil {
@@ -108,6 +110,33 @@ func (p *planner) detach() {
 		s := &p.steps[i]
 		s.DeploymentBefore, s.DeploymentAfter = own(s.DeploymentBefore), own(s.DeploymentAfter)
 	}
+}
+
+// cloneSharing returns a deep copy of d whose tags, properties and
+// environment variables are the maps of an earlier copy when their
+// contents are equal.
+func cloneSharing(d *endpoint.Deployment, earlier []endpoint.Deployment) endpoint.Deployment {
+	c := *d
+	c.Tags, c.Properties, c.EnvironmentVariables = nil, nil, nil
+	c = c.Clone()
+	c.Tags = shareMap(d.Tags, earlier, func(e *endpoint.Deployment) map[string]string { return e.Tags })
+	c.Properties = shareMap(d.Properties, earlier, func(e *endpoint.Deployment) map[string]string { return e.Properties })
+	c.EnvironmentVariables = shareMap(d.EnvironmentVariables, earlier, func(e *endpoint.Deployment) map[string]string { return e.EnvironmentVariables })
+	return c
+}
+
+// shareMap returns the map that field gives for one of the earlier copies
+// if it equals m, or else a copy of m.
+func shareMap(m map[string]string, earlier []endpoint.Deployment, field func(*endpoint.Deployment) map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	for i := range earlier {
+		if e := field(&earlier[i]); e != nil && maps.Equal(e, m) {
+			return e
+		}
+	}
+	return maps.Clone(m)
 }
 
 func (p *planner) id(parts ...string) string {

@@ -16,6 +16,11 @@ const FormatVersion = 2
 // Plan is an ordered, dependency-annotated list of steps that takes the
 // actual state to the desired one. It is plain data: computing it does no I/O,
 // and executing it is the job of the root package.
+//
+// The steps of a computed plan may share the maps of the resources they
+// carry (a deployment's environment variables before and after its
+// update): treat a plan as read-only, and clone a resource
+// ([endpoint.Deployment.Clone]) before changing it.
 type Plan struct {
 	FormatVersion int `json:"format_version"`
 	// Fingerprint identifies the actual state the plan was computed from;
