@@ -95,6 +95,10 @@ func TestApplyFake(t *testing.T) {
 		{"saved-plan", true, []invocation{
 			{"saved-plan", []string{"plan", "--from", flow("3-create-green"), "--to", flow("4-flight-green"), "--out", "PLAN"}, false, "", 0,
 				"--out saves the plan and still prints it"},
+			{"saved-show", []string{"show", "PLAN"}, false, "", 0,
+				"show prints the saved plan as plan printed it, reading no service"},
+			{"saved-show-markdown", []string{"show", "--format", "markdown", "PLAN"}, false, "", 0,
+				"and as Markdown, for the pull request"},
 			{"saved-apply", append([]string{"apply", "--from", flow("3-create-green"), "PLAN"}, fast...), false, "", 0,
 				"the service seeded from the same files holds the plan's state: the plan is current and applied"},
 			{"saved-stale", append([]string{"apply", "--from", flow("2-scale-blue"), "PLAN"}, fast...), false, "", 1,

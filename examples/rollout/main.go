@@ -5,10 +5,11 @@
 //
 // Usage:
 //
-//	rollout plan  [--json | --format text|json|mermaid|dot] [--detailed-exitcode]
+//	rollout plan  [--json | --format text|json|markdown|mermaid|dot] [--detailed-exitcode]
 //	              [PLANNING] [--out FILE] [NAMES] [BACKEND] --to PATH
 //	rollout apply [PLANNING] [APPLYING] [NAMES] [BACKEND] --to PATH
 //	rollout apply [APPLYING] [NAMES] [BACKEND] [--to PATH] FILE
+//	rollout show  [--json | --format text|json|markdown|mermaid|dot] FILE
 //	rollout --version
 //
 //	PLANNING: [--strategy direct|canary:10,50|bluegreen|shadow:10] [--delete-unlisted] [--allow-replace]
@@ -57,8 +58,11 @@
 // # Plans
 //
 // plan prints text in the style of terraform plan, JSON (format version
-// 2, documented in package plan), or the step graph as Mermaid or DOT;
-// --out also saves the JSON for apply. --delete-unlisted plans the
+// 2, documented in package plan), Markdown for a pull-request comment
+// (the summary first, one collapsible section per endpoint, the step
+// graph in a fenced Mermaid block), or the step graph as Mermaid or DOT;
+// --out also saves the JSON for apply, and show prints a saved plan in
+// any of these forms without reading the service. --delete-unlisted plans the
 // deletion of every endpoint the service holds that --to does not name,
 // each shown as a step; --allow-replace replaces a serving deployment
 // whose instance_type changes, draining its traffic to the others first.
@@ -154,6 +158,7 @@ const usage = `Usage: rollout COMMAND [flags]
 Commands:
   plan     show the steps that take the current state to the desired one
   apply    execute them, from the desired state or from a plan saved by plan --out
+  show     print a plan saved by plan --out, as text, JSON, Markdown or a graph
 
 Run "rollout COMMAND --help" for the flags of each. Colour is used on
 terminals unless --no-color is given or NO_COLOR is set.
@@ -211,6 +216,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return c.plan(ctx, args[1:])
 	case "apply":
 		return c.apply(ctx, args[1:])
+	case "show":
+		return c.show(args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK

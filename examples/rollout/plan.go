@@ -21,7 +21,9 @@ Prints the steps that take the current state to the state in --to. The
 current state is what the service holds: with --backend fake (the
 default), an in-memory service that starts out holding --from (nothing,
 when omitted); with --backend azureml, the workspace's online endpoints.
---out saves the plan as JSON for rollout apply FILE.
+--out saves the plan as JSON for rollout apply FILE and rollout show FILE.
+--format markdown writes the plan for a pull-request comment: the summary
+first, one collapsible section per endpoint, the step graph in Mermaid.
 `
 
 // writer returns the function that prints a plan in an output format of
@@ -34,6 +36,8 @@ func writer(format string, color bool) (func(io.Writer, *plan.Plan) error, bool)
 		}, true
 	case "json":
 		return plan.WriteJSON, true
+	case "markdown":
+		return plan.WriteMarkdown, true
 	case "mermaid":
 		return plan.WriteMermaid, true
 	case "dot":
@@ -51,7 +55,7 @@ type formatFlags struct {
 
 func (f *formatFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the plan as JSON; the same as --format json")
-	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, mermaid or dot")
+	fs.StringVar(&f.format, "format", "text", "output `FORMAT`: text, json, markdown, mermaid or dot")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the output (NO_COLOR in the environment does the same)")
 }
 
@@ -65,7 +69,7 @@ func (f *formatFlags) writer(c *command, fs *flagSet) (func(io.Writer, *plan.Pla
 	}
 	write, ok := writer(f.format, c.color(f.noColor))
 	if !ok {
-		return nil, fmt.Errorf("unknown format %q; want text, json, mermaid or dot", f.format)
+		return nil, fmt.Errorf("unknown format %q; want text, json, markdown, mermaid or dot", f.format)
 	}
 	return write, nil
 }
