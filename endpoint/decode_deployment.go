@@ -387,6 +387,11 @@ func (d *decoder) scale(f entry, p, dp loc, dep *Deployment) entry {
 		}
 	}
 	d.onlyOne(fs, p, "type", "scale_type")
+	if _, ok := fs.get("min_instances"); !ok && s.Type == ScaleTargetUtilization {
+		// The service's default, filled here where an absent key can be
+		// told from a written 0: min_instances: 0 is sent as 0.
+		s.MinInstances = defaultMinInstances
+	}
 	return count
 }
 

@@ -16,6 +16,7 @@ const (
 	defaultInstanceCount    = 1
 	defaultIdentityType     = "system_assigned"
 
+	defaultMinInstances          = 1
 	defaultProbeInitialDelay     = 10
 	defaultProbePeriod           = 10
 	defaultProbeTimeout          = 2

@@ -267,11 +267,14 @@ const (
 
 // ScaleSettings say how a deployment scales.
 type ScaleSettings struct {
-	Type                        ScaleType `json:"type,omitempty"`
-	MinInstances                int       `json:"min_instances,omitempty"`
-	MaxInstances                int       `json:"max_instances,omitempty"`
-	PollingInterval             int       `json:"polling_interval,omitempty"`
-	TargetUtilizationPercentage int       `json:"target_utilization_percentage,omitempty"`
+	Type ScaleType `json:"type,omitempty"`
+	// MinInstances is the least number of instances under
+	// target_utilization, 0 included (scale to zero): loading fills the
+	// service's default of 1 only where min_instances is not written.
+	MinInstances                int `json:"min_instances,omitempty"`
+	MaxInstances                int `json:"max_instances,omitempty"`
+	PollingInterval             int `json:"polling_interval,omitempty"`
+	TargetUtilizationPercentage int `json:"target_utilization_percentage,omitempty"`
 }
 
 // RequestSettings bound how requests are queued and timed out.

@@ -214,3 +214,29 @@ func TestErrorDetails(t *testing.T) {
 		}
 	}
 }
+
+// TestMinInstancesZeroSent: a minimum of 0 under target utilization is
+// sent as 0, since the service takes an absent one as 1, and reads back
+// as 0.
+func TestMinInstancesZeroSent(t *testing.T) {
+	d := endpoint.Deployment{Name: "blue", Type: endpoint.Kubernetes, InstanceType: "defaultinstancetype",
+		ScaleSettings: endpoint.ScaleSettings{Type: endpoint.ScaleTargetUtilization, MinInstances: 0, MaxInstances: 3}}
+	w, err := testScope.encodeDeployment(&d, "westeurope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(w)
+	if !strings.Contains(string(data), `"minInstances":0`) {
+		t.Errorf("body %s, want minInstances 0 sent", data)
+	}
+	var back onlineDeployment
+	mustUnmarshal(t, data, &back)
+	got, err := testScope.decodeDeployment(&back, "")
+	if err != nil || got.ScaleSettings.MinInstances != 0 {
+		t.Errorf("read back min %d, %v; want 0", got.ScaleSettings.MinInstances, err)
+	}
+	back.Properties.ScaleSettings.MinInstances = nil
+	if got, _ := testScope.decodeDeployment(&back, ""); got.ScaleSettings.MinInstances != 1 {
+		t.Errorf("absent minimum read as %d, want the service's default 1", got.ScaleSettings.MinInstances)
+	}
+}

@@ -149,8 +149,10 @@ type codeConfiguration struct {
 }
 
 type scaleSettings struct {
-	ScaleType                   string `json:"scaleType"`
-	MinInstances                int    `json:"minInstances,omitempty"`
+	ScaleType string `json:"scaleType"`
+	// MinInstances is sent whenever the scale type is TargetUtilization,
+	// 0 included: omitted, the service would take its default of 1.
+	MinInstances                *int   `json:"minInstances,omitempty"`
 	MaxInstances                int    `json:"maxInstances,omitempty"`
 	PollingInterval             string `json:"pollingInterval,omitempty"`
 	TargetUtilizationPercentage int    `json:"targetUtilizationPercentage,omitempty"`
@@ -426,7 +428,6 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 	add(err)
 	if ss := d.ScaleSettings; ss != (endpoint.ScaleSettings{}) {
 		w := &scaleSettings{
-			MinInstances:                ss.MinInstances,
 			MaxInstances:                ss.MaxInstances,
 			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
 		}
@@ -434,6 +435,9 @@ func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlin
 		add(err)
 		if w.ScaleType == "" {
 			w.ScaleType = "Default"
+		}
+		if min := ss.MinInstances; min != 0 || w.ScaleType == "TargetUtilization" {
+			w.MinInstances = &min
 		}
 		if ss.PollingInterval > 0 {
 			w.PollingInterval = formatDuration(int64(ss.PollingInterval) * 1000)
@@ -526,7 +530,7 @@ func (s Scope) decodeDeployment(w *onlineDeployment, etag string) (endpoint.Depl
 		add(err)
 		d.ScaleSettings = endpoint.ScaleSettings{
 			Type:                        endpoint.ScaleType(st),
-			MinInstances:                ss.MinInstances,
+			MinInstances:                minInstances(st, ss.MinInstances),
 			MaxInstances:                ss.MaxInstances,
 			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
 		}
@@ -816,4 +820,16 @@ func encodeEndpointPatch(e *endpoint.Endpoint) (*endpointPatch, error) {
 		tags = map[string]string{}
 	}
 	return &endpointPatch{Tags: tags, Identity: id}, nil
+}
+
+// minInstances reads a deployment's minimum: absent under target
+// utilization, it is the service's default of 1.
+func minInstances(scaleType string, n *int) int {
+	switch {
+	case n != nil:
+		return *n
+	case scaleType == string(endpoint.ScaleTargetUtilization):
+		return 1
+	}
+	return 0
 }

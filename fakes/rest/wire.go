@@ -166,7 +166,7 @@ type codeConfiguration struct {
 
 type scaleSettings struct {
 	ScaleType                   string `json:"scaleType"`
-	MinInstances                int    `json:"minInstances,omitempty"`
+	MinInstances                *int   `json:"minInstances,omitempty"`
 	MaxInstances                int    `json:"maxInstances,omitempty"`
 	PollingInterval             string `json:"pollingInterval,omitempty"`
 	TargetUtilizationPercentage int    `json:"targetUtilizationPercentage,omitempty"`
@@ -464,7 +464,7 @@ func (s *Server) encodeDeployment(sc scope, endpointName string, d endpoint.Depl
 	if ss := d.ScaleSettings; ss != (endpoint.ScaleSettings{}) {
 		p.ScaleSettings = &scaleSettings{
 			ScaleType:                   scaleTypes.toWire(string(ss.Type)),
-			MinInstances:                ss.MinInstances,
+			MinInstances:                explicitMin(ss),
 			MaxInstances:                ss.MaxInstances,
 			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
 		}
@@ -618,7 +618,7 @@ func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error
 	if ss := p.ScaleSettings; ss != nil {
 		d.ScaleSettings = endpoint.ScaleSettings{
 			Type:                        endpoint.ScaleType(enumOf(scaleTypes, "properties.scaleSettings.scaleType", ss.ScaleType)),
-			MinInstances:                ss.MinInstances,
+			MinInstances:                readMin(ss),
 			MaxInstances:                ss.MaxInstances,
 			PollingInterval:             sec("properties.scaleSettings.pollingInterval", ss.PollingInterval),
 			TargetUtilizationPercentage: ss.TargetUtilizationPercentage,
@@ -724,3 +724,25 @@ func encodeRef(sc scope, kind string, r endpoint.Reference) string {
 func formatDuration(ms int64) string { return codec.FormatDuration(ms) }
 
 func parseDuration(s string) (int64, error) { return codec.ParseDuration(s) }
+
+// explicitMin writes a deployment's minimum as the service does: always
+// under target utilization, 0 included.
+func explicitMin(ss endpoint.ScaleSettings) *int {
+	n := ss.MinInstances
+	if n == 0 && ss.Type != endpoint.ScaleTargetUtilization {
+		return nil
+	}
+	return &n
+}
+
+// readMin reads the minimum of a PUT: one written, 0 included, or under
+// target utilization the specification's default of 1.
+func readMin(ss *scaleSettings) int {
+	switch {
+	case ss.MinInstances != nil:
+		return *ss.MinInstances
+	case strings.EqualFold(ss.ScaleType, "TargetUtilization"):
+		return 1
+	}
+	return 0
+}

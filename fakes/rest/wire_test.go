@@ -81,3 +81,27 @@ func TestStartupProbe(t *testing.T) {
 		t.Errorf("startup probe written back as %+v", p)
 	}
 }
+
+// TestMinInstancesZero: the emulator keeps a written minInstances of 0 and
+// takes the specification's default of 1 only when it is absent.
+func TestMinInstancesZero(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want int
+	}{
+		{`{"properties": {"scaleSettings": {"scaleType": "TargetUtilization", "minInstances": 0, "maxInstances": 3}}}`, 0},
+		{`{"properties": {"scaleSettings": {"scaleType": "TargetUtilization", "maxInstances": 3}}}`, 1},
+	} {
+		d, err := parseDeploymentPut("blue", []byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ScaleSettings.MinInstances != tc.want {
+			t.Errorf("%s: min %d, want %d", tc.body, d.ScaleSettings.MinInstances, tc.want)
+		}
+		w := (&Server{}).encodeDeployment(scope{"s", "g", "w"}, "ep", d)
+		if m := w.Properties.ScaleSettings.MinInstances; m == nil || *m != tc.want {
+			t.Errorf("%s: answered min %v, want %d written out", tc.body, m, tc.want)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+package endpoint
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMinInstancesZero: min_instances: 0 (scale to zero) is kept as
+// written; only an absent min_instances takes the service's default of 1.
+func TestMinInstancesZero(t *testing.T) {
+	for _, tc := range []struct {
+		scale  string
+		want   int
+		reason string
+	}{
+		{"    scale_settings:\n      type: target_utilization\n      min_instances: 0\n      max_instances: 3\n", 0, "an explicit zero is what the user wrote"},
+		{"    scale_settings:\n      type: target_utilization\n      max_instances: 3\n", 1, "absent, the service's default"},
+		{"    scale_settings:\n      type: target_utilization\n      min_instances: 2\n      max_instances: 3\n", 2, "a value as written"},
+	} {
+		spec := strings.Replace(managed, "auth_mode: key\n", "auth_mode: key\ncompute: azureml:k8s\n", 1)
+		spec = strings.Replace(spec, "    instance_type: Standard_DS3_v2\n    instance_count: 1\n", "    instance_type: defaultinstancetype\n"+tc.scale, 1)
+		e, err := Parse("endpoint.yml", []byte(spec))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		if got := e.Deployments[0].ScaleSettings.MinInstances; got != tc.want {
+			t.Errorf("min_instances %d, want %d (%s)", got, tc.want, tc.reason)
+		}
+	}
+}
