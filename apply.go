@@ -176,6 +176,12 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 // takes an endpoint dark. set_traffic reads the endpoint first, to write
 // its current settings with the step's maps.
 //
+// Before a write, ApplyStep reads the endpoint and refuses, with
+// [ErrUnsafePlan], a step that [plan.CheckStep] refuses in the state the
+// service holds: a write the service would refuse, or a traffic step whose
+// deployments lack the instances the plan gives them because the steps it
+// depends on have not run.
+//
 // A plan decoded from JSON has its secret values redacted: steps that
 // would write them are refused with [ErrInvalidPlan]. Retries, gates and
 // events work as for [Apply]; a failure is a [*StepError] without State.
@@ -194,6 +200,9 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 	if err := cfg.checkGates([]plan.Step{*s}); err != nil {
 		return err
 	}
+	if err := cfg.checkAlone(ctx, b, p, s); err != nil {
+		return err
+	}
 	r := &runner{b: b, cfg: cfg, em: newEmitter(cfg.onEvent, 1), standalone: true}
 	_, err := r.exec(ctx, s, nil)
 	if err != nil {
@@ -202,6 +211,30 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 	}
 	r.em.done.Add(1)
 	r.em.step(finishedKind(s), s, 0, nil)
+	return nil
+}
+
+// checkAlone reads the endpoint a write step of p is about to change and
+// refuses the step as plan.CheckStep does, before it is sent.
+func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan, s *plan.Step) error {
+	if !s.Action.IsWrite() || s.Action == plan.DeleteEndpoint {
+		return nil
+	}
+	cur, err := c.getEndpoint(ctx, b, s.Endpoint)
+	if errors.Is(err, backend.ErrNotFound) {
+		cur, err = nil, nil
+	}
+	if err != nil {
+		return &StepError{Step: s.ID, Action: s.Action, Err: err}
+	}
+	err = plan.CheckStep(cur, p, s.ID)
+	var v *plan.ViolationError
+	switch {
+	case errors.As(err, &v):
+		return fmt.Errorf("%w: %w", ErrUnsafePlan, err)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
 	return nil
 }
 

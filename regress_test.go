@@ -240,3 +240,31 @@ func TestRunReturnsSettled(t *testing.T) {
 		converged(t, svc, tutorial()[1], plan.Options{})
 	})
 }
+
+// TestApplyStepChecksAlone: a step run on its own before the steps it
+// depends on is refused before it is sent.
+func TestApplyStepChecksAlone(t *testing.T) {
+	const name = "my-endpoint"
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 3), deployment("green", 2, 1))}, plan.Options{})
+	desired := []*endpoint.Endpoint{desiredEndpoint(name, "green=100", deployment("blue", 1, 3), deployment("green", 2, 3))}
+	p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := calls(svc)
+	err = rollout.ApplyStep(t.Context(), svc, p, name+"/traffic")
+	var v *plan.ViolationError
+	if !errors.Is(err, rollout.ErrUnsafePlan) || !errors.As(err, &v) || v.Rule != "S5" {
+		t.Fatalf("ApplyStep of the traffic before green's scale-up = %v, want ErrUnsafePlan for S5", err)
+	}
+	if d := delta(before, calls(svc)); d["CreateOrUpdateEndpoint"] != 0 {
+		t.Errorf("ApplyStep wrote before refusing: %v", d)
+	}
+	for _, id := range []string{name + "/green/update", name + "/traffic", name + "/traffic"} {
+		if err := rollout.ApplyStep(t.Context(), svc, p, id); err != nil {
+			t.Fatalf("ApplyStep %s in order: %v", id, err)
+		}
+	}
+	converged(t, svc, desired, plan.Options{})
+}

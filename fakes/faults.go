@@ -122,6 +122,12 @@ type provisioningFailer interface {
 	FailProvisioning(endpointName, deployment, code, message string)
 }
 
+// disarmer is a backend that can take back a provisioning failure it has
+// not used yet.
+type disarmer interface {
+	disarm(endpointName, deployment string)
+}
+
 // Faults injects failures into the calls of a backend by rules. Rules are
 // tried in order for every call and the first that fires wins. Random
 // choices come from a PCG generator seeded by the caller, so the same seed
@@ -307,6 +313,12 @@ func inject[T any](ctx context.Context, f *Faults, failer provisioningFailer, op
 		return call(ctx)
 	default: // FailProvisioning; NewFaults refuses other kinds
 		failer.FailProvisioning(ep, dep, fault.Code, fault.Message)
-		return call(ctx)
+		v, err := call(ctx)
+		if d, ok := failer.(disarmer); ok && err != nil && !errors.Is(err, backend.ErrProvisioningFailed) {
+			// Refused before it started: the failure was for this call
+			// only, and must not fire on a later one.
+			d.disarm(ep, dep)
+		}
+		return v, err
 	}
 }

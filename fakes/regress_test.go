@@ -37,3 +37,21 @@ func TestDeploymentNamesIgnoreCase(t *testing.T) {
 		t.Errorf("ScaleDeployment(Blue) left %d instances, want 3", e.Deployments[0].InstanceCount)
 	}
 }
+
+// TestFailProvisioningRuleIsForItsCall: a provisioning failure injected
+// into a call the service refuses does not fire on a later call.
+func TestFailProvisioningRuleIsForItsCall(t *testing.T) {
+	ctx := context.Background()
+	s := New(Options{Latency: NoLatency()})
+	setup(t, s, map[string]int{"blue": 100}, "blue")
+	f := NewFaults(1, Rule{Ops: []Op{OpCreateOrUpdateDeployment}, Count: 1,
+		Fault: Fault{Kind: FailProvisioning, Code: "OutOfQuota", Message: "not enough quota"}})
+	bad := dep("blue", "2")
+	bad.InstanceType = "Standard_F4s_v2"
+	if err := f.Wrap(s).CreateOrUpdateDeployment(ctx, ep, bad); !errors.Is(err, backend.ErrInvalid) {
+		t.Fatalf("changing instance_type: %v, want the refusal", err)
+	}
+	if err := s.CreateOrUpdateDeployment(ctx, ep, dep("blue", "3")); err != nil {
+		t.Fatalf("a later write failed: %v", err)
+	}
+}

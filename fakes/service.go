@@ -401,6 +401,14 @@ func (s *Service) FailProvisioning(endpointName, deployment, code, message strin
 	s.failures[resourceKey(endpointName, deployment)] = failure{code: code, message: message}
 }
 
+// disarm takes back the provisioning failure armed for a resource, if it
+// has not fired.
+func (s *Service) disarm(endpointName, deployment string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.failures, resourceKey(endpointName, deployment))
+}
+
 // CallCount is how many times one method was called.
 type CallCount struct {
 	Op string
