@@ -92,9 +92,11 @@ func TestRunFromFailedServing(t *testing.T) {
 	}
 }
 
-// TestApplyChecksSavedPlans: a saved plan edited to send its traffic
-// first is refused before the first write, naming the rule and the step.
-func TestApplyChecksSavedPlans(t *testing.T) {
+// scaleThenShift returns a service holding blue=100 with green on one
+// instance, the desired state that gives green 3 instances and all the
+// traffic, and the plan to it: green's scale-up, then the traffic.
+func scaleThenShift(t *testing.T) (*fakes.Service, []*endpoint.Endpoint, *plan.Plan) {
+	t.Helper()
 	const name = "my-endpoint"
 	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
 	runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 3), deployment("green", 2, 1))}, plan.Options{})
@@ -103,6 +105,14 @@ func TestApplyChecksSavedPlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, desired, p
+}
+
+// TestApplyChecksSavedPlans: a saved plan edited to send its traffic
+// first is refused before the first write, naming the rule and the step.
+func TestApplyChecksSavedPlans(t *testing.T) {
+	const name = "my-endpoint"
+	svc, _, p := scaleThenShift(t)
 	tr := p.Step(name + "/traffic")
 	if tr == nil {
 		t.Fatalf("no traffic step in\n%s", p)
@@ -245,15 +255,9 @@ func TestRunReturnsSettled(t *testing.T) {
 // depends on is refused before it is sent.
 func TestApplyStepChecksAlone(t *testing.T) {
 	const name = "my-endpoint"
-	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
-	runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 3), deployment("green", 2, 1))}, plan.Options{})
-	desired := []*endpoint.Endpoint{desiredEndpoint(name, "green=100", deployment("blue", 1, 3), deployment("green", 2, 3))}
-	p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, desired, p := scaleThenShift(t)
 	before := calls(svc)
-	err = rollout.ApplyStep(t.Context(), svc, p, name+"/traffic")
+	err := rollout.ApplyStep(t.Context(), svc, p, name+"/traffic")
 	var v *plan.ViolationError
 	if !errors.Is(err, rollout.ErrUnsafePlan) || !errors.As(err, &v) || v.Rule != "S5" {
 		t.Fatalf("ApplyStep of the traffic before green's scale-up = %v, want ErrUnsafePlan for S5", err)
