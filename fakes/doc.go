@@ -8,8 +8,16 @@
 // provisioning succeeded, the mirror rules, no deleting a deployment that has
 // traffic, immutable instance_type and compute, one endpoint-level operation
 // at a time (409 Conflict for a second), no creating a deployment while its
-// endpoint is updating. It passes the conformance suite in
-// [github.com/rolloutkit/rollout/backend/backendtest].
+// endpoint is updating. Those rules are the one model of the service that
+// the planner and the plan checker of package plan use too; the Service
+// adds time, concurrency, injected faults and observation. Where the
+// service's documentation is silent it keeps these rules (the plan
+// package's documentation lists them): names of endpoints and deployments,
+// and instance types, compare without regard to case, and a resource keeps
+// the spelling of the name it was created with; an endpoint write is
+// refused when its splits name a deployment whose provisioning did not
+// succeed, even one that already has that share. It passes the conformance
+// suite in [github.com/rolloutkit/rollout/backend/backendtest].
 //
 // # Time
 //
@@ -32,7 +40,9 @@
 //
 // [Faults] wrap any backend and inject failures by operation, target, count
 // or seeded probability: throttling with Retry-After, 5xx, dropped requests
-// and lost responses, slow operations and provisioning failures. They are
+// and lost responses, slow operations and provisioning failures. A
+// provisioning failure belongs to the call it was injected into: when the
+// service refuses that call, it does not fire on a later one. They are
 // built on [Interceptor], which replaces single methods of a working backend
 // for anything the rules do not cover. [Service.FailProvisioning] arms a
 // provisioning failure directly, and [Service.SetHandler] makes a deployment
