@@ -66,6 +66,21 @@
 // stages 10 and 50, with a gate that smoke-tests green before its first
 // share and a gate after each stage.
 //
+// # What execution keeps
+//
+// Every state between two steps keeps the safety rules S1 to S6 that the
+// plan package lists, for plans this package computes and for plans it is
+// given: [Apply] replays a plan it did not compute through the service's
+// rules before the first write ([ErrUnsafePlan]), and [ApplyStep] checks
+// its one step against the state the service holds. From any state the
+// service can reach (resources that failed to provision, some still
+// serving; operations left in flight by a cancelled run), [Run] reaches
+// the desired state (P1) and returns nil only once nothing it manages is
+// in flight. A rollback restores only a split that a gate watching live
+// traffic approved, or the one from before the plan, and only one that
+// keeps the rules in the state left; after an endpoint's final stage it
+// leaves the final split (see [Apply] for the exact semantics).
+//
 // # Packages
 //
 //   - [github.com/rolloutkit/rollout/traffic]: the traffic split value
