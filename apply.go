@@ -144,6 +144,9 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if err := cfg.check(p); err != nil {
 		return nil, err
 	}
+	if err := checkAssets(b, p); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	actual, err := cfg.observe(ctx, b)
 	if err != nil {
@@ -198,6 +201,9 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 		return err
 	}
 	if err := cfg.checkGates([]plan.Step{*s}); err != nil {
+		return err
+	}
+	if err := checkAssets(b, &plan.Plan{Steps: []plan.Step{*s}}); err != nil {
 		return err
 	}
 	if err := cfg.checkAlone(ctx, b, p, s); err != nil {
@@ -270,6 +276,10 @@ func checkStep(s *plan.Step) error {
 			if v == endpoint.Redacted {
 				return fmt.Errorf("%w: step %q would write a secret environment variable that was redacted when the plan was saved; compute the plan again from the desired state", ErrInvalidPlan, s.ID)
 			}
+		}
+	case plan.RegisterAsset:
+		if s.Asset == nil {
+			return fmt.Errorf("%w: step %q has no asset to register", ErrInvalidPlan, s.ID)
 		}
 	case plan.DeleteEndpoint, plan.DeleteDeployment, plan.SetTraffic, plan.Gate:
 	default:
@@ -344,6 +354,9 @@ func (r *runner) exec(ctx context.Context, s *plan.Step, cur *endpoint.Endpoint)
 		}
 		r.calls.Add(1)
 	}, func(ctx context.Context) error {
+		if s.Action == plan.RegisterAsset {
+			return r.register(ctx, s)
+		}
 		return call(ctx, r.b, s, wrote)
 	})
 	return wrote, err
@@ -373,6 +386,10 @@ func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endp
 		d.Status = endpoint.Status{}
 		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
 			return b.ScaleDeployment(ctx, s.Endpoint, d.Name, d.InstanceCount)
+		}
+		d, err := withRegistered(ctx, b, d)
+		if err != nil {
+			return err
 		}
 		return b.CreateOrUpdateDeployment(ctx, s.Endpoint, d)
 	case plan.DeleteDeployment:
@@ -686,6 +703,11 @@ func (w *walker) reserve(s *plan.Step, ep *endpointState) bool {
 	if w.running >= w.cfg.parallelism {
 		return false
 	}
+	if s.Action == plan.RegisterAsset {
+		// Assets belong to the workspace, not to the endpoint: an upload
+		// takes a slot of the parallelism and holds no endpoint.
+		return true
+	}
 	if endpointLevel(s.Action) {
 		if ep.busy || ep.deployments > 0 || ep.held == w.pass {
 			ep.held = w.pass
@@ -742,6 +764,8 @@ func (w *walker) finish(o outcome, res *Result) bool {
 	switch {
 	case s.Action == plan.Gate:
 		w.gating--
+	case s.Action == plan.RegisterAsset:
+		w.running--
 	case endpointLevel(s.Action):
 		w.running--
 		ep.busy = false

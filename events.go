@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/plan"
 )
 
@@ -42,6 +43,8 @@ const (
 	// Waiting: Run found a resource in the middle of an operation (Err
 	// says which) and waits for it to end before it plans.
 	Waiting
+	// StepProgress: a register_asset step has uploaded Progress so far.
+	StepProgress
 )
 
 var eventKindNames = [...]string{
@@ -56,6 +59,7 @@ var eventKindNames = [...]string{
 	RollingBack:  "rolling back",
 	PlanFinished: "plan finished",
 	Waiting:      "waiting",
+	StepProgress: "step progress",
 }
 
 // String returns the kind in words.
@@ -86,6 +90,9 @@ type Event struct {
 	Done, Total int
 	// Elapsed is the time since the rollout started.
 	Elapsed time.Duration
+	// Progress counts the files and bytes a register_asset step has
+	// uploaded, in StepProgress events.
+	Progress backend.Progress
 }
 
 // String returns a one-line description, the way a progress log would
@@ -101,6 +108,9 @@ func (e Event) String() string {
 	}
 	if e.Attempt > 1 {
 		fmt.Fprintf(&b, " (attempt %d)", e.Attempt)
+	}
+	if p := e.Progress; e.Kind == StepProgress {
+		fmt.Fprintf(&b, ": %d/%d files, %d/%d bytes", p.Files, p.TotalFiles, p.Bytes, p.TotalBytes)
 	}
 	if e.Err != nil {
 		b.WriteString(": " + e.Err.Error())

@@ -348,3 +348,21 @@ func (d Deployment) WithRegistered(kind string, r Reference) Deployment {
 	}
 	return d
 }
+
+// UsesSameAsset reports whether before already uses the version that the
+// local asset of kind in after registers as, so that writing after needs
+// no registration of it.
+func UsesSameAsset(kind string, before, after *Deployment) bool {
+	if before == nil || after == nil {
+		return false
+	}
+	switch kind {
+	case CodeAsset:
+		return SameAsset(before.CodeConfiguration.Code, after.CodeConfiguration.Code)
+	case ModelAsset:
+		return SameAsset(before.Model, after.Model)
+	case EnvironmentAsset:
+		return sameEnvironment(before.Environment, after.Environment)
+	}
+	return false
+}

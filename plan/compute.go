@@ -108,6 +108,17 @@ import (
 //	ENDPOINT/traffic/K             the K-th of several (from 1)
 //	ENDPOINT/gate/NAME             a gate for a deployment (smoke:green)
 //	ENDPOINT/gate/NAME/K           a holding gate after traffic step K (bake/1)
+//	ENDPOINT/asset/KIND/KEY        a register_asset step (endpoint.LocalAsset.Key)
+//
+// # Local files
+//
+// A deployment write that needs a local code folder, model or inline
+// environment registered (one whose identity loading computed, and that
+// the actual deployment does not already use) depends on a register_asset
+// step, one per asset version in the endpoint however many deployments
+// use it. Such steps depend on nothing, so uploads start at once, beside
+// the endpoint's own writes; they change no endpoint. An unchanged folder
+// needs no step and shows no change.
 //
 // When an endpoint update carries the first traffic stage, that stage's id
 // is ENDPOINT/update and the numbering of the others is unchanged.
@@ -170,6 +181,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			errs = append(errs, err)
 			continue
 		}
+		steps = withAssets(steps)
 		p.Steps = order(reserve(p.Steps, len(steps), i+j, len(des)+len(act)), steps)
 	}
 	if len(errs) > 0 {
@@ -291,6 +303,8 @@ func summarize(steps []Step) Summary {
 			s.Destroy++
 		case Gate:
 			s.Gates++
+		case RegisterAsset:
+			s.Assets++
 		}
 		if (st.Action == SetTraffic || st.Action == UpdateEndpoint) && (!st.Traffic.Equal(st.TrafficBefore) || !st.Mirror.Equal(st.MirrorBefore)) {
 			s.Traffic++
@@ -302,6 +316,8 @@ func summarize(steps []Step) Summary {
 // actionRank is the tie-break between ready steps of one endpoint.
 func actionRank(a Action) int {
 	switch a {
+	case RegisterAsset:
+		return -1
 	case DeleteEndpoint:
 		return 0
 	case CreateEndpoint:

@@ -20,20 +20,21 @@ var ErrFormat = errors.New("plan: not a plan in JSON format version 1 or 2")
 // stepJSON is the wire form of a [Step]. The resource specs are raw so that
 // they can be decoded into the type the action calls for.
 type stepJSON struct {
-	ID                  string            `json:"id"`
-	Action              Action            `json:"action"`
-	Endpoint            string            `json:"endpoint"`
-	Deployment          string            `json:"deployment,omitempty"`
-	DependsOn           []string          `json:"depends_on"`
-	Gate                string            `json:"gate,omitempty"`
-	Before              json.RawMessage   `json:"before,omitempty"`
-	After               json.RawMessage   `json:"after,omitempty"`
-	TrafficBefore       *traffic.Split    `json:"traffic_before,omitempty"`
-	MirrorTrafficBefore *traffic.Split    `json:"mirror_traffic_before,omitempty"`
-	Traffic             *traffic.Split    `json:"traffic,omitempty"`
-	MirrorTraffic       *traffic.Split    `json:"mirror_traffic,omitempty"`
-	Changes             []endpoint.Change `json:"changes"`
-	Reason              string            `json:"reason,omitempty"`
+	ID                  string               `json:"id"`
+	Action              Action               `json:"action"`
+	Endpoint            string               `json:"endpoint"`
+	Deployment          string               `json:"deployment,omitempty"`
+	DependsOn           []string             `json:"depends_on"`
+	Gate                string               `json:"gate,omitempty"`
+	Asset               *endpoint.LocalAsset `json:"asset,omitempty"`
+	Before              json.RawMessage      `json:"before,omitempty"`
+	After               json.RawMessage      `json:"after,omitempty"`
+	TrafficBefore       *traffic.Split       `json:"traffic_before,omitempty"`
+	MirrorTrafficBefore *traffic.Split       `json:"mirror_traffic_before,omitempty"`
+	Traffic             *traffic.Split       `json:"traffic,omitempty"`
+	MirrorTraffic       *traffic.Split       `json:"mirror_traffic,omitempty"`
+	Changes             []endpoint.Change    `json:"changes"`
+	Reason              string               `json:"reason,omitempty"`
 }
 
 // planJSON is the wire form of a [Plan]: the same fields, under another
@@ -148,6 +149,7 @@ func (s Step) MarshalJSON() ([]byte, error) {
 		Deployment: s.Deployment,
 		DependsOn:  s.DependsOn,
 		Gate:       s.Gate,
+		Asset:      s.Asset,
 		Changes:    redactChanges(s.Changes),
 		Reason:     s.Reason,
 	}
@@ -193,7 +195,11 @@ func (s *Step) UnmarshalJSON(data []byte) error {
 		Endpoint:   w.Endpoint,
 		Deployment: w.Deployment,
 		Gate:       w.Gate,
+		Asset:      w.Asset,
 		Reason:     w.Reason,
+	}
+	if (w.Action == RegisterAsset) != (w.Asset != nil) {
+		return fmt.Errorf("%w: step %q: a register_asset step, and only such a step, has an asset", ErrFormat, w.ID)
 	}
 	if len(w.DependsOn) > 0 {
 		out.DependsOn = w.DependsOn
@@ -374,7 +380,7 @@ func knownAction(a Action) bool {
 	switch a {
 	case CreateEndpoint, UpdateEndpoint, DeleteEndpoint,
 		CreateDeployment, UpdateDeployment, DeleteDeployment,
-		SetTraffic, Gate:
+		SetTraffic, Gate, RegisterAsset:
 		return true
 	}
 	return false

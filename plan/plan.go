@@ -48,6 +48,8 @@ type Summary struct {
 	// Traffic counts the steps that change a live or mirror split.
 	Traffic int `json:"traffic"`
 	Gates   int `json:"gates"`
+	// Assets counts the local assets to upload and register.
+	Assets int `json:"assets,omitempty"`
 }
 
 // Action is what a step does.
@@ -63,6 +65,10 @@ const (
 	DeleteDeployment Action = "delete_deployment"
 	SetTraffic       Action = "set_traffic"
 	Gate             Action = "gate"
+	// RegisterAsset uploads a deployment's local files (code, model, an
+	// inline environment) and registers them as an asset version, before
+	// the deployment writes that need it.
+	RegisterAsset Action = "register_asset"
 )
 
 // Step is one operation of a plan.
@@ -95,8 +101,10 @@ type Step struct {
 	Changes []endpoint.Change `json:"changes,omitempty"`
 	// Gate is the name of a gate step, bound to a function at apply time
 	// (smoke:green, bake, approval).
-	Gate   string `json:"gate,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Gate string `json:"gate,omitempty"`
+	// Asset is what a register_asset step uploads and registers.
+	Asset  *endpoint.LocalAsset `json:"-"`
+	Reason string               `json:"reason,omitempty"`
 }
 
 // String returns the action's name as it appears in JSON.
@@ -108,7 +116,7 @@ func (a Action) String() string { return string(a) }
 // renderers may join as -/+.
 func (a Action) Symbol() string {
 	switch a {
-	case CreateEndpoint, CreateDeployment:
+	case CreateEndpoint, CreateDeployment, RegisterAsset:
 		return "+"
 	case UpdateEndpoint, UpdateDeployment:
 		return "~"

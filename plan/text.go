@@ -226,6 +226,8 @@ func headline(s Step, pairs map[string]string) string {
 		return "the traffic of endpoint " + strconv.Quote(s.Endpoint) + " will shift"
 	case Gate:
 		return "gate " + strconv.Quote(s.Gate) + " must pass before the steps that wait for it"
+	case RegisterAsset:
+		return what + " will be uploaded and registered"
 	}
 	return what + " (" + string(s.Action) + ")"
 }
@@ -239,6 +241,10 @@ func subject(s Step) string {
 		return "traffic " + strconv.Quote(s.Endpoint)
 	case Gate:
 		return "gate " + strconv.Quote(s.Gate) + " on " + strconv.Quote(s.Endpoint)
+	case RegisterAsset:
+		if s.Asset != nil {
+			return "local " + s.Asset.Kind + " " + strconv.Quote(s.Asset.Path)
+		}
 	}
 	return "endpoint " + strconv.Quote(s.Endpoint)
 }
@@ -248,7 +254,7 @@ func stepSymbol(s Step, pairs map[string]string) symbol {
 		return symReplace
 	}
 	switch s.Action {
-	case CreateEndpoint, CreateDeployment:
+	case CreateEndpoint, CreateDeployment, RegisterAsset:
 		return symCreate
 	case DeleteEndpoint, DeleteDeployment:
 		return symDelete
@@ -294,6 +300,10 @@ func immutable(path string) bool { return path == "instance_type" || path == "co
 func (pr *printer) stepFields(s Step, sym symbol) []field {
 	var fields []field
 	switch s.Action {
+	case RegisterAsset:
+		if s.Asset != nil {
+			return assetFields(s.Asset)
+		}
 	case CreateEndpoint, CreateDeployment:
 		// Every field the new resource sets, as a change from nothing, so
 		// that values print exactly as they do in updates.
@@ -437,6 +447,9 @@ func summaryLine(s Summary) string {
 	line := fmt.Sprintf("%d to add, %d to change, %d to destroy, %s", s.Add, s.Change, s.Destroy, plural(s.Traffic, "traffic shift"))
 	if s.Gates > 0 {
 		line += ", " + plural(s.Gates, "gate")
+	}
+	if s.Assets > 0 {
+		line += ", " + plural(s.Assets, "asset") + " to upload and register"
 	}
 	return line + "."
 }
