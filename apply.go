@@ -223,7 +223,7 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 // checkAlone reads the endpoint a write step of p is about to change and
 // refuses the step as plan.CheckStep does, before it is sent.
 func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan, s *plan.Step) error {
-	if !s.Action.IsWrite() || s.Action == plan.DeleteEndpoint {
+	if !s.Action.IsWrite() || s.Action == plan.DeleteEndpoint || s.Action == plan.RegisterAsset {
 		return nil
 	}
 	cur, err := c.getEndpoint(ctx, b, s.Endpoint)
