@@ -29,6 +29,10 @@ var elapsed = regexp.MustCompile(`\[(\d+)/(\d+) [^\]]+\]`)
 // reads, so it differs from run to run.
 var heldState = regexp.MustCompile(`now holds state [0-9a-f]+`)
 
+// jsonClock matches the wall-clock and elapsed times of apply --json, and
+// its version, which depends on how the test binary was built.
+var jsonClock = regexp.MustCompile(`"(@timestamp|elapsed_seconds|rollout|@message)":("[^"]*(go1|Z)[^"]*"|[0-9.e+-]+)`)
+
 // fast runs the in-memory service a million times faster than the real
 // one, and one step at a time so that the progress lines come in one
 // order.
@@ -68,6 +72,7 @@ func invoke(t *testing.T, c *command, planFile string, in invocation) {
 	clean := func(b []byte) []byte {
 		b = bytes.ReplaceAll(b, []byte(planFile), []byte("PLAN"))
 		b = heldState.ReplaceAll(b, []byte("now holds state F"))
+		b = jsonClock.ReplaceAll(b, []byte(`"$1":"T"`))
 		return elapsed.ReplaceAll(b, []byte("[$1/$2 T]"))
 	}
 	golden(t, filepath.Join("testdata", "apply", in.name+".stdout"), clean(stdout.Bytes()))
@@ -113,6 +118,8 @@ func TestApplyFake(t *testing.T) {
 		{"confirm", true, []invocation{
 			{"confirm-no-terminal", append([]string{"apply", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, fast...), false, "", 1,
 				"without a terminal and without --auto-approve nobody confirmed the plan: refused, naming the flag"},
+			{"json-apply", append([]string{"apply", "--json", "--auto-approve", "--strategy", "canary:10", "--from", flow("3-create-green"), "--to", flow("5-full-green")}, fast...), false, "", 0,
+				"apply --json: one JSON object per line, the plan's steps, then each event, then the result"},
 			{"confirm-json-without-auto", append([]string{"apply", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, fast...), false, "", 1,
 				"a JSON stream cannot ask"},
 		}},

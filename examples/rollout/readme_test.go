@@ -74,3 +74,19 @@ func TestREADMEWorkspaceCommands(t *testing.T) {
 		t.Error("README's commands did not create the endpoint of specs/")
 	}
 }
+
+// TestREADMEPlanIsCurrent: the plan README.md shows is the one the
+// command prints today for the same files (the golden of saved-plan).
+func TestREADMEPlanIsCurrent(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "apply", "saved-plan.stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, want) {
+		t.Errorf("README.md does not show the plan the command prints now; copy testdata/apply/saved-plan.stdout into it:\n%s", want)
+	}
+}
