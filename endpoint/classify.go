@@ -52,8 +52,9 @@ var schemaOthers = map[string]string{
 // Keys that only an endpoint or only a deployment has, for files without
 // $schema.
 var (
-	endpointSignals   = []string{"auth_mode", "traffic", "mirror_traffic", "deployments", "compute", "target", "public_network_access", "identity"}
-	deploymentSignals = []string{"endpoint_name", "model", "model_mount_path", "code_configuration", "environment", "environment_variables", "instance_type", "instance_count", "scale_settings", "request_settings", "liveness_probe", "readiness_probe", "startup_probe", "app_insights_enabled", "egress_public_network_access", "data_collector", "resources", "resource_requirements", "private_network_connection"}
+	endpointSignals   = signals(endpointAttrs, sharedKeys...)
+	deploymentSignals = append([]string{"endpoint_name"}, signals(deploymentAttrs, sharedKeys...)...)
+	sharedKeys        = []string{"name", "type", "description", "tags", "properties"}
 )
 
 // classify tells endpoint and deployment specs from the other YAML that

@@ -16,29 +16,27 @@ func (e *Endpoint) Clone() *Endpoint {
 		return nil
 	}
 	c := *e
-	c.Tags = maps.Clone(e.Tags)
-	c.Properties = maps.Clone(e.Properties)
-	if e.Identity != nil {
-		id := *e.Identity
-		id.UserAssignedIdentities = slices.Clone(e.Identity.UserAssignedIdentities)
-		c.Identity = &id
-	}
-	if e.Deployments != nil {
-		c.Deployments = make([]Deployment, len(e.Deployments))
-		for i, d := range e.Deployments {
-			c.Deployments[i] = d.Clone()
-		}
-	}
+	c.cloneShared()
 	return &c
 }
 
 // Clone returns a deep copy of d that shares no map, slice or pointer with d.
 func (d Deployment) Clone() Deployment {
-	d.Tags = maps.Clone(d.Tags)
-	d.Properties = maps.Clone(d.Properties)
-	d.EnvironmentVariables = maps.Clone(d.EnvironmentVariables)
-	d.DataCollector = d.DataCollector.clone()
+	d.cloneShared()
 	return d
+}
+
+// cloneDeployments returns deep copies of ds; nil stays nil.
+func cloneDeployments(ds []Deployment) []Deployment {
+	if ds == nil {
+		return nil
+	}
+	c := make([]Deployment, len(ds))
+	for i := range ds {
+		c[i] = ds[i]
+		c[i].cloneShared()
+	}
+	return c
 }
 
 // clone returns a deep copy of dc; nil stays nil.
@@ -63,26 +61,25 @@ func (dc *DataCollector) clone() *DataCollector {
 // DataCollector equals an empty one. Deployments are compared in order;
 // [Normalize] sorts them by name, so compare normalized values (see
 // [Normalized]) to ask whether two specs mean the same thing. Two nil
-// endpoints are equal; nil never equals a non-nil endpoint.
+// endpoints are equal; nil never equals a non-nil endpoint. Equal does
+// not allocate.
 func Equal(a, b *Endpoint) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Name != b.Name ||
-		a.Description != b.Description ||
-		!maps.Equal(a.Tags, b.Tags) ||
-		!maps.Equal(a.Properties, b.Properties) ||
-		a.AuthMode != b.AuthMode ||
-		a.Compute != b.Compute ||
-		!identityEqual(a.Identity, b.Identity) ||
-		a.PublicNetworkAccess != b.PublicNetworkAccess ||
-		!a.Traffic.Equal(b.Traffic) ||
-		!a.Mirror.Equal(b.Mirror) ||
-		len(a.Deployments) != len(b.Deployments) {
+	return endpointEqual(a, b)
+}
+
+// DeploymentEqual reports whether a and b specify the same deployment, with
+// the rules of [Equal]: Status is ignored and maps compare by content.
+func DeploymentEqual(a, b Deployment) bool { return deploymentEqual(&a, &b) }
+
+func deploymentsEqual(a, b []Deployment) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for i := range a.Deployments {
-		if !DeploymentEqual(a.Deployments[i], b.Deployments[i]) {
+	for i := range a {
+		if !deploymentEqual(&a[i], &b[i]) {
 			return false
 		}
 	}
@@ -90,41 +87,14 @@ func Equal(a, b *Endpoint) bool {
 }
 
 func identityEqual(a, b *Identity) bool {
-	var za, zb Identity
-	if a != nil {
-		za = *a
-	}
-	if b != nil {
-		zb = *b
-	}
+	za, zb := a.orZero(), b.orZero()
 	return za.Type == zb.Type && slices.Equal(za.UserAssignedIdentities, zb.UserAssignedIdentities)
 }
 
-// DeploymentEqual reports whether a and b specify the same deployment, with
-// the rules of [Equal]: Status is ignored and maps compare by content.
-func DeploymentEqual(a, b Deployment) bool {
-	return a.Name == b.Name &&
-		a.Type == b.Type &&
-		a.Description == b.Description &&
-		maps.Equal(a.Tags, b.Tags) &&
-		maps.Equal(a.Properties, b.Properties) &&
-		SameAsset(a.Model, b.Model) &&
-		a.ModelMountPath == b.ModelMountPath &&
-		SameAsset(a.CodeConfiguration.Code, b.CodeConfiguration.Code) &&
-		a.CodeConfiguration.ScoringScript == b.CodeConfiguration.ScoringScript &&
-		sameEnvironment(a.Environment, b.Environment) &&
-		maps.Equal(a.EnvironmentVariables, b.EnvironmentVariables) &&
-		a.InstanceType == b.InstanceType &&
-		a.InstanceCount == b.InstanceCount &&
-		a.ScaleSettings == b.ScaleSettings &&
-		a.RequestSettings == b.RequestSettings &&
-		a.LivenessProbe == b.LivenessProbe &&
-		a.ReadinessProbe == b.ReadinessProbe &&
-		a.StartupProbe == b.StartupProbe &&
-		a.AppInsightsEnabled == b.AppInsightsEnabled &&
-		a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess &&
-		dataCollectorEqual(a.DataCollector, b.DataCollector) &&
-		a.Resources == b.Resources
+// sameCode compares scoring code as DeploymentEqual does: the code by
+// [SameAsset].
+func sameCode(a, b CodeConfiguration) bool {
+	return a.ScoringScript == b.ScoringScript && SameAsset(a.Code, b.Code)
 }
 
 func dataCollectorEqual(a, b *DataCollector) bool {

@@ -30,12 +30,15 @@ type decoder struct {
 	warns ErrorList
 	// pos records where each loaded field was written, by canonical path.
 	pos map[string]Pos
+	// shown maps the canonical prefix of each deployment written inside
+	// an endpoint file to the prefix as written.
+	shown map[string]string
 	// refuseLegacy makes the 2021 forms errors (Loader.RefuseLegacy).
 	refuseLegacy bool
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: make(map[string]Pos)}
+	return &decoder{file: file, pos: make(map[string]Pos), shown: make(map[string]string)}
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {

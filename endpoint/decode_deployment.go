@@ -9,32 +9,25 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var deploymentKeys = []string{
-	"name", "type", "description", "tags", "properties",
-	"model", "model_mount_path", "code_configuration", "environment", "environment_variables",
-	"instance_type", "instance_count", "scale_settings", "request_settings",
-	"liveness_probe", "readiness_probe", "startup_probe", "app_insights_enabled",
-	"egress_public_network_access", "data_collector", "resources",
-	"resource_requirements", "private_network_connection",
-}
+// deploymentKeys are the keys of a deployment, from its table.
+var deploymentKeys = keysOf(deploymentAttrs)
 
 // deploymentFileKeys adds what only a deployment file of its own has.
 var deploymentFileKeys = append([]string{"$schema", "endpoint_name"}, deploymentKeys...)
 
 var (
-	modelKeys        = []string{"id", "name", "version", "path", "local_path", "type"}
-	codeKeys         = []string{"code", "scoring_script"}
-	codeObjectKeys   = []string{"local_path"}
-	environmentKeys  = []string{"id", "name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
-	dockerKeys       = []string{"image"}
-	buildKeys        = []string{"path", "dockerfile_path"}
-	inferenceKeys    = []string{"liveness_route", "readiness_route", "scoring_route"}
-	routeKeys        = []string{"path", "port"}
-	scaleKeys        = []string{"type", "scale_type", "instance_count", "min_instances", "max_instances", "polling_interval", "target_utilization_percentage"}
-	requestKeys      = []string{"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"}
-	probeKeys        = []string{"initial_delay", "period", "timeout", "success_threshold", "failure_threshold"}
-	resourcesKeys    = []string{"requests", "limits"}
-	quantityKeys     = []string{"cpu", "memory", "gpu", "nvidia.com/gpu"}
+	modelKeys       = []string{"id", "name", "version", "path", "local_path", "type"}
+	codeKeys        = []string{"code", "scoring_script"}
+	codeObjectKeys  = []string{"local_path"}
+	environmentKeys = []string{"id", "name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
+	dockerKeys      = []string{"image"}
+	buildKeys       = []string{"path", "dockerfile_path"}
+	inferenceKeys   = []string{"liveness_route", "readiness_route", "scoring_route"}
+	routeKeys       = []string{"path", "port"}
+	// scaleKeys add the 2021 names to today's.
+	scaleKeys        = slices.Insert(keysOf(scaleAttrs), 1, "scale_type", "instance_count")
+	resourcesKeys    = keysOf(resourcesAttrs)
+	quantityKeys     = keysOf(quantityAttrs)
 	requirementKeys  = []string{"cpu", "memory_in_gb", "gpu"}
 	collectorKeys    = []string{"collections", "sampling_rate", "rolling_rate", "request_logging"}
 	collectionKeys   = []string{"enabled", "data", "client_id", "sampling_rate"}
@@ -61,79 +54,47 @@ func (d *decoder) deployment(n *yaml.Node, p loc, inFile bool) Deployment {
 	if !ok {
 		return dep
 	}
+	decodeAttrs(d, deploymentAttrs, fs, p, &dep)
+	d.deploymentAgrees(fs, p)
+	return dep
+}
+
+// deploymentAgrees checks that a field written under two names, or in
+// two places, says one thing.
+func (d *decoder) deploymentAgrees(fs fields, p loc) {
 	// instance_count may be written at the top level (today) or inside
 	// scale_settings (2021); both at once must agree.
-	var topCount, scaleCount entry
-	for _, f := range fs {
-		k := f.k.Value
-		fp := p.key(k)
-		switch k {
-		case "$schema", "endpoint_name", "name":
-		case "type":
-			var s string
-			d.enum(f, fp, deploymentTypes, &s)
-			dep.Type = Kind(s)
-		case "description":
-			d.str(f, fp, &dep.Description)
-		case "tags":
-			dep.Tags = d.stringMap(f, fp)
-		case "properties":
-			dep.Properties = d.stringMap(f, fp)
-		case "model":
-			d.model(f, fp, &dep.Model)
-		case "model_mount_path":
-			d.str(f, fp, &dep.ModelMountPath)
-		case "code_configuration":
-			d.code(f, fp, &dep.CodeConfiguration)
-		case "environment":
-			d.environment(f, fp, &dep.Environment)
-		case "environment_variables":
-			dep.EnvironmentVariables = d.stringMap(f, fp)
-		case "instance_type":
-			d.str(f, fp, &dep.InstanceType)
-		case "instance_count":
-			topCount = f
-			d.count(f, fp, &dep.InstanceCount)
-		case "scale_settings":
-			scaleCount = d.scale(f, fp, p, &dep)
-			if scaleCount.k != nil {
-				d.legacy(scaleCount.k, join(fp.w, "instance_count"), "instance_count inside scale_settings is the 2021 form", "write instance_count at the deployment's top level")
-			}
-		case "request_settings":
-			d.requestSettings(f, fp, &dep.RequestSettings)
-		case "liveness_probe":
-			d.probe(f, fp, &dep.LivenessProbe)
-		case "readiness_probe":
-			d.probe(f, fp, &dep.ReadinessProbe)
-		case "startup_probe":
-			d.probe(f, fp, &dep.StartupProbe)
-		case "app_insights_enabled":
-			d.boolean(f, fp, &dep.AppInsightsEnabled)
-		case "egress_public_network_access":
-			var s string
-			d.enum(f, fp, accessValues, &s)
-			dep.EgressPublicNetworkAccess = Access(s)
-		case "private_network_connection":
-			d.privateNetwork(f, fs, p, &dep)
-		case "data_collector":
-			dep.DataCollector = d.dataCollector(f, fp)
-		case "resources":
-			d.resources(f, fp, &dep.Resources)
-		case "resource_requirements":
-			d.legacy(f.k, fp.w, "resource_requirements is the 2021 form of resources.requests", "write resources: {requests: {cpu, memory}} with memory in Gi")
-			d.requirements(f, fp, &dep.Resources.Requests)
+	if top, ok := fs.get("instance_count"); ok {
+		if inner, ok := subEntry(fs, "scale_settings", "instance_count"); ok && top.v.Value != inner.v.Value {
+			d.errorf(inner.v, join(p.w, "scale_settings.instance_count"), "%s differs from instance_count %s given at %s; keep one",
+				inner.v.Value, top.v.Value, d.at(top.v))
 		}
-	}
-	if topCount.k != nil && scaleCount.k != nil && topCount.v.Value != scaleCount.v.Value {
-		d.errorf(scaleCount.v, join(p.w, "scale_settings.instance_count"), "%s differs from instance_count %s given at %s; keep one",
-			scaleCount.v.Value, topCount.v.Value, d.at(topCount.v))
 	}
 	if r, ok := fs.get("resources"); ok {
 		if rr, ok := fs.get("resource_requirements"); ok {
 			d.errorf(rr.k, join(p.w, "resource_requirements"), "resources are already given at %s (resource_requirements is their 2021 name); keep one", d.at(r.k))
 		}
 	}
-	return dep
+	if pn, ok := fs.get("private_network_connection"); ok {
+		e, ok := fs.get("egress_public_network_access")
+		if want := privateAccess(pn.v.Value); ok && want != "" && !strings.EqualFold(e.v.Value, string(want)) {
+			d.errorf(pn.k, join(p.w, "private_network_connection"), "%s means egress_public_network_access: %s, but %s is given at %s; keep egress_public_network_access", pn.v.Value, want, e.v.Value, d.at(e.v))
+		}
+	}
+}
+
+// subEntry finds the entry key inside the mapping of fs's entry parent.
+func subEntry(fs fields, parent, key string) (entry, bool) {
+	f, ok := fs.get(parent)
+	if !ok || f.v.Kind != yaml.MappingNode {
+		return entry{}, false
+	}
+	for i := 0; i+1 < len(f.v.Content); i += 2 {
+		if f.v.Content[i].Value == key {
+			return entry{f.v.Content[i], f.v.Content[i+1]}, true
+		}
+	}
+	return entry{}, false
 }
 
 // reference decodes the one-line form of a reference, reporting parse
@@ -345,74 +306,38 @@ func (d *decoder) inferenceConfig(f entry, p loc, dst *InferenceConfig) {
 
 // scale decodes scale_settings in today's form (type: default |
 // target_utilization) or the 2021 form (scale_type: manual | auto, with
-// instance_count inside). It returns the instance_count entry when there
-// is one, which the caller checks against a top-level instance_count.
-// dp is the path of the deployment.
-func (d *decoder) scale(f entry, p, dp loc, dep *Deployment) entry {
+// instance_count inside, which is the deployment's).
+func (d *decoder) scale(f entry, p loc, dep *Deployment) {
 	fs, ok := d.fields(f.v, p, scaleKeys)
 	if !ok {
-		return entry{}
+		return
 	}
 	d.record(p, f)
-	s := &dep.ScaleSettings
-	var count entry
+	decodeAttrs(d, scaleAttrs, fs, p, &dep.ScaleSettings)
+	dp := loc{strings.TrimSuffix(p.w, ".scale_settings"), strings.TrimSuffix(strings.TrimSuffix(p.c, "scale_settings"), ".")}
 	for _, g := range fs {
 		gp := p.key(g.k.Value)
 		switch g.k.Value {
-		case "type":
-			var t string
-			d.enum(g, gp, scaleTypes, &t)
-			s.Type = ScaleType(t)
 		case "scale_type":
 			d.legacy(g.k, gp.w, "scale_type is the 2021 name of type (manual is default, auto is target_utilization)", "write type")
 			var t string
 			d.enum(g, renamed(p, "scale_type", "type"), legacyScaleTypes, &t)
 			switch t {
 			case "manual":
-				s.Type = ScaleDefault
+				dep.ScaleSettings.Type = ScaleDefault
 			case "auto":
-				s.Type = ScaleTargetUtilization
+				dep.ScaleSettings.Type = ScaleTargetUtilization
 			}
 		case "instance_count":
-			count = g
+			d.legacy(g.k, gp.w, "instance_count inside scale_settings is the 2021 form", "write instance_count at the deployment's top level")
 			d.count(g, loc{gp.w, join(dp.c, "instance_count")}, &dep.InstanceCount)
-		case "min_instances":
-			d.count(g, gp, &s.MinInstances)
-		case "max_instances":
-			d.count(g, gp, &s.MaxInstances)
-		case "polling_interval":
-			d.count(g, gp, &s.PollingInterval)
-		case "target_utilization_percentage":
-			d.count(g, gp, &s.TargetUtilizationPercentage)
 		}
 	}
 	d.onlyOne(fs, p, "type", "scale_type")
-	if _, ok := fs.get("min_instances"); !ok && s.Type == ScaleTargetUtilization {
+	if _, ok := fs.get("min_instances"); !ok && dep.ScaleSettings.Type == ScaleTargetUtilization {
 		// The service's default, filled here where an absent key can be
 		// told from a written 0: min_instances: 0 is sent as 0.
-		s.MinInstances = defaultMinInstances
-	}
-	return count
-}
-
-func (d *decoder) requestSettings(f entry, p loc, dst *RequestSettings) {
-	d.counts(f, p, requestKeys, &dst.RequestTimeoutMS, &dst.MaxConcurrentRequestsPerInstance, &dst.MaxQueueWaitMS)
-}
-
-func (d *decoder) probe(f entry, p loc, dst *Probe) {
-	d.counts(f, p, probeKeys, &dst.InitialDelay, &dst.Period, &dst.Timeout, &dst.SuccessThreshold, &dst.FailureThreshold)
-}
-
-// counts decodes a mapping whose fields are all counts: the field named
-// keys[i] into dst[i].
-func (d *decoder) counts(f entry, p loc, keys []string, dst ...*int) {
-	fs, ok := d.fields(f.v, p, keys)
-	if !ok {
-		return
-	}
-	d.record(p, f)
-	for _, g := range fs {
-		d.count(g, p.key(g.k.Value), dst[slices.Index(keys, g.k.Value)])
+		dep.ScaleSettings.MinInstances = defaultMinInstances
 	}
 }
 
@@ -433,19 +358,7 @@ func (d *decoder) resources(f entry, p loc, dst *Resources) {
 			continue
 		}
 		d.record(gp, g)
-		for _, h := range hs {
-			hp := gp.key(h.k.Value)
-			switch h.k.Value {
-			case "cpu":
-				d.str(h, hp, &q.CPU)
-			case "memory":
-				d.str(h, hp, &q.Memory)
-			case "gpu", "nvidia.com/gpu":
-				// The service's CLI reads gpu as nvidia.com/gpu, the
-				// Kubernetes name.
-				d.str(h, loc{hp.w, join(gp.c, "nvidia.com/gpu")}, &q.GPU)
-			}
-		}
+		decodeAttrs(d, quantityAttrs, hs, gp, q)
 		if a, ok := hs.get("nvidia.com/gpu"); ok {
 			if b, ok := hs.get("gpu"); ok {
 				d.errorf(b.k, join(gp.w, "gpu"), "nvidia.com/gpu is already given at %s (gpu is its other name); keep one", d.at(a.k))
@@ -487,29 +400,33 @@ func (d *decoder) requirements(f entry, p loc, dst *Quantities) {
 
 // privateNetwork decodes the deprecated private_network_connection of a
 // managed deployment, which the service's CLI still reads: true is
-// egress_public_network_access: disabled, false is enabled. Both given
-// must agree.
-func (d *decoder) privateNetwork(f entry, fs fields, p loc, dep *Deployment) {
-	fp := p.key("private_network_connection")
+// egress_public_network_access: disabled, false is enabled. When both are
+// given, egress_public_network_access is kept, and they must agree (see
+// deploymentAgrees).
+func (d *decoder) privateNetwork(f entry, p loc, dep *Deployment) {
 	var private bool
 	s := len(d.errs)
-	d.boolean(f, loc{fp.w, join(p.c, "egress_public_network_access")}, &private)
+	d.boolean(f, loc{p.w, strings.TrimSuffix(p.c, "private_network_connection") + "egress_public_network_access"}, &private)
 	if len(d.errs) > s {
 		return
 	}
-	want := Enabled
-	if private {
-		want = Disabled
-	}
-	d.warnf(f.k, fp.w, "deprecated; write egress_public_network_access: %s, which it means", want)
-	e, ok := fs.get("egress_public_network_access")
-	if !ok {
+	want := privateAccess(f.v.Value)
+	d.warnf(f.k, p.w, "deprecated; write egress_public_network_access: %s, which it means", want)
+	if dep.EgressPublicNetworkAccess == "" {
 		dep.EgressPublicNetworkAccess = want
-		return
 	}
-	if !strings.EqualFold(e.v.Value, string(want)) {
-		d.errorf(f.k, fp.w, "%s means egress_public_network_access: %s, but %s is given at %s; keep egress_public_network_access", f.v.Value, want, e.v.Value, d.at(e.v))
+}
+
+// privateAccess is the egress access a value of private_network_connection
+// means, or "" for a value that is not true or false.
+func privateAccess(v string) Access {
+	switch strings.ToLower(v) {
+	case "true":
+		return Disabled
+	case "false":
+		return Enabled
 	}
+	return ""
 }
 
 // isPlainNumber accepts the decimal numbers a quantity can be built from

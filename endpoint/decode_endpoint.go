@@ -10,12 +10,6 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-var endpointKeys = []string{
-	"$schema", "name", "type", "description", "tags", "properties",
-	"auth_mode", "compute", "target", "identity", "public_network_access",
-	"traffic", "mirror_traffic", "deployments",
-}
-
 var identityKeys = []string{"type", "user_assigned_identities"}
 
 var authModes = []string{string(AuthKey), string(AuthAMLToken), string(AuthAADToken)}
@@ -30,69 +24,25 @@ func placeholder(s string) bool { return strings.Contains(s, "{{") }
 
 // endpoint decodes an endpoint file. name is used when the file has no
 // name: key (Loader.EndpointName). The deployments written inside are
-// decoded into e.Deployments, and shown maps each one's canonical prefix to
-// the prefix as written.
-func (d *decoder) endpoint(root *yaml.Node, name string) (e *Endpoint, shown map[string]string) {
-	e = &Endpoint{Name: name}
-	shown = make(map[string]string)
+// decoded into e.Deployments, and d.shown maps each one's canonical prefix
+// to the prefix as written.
+func (d *decoder) endpoint(root *yaml.Node, name string) *Endpoint {
+	e := &Endpoint{Name: name}
 	p := loc{}
 	fs, ok := d.fields(root, p, endpointKeys)
 	if !ok {
-		return e, shown
+		return e
 	}
 	if _, ok := fs.get("name"); !ok && name == "" {
 		d.errorf(root, "name", "missing; write name: or set Loader.EndpointName (the Kubernetes flow passes it on the command line)")
 	}
-	var target entry
-	for _, f := range fs {
-		k := f.k.Value
-		fp := p.key(k)
-		switch k {
-		case "$schema":
-		case "name":
-			d.str(f, fp, &e.Name)
-			if placeholder(e.Name) {
-				d.errorf(f.v, fp.w, "%q is a template placeholder; fill it in before loading", e.Name)
-			}
-		case "type":
-			var typ string
-			d.enum(f, fp, []string{"online"}, &typ)
-			d.legacy(f.k, fp.w, "the 2021 schema's endpoint type", "leave it out: today's endpoints have none")
-		case "description":
-			d.str(f, fp, &e.Description)
-		case "tags":
-			e.Tags = d.stringMap(f, fp)
-		case "properties":
-			e.Properties = d.stringMap(f, fp)
-		case "auth_mode":
-			var s string
-			d.enum(f, fp, authModes, &s)
-			e.AuthMode = AuthMode(s)
-		case "compute":
-			d.str(f, fp, &e.Compute)
-		case "target":
-			// target: is the 2021 name of compute:.
-			target = f
-			d.legacy(f.k, fp.w, "target is the 2021 name of compute", "write compute")
-			d.str(f, renamed(p, "target", "compute"), &e.Compute)
-		case "identity":
-			e.Identity = d.identity(f, fp)
-		case "public_network_access":
-			var s string
-			d.enum(f, fp, accessValues, &s)
-			e.PublicNetworkAccess = Access(s)
-		case "traffic":
-			e.Traffic = d.split(f, fp)
-		case "mirror_traffic":
-			e.Mirror = d.split(f, fp)
-		case "deployments":
-			e.Deployments = d.inlineDeployments(f, fp, shown)
+	decodeAttrs(d, endpointAttrs, fs, p, e)
+	if c, ok := fs.get("compute"); ok {
+		if t, ok := fs.get("target"); ok {
+			d.errorf(t.k, "target", "compute is already given at %s (target: is its 2021 name); keep one", d.at(c.v))
 		}
 	}
-	if c, ok := fs.get("compute"); ok && target.k != nil {
-		d.errorf(target.k, "target", "compute is already given at %s (target: is its 2021 name); keep one", d.at(c.v))
-	}
-	return e, shown
+	return e
 }
 
 func (d *decoder) identity(e entry, p loc) *Identity {
@@ -188,7 +138,7 @@ func (d *decoder) split(e entry, p loc) traffic.Split {
 
 // inlineDeployments decodes deployments: written as a list of items with a
 // name: or as a mapping keyed by name.
-func (d *decoder) inlineDeployments(e entry, p loc, shown map[string]string) []Deployment {
+func (d *decoder) inlineDeployments(e entry, p loc) []Deployment {
 	var out []Deployment
 	defined := make(map[string]*yaml.Node)
 	add := func(name string, at *yaml.Node, c loc, body *yaml.Node) {
@@ -197,7 +147,7 @@ func (d *decoder) inlineDeployments(e entry, p loc, shown map[string]string) []D
 			return
 		}
 		defined[name] = at
-		shown[c.c] = c.w
+		d.shown[c.c] = c.w
 		d.pos[c.c] = d.at(at)
 		dep := d.deployment(body, c, false)
 		dep.Name = name

@@ -44,30 +44,17 @@ func (c Change) String() string {
 // A nil endpoint compares as an empty one. The result is nil when nothing
 // differs.
 func DiffEndpoint(a, b *Endpoint) []Change {
-	var za, zb Endpoint
-	if a != nil {
-		za = *a
+	if a == nil {
+		a = &Endpoint{}
 	}
-	if b != nil {
-		zb = *b
+	if b == nil {
+		b = &Endpoint{}
+	}
+	if endpointSettingsEqual(a, b) {
+		return nil
 	}
 	var d differ
-	d.str("name", za.Name, zb.Name)
-	d.str("description", za.Description, zb.Description)
-	d.strMap("tags", za.Tags, zb.Tags, nil)
-	d.strMap("properties", za.Properties, zb.Properties, nil)
-	d.str("auth_mode", string(za.AuthMode), string(zb.AuthMode))
-	d.str("compute", za.Compute, zb.Compute)
-	var ia, ib Identity
-	if za.Identity != nil {
-		ia = *za.Identity
-	}
-	if zb.Identity != nil {
-		ib = *zb.Identity
-	}
-	d.str("identity.type", ia.Type, ib.Type)
-	d.list("identity.user_assigned_identities", ia.UserAssignedIdentities, ib.UserAssignedIdentities)
-	d.str("public_network_access", string(za.PublicNetworkAccess), string(zb.PublicNetworkAccess))
+	diffAttrs(&d, endpointAttrs, "", a, b)
 	return d.changes
 }
 
@@ -77,41 +64,17 @@ func DiffEndpoint(a, b *Endpoint) []Change {
 // (see [IsSecretName]) are shown as [Redacted] on both sides, with
 // Sensitive set. The result is nil when nothing differs.
 func DiffDeployment(a, b Deployment) []Change {
+	// Comparing first keeps the common case, nothing changed, free of
+	// the copies that walking the table makes.
+	if deploymentEqual(&a, &b) {
+		return nil
+	}
+	return diffDeployment(a, b)
+}
+
+func diffDeployment(a, b Deployment) []Change {
 	var d differ
-	d.str("name", a.Name, b.Name)
-	d.str("type", string(a.Type), string(b.Type))
-	d.str("description", a.Description, b.Description)
-	d.strMap("tags", a.Tags, b.Tags, nil)
-	d.strMap("properties", a.Properties, b.Properties, nil)
-	d.ref("model", a.Model, b.Model)
-	d.str("model_mount_path", a.ModelMountPath, b.ModelMountPath)
-	d.ref("code_configuration.code", a.CodeConfiguration.Code, b.CodeConfiguration.Code)
-	d.str("code_configuration.scoring_script", a.CodeConfiguration.ScoringScript, b.CodeConfiguration.ScoringScript)
-	d.environment(a.Environment, b.Environment)
-	d.strMap("environment_variables", a.EnvironmentVariables, b.EnvironmentVariables, IsSecretName)
-	d.str("instance_type", a.InstanceType, b.InstanceType)
-	d.int("instance_count", a.InstanceCount, b.InstanceCount)
-
-	sa, sb := a.ScaleSettings, b.ScaleSettings
-	d.str("scale_settings.type", string(sa.Type), string(sb.Type))
-	d.int("scale_settings.min_instances", sa.MinInstances, sb.MinInstances)
-	d.int("scale_settings.max_instances", sa.MaxInstances, sb.MaxInstances)
-	d.int("scale_settings.polling_interval", sa.PollingInterval, sb.PollingInterval)
-	d.int("scale_settings.target_utilization_percentage", sa.TargetUtilizationPercentage, sb.TargetUtilizationPercentage)
-
-	ra, rb := a.RequestSettings, b.RequestSettings
-	d.int("request_settings.request_timeout_ms", ra.RequestTimeoutMS, rb.RequestTimeoutMS)
-	d.int("request_settings.max_concurrent_requests_per_instance", ra.MaxConcurrentRequestsPerInstance, rb.MaxConcurrentRequestsPerInstance)
-	d.int("request_settings.max_queue_wait_ms", ra.MaxQueueWaitMS, rb.MaxQueueWaitMS)
-
-	d.probe("liveness_probe", a.LivenessProbe, b.LivenessProbe)
-	d.probe("readiness_probe", a.ReadinessProbe, b.ReadinessProbe)
-	d.probe("startup_probe", a.StartupProbe, b.StartupProbe)
-	d.bool("app_insights_enabled", a.AppInsightsEnabled, b.AppInsightsEnabled)
-	d.str("egress_public_network_access", string(a.EgressPublicNetworkAccess), string(b.EgressPublicNetworkAccess))
-	d.dataCollector(a.DataCollector, b.DataCollector)
-	d.quantities("resources.requests", a.Resources.Requests, b.Resources.Requests)
-	d.quantities("resources.limits", a.Resources.Limits, b.Resources.Limits)
+	diffAttrs(&d, deploymentAttrs, "", &a, &b)
 	return d.changes
 }
 
@@ -138,15 +101,11 @@ func (d *differ) str2(prefix, name, a, b string) {
 	}
 }
 
-func (d *differ) int(path string, a, b int) { d.int2("", path, a, b) }
-
 func (d *differ) int2(prefix, name string, a, b int) {
 	if a != b {
 		d.add(prefix, name, showInt(a), showInt(b))
 	}
 }
-
-func (d *differ) bool(path string, a, b bool) { d.bool2("", path, a, b) }
 
 func (d *differ) bool2(prefix, name string, a, b bool) {
 	if a != b {
@@ -210,23 +169,6 @@ func (d *differ) environment(a, b Environment) {
 func (d *differ) route(prefix string, a, b Route) {
 	d.str2(prefix, "path", a.Path, b.Path)
 	d.int2(prefix, "port", a.Port, b.Port)
-}
-
-func (d *differ) probe(prefix string, a, b Probe) {
-	if a == b {
-		return
-	}
-	d.int2(prefix, "initial_delay", a.InitialDelay, b.InitialDelay)
-	d.int2(prefix, "period", a.Period, b.Period)
-	d.int2(prefix, "timeout", a.Timeout, b.Timeout)
-	d.int2(prefix, "success_threshold", a.SuccessThreshold, b.SuccessThreshold)
-	d.int2(prefix, "failure_threshold", a.FailureThreshold, b.FailureThreshold)
-}
-
-func (d *differ) quantities(prefix string, a, b Quantities) {
-	d.str2(prefix, "cpu", a.CPU, b.CPU)
-	d.str2(prefix, "memory", a.Memory, b.Memory)
-	d.str2(prefix, "nvidia.com/gpu", a.GPU, b.GPU)
 }
 
 func (d *differ) dataCollector(pa, pb *DataCollector) {

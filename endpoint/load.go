@@ -269,7 +269,7 @@ func (l *Loader) decodeFile(name string, data []byte, explicit bool) *file {
 	}
 	switch f.kind {
 	case endpointFile:
-		f.endpoint, f.shown = d.endpoint(root, l.EndpointName)
+		f.endpoint, f.shown = d.endpoint(root, l.EndpointName), d.shown
 	case deploymentFile:
 		l.decodeDeploymentFile(d, f, root)
 	}

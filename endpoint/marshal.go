@@ -138,88 +138,13 @@ func text(s string) *yaml.Node {
 
 func (w *writer) endpoint(e *Endpoint) *yaml.Node {
 	m := newMapping()
-	m.str("name", e.Name)
-	m.str("description", e.Description)
-	m.strMap("tags", e.Tags)
-	m.strMap("properties", e.Properties)
-	m.str("auth_mode", string(e.AuthMode))
-	m.str("compute", e.Compute)
-	if id := e.Identity; id != nil {
-		im := newMapping()
-		im.str("type", id.Type)
-		if len(id.UserAssignedIdentities) > 0 {
-			seq := &yaml.Node{Kind: yaml.SequenceNode}
-			for _, s := range id.UserAssignedIdentities {
-				item := newMapping()
-				item.node("resource_id", text(s))
-				seq.Content = append(seq.Content, item.n)
-			}
-			im.node("user_assigned_identities", seq)
-		}
-		m.sub("identity", im)
-	}
-	m.str("public_network_access", string(e.PublicNetworkAccess))
-	m.sub("traffic", splitMapping(e.Traffic))
-	m.sub("mirror_traffic", splitMapping(e.Mirror))
-	if len(e.Deployments) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for i := range e.Deployments {
-			seq.Content = append(seq.Content, w.deployment(&e.Deployments[i]))
-		}
-		m.node("deployments", seq)
-	}
+	writeAttrs(w, endpointAttrs, m, "", e)
 	return m.n
 }
 
 func (w *writer) deployment(d *Deployment) *yaml.Node {
-	p := "deployments[" + d.Name + "]"
 	m := newMapping()
-	m.str("name", d.Name)
-	m.str("type", string(d.Type))
-	m.str("description", d.Description)
-	m.strMap("tags", d.Tags)
-	m.strMap("properties", d.Properties)
-	m.node("model", w.ref(p+".model", d.Model, "models", true, true))
-	m.str("model_mount_path", d.ModelMountPath)
-
-	cm := newMapping()
-	cm.node("code", w.ref(p+".code_configuration.code", d.CodeConfiguration.Code, "codes", false, false))
-	cm.str("scoring_script", d.CodeConfiguration.ScoringScript)
-	m.sub("code_configuration", cm)
-
-	m.node("environment", w.environment(p+".environment", d.Environment))
-	m.strMap("environment_variables", d.EnvironmentVariables)
-	m.str("instance_type", d.InstanceType)
-	m.int("instance_count", d.InstanceCount)
-
-	sm := newMapping()
-	s := d.ScaleSettings
-	sm.str("type", string(s.Type))
-	sm.int("min_instances", s.MinInstances)
-	sm.int("max_instances", s.MaxInstances)
-	sm.int("polling_interval", s.PollingInterval)
-	sm.int("target_utilization_percentage", s.TargetUtilizationPercentage)
-	m.sub("scale_settings", sm)
-
-	rm := newMapping()
-	r := d.RequestSettings
-	rm.int("request_timeout_ms", r.RequestTimeoutMS)
-	rm.int("max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance)
-	rm.int("max_queue_wait_ms", r.MaxQueueWaitMS)
-	m.sub("request_settings", rm)
-
-	m.sub("liveness_probe", probeMapping(d.LivenessProbe))
-	m.sub("readiness_probe", probeMapping(d.ReadinessProbe))
-	m.sub("startup_probe", probeMapping(d.StartupProbe))
-	m.bool("app_insights_enabled", d.AppInsightsEnabled)
-	m.str("egress_public_network_access", string(d.EgressPublicNetworkAccess))
-	if dc := d.DataCollector; dc != nil {
-		m.sub("data_collector", w.dataCollector(p+".data_collector", dc))
-	}
-	res := newMapping()
-	res.sub("requests", quantitiesMapping(d.Resources.Requests))
-	res.sub("limits", quantitiesMapping(d.Resources.Limits))
-	m.sub("resources", res)
+	writeAttrs(w, deploymentAttrs, m, "deployments["+d.Name+"]", d)
 	return m.n
 }
 
@@ -229,24 +154,6 @@ func splitMapping(s traffic.Split) mapping {
 	for name, p := range s.All() {
 		m.int(name, p)
 	}
-	return m
-}
-
-func probeMapping(p Probe) mapping {
-	m := newMapping()
-	m.int("initial_delay", p.InitialDelay)
-	m.int("period", p.Period)
-	m.int("timeout", p.Timeout)
-	m.int("success_threshold", p.SuccessThreshold)
-	m.int("failure_threshold", p.FailureThreshold)
-	return m
-}
-
-func quantitiesMapping(q Quantities) mapping {
-	m := newMapping()
-	m.str("cpu", q.CPU)
-	m.str("memory", q.Memory)
-	m.str("nvidia.com/gpu", q.GPU)
 	return m
 }
 

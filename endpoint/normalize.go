@@ -78,32 +78,7 @@ func Normalize(e *Endpoint) {
 	if e == nil {
 		return
 	}
-	e.Tags = nilIfEmpty(e.Tags)
-	e.Properties = nilIfEmpty(e.Properties)
-	e.AuthMode = AuthMode(lower(string(e.AuthMode)))
-	if e.AuthMode == "" {
-		e.AuthMode = AuthKey
-	}
-	e.Compute = normalizeCompute(e.Compute)
-	e.PublicNetworkAccess = normalizeAccess(e.PublicNetworkAccess)
-	if e.Identity == nil {
-		e.Identity = &Identity{Type: defaultIdentityType}
-	} else {
-		normalizeIdentity(e.Identity)
-	}
-	kind := e.Kind()
-	for i := range e.Deployments {
-		normalizeDeployment(&e.Deployments[i], kind)
-	}
-	byName := func(a, b Deployment) int { return strings.Compare(a.Name, b.Name) }
-	// Most specs come sorted; checking first spares the sort's copies of
-	// whole deployments, and the stack they need.
-	if !slices.IsSortedFunc(e.Deployments, byName) {
-		slices.SortStableFunc(e.Deployments, byName)
-	}
-	if len(e.Deployments) == 0 {
-		e.Deployments = nil
-	}
+	normalizeAttrs(endpointAttrs, e, "")
 }
 
 // Normalized returns a normalized deep copy of e, leaving e as it was.
@@ -178,44 +153,13 @@ func normalizeIdentity(id *Identity) {
 	id.UserAssignedIdentities = ids
 }
 
+// normalizeDeployment normalizes every field of d by its table, then
+// what depends on more than one field.
 func normalizeDeployment(d *Deployment, kind Kind) {
-	d.Type = Kind(lower(string(d.Type)))
-	if d.Type == "" {
-		d.Type = kind
-	}
-	d.Tags = nilIfEmpty(d.Tags)
-	d.Properties = nilIfEmpty(d.Properties)
-	d.EnvironmentVariables = nilIfEmpty(d.EnvironmentVariables)
-
-	normalizeRef(&d.Model)
-	normalizeRef(&d.CodeConfiguration.Code)
-	normalizeRef(&d.Environment.Reference)
-	d.Environment.CondaFile = cleanPath(d.Environment.CondaFile)
-	d.Environment.Build.Path = cleanPath(d.Environment.Build.Path)
-	d.Environment.Build.DockerfilePath = cleanPath(d.Environment.Build.DockerfilePath)
-
-	d.EgressPublicNetworkAccess = normalizeAccess(d.EgressPublicNetworkAccess)
-
-	s := &d.ScaleSettings
-	s.Type = ScaleType(lower(string(s.Type)))
-	if s.Type == "" {
-		s.Type = ScaleDefault
-	}
-	if s.Type == ScaleDefault && d.InstanceCount == 0 {
+	normalizeAttrs(deploymentAttrs, d, kind)
+	if d.ScaleSettings.Type == ScaleDefault && d.InstanceCount == 0 {
 		d.InstanceCount = defaultInstanceCount
 	}
-
-	r := &d.RequestSettings
-	setDefault(&r.RequestTimeoutMS, defaultRequestTimeoutMS)
-	setDefault(&r.MaxConcurrentRequestsPerInstance, defaultMaxConcurrent)
-	setDefault(&r.MaxQueueWaitMS, defaultMaxQueueWaitMS)
-	normalizeProbe(&d.LivenessProbe, defaultLivenessFailures)
-	normalizeProbe(&d.ReadinessProbe, defaultReadinessFailures)
-	if d.StartupProbe != (Probe{}) {
-		normalizeProbe(&d.StartupProbe, defaultLivenessFailures)
-	}
-
-	d.DataCollector = normalizeDataCollector(d.DataCollector)
 }
 
 // normalizeCompute writes a compute target as its name in the workspace:
@@ -229,14 +173,11 @@ func normalizeCompute(c string) string {
 	return c
 }
 
-// normalizeProbe fills the defaults of a probe; liveness and readiness
-// probes differ only in how many failures they tolerate.
-func normalizeProbe(p *Probe, failures int) {
-	setDefault(&p.InitialDelay, defaultProbeInitialDelay)
-	setDefault(&p.Period, defaultProbePeriod)
-	setDefault(&p.Timeout, defaultProbeTimeout)
-	setDefault(&p.SuccessThreshold, defaultProbeSuccessThreshold)
-	setDefault(&p.FailureThreshold, failures)
+func normalizeEnvironment(env *Environment) {
+	normalizeRef(&env.Reference)
+	env.CondaFile = cleanPath(env.CondaFile)
+	env.Build.Path = cleanPath(env.Build.Path)
+	env.Build.DockerfilePath = cleanPath(env.Build.DockerfilePath)
 }
 
 func normalizeDataCollector(dc *DataCollector) *DataCollector {
@@ -286,14 +227,6 @@ func cleanPath(p string) string {
 		return p
 	}
 	return slashpath.Clean(strings.ReplaceAll(p, `\`, "/"))
-}
-
-func normalizeAccess(a Access) Access {
-	a = Access(lower(string(a)))
-	if a == "" {
-		return Enabled
-	}
-	return a
 }
 
 func setDefault(v *int, def int) {
