@@ -10,6 +10,7 @@
 //	rollout apply [PLANNING] [APPLYING] [NAMES] [BACKEND] --to PATH
 //	rollout apply [APPLYING] [NAMES] [BACKEND] [--to PATH] FILE
 //	rollout show  [--json | --format text|json|markdown|mermaid|dot] FILE
+//	rollout status [--watch [--interval D]] [BACKEND] [--to PATH] [ENDPOINT...]
 //	rollout --version
 //
 //	PLANNING: [--strategy direct|canary:10,50|bluegreen|shadow:10] [--delete-unlisted] [--allow-replace]
@@ -159,6 +160,7 @@ Commands:
   plan     show the steps that take the current state to the desired one
   apply    execute them, from the desired state or from a plan saved by plan --out
   show     print a plan saved by plan --out, as text, JSON, Markdown or a graph
+  status   show the traffic (as bars), deployments and operations of endpoints
 
 Run "rollout COMMAND --help" for the flags of each. Colour is used on
 terminals unless --no-color is given or NO_COLOR is set.
@@ -218,6 +220,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return c.apply(ctx, args[1:])
 	case "show":
 		return c.show(args[1:])
+	case "status":
+		return c.status(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
