@@ -285,11 +285,11 @@ func (c *command) status(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	desc, err := cl.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := cl.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return err
 	}
-	if desc.GetWorkflowExecutionInfo().GetType().GetName() == durable.WorkflowFleet {
+	if desc.WorkflowType.Name == durable.WorkflowFleet {
 		var st durable.FleetStatus
 		if err := v.Get(&st); err != nil {
 			return err
