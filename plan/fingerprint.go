@@ -26,8 +26,14 @@ import (
 // other values, so plans it saved read as stale (see the JSON format in
 // the package documentation).
 func Fingerprint(actual []*endpoint.Endpoint) string {
-	ns := make([]named, 0, len(actual))
-	for _, e := range actual {
+	return hashAll(hasher{h: sha256.New()}, actual)
+}
+
+// hashAll hashes the normalized endpoints with h in the order of their
+// keys, then of their names.
+func hashAll(h hasher, es []*endpoint.Endpoint) string {
+	ns := make([]named, 0, len(es))
+	for _, e := range es {
 		if e != nil {
 			ns = append(ns, named{key: strings.ToLower(e.Name), e: e})
 		}
@@ -39,7 +45,6 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 		return strings.Compare(a.e.Name, b.e.Name)
 	})
 	var n endpoint.Normalizer
-	h := hasher{h: sha256.New()}
 	for _, e := range ns {
 		h.add(n.Normalize(e.e))
 	}
@@ -55,24 +60,7 @@ func Fingerprint(actual []*endpoint.Endpoint) string {
 // [Plan.DesiredFingerprint], so that whoever applies a saved plan with the
 // specs it was computed for can refuse specs that changed since.
 func DesiredFingerprint(desired []*endpoint.Endpoint) string {
-	ns := make([]named, 0, len(desired))
-	for _, e := range desired {
-		if e != nil {
-			ns = append(ns, named{key: strings.ToLower(e.Name), e: e})
-		}
-	}
-	slices.SortFunc(ns, func(a, b named) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return strings.Compare(a.e.Name, b.e.Name)
-	})
-	var n endpoint.Normalizer
-	h := desiredHasher()
-	for _, e := range ns {
-		h.add(n.Normalize(e.e))
-	}
-	return h.sum()
+	return hashAll(desiredHasher(), desired)
 }
 
 // desiredHasher returns the hasher of [DesiredFingerprint].
