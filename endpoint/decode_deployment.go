@@ -452,11 +452,12 @@ func (d *decoder) dataCollector(f entry, p loc) *DataCollector {
 	}
 	d.record(p, f)
 	dc := &DataCollector{}
+	var unrated []string
 	for _, g := range fs {
 		gp := p.key(g.k.Value)
 		switch g.k.Value {
 		case "collections":
-			dc.Collections = d.collections(g, gp)
+			dc.Collections, unrated = d.collections(g, gp)
 		case "sampling_rate":
 			d.fraction(g, gp, &dc.SamplingRate)
 		case "rolling_rate":
@@ -473,15 +474,38 @@ func (d *decoder) dataCollector(f entry, p loc) *DataCollector {
 			}
 		}
 	}
+	_, written := fs.get("sampling_rate")
+	rateCollections(dc, unrated, written)
 	return dc
 }
 
-func (d *decoder) collections(f entry, p loc) map[string]Collection {
+// rateCollections fills the rate of each collection named in unrated,
+// where an absent key can be told from a written 0: the collector's rate
+// if one is written, else the service's default of 1. The service keeps a
+// rate per collection only, so the collector's own is then dropped.
+func rateCollections(dc *DataCollector, unrated []string, written bool) {
+	rate := defaultSamplingRate
+	if written {
+		rate = dc.SamplingRate
+	}
+	for _, name := range unrated {
+		c := dc.Collections[name]
+		c.SamplingRate = rate
+		dc.Collections[name] = c
+	}
+	if len(dc.Collections) > 0 {
+		dc.SamplingRate = 0
+	}
+}
+
+// collections decodes a collector's collections, and names those that
+// set no sampling rate.
+func (d *decoder) collections(f entry, p loc) (out map[string]Collection, unrated []string) {
 	if !d.kind(f.v, p, yaml.MappingNode) {
-		return nil
+		return nil, nil
 	}
 	d.record(p, f)
-	out := make(map[string]Collection)
+	out = make(map[string]Collection)
 	names := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(f.v.Content); i += 2 {
 		k, v := f.v.Content[i], f.v.Content[i+1]
@@ -514,9 +538,12 @@ func (d *decoder) collections(f entry, p loc) map[string]Collection {
 				d.dataAsset(g, gp, &c.Data)
 			}
 		}
+		if _, ok := fs.get("sampling_rate"); !ok {
+			unrated = append(unrated, k.Value)
+		}
 		out[k.Value] = c
 	}
-	return out
+	return out, unrated
 }
 
 // dataAsset decodes where collected data goes: a reference, or

@@ -103,9 +103,12 @@ func (m mapping) bool(key string, v bool) {
 
 func (m mapping) float(key string, v float64) {
 	if v != 0 {
-		m.node(key, scalar("!!float", strconv.FormatFloat(v, 'g', -1, 64)))
+		m.node(key, floatNode(v))
 	}
 }
+
+// floatNode is the node of a number such as a sampling rate.
+func floatNode(v float64) *yaml.Node { return scalar("!!float", strconv.FormatFloat(v, 'g', -1, 64)) }
 
 // strMap adds a mapping of strings with its keys sorted.
 func (m mapping) strMap(key string, v map[string]string) {
@@ -174,7 +177,8 @@ func (w *writer) dataCollector(p string, dc *DataCollector) mapping {
 			cm.node("enabled", scalar("!!bool", strconv.FormatBool(c.Enabled)))
 			cm.node("data", w.ref(p+".collections."+name+".data", c.Data, "data", true, false))
 			cm.str("client_id", c.ClientID)
-			cm.float("sampling_rate", c.SamplingRate)
+			// Written even when 0: absent, it would load as 1.
+			cm.node("sampling_rate", floatNode(c.SamplingRate))
 			cs.node(name, cm.n)
 		}
 		m.node("collections", cs.n)

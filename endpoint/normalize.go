@@ -17,6 +17,7 @@ const (
 	defaultIdentityType     = "system_assigned"
 
 	defaultMinInstances          = 1
+	defaultSamplingRate          = 1.0
 	defaultProbeInitialDelay     = 10
 	defaultProbePeriod           = 10
 	defaultProbeTimeout          = 2

@@ -319,10 +319,13 @@ type DataCollector struct {
 
 // Collection is one stream of collected data.
 type Collection struct {
-	Enabled      bool      `json:"enabled"`
-	Data         Reference `json:"data,omitzero"`
-	ClientID     string    `json:"client_id,omitempty"`
-	SamplingRate float64   `json:"sampling_rate,omitempty"`
+	Enabled  bool      `json:"enabled"`
+	Data     Reference `json:"data,omitzero"`
+	ClientID string    `json:"client_id,omitempty"`
+	// SamplingRate is the fraction of requests collected, 0 included:
+	// loading fills the collector's rate, or the service's default of 1,
+	// only where sampling_rate is not written.
+	SamplingRate float64 `json:"sampling_rate,omitempty"`
 }
 
 // RequestLogging names the request headers the data collector records.

@@ -28,3 +28,40 @@ func TestMinInstancesZero(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplingRateZero: a collection's sampling_rate: 0 is kept as
+// written; an absent one takes the collector's rate, or the service's
+// default of 1.
+func TestSamplingRateZero(t *testing.T) {
+	for _, tc := range []struct {
+		collector string
+		want      float64
+		reason    string
+	}{
+		{"      collections:\n        request:\n          enabled: true\n          sampling_rate: 0\n", 0, "an explicit zero is what the user wrote"},
+		{"      collections:\n        request:\n          enabled: true\n", 1, "absent, the service's default"},
+		{"      collections:\n        request:\n          enabled: true\n          sampling_rate: 0.4\n", 0.4, "a value as written"},
+		{"      sampling_rate: 0.5\n      collections:\n        request:\n          enabled: true\n          sampling_rate: 0\n", 0, "a written zero beats the collector's rate"},
+		{"      sampling_rate: 0.5\n      collections:\n        request:\n          enabled: true\n", 0.5, "absent, the collector's rate"},
+		{"      sampling_rate: 0\n      collections:\n        request:\n          enabled: true\n", 0, "absent, the collector's written zero"},
+	} {
+		spec := strings.Replace(managed, "    instance_count: 1\n", "    instance_count: 1\n    data_collector:\n"+tc.collector, 1)
+		e, err := Parse("endpoint.yml", []byte(spec))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		dc := e.Deployments[0].DataCollector
+		if dc == nil || dc.Collections["request"].SamplingRate != tc.want {
+			t.Errorf("sampling_rate %+v, want %v (%s)", dc, tc.want, tc.reason)
+			continue
+		}
+		data, err := Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse("endpoint.yml", data)
+		if err != nil || back.Deployments[0].DataCollector.Collections["request"].SamplingRate != tc.want {
+			t.Errorf("%s: written and loaded again as %v, %v", tc.reason, back, err)
+		}
+	}
+}

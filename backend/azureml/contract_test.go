@@ -240,3 +240,28 @@ func TestMinInstancesZeroSent(t *testing.T) {
 		t.Errorf("absent minimum read as %d, want the service's default 1", got.ScaleSettings.MinInstances)
 	}
 }
+
+// TestSamplingRateZeroSent: a collection's sampling rate of 0 is sent as
+// 0, since the service takes an absent one as 1, and reads back as 0.
+func TestSamplingRateZeroSent(t *testing.T) {
+	d := endpoint.Deployment{Name: "blue", Type: endpoint.Managed, InstanceType: "Standard_DS3_v2", InstanceCount: 1,
+		DataCollector: &endpoint.DataCollector{Collections: map[string]endpoint.Collection{"request": {Enabled: true}}}}
+	w, err := testScope.encodeDeployment(&d, "westeurope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(w)
+	if !strings.Contains(string(data), `"samplingRate":0`) {
+		t.Errorf("body %s, want samplingRate 0 sent", data)
+	}
+	var back onlineDeployment
+	mustUnmarshal(t, data, &back)
+	got, err := testScope.decodeDeployment(&back, "")
+	if err != nil || got.DataCollector == nil || got.DataCollector.Collections["request"].SamplingRate != 0 {
+		t.Errorf("read back %+v, %v; want rate 0", got.DataCollector, err)
+	}
+	back.Properties.DataCollector.Collections["request"] = collection{DataCollectionMode: "Enabled"}
+	if got, _ := testScope.decodeDeployment(&back, ""); got.DataCollector.Collections["request"].SamplingRate != 1 {
+		t.Errorf("absent rate read as %v, want the service's default 1", got.DataCollector.Collections["request"].SamplingRate)
+	}
+}

@@ -218,10 +218,12 @@ type dataCollector struct {
 }
 
 type collection struct {
-	DataCollectionMode string  `json:"dataCollectionMode"`
-	DataID             string  `json:"dataId,omitempty"`
-	ClientID           string  `json:"clientId,omitempty"`
-	SamplingRate       float64 `json:"samplingRate,omitempty"`
+	DataCollectionMode string `json:"dataCollectionMode"`
+	DataID             string `json:"dataId,omitempty"`
+	ClientID           string `json:"clientId,omitempty"`
+	// SamplingRate is always written, 0 included: absent, the service
+	// takes its default of 1.
+	SamplingRate *float64 `json:"samplingRate,omitempty"`
 }
 
 type requestLogging struct {
@@ -649,14 +651,9 @@ func (s Scope) encodeDataCollector(dc *endpoint.DataCollector) (*dataCollector, 
 	}
 	for _, name := range slices.Sorted(maps.Keys(dc.Collections)) {
 		c := dc.Collections[name]
-		wc := collection{DataCollectionMode: "Disabled", ClientID: c.ClientID, SamplingRate: c.SamplingRate}
+		wc := collection{DataCollectionMode: "Disabled", ClientID: c.ClientID, SamplingRate: codec.SamplingRate(c.SamplingRate, dc.SamplingRate)}
 		if c.Enabled {
 			wc.DataCollectionMode = "Enabled"
-		}
-		if wc.SamplingRate == 0 {
-			// The service has no rate for the collector as a whole: the
-			// CLI's top-level rate applies to every collection.
-			wc.SamplingRate = dc.SamplingRate
 		}
 		if !isZeroRef(c.Data) {
 			id, err := s.referenceID("data_collector.collections."+name+".data", "data", c.Data)
@@ -680,7 +677,7 @@ func (s Scope) decodeDataCollector(w *dataCollector) (*endpoint.DataCollector, e
 			mc := endpoint.Collection{
 				Enabled:      strings.EqualFold(c.DataCollectionMode, "Enabled"),
 				ClientID:     c.ClientID,
-				SamplingRate: c.SamplingRate,
+				SamplingRate: codec.ReadSamplingRate(c.SamplingRate),
 			}
 			if c.DataID != "" {
 				mc.Data = s.referenceFromID(c.DataID)

@@ -149,10 +149,12 @@ type dataCollector struct {
 }
 
 type collection struct {
-	DataCollectionMode string  `json:"dataCollectionMode"`
-	DataID             string  `json:"dataId,omitempty"`
-	ClientID           string  `json:"clientId,omitempty"`
-	SamplingRate       float64 `json:"samplingRate,omitempty"`
+	DataCollectionMode string `json:"dataCollectionMode"`
+	DataID             string `json:"dataId,omitempty"`
+	ClientID           string `json:"clientId,omitempty"`
+	// SamplingRate is always written, 0 included: absent, the service
+	// takes its default of 1.
+	SamplingRate *float64 `json:"samplingRate,omitempty"`
 }
 
 type requestLogging struct {
@@ -500,12 +502,9 @@ func encodeDataCollector(sc scope, dc *endpoint.DataCollector) *dataCollector {
 		w.RequestLogging = &requestLogging{CaptureHeaders: slices.Clone(dc.RequestLogging.CaptureHeaders)}
 	}
 	for name, c := range dc.Collections {
-		wc := collection{DataCollectionMode: "Disabled", DataID: encodeRef(sc, "data", c.Data), ClientID: c.ClientID, SamplingRate: c.SamplingRate}
+		wc := collection{DataCollectionMode: "Disabled", DataID: encodeRef(sc, "data", c.Data), ClientID: c.ClientID, SamplingRate: codec.SamplingRate(c.SamplingRate, dc.SamplingRate)}
 		if c.Enabled {
 			wc.DataCollectionMode = "Enabled"
-		}
-		if wc.SamplingRate == 0 {
-			wc.SamplingRate = dc.SamplingRate
 		}
 		w.Collections[name] = wc
 	}
@@ -537,7 +536,7 @@ func decodeDataCollector(w *dataCollector, errs *[]error) *endpoint.DataCollecto
 			Enabled:      mode == "enabled",
 			Data:         decodeRef(c.DataID, field+".dataId", errs),
 			ClientID:     c.ClientID,
-			SamplingRate: c.SamplingRate,
+			SamplingRate: codec.ReadSamplingRate(c.SamplingRate),
 		}
 	}
 	return dc

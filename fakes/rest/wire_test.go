@@ -55,7 +55,7 @@ func TestDataCollector(t *testing.T) {
 	// The CLI's rate for the whole collector applies to collections that
 	// set none, since the service has no such field.
 	top := &endpoint.DataCollector{SamplingRate: 0.25, Collections: map[string]endpoint.Collection{"request": {Enabled: true}}}
-	if got := encodeDataCollector(sc, top).Collections["request"].SamplingRate; got != 0.25 {
+	if got := encodeDataCollector(sc, top).Collections["request"].SamplingRate; got == nil || *got != 0.25 {
 		t.Errorf("collection rate %v, want the collector's 0.25", got)
 	}
 	if _, err := parseDeploymentPut("blue", []byte(`{"properties": {"dataCollector": {"rollingRate": "Weekly"}}}`)); err == nil {
@@ -102,6 +102,31 @@ func TestMinInstancesZero(t *testing.T) {
 		w := (&Server{}).encodeDeployment(scope{"s", "g", "w"}, "ep", d)
 		if m := w.Properties.ScaleSettings.MinInstances; m == nil || *m != tc.want {
 			t.Errorf("%s: answered min %v, want %d written out", tc.body, m, tc.want)
+		}
+	}
+}
+
+// TestSamplingRateZero: the emulator keeps a written samplingRate of 0 and
+// takes the specification's default of 1 only when it is absent.
+func TestSamplingRateZero(t *testing.T) {
+	for _, tc := range []struct {
+		collection string
+		want       float64
+	}{
+		{`{"dataCollectionMode": "Enabled", "samplingRate": 0}`, 0},
+		{`{"dataCollectionMode": "Enabled"}`, 1},
+		{`{"dataCollectionMode": "Enabled", "samplingRate": 0.3}`, 0.3},
+	} {
+		d, err := parseDeploymentPut("blue", []byte(`{"properties": {"dataCollector": {"collections": {"request": `+tc.collection+`}}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.DataCollector.Collections["request"].SamplingRate; got != tc.want {
+			t.Errorf("%s: rate %v, want %v", tc.collection, got, tc.want)
+		}
+		w := (&Server{}).encodeDeployment(scope{"s", "g", "w"}, "ep", d)
+		if r := w.Properties.DataCollector.Collections["request"].SamplingRate; r == nil || *r != tc.want {
+			t.Errorf("%s: answered rate %v, want %v written out", tc.collection, r, tc.want)
 		}
 	}
 }

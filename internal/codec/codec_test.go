@@ -119,3 +119,26 @@ func FuzzEnum(f *testing.F) {
 		}
 	})
 }
+
+func TestSamplingRate(t *testing.T) {
+	zero := 0.0
+	for _, tc := range []struct {
+		collection, collector float64
+		want                  float64
+		reason                string
+	}{
+		{0, 0, 0, "an explicit zero is sent"},
+		{0.3, 0.5, 0.3, "a collection's own rate"},
+		{0, 0.5, 0.5, "the collector's rate where the collection sets none"},
+	} {
+		if got := SamplingRate(tc.collection, tc.collector); got == nil || *got != tc.want {
+			t.Errorf("SamplingRate(%v, %v) = %v, want %v (%s)", tc.collection, tc.collector, got, tc.want, tc.reason)
+		}
+	}
+	if got := ReadSamplingRate(&zero); got != 0 {
+		t.Errorf("a written 0 read as %v", got)
+	}
+	if got := ReadSamplingRate(nil); got != 1 {
+		t.Errorf("an absent rate read as %v, want the service's default 1", got)
+	}
+}
