@@ -38,15 +38,23 @@
 //
 // # Faults and observation
 //
-// [Faults] wrap any backend and inject failures by operation, target, count
-// or seeded probability: throttling with Retry-After, 5xx, dropped requests
-// and lost responses, slow operations and provisioning failures. A
-// provisioning failure belongs to the call it was injected into: when the
-// service refuses that call, it does not fire on a later one. They are
-// built on [Interceptor], which replaces single methods of a working backend
-// for anything the rules do not cover. [Service.FailProvisioning] arms a
+// [Faults] wrap any backend and inject failures by [Rule]s that select
+// calls by operation, target, count or seeded probability: throttling with
+// Retry-After, 5xx, dropped requests and lost responses, slow operations
+// and provisioning failures. A provisioning failure belongs to the call it
+// was injected into: when the service refuses that call, it does not fire
+// on a later one. The REST emulator in fakes/rest takes the same rules and
+// fires them with the same engine ([Faults.Pick]) on its requests, giving
+// each fault its HTTP form, so a test can move from the service's methods
+// to the wire and keep its faults. [Service.FailProvisioning] arms a
 // provisioning failure directly, and [Service.SetHandler] makes a deployment
 // turn unhealthy in the middle of a run.
+//
+// [Interceptor] is not a second fault model: it fires no rules, and only
+// replaces single methods of a working backend with the test's own code.
+// Faults use it to reach each method; tests use it for what rules cannot
+// say, such as cancelling a run after its k-th write or changing the
+// service between two calls.
 //
 // [Options.OnState] sees every state after every change, and
 // [Service.History] keeps them, so a test can check the safety rules at

@@ -14,10 +14,18 @@ import (
 	"github.com/rolloutkit/rollout/endpoint"
 )
 
-// Op names a method of [backend.Backend].
+// Op names a method of [backend.Backend], or a request of the REST
+// protocol that has no method of its own. [Faults] select service-level
+// calls by it, and the REST emulator in fakes/rest classifies every request
+// into one, so that one [Rule] means the same calls at both levels.
 type Op string
 
-// The operations a [Rule] can select.
+// The operations a [Rule] can select: the methods of [backend.Backend].
+// Over HTTP, a GET of an endpoint is GetEndpoint, a PUT or PATCH of one
+// CreateOrUpdateEndpoint, a PUT of a deployment CreateOrUpdateDeployment
+// (and so is a PATCH that changes more than its sku capacity), a PATCH of
+// the sku alone ScaleDeployment, a POST to the scoring URI Invoke and a
+// POST of listKeys GetKeys.
 const (
 	OpGetEndpoint              Op = "GetEndpoint"
 	OpListEndpoints            Op = "ListEndpoints"
@@ -30,6 +38,31 @@ const (
 	OpGetKeys                  Op = "GetKeys"
 )
 
+// The operations only the REST protocol has: requests a client sends on
+// its own, which no method of [backend.Backend] names. Service-level calls
+// never have them, so a rule that selects one fires over HTTP only, and a
+// rule with no Ops selects them too over HTTP.
+const (
+	// OpGetDeployment is a GET of one deployment, as a poller sends for
+	// the final state of a deployment write.
+	OpGetDeployment Op = "GetDeployment"
+	// OpListDeployments is a GET of an endpoint's deployments, a page at a
+	// time.
+	OpListDeployments Op = "ListDeployments"
+	// OpPollOperation is a GET of a write's operation status
+	// (Azure-AsyncOperation) or result (Location), targeting the resource
+	// the write changes.
+	OpPollOperation Op = "PollOperation"
+	// OpGetToken is a POST of an endpoint's token action.
+	OpGetToken Op = "GetToken"
+	// OpRegenerateKeys is a POST of an endpoint's regenerateKeys action.
+	OpRegenerateKeys Op = "RegenerateKeys"
+	// OpGetLogs is a POST of a deployment's getLogs action.
+	OpGetLogs Op = "GetLogs"
+	// OpListSkus is a GET of a deployment's skus.
+	OpListSkus Op = "ListSkus"
+)
+
 // Writes returns the operations that change the service, for rules that
 // should leave reads and scoring alone.
 func Writes() []Op {
@@ -40,30 +73,40 @@ func Writes() []Op {
 type FaultKind int
 
 // The kinds of fault. All but Slow and FailProvisioning fail the call with
-// a retryable [backend.Error].
+// a retryable [backend.Error]. Over HTTP each has the form the service's
+// clients see, given with each kind.
 const (
 	// Throttle refuses the call with 429 TooManyRequests
 	// ([backend.Throttled]) and a Retry-After of [Fault.RetryAfter] (1 s
 	// when zero: the service always sends one). The call is not made.
+	// Over HTTP: 429 with an ARM error body and Retry-After (and
+	// Retry-After-Ms when the wait is not whole seconds).
 	Throttle FaultKind = iota + 1
 	// ServerError refuses the call with 500 InternalServerError
-	// ([backend.Unavailable]). The call is not made.
+	// ([backend.Unavailable]). The call is not made. Over HTTP: 500 with
+	// an ARM error body.
 	ServerError
 	// DropRequest loses the connection before the service saw the call
-	// ([backend.Unavailable]). The call is not made.
+	// ([backend.Unavailable]). The call is not made. Over HTTP: the
+	// connection is closed before the request is served.
 	DropRequest
 	// DropResponse makes the call, waits for it to end, and then loses the
 	// answer ([backend.Unavailable]): the caller cannot tell whether the
 	// change happened, which is what makes retries need idempotence.
+	// Over HTTP: the request is served, then the connection is closed
+	// without the answer.
 	DropResponse
 	// Slow makes the call after an extra [Fault.Delay], or fails with the
-	// context's error if ctx ends first.
+	// context's error if ctx ends first. Over HTTP: the request is served
+	// after the delay, or the connection closed if the client gives up.
 	Slow
 	// FailProvisioning makes the call, and the resource it creates, updates
 	// or scales ends in the Failed provisioning state with [Fault.Code] and
 	// [Fault.Message]. It applies to CreateOrUpdateEndpoint,
 	// CreateOrUpdateDeployment and ScaleDeployment only, and needs a
-	// backend that can fail provisioning on demand, as [Service] can.
+	// backend that can fail provisioning on demand, as [Service] can. Over
+	// HTTP: the write is accepted, and its operation ends Failed with the
+	// code and message.
 	FailProvisioning
 )
 
@@ -96,12 +139,27 @@ type Fault struct {
 	Code, Message string
 }
 
+// Wait returns the Retry-After a Throttle sends: RetryAfter, or 1 s when
+// it is not positive.
+func (f Fault) Wait() time.Duration {
+	if f.RetryAfter <= 0 {
+		return time.Second
+	}
+	return f.RetryAfter
+}
+
 // Rule injects a fault into the calls it selects. A call is selected when
 // its operation is one of Ops (every operation when Ops is empty) and its
 // target matches Endpoint and Deployment where they are set. Of the
 // selected calls, the first Skip pass untouched, and then the fault fires
 // at most Count times (no limit when Count is 0), each time with
 // Probability (always when it is 0 or 1 or more).
+//
+// The same rules apply to service-level calls ([Faults.Wrap]) and to the
+// requests of the REST emulator (fakes/rest's Options.Faults), which
+// classifies each request into its operation and target: a rule list and a
+// seed fire on the same calls at both levels, except that over HTTP a rule
+// also sees the requests only the protocol has (see [OpPollOperation]).
 type Rule struct {
 	Ops []Op
 	// Endpoint selects calls on this endpoint (case-insensitive); "" means
@@ -125,7 +183,7 @@ type provisioningFailer interface {
 // disarmer is a backend that can take back a provisioning failure it has
 // not used yet.
 type disarmer interface {
-	disarm(endpointName, deployment string)
+	Disarm(endpointName, deployment string)
 }
 
 // Faults injects failures into the calls of a backend by rules. Rules are
@@ -175,8 +233,12 @@ func (f *Faults) Injected() []CallCount {
 	return counts(f.injected)
 }
 
-// pick returns the fault to inject into a call, if a rule fires.
-func (f *Faults) pick(op Op, endpointName, deployment string) (Fault, bool) {
+// Pick returns the fault to inject into one call of op on endpointName
+// and deployment (either "" when the call has none), if a rule fires, and
+// counts the call against the rules that select it. It is the one firing
+// engine: [Faults.Wrap] and the REST emulator both ask it, then give the
+// fault its form at their level.
+func (f *Faults) Pick(op Op, endpointName, deployment string) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, r := range f.rules {
@@ -283,17 +345,14 @@ func injectErr(ctx context.Context, f *Faults, failer provisioningFailer, op Op,
 
 // inject makes one call with the fault a rule picks, if any.
 func inject[T any](ctx context.Context, f *Faults, failer provisioningFailer, op Op, ep, dep string, call func(context.Context) (T, error)) (T, error) {
-	fault, ok := f.pick(op, ep, dep)
+	fault, ok := f.Pick(op, ep, dep)
 	if !ok {
 		return call(ctx)
 	}
 	var zero T
 	switch fault.Kind {
 	case Throttle:
-		wait := fault.RetryAfter
-		if wait <= 0 {
-			wait = time.Second
-		}
+		wait := fault.Wait()
 		return zero, &backend.Error{Kind: backend.Throttled, Code: "TooManyRequests", Message: fmt.Sprintf("Too many requests; retry after %v", wait), RetryAfter: wait}
 	case ServerError:
 		return zero, &backend.Error{Kind: backend.Unavailable, Code: "InternalServerError", Message: "The server encountered an internal error"}
@@ -317,7 +376,7 @@ func inject[T any](ctx context.Context, f *Faults, failer provisioningFailer, op
 		if d, ok := failer.(disarmer); ok && err != nil && !errors.Is(err, backend.ErrProvisioningFailed) {
 			// Refused before it started: the failure was for this call
 			// only, and must not fire on a later one.
-			d.disarm(ep, dep)
+			d.Disarm(ep, dep)
 		}
 		return v, err
 	}

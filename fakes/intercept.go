@@ -11,8 +11,9 @@ import (
 // time, in the manner of controller-runtime's interceptor client: each
 // non-nil field replaces its method and gets the wrapped backend as next,
 // to call or not. Methods whose field is nil go straight to the wrapped
-// backend. Use it for what [Faults] rules do not cover, such as cancelling
-// a run after its k-th write.
+// backend. It fires no rules of its own: [Faults] reach each method
+// through it, and tests use it for what rules do not cover, such as
+// cancelling a run after its k-th write.
 type Interceptor struct {
 	GetEndpoint              func(ctx context.Context, next backend.Backend, name string) (*endpoint.Endpoint, error)
 	ListEndpoints            func(ctx context.Context, next backend.Backend) ([]*endpoint.Endpoint, error)

@@ -401,9 +401,11 @@ func (s *Service) FailProvisioning(endpointName, deployment, code, message strin
 	s.failures[resourceKey(endpointName, deployment)] = failure{code: code, message: message}
 }
 
-// disarm takes back the provisioning failure armed for a resource, if it
-// has not fired.
-func (s *Service) disarm(endpointName, deployment string) {
+// Disarm takes back the provisioning failure armed for a resource by
+// [Service.FailProvisioning], if it has not fired: for a write that was
+// refused before the service accepted it, whose failure must not fire on a
+// later one.
+func (s *Service) Disarm(endpointName, deployment string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.failures, resourceKey(endpointName, deployment))
