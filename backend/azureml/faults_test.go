@@ -25,7 +25,7 @@ import (
 // newEmulated returns a Backend on the emulator called in process, over an
 // in-memory service with the real latencies: to be used inside a synctest
 // bubble.
-func newEmulated(t *testing.T, faults []rest.FaultRule) *Backend {
+func newEmulated(t *testing.T, faults []fakes.Rule) *Backend {
 	svc := fakes.New(fakes.Options{NoHistory: true})
 	srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test", Faults: faults, Seed: 1})
 	b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(srv.Transport(), "https://management.test"))
@@ -37,29 +37,35 @@ func newEmulated(t *testing.T, faults []rest.FaultRule) *Backend {
 
 var blue = endpoint.Deployment{Name: "blue", Model: endpoint.Reference{Name: "m", Version: "1"}, InstanceType: "Standard_DS3_v2", InstanceCount: 1}
 
+// putBlue selects the PUTs of deployment blue of churn: the first count
+// of them, or all when count is 0.
+func putBlue(count int, f fakes.Fault) fakes.Rule {
+	return fakes.Rule{Ops: []fakes.Op{fakes.OpCreateOrUpdateDeployment}, Endpoint: "churn", Deployment: "blue", Count: count, Fault: f}
+}
+
 // TestHTTPFaults: transient faults are retried by the pipeline and nothing
 // is lost; faults that outlast the retries are reported with the kind and
 // the wait the design says.
 func TestHTTPFaults(t *testing.T) {
 	tests := []struct {
 		name   string
-		rule   rest.FaultRule
+		rule   fakes.Rule
 		kind   backend.Kind // Internal means success
 		after  time.Duration
 		reason string
 	}{
-		{"short 429 storm", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 3, Fault: rest.Fault{Status: 429, RetryAfter: 5 * time.Second}}, backend.Internal, 0, "three 429s fit in the pipeline's retries"},
-		{"long 429 storm", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Fault: rest.Fault{Status: 429, RetryAfter: 5 * time.Second}}, backend.Throttled, 5 * time.Second, "the service's wait is passed on to the caller"},
-		{"500s", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 2, Fault: rest.Fault{Status: 500}}, backend.Internal, 0, "transient failures are retried"},
-		{"persistent 503", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Fault: rest.Fault{Status: 503}}, backend.Unavailable, 0, "reported as retryable for the executor"},
-		{"dropped polls", rest.FaultRule{Method: "GET", Path: "mfeOperationsStatus", Count: 2, Fault: rest.Fault{Drop: true}}, backend.Internal, 0, "a lost poll is polled again"},
-		{"dropped writes", rest.FaultRule{Method: "PUT", Path: "/deployments/blue", Count: 1, Fault: rest.Fault{Drop: true}}, backend.Internal, 0, "a PUT is idempotent, so it is sent again"},
-		{"dropped reads", rest.FaultRule{Method: "GET", Path: "/deployments", Fault: rest.Fault{Drop: true}}, backend.Unavailable, 0, "a connection that keeps dropping is transient, not internal"},
+		{"short 429 storm", putBlue(3, fakes.Fault{Kind: fakes.Throttle, RetryAfter: 5 * time.Second}), backend.Internal, 0, "three 429s fit in the pipeline's retries"},
+		{"long 429 storm", putBlue(0, fakes.Fault{Kind: fakes.Throttle, RetryAfter: 5 * time.Second}), backend.Throttled, 5 * time.Second, "the service's wait is passed on to the caller"},
+		{"500s", putBlue(2, fakes.Fault{Kind: fakes.ServerError}), backend.Internal, 0, "transient failures are retried"},
+		{"persistent 500", putBlue(0, fakes.Fault{Kind: fakes.ServerError}), backend.Unavailable, 0, "reported as retryable for the executor"},
+		{"dropped polls", fakes.Rule{Ops: []fakes.Op{fakes.OpPollOperation}, Count: 2, Fault: fakes.Fault{Kind: fakes.DropRequest}}, backend.Internal, 0, "a lost poll is polled again"},
+		{"dropped writes", putBlue(1, fakes.Fault{Kind: fakes.DropRequest}), backend.Internal, 0, "a PUT is idempotent, so it is sent again"},
+		{"dropped reads", fakes.Rule{Ops: []fakes.Op{fakes.OpGetDeployment, fakes.OpListDeployments}, Fault: fakes.Fault{Kind: fakes.DropRequest}}, backend.Unavailable, 0, "a connection that keeps dropping is transient, not internal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				b := newEmulated(t, []rest.FaultRule{tt.rule})
+				b := newEmulated(t, []fakes.Rule{tt.rule})
 				ctx := t.Context()
 				if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
 					t.Fatal(err)

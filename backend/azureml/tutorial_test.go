@@ -203,10 +203,10 @@ func TestTutorialWithHTTPFaults(t *testing.T) {
 			RetryAfter: 10 * time.Second,
 			BaseURL:    "https://management.test",
 			Seed:       5,
-			Faults: []rest.FaultRule{
-				{Probability: 0.08, Fault: rest.Fault{Status: 429, RetryAfter: 3 * time.Second}},
-				{Probability: 0.08, Fault: rest.Fault{Status: 500}},
-				{Probability: 0.04, Fault: rest.Fault{Drop: true}},
+			Faults: []fakes.Rule{
+				{Probability: 0.08, Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: 3 * time.Second}},
+				{Probability: 0.08, Fault: fakes.Fault{Kind: fakes.ServerError}},
+				{Probability: 0.04, Fault: fakes.Fault{Kind: fakes.DropRequest}},
 			},
 		})
 		wire := &faultCounter{next: srv.Transport()}

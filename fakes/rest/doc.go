@@ -75,8 +75,22 @@
 //
 // # Faults and transports
 //
-// [FaultRule]s answer selected requests with 429 and Retry-After, 5xx, or a
-// dropped connection before the emulator sees them. The [Server] serves a
+// [Options.Faults] are [fakes.Rule]s, the same rules [fakes.NewFaults]
+// applies to the service's methods, fired by the same engine
+// ([fakes.Faults.Pick]): each request is classified into the operation
+// and target it carries out, as [fakes.Service.Calls] counts them below
+// (a capacity-only PATCH of a deployment is ScaleDeployment, scoring is
+// Invoke with the azureml-model-deployment header as its deployment), and
+// requests only the protocol has get operations of their own (a GET of one
+// deployment or of an endpoint's deployments, a poll of an operation's
+// status or result, token, regenerateKeys, getLogs, skus: see
+// [fakes.OpPollOperation]). So one rule list and seed fail the same calls
+// at both levels. Each kind of fault has its HTTP form: Throttle answers
+// 429 with Retry-After, ServerError 500 with an ARM error body,
+// DropRequest closes the connection before the request is served,
+// DropResponse serves it and then closes the connection, Slow serves it
+// late, and FailProvisioning lets the write be accepted and its operation
+// end Failed. [Server.Injected] counts what fired. The [Server] serves a
 // real TLS server (httptest.NewTLSServer) for wire tests, and
 // [Server.Transport] calls it in process, so tests of an azcore client can
 // run inside testing/synctest bubbles where a 10-minute deployment takes

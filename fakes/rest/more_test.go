@@ -80,11 +80,11 @@ func TestActions(t *testing.T) {
 // TestFaults injects throttling, server errors and a dropped connection
 // at the HTTP level.
 func TestFaults(t *testing.T) {
-	c, _ := newServer(t, rest.Options{Faults: []rest.FaultRule{
-		{Method: http.MethodGet, Path: "/onlineEndpoints/throttled", Count: 1, Fault: rest.Fault{Status: 429, RetryAfter: 1500 * time.Millisecond}},
-		{Path: "/onlineEndpoints/broken", Skip: 1, Count: 1, Fault: rest.Fault{Status: 500}},
+	c, _ := newServer(t, rest.Options{Faults: []fakes.Rule{
+		{Ops: []fakes.Op{fakes.OpGetEndpoint}, Endpoint: "throttled", Count: 1, Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: 1500 * time.Millisecond}},
+		{Endpoint: "broken", Skip: 1, Count: 1, Fault: fakes.Fault{Kind: fakes.ServerError}},
 		// Every time: net/http retries a GET whose reused connection closed.
-		{Path: "/onlineEndpoints/dropped", Fault: rest.Fault{Drop: true}},
+		{Endpoint: "dropped", Fault: fakes.Fault{Kind: fakes.DropRequest}},
 	}})
 	r := c.do(http.MethodGet, "/onlineEndpoints/throttled", nil)
 	if r.status != 429 || errorCode(t, r) != "TooManyRequests" || r.header.Get("Retry-After") != "2" || r.header.Get("Retry-After-Ms") != "1500" {
@@ -112,7 +112,7 @@ func TestFaults(t *testing.T) {
 // TestFaultsSeeded shows that probabilistic faults repeat with the seed.
 func TestFaultsSeeded(t *testing.T) {
 	run := func(seed uint64) string {
-		c, _ := newServer(t, rest.Options{Seed: seed, Faults: []rest.FaultRule{{Probability: 0.5, Fault: rest.Fault{Status: 503}}}})
+		c, _ := newServer(t, rest.Options{Seed: seed, Faults: []fakes.Rule{{Probability: 0.5, Fault: fakes.Fault{Kind: fakes.ServerError}}}})
 		var b strings.Builder
 		for range 20 {
 			b.WriteString(fmt.Sprint(c.do(http.MethodGet, "/onlineEndpoints", nil).status / 100))

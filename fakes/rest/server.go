@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -48,8 +47,12 @@ type Options struct {
 	// PageSize is how many items a list returns before its nextLink; 10
 	// when zero.
 	PageSize int
-	// Faults are tried in order on every request, first match wins.
-	Faults []FaultRule
+	// Faults are the rules of faults injected into requests, tried in
+	// order on every request, first that fires wins: the same
+	// [fakes.Rule]s as [fakes.NewFaults] takes, selecting the operation
+	// and target each request carries out (see [fakes.Op]). New panics on
+	// a rule without a known fault kind, as NewFaults does.
+	Faults []fakes.Rule
 	// Seed seeds the random choices of rules with a Probability.
 	Seed uint64
 }
@@ -66,10 +69,8 @@ type Server struct {
 	opCount int
 	keys    map[string]backend.Keys
 	regens  int
-	rng     *rand.Rand
 	extras  map[string]*extras
-	seen    []int
-	fired   []int
+	faults  *fakes.Faults
 }
 
 // operation is a write the in-memory service accepted, with what its
@@ -100,18 +101,19 @@ func New(svc *fakes.Service, opts Options) *Server {
 		opts.PageSize = 10
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
-	opts.Faults = slices.Clone(opts.Faults)
 	return &Server{
 		svc:    svc,
 		opts:   opts,
 		ops:    make(map[string]*operation),
 		keys:   make(map[string]backend.Keys),
-		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		extras: make(map[string]*extras),
-		seen:   make([]int, len(opts.Faults)),
-		fired:  make([]int, len(opts.Faults)),
+		faults: fakes.NewFaults(opts.Seed, opts.Faults...),
 	}
 }
+
+// Injected counts the faults injected so far, by "Op: kind", as
+// [fakes.Faults.Injected] does.
+func (s *Server) Injected() []fakes.CallCount { return s.faults.Injected() }
 
 // request is one call being served, with what every handler needs.
 type request struct {
@@ -127,9 +129,11 @@ const provider = "providers/microsoft.machinelearningservices/"
 
 // ServeHTTP implements [http.Handler].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.injectFault(w, r) {
-		return
-	}
+	s.serveFault(w, r)
+}
+
+// serve routes a request to its handler.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	req := &request{w: w, r: r, ctx: r.Context(), base: s.baseURL(r)}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) == 2 && parts[0] == "score" {
@@ -149,10 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.fail(http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf("The api-version '%s' is invalid. The supported versions are '%s'", req.apiVer, strings.Join(s.opts.APIVersions, ",")), 0)
 		return
 	}
-	lower := make([]string, len(parts))
-	for i, p := range parts {
-		lower[i] = strings.ToLower(p)
-	}
+	lower := lowered(parts)
 	// /subscriptions/S/providers/Microsoft.MachineLearningServices/locations/L/(mfeOperationsStatus|mfeOperationResults)/ID
 	if len(parts) == 8 && lower[0] == "subscriptions" && lower[2]+"/"+lower[3]+"/" == provider && lower[4] == "locations" {
 		switch lower[6] {
@@ -194,6 +195,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		req.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+r.Method+" is not allowed on "+r.URL.Path, 0)
 	}
+}
+
+// lowered returns the parts of a path in lower case.
+func lowered(parts []string) []string {
+	lower := make([]string, len(parts))
+	for i, p := range parts {
+		lower[i] = strings.ToLower(p)
+	}
+	return lower
 }
 
 func (s *Server) inScope(sc scope) bool {
