@@ -200,7 +200,9 @@ func propStateRules(e, prev, before, final *endpoint.Endpoint) string {
 // traffic is drained, replaced and refilled instead of refused, and the
 // plan is as safe as any other. Compute may still refuse a settled state
 // only where S6 had a case (no other deployment can take the share, or an
-// endpoint that serves moves compute), and under rule S6.
+// endpoint that serves moves compute), and under rule S6, or where the
+// deployments that must exist at once while traffic moves pass the
+// service's limit (see propLimitNeed), under rule "limit".
 func TestPropAllowReplace(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.SettledPairs().Draw(t, "pair")
@@ -209,7 +211,8 @@ func TestPropAllowReplace(t *testing.T) {
 		p, err := plan.Compute(pair.Desired, pair.Actual, opts)
 		if err != nil {
 			var refused *plan.RefusedError
-			if !errors.As(err, &refused) || refused.Rule != "S6" || len(propReplacementsWithTraffic(pair)) == 0 {
+			if !errors.As(err, &refused) || !propLimitDue(pair, refused) &&
+				(refused.Rule != "S6" || len(propReplacementsWithTraffic(pair)) == 0) {
 				t.Fatalf("Compute with AllowReplace: unexpected error: %v", err)
 			}
 			return
@@ -364,9 +367,11 @@ func propOtherState(s endpoint.ProvisioningState) endpoint.ProvisioningState {
 
 // TestPropRefusals: with the default options, Compute refuses a settled
 // state exactly when the change needs a replacement that touches traffic
-// (S6), and then names the rule and the safe path. Unsettled states may
-// also be refused as busy (something is in flight) or because a failed
-// deployment stands in the way, but nothing else.
+// (S6), or when its traffic step needs more deployments at once than the
+// service allows (rule "limit", propLimitDue), and then names the rule and
+// the safe path. Unsettled states may also be refused as busy (something
+// is in flight) or because a failed deployment stands in the way, but
+// nothing else.
 func TestPropRefusals(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
@@ -388,6 +393,9 @@ func TestPropRefusals(t *testing.T) {
 			}
 			if refused.Remedy == "" || refused.Msg == "" {
 				t.Fatalf("refusal without a message or a remedy: %#v", refused)
+			}
+			if propLimitDue(pair, refused) {
+				break
 			}
 			if settled && len(s6) == 0 {
 				t.Fatalf("Compute refused a settled state with no replacement that touches traffic: %v", err)
@@ -861,6 +869,48 @@ func propReplacementsWithTraffic(pair gen.Pair) []string {
 		}
 	}
 	return out
+}
+
+// propLimitNeed counts the deployments of the endpoint that must exist at
+// once when its traffic moves. Compute moves traffic in one step (after
+// draining the deployments it replaces, which takes traffic off them
+// only), so at that step exist: every deployment that serves before it
+// (live or mirror: its delete must wait for the step), every one the
+// desired state keeps, and every new one that serves after it (its create
+// must come first). Deletes of deployments that serve nothing and creates
+// of deployments that will serve nothing can go before and after.
+func propLimitNeed(pair gen.Pair, ep string) int {
+	d, a := propFind(pair.Desired, ep), propFind(pair.Actual, ep)
+	if d == nil || a == nil {
+		return 0
+	}
+	nd, na := endpoint.Normalized(d), endpoint.Normalized(a)
+	serves := func(e *endpoint.Endpoint, name string) bool {
+		return e.Traffic.Get(name) > 0 || e.Mirror.Get(name) > 0
+	}
+	n := 0
+	for _, dep := range na.Deployments {
+		if serves(na, dep.Name) || nd.Deployment(dep.Name) != nil {
+			n++
+		}
+	}
+	for _, dep := range nd.Deployments {
+		if na.Deployment(dep.Name) == nil && serves(nd, dep.Name) {
+			n++
+		}
+	}
+	return n
+}
+
+// propLimitDue reports whether a refusal is the one the service's limit of
+// deployments calls for: rule "limit", for an endpoint whose traffic step
+// needs more than endpoint.MaxDeployments (propLimitNeed), naming that
+// count. Moving the traffic in two steps (off the deployments to delete,
+// then onto the new ones) is left to the user, as the refusal's remedy says.
+func propLimitDue(pair gen.Pair, refused *plan.RefusedError) bool {
+	need := propLimitNeed(pair, refused.Endpoint)
+	return refused.Rule == "limit" && need > endpoint.MaxDeployments &&
+		strings.Contains(refused.Msg, fmt.Sprintf("would need %d deployments at once", need))
 }
 
 // propHasBusy reports whether the named resource is in a state of an
