@@ -68,7 +68,12 @@
 // [Options].Strategy decides how traffic moves; the safety rules hold for
 // all of them. [Direct] (the default) moves traffic in one step. [Canary]
 // moves it through a ramp of stages with gates between them (bake) and a
-// smoke:DEPLOYMENT gate before a deployment first takes live traffic.
+// smoke:DEPLOYMENT gate before a deployment first takes live traffic; a
+// stage is the share the rising deployments hold (canary:10,50 is 90/10,
+// 50/50, then the desired split; resumed at 90/10 it goes to 50/50 next),
+// shared among several rising deployments in proportion to their desired
+// shares and among falling ones in proportion to their current shares, as
+// [traffic.Ramp] defines exactly.
 // [BlueGreen] brings the new deployment up at 0 percent, waits at a gate,
 // switches all traffic at once, waits again, then deletes the old
 // deployment or keeps it for a fast rollback. [Shadow] mirrors a share of

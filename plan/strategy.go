@@ -58,10 +58,21 @@ const DefaultBakeGate = "bake"
 func Direct() Strategy { return Strategy{} }
 
 // Canary moves live traffic through a ramp (see [traffic.Ramp]): percents
-// are the stages of progress, strictly increasing, each 1 to 100, and a
-// final 100 is implied. At stage p every deployment has moved p percent of
-// the way from its current share to its desired one, so canary:10,50 takes
-// blue=100 to green=100 through blue=90 green=10 and blue=50 green=50.
+// are stages, strictly increasing, each 1 to 100, read as the set-weight
+// steps of Argo Rollouts and the step weights of Flagger. A stage is the
+// share of live traffic held by the deployments whose share rises; a
+// final stage at the desired split is implied. So canary:10,50 takes
+// blue=100 to green=100 through blue=90 green=10 and blue=50 green=50,
+// and a canary resumed at blue=90 green=10 goes to blue=50 green=50 next:
+// stages at or below the rising deployments' current share, or at or above
+// their desired share, are skipped. When several deployments rise, a stage
+// s gives them s percent in all, shared in proportion to their desired
+// shares; the deployments whose share falls hold the rest, shared in
+// proportion to their current shares; deployments whose share does not
+// change keep it. No deployment passes either end of its move or turns
+// back between stages, and whole percents come by largest remainder with
+// ties to the name that sorts first; [traffic.Ramp] states the rule
+// exactly.
 //
 // A gate smoke:DEPLOYMENT comes before the stage at which a deployment
 // first takes live traffic, and a gate between each two stages: the gate

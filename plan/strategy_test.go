@@ -147,9 +147,30 @@ func TestCanaryStages(t *testing.T) {
 		want []string
 	}{
 		{
-			name: "tutorial", reason: "the ramp moves 10% then 50% of the way",
+			name: "tutorial", reason: "a fresh canary: green holds 10%, then 50%, then all",
 			s: Canary([]int{10, 50}), desired: tutorial(5), actual: tutorial(3),
 			want: []string{"blue=90 green=10 | ", "blue=50 green=50 | ", "green=100 | "},
+		},
+		{
+			name: "resumed at 90/10", reason: "a stage is green's share: 10 is behind it, so 50/50 is next, not 81/19",
+			s:       Canary([]int{10, 50}),
+			desired: tutorial(5),
+			actual:  mk(ep, "blue=90 green=10", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2")),
+			want:    []string{"blue=50 green=50 | ", "green=100 | "},
+		},
+		{
+			name: "resumed past the last stage", reason: "green already holds more than every stage: one step to the desired split",
+			s:       Canary([]int{10, 50}),
+			desired: tutorial(5),
+			actual:  mk(ep, "blue=40 green=60", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2")),
+			want:    []string{"green=100 | "},
+		},
+		{
+			name: "two rising", reason: "green and red hold the stage together, shared 75:25 as desired",
+			s:       Canary([]int{10, 50}),
+			desired: mk(ep, "green=75 red=25", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2"), dep("red", 1, "model-3")),
+			actual:  mk(ep, "blue=100", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2"), dep("red", 1, "model-3")),
+			want:    []string{"blue=90 green=8 red=2 | ", "blue=50 green=38 red=12 | ", "green=75 red=25 | "},
 		},
 		{
 			name: "mirror waits for the live traffic to leave", reason: "blue cannot be mirrored while it still serves live traffic, so its mirror comes with the last stage",

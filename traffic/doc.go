@@ -32,11 +32,19 @@
 // # Ramps
 //
 // [Ramp] and [RampStep] compute the stages of a gradual move from one live
-// split to another, such as a canary: at stage p percent of the way, a
-// proportional share of what must move has moved, in whole percents that
-// always sum to 100, with each deployment moving steadily in one direction.
-// The stages are plain data; pausing or checking health between them is the
-// caller's business.
+// split to another, such as a canary. A stage is the share of live traffic
+// the rising side (the deployments whose share grows) holds at that stage,
+// as in the set-weight steps of Argo Rollouts and the step weights of
+// Flagger: stages 10 and 50 take blue=100 to green=100 through 90/10 and
+// 50/50, and take blue=90 green=10 through 50/50 only, since stages at or
+// below the rising side's current share, or at or above its desired
+// share, are skipped. With several deployments on a side, the rising side
+// is shared in proportion to the desired shares and the falling side holds
+// the rest in proportion to the current shares, no deployment passing
+// either end of its move (the exact rule is in [Ramp]'s documentation).
+// Stages are in whole percents that always sum to 100, with each
+// deployment moving steadily in one direction. The stages are plain data;
+// pausing or checking health between them is the caller's business.
 //
 // # Routing
 //

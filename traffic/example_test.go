@@ -46,9 +46,28 @@ func ExampleRamp() {
 	// green=100
 }
 
+func ExampleRamp_resumed() {
+	// A canary stopped at 90/10 and run again with the same stages: 10 is
+	// behind it, so the next stage is 50/50.
+	from := traffic.MustParse("blue=90 green=10")
+	to := traffic.MustParse("green=100")
+	stages, err := traffic.Ramp(from, to, 10, 50)
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range stages {
+		fmt.Println(s)
+	}
+	// Output:
+	// blue=90 green=10
+	// blue=50 green=50
+	// green=100
+}
+
 func ExampleRamp_several() {
-	// a and b give up 80 points in proportion 50:30; d and e take them
-	// 40:40; c is in both splits with the same share and never moves.
+	// d and e rise: at stage 25 they hold 25 points, shared 40:40 as in
+	// the desired split (the odd point to d, first by name). a and b fall
+	// and hold the rest, 55, shared 50:30 as now. c keeps its share.
 	from := traffic.MustParse("a=50 b=30 c=20")
 	to := traffic.MustParse("c=20 d=40 e=40")
 	stages, err := traffic.Ramp(from, to, 25, 50)
@@ -60,8 +79,8 @@ func ExampleRamp_several() {
 	}
 	// Output:
 	// a=50 b=30 c=20
-	// a=37 b=23 c=20 d=10 e=10
-	// a=25 b=15 c=20 d=20 e=20
+	// a=34 b=21 c=20 d=13 e=12
+	// a=19 b=11 c=20 d=25 e=25
 	// c=20 d=40 e=40
 }
 

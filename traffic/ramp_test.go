@@ -38,14 +38,19 @@ func TestRamp(t *testing.T) {
 			reason: "nothing to move",
 		},
 		{
-			name: "partial-shift", from: "blue=90 green=10", to: "blue=50 green=50", stages: []int{25, 50, 75},
-			want:   []string{"blue=90 green=10", "blue=80 green=20", "blue=70 green=30", "blue=60 green=40", "blue=50 green=50"},
-			reason: "progress is of the move (D=40), not of the whole traffic",
+			name: "resumed-90-10", from: "blue=90 green=10", to: "green=100", stages: []int{10, 50},
+			want:   []string{"blue=90 green=10", "blue=50 green=50", "green=100"},
+			reason: "a stage is green's share, not progress from the start: 10 is behind, 50/50 is next",
 		},
 		{
-			name: "duplicates-dropped", from: "blue=51 green=49", to: "blue=50 green=50", stages: []int{10, 20, 50},
-			want:   []string{"blue=51 green=49", "blue=50 green=50"},
-			reason: "D=1 moves nothing until the end; equal stages are dropped",
+			name: "resumed-past-last", from: "blue=40 green=60", to: "green=100", stages: []int{10, 50},
+			want:   []string{"blue=40 green=60", "green=100"},
+			reason: "every stage is at or below green's current share: one step to the desired split",
+		},
+		{
+			name: "stage-at-desired", from: "blue=90 green=10", to: "blue=50 green=50", stages: []int{25, 50, 75},
+			want:   []string{"blue=90 green=10", "blue=75 green=25", "blue=50 green=50"},
+			reason: "50 is green's desired share and 75 beyond it: both skipped, the desired split ends the ramp",
 		},
 		{
 			name: "floor", from: "blue=100", to: "green=100", stages: []int{1, 2, 3},
@@ -53,30 +58,46 @@ func TestRamp(t *testing.T) {
 			reason: "small stages move small amounts",
 		},
 		{
+			name: "two-rising", from: "x=100", to: "a=75 b=25", stages: []int{10, 50},
+			want:   []string{"x=100", "a=8 b=2 x=90", "a=38 b=12 x=50", "a=75 b=25"},
+			reason: "the rising side holds the stage, shared 75:25 as desired; at 10 the remainders tie and a, first by name, gets the point",
+		},
+		{
+			name: "rising-already-live", from: "a=30 b=10 x=60", to: "a=50 b=50", stages: []int{10, 50, 80},
+			want:   []string{"a=30 b=10 x=60", "a=30 b=20 x=50", "a=40 b=40 x=20", "a=50 b=50"},
+			reason: "10 is below the rising side's 40; at 50 a's proportional 25 is below its current 30, so a holds 30 and b takes the rest",
+		},
+		{
+			name: "two-falling", from: "a=60 b=40", to: "a=50 b=10 c=40", stages: []int{10, 30},
+			want:   []string{"a=60 b=40", "a=54 b=36 c=10", "a=50 b=20 c=30", "a=50 b=10 c=40"},
+			reason: "the falling side holds the rest in proportion 60:40, except that a never goes below its desired 50",
+		},
+		{
 			name: "fixed-bystander", from: "a=50 b=30 c=20", to: "c=20 d=40 e=40", stages: []int{25, 50, 75},
 			want: []string{
 				"a=50 b=30 c=20",
-				"a=37 b=23 c=20 d=10 e=10",
-				"a=25 b=15 c=20 d=20 e=20",
-				"a=12 b=8 c=20 d=30 e=30",
+				"a=34 b=21 c=20 d=13 e=12",
+				"a=19 b=11 c=20 d=25 e=25",
+				"a=3 b=2 c=20 d=38 e=37",
 				"c=20 d=40 e=40",
 			},
-			reason: "c keeps 20 throughout; at 25 a and b tie on remainders and a (first by name) gives the extra point",
+			reason: "c keeps 20 throughout; d and e tie on remainders and d, first by name, gets the odd point; a and b share 100-20-s as 50:30",
 		},
 		{
-			name: "alabama", from: "blue=100", to: "a=1 b=3 blue=93 c=3", stages: []int{43, 58},
+			name: "alabama", from: "blue=100", to: "a=1 b=3 blue=93 c=3", stages: []int{3, 4, 6},
 			want: []string{
 				"blue=100",
 				"a=1 b=1 blue=97 c=1",
 				"a=1 b=2 blue=96 c=1",
+				"a=1 b=3 blue=94 c=2",
 				"a=1 b=3 blue=93 c=3",
 			},
-			reason: "plain largest remainder would give a=0 b=2 c=2 at M=4 after a=1 at M=3; a keeps its point and c, tied with b but later by name, waits",
+			reason: "plain largest remainder would give a=0 b=2 c=2 at 4 after a=1 at 3; a keeps its point and c, tied with b but later by name, waits",
 		},
 		{
 			name: "tie-by-name", from: "x=100", to: "a=50 b=50", stages: []int{1},
 			want:   []string{"x=100", "a=1 x=99", "a=50 b=50"},
-			reason: "M=1 split evenly: the earlier name gets the point",
+			reason: "a stage of 1 split evenly: the earlier name gets the point",
 		},
 	}
 	for _, tc := range tests {
@@ -176,22 +197,33 @@ func TestRampProperties(t *testing.T) {
 			t.Fatalf("ramp %v does not run from %v to %v", texts(got), from, to)
 		}
 
-		// The amount that must move, and the amounts a stage may have moved.
+		// The rising side: the deployments whose share grows.
 		names := map[string]bool{}
-		d := 0
 		for _, s := range []traffic.Split{from, to} {
 			for name := range s.All() {
 				names[name] = true
 			}
 		}
-		for name := range names {
-			d += max(0, to.Get(name)-from.Get(name))
+		rising := func(s traffic.Split) int {
+			sum := 0
+			for name := range names {
+				if to.Get(name) > from.Get(name) {
+					sum += s.Get(name)
+				}
+			}
+			return sum
 		}
-		allowed := map[int]bool{0: true, d: true}
+		// The intermediate stages are exactly the stages strictly between
+		// the rising side's current and desired shares, in order.
+		var want []int
 		for _, p := range stages {
-			allowed[d*p/100] = true
+			if p > rising(from) && p < rising(to) {
+				want = append(want, p)
+			}
 		}
-
+		if !from.Equal(to) && len(got) != len(want)+2 {
+			t.Fatalf("ramp %v has %d stages, want from, %v, to", texts(got), len(got), want)
+		}
 		for i, s := range got {
 			if err := s.Validate(); err != nil || s.Total() != 100 {
 				t.Fatalf("stage %d %v is not a live split: %v", i, s, err)
@@ -204,21 +236,12 @@ func TestRampProperties(t *testing.T) {
 			if i > 0 && s.Equal(got[i-1]) {
 				t.Fatalf("stages %d and %d are both %v", i-1, i, s)
 			}
-			moved := 0
-			for name := range names {
-				moved += max(0, s.Get(name)-from.Get(name))
+			if i > 0 && i < len(got)-1 && rising(s) != want[i-1] {
+				t.Fatalf("stage %d %v gives the rising side %d, want %d", i, s, rising(s), want[i-1])
 			}
-			if !allowed[moved] {
-				t.Fatalf("stage %d %v moved %d, not floor(%d*p/100) for any stage p in %v", i, s, moved, d, stages)
-			}
-			// Each deployment is within one point of its exact proportional share.
-			for name := range names {
-				delta := to.Get(name) - from.Get(name)
-				done := s.Get(name) - from.Get(name)
-				if dev := done*d - moved*delta; d > 0 && (dev <= -d || dev >= d) {
-					t.Fatalf("stage %d %v: %s moved %d of %d, more than a point from its share of %d/%d", i, s, name, done, delta, moved, d)
-				}
-			}
+		}
+		if len(got) > 2 && rising(got[1]) <= rising(from) {
+			t.Fatalf("first stage %v does not raise the rising side above %d", got[1], rising(from))
 		}
 
 		// Monotone: each deployment walks from its from value to its to
