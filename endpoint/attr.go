@@ -44,6 +44,8 @@ type attr[S any] struct {
 const (
 	cmpValue = "%s == %s"
 	cmpMap   = "maps.Equal(%s, %s)"
+	// cmpTags tells tags not written (nil) from tags written empty.
+	cmpTags  = "(%[1]s == nil) == (%[2]s == nil) && maps.Equal(%[1]s, %[2]s)"
 	cpShared = ""
 	cpMap    = "maps.Clone(%s)"
 )
@@ -176,6 +178,38 @@ func mapAttr[S any](key, goName string, get func(*S) *map[string]string, secret 
 		},
 		normalize: func(s *S, _ Kind) { *get(s) = nilIfEmpty(*get(s)) },
 	}
+}
+
+// tagsAttr is the tags of a resource, which a spec manages only when it
+// writes them. Nil is "not written": the service's tags are left alone
+// (the planner adopts them before comparing). An empty non-nil map is
+// "written empty": the resource is to have no tags. Decoding, writing,
+// normalizing and comparing keep the two apart.
+func tagsAttr[S any](get func(*S) *map[string]string) attr[S] {
+	a := mapAttr("tags", "Tags", get, nil)
+	a.eq = cmpTags
+	a.decode = func(d *decoder, f entry, p loc, s *S) {
+		// A null value is not written; the decoder leaves it out.
+		*get(s) = nonNil(d.stringMap(f, p))
+	}
+	a.write = func(_ *writer, m mapping, _ string, s *S) {
+		if t := *get(s); t != nil && len(t) == 0 {
+			// Written empty stays written: tags: {}.
+			m.node("tags", newMapping().n)
+			return
+		}
+		m.strMap("tags", *get(s))
+	}
+	a.normalize = nil
+	return a
+}
+
+// nonNil returns m, or an empty map when m is nil.
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 // groupAttr is a mapping of settings with a table of its own. Its values

@@ -12,7 +12,7 @@ var deploymentAttrs = []attr[Deployment]{
 			}
 		}),
 	textAttr("description", "Description", func(d *Deployment) *string { return &d.Description }, nil),
-	mapAttr("tags", "Tags", func(d *Deployment) *map[string]string { return &d.Tags }, nil),
+	tagsAttr(func(d *Deployment) *map[string]string { return &d.Tags }),
 	mapAttr("properties", "Properties", func(d *Deployment) *map[string]string { return &d.Properties }, nil),
 	customAttr("model", "Model", "SameAsset(%s, %s)", cpShared, attr[Deployment]{
 		decode: func(d *decoder, f entry, p loc, s *Deployment) { d.model(f, p, &s.Model) },

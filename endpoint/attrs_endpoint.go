@@ -27,7 +27,7 @@ var endpointAttrs = []attr[Endpoint]{
 		d.legacy(f.k, p.w, "the 2021 schema's endpoint type", "leave it out: today's endpoints have none")
 	}),
 	textAttr("description", "Description", func(e *Endpoint) *string { return &e.Description }, nil),
-	mapAttr("tags", "Tags", func(e *Endpoint) *map[string]string { return &e.Tags }, nil),
+	tagsAttr(func(e *Endpoint) *map[string]string { return &e.Tags }),
 	mapAttr("properties", "Properties", func(e *Endpoint) *map[string]string { return &e.Properties }, nil),
 	enumAttr("auth_mode", "AuthMode", func(e *Endpoint) *AuthMode { return &e.AuthMode }, authModes, AuthKey),
 	textAttr("compute", "Compute", func(e *Endpoint) *string { return &e.Compute }, normalizeCompute),

@@ -142,7 +142,8 @@ func TestEqualEmptyEquivalents(t *testing.T) {
 	}{
 		{"both nil", nil, nil, true, "nil equals nil"},
 		{"one nil", nil, &Endpoint{}, false, "nil is not an endpoint"},
-		{"nil map", &Endpoint{Tags: nil}, &Endpoint{Tags: map[string]string{}}, true, "maps compare by content"},
+		{"nil map", &Endpoint{Properties: nil}, &Endpoint{Properties: map[string]string{}}, true, "maps compare by content"},
+		{"tags not written", &Endpoint{Tags: nil}, &Endpoint{Tags: map[string]string{}}, false, "tags not written are not managed; tags: {} manages them"},
 		{"nil identity", &Endpoint{}, &Endpoint{Identity: &Identity{}}, true, "absent and empty identity mean the same"},
 		{"nil collector", &Endpoint{Deployments: []Deployment{{}}}, &Endpoint{Deployments: []Deployment{{DataCollector: &DataCollector{RequestLogging: &RequestLogging{}}}}}, true, "absent and empty collector mean the same"},
 	}

@@ -125,6 +125,18 @@
 // differs from what the service reports only by defaults. Loading always
 // normalizes.
 //
+// # Tags
+//
+// A spec manages the tags of an endpoint or a deployment only when it
+// writes a tags key. Without one (or with tags: null) the field is nil and
+// the tags the service holds, set by anyone, are left alone: they are no
+// change, and a write of the resource for another reason sends them back
+// as they are. A spec that writes tags, even tags: {} (an empty, non-nil
+// map), manages them whole: tags set by others are removed. Loading,
+// [Marshal], JSON, [Equal] and normalization keep nil and empty apart;
+// [AdoptTags] is where a planner gives a desired spec the service's tags
+// before comparing the two.
+//
 // # Canonical output
 //
 // [Marshal] writes an endpoint as one endpoint file in today's field names

@@ -11,7 +11,7 @@ func endpointEqual(a, b *Endpoint) bool {
 		a.AuthMode == b.AuthMode &&
 		a.Compute == b.Compute &&
 		a.PublicNetworkAccess == b.PublicNetworkAccess &&
-		maps.Equal(a.Tags, b.Tags) &&
+		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
 		maps.Equal(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity) &&
 		a.Traffic.Equal(b.Traffic) &&
@@ -26,7 +26,7 @@ func endpointSettingsEqual(a, b *Endpoint) bool {
 		a.AuthMode == b.AuthMode &&
 		a.Compute == b.Compute &&
 		a.PublicNetworkAccess == b.PublicNetworkAccess &&
-		maps.Equal(a.Tags, b.Tags) &&
+		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
 		maps.Equal(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity)
 }
@@ -47,7 +47,7 @@ func deploymentEqual(a, b *Deployment) bool {
 		a.AppInsightsEnabled == b.AppInsightsEnabled &&
 		a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess &&
 		a.Resources == b.Resources &&
-		maps.Equal(a.Tags, b.Tags) &&
+		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
 		maps.Equal(a.Properties, b.Properties) &&
 		SameAsset(a.Model, b.Model) &&
 		sameCode(a.CodeConfiguration, b.CodeConfiguration) &&

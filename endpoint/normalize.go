@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"maps"
 	slashpath "path"
 	"slices"
 	"strings"
@@ -243,4 +244,34 @@ func nilIfEmpty[M ~map[string]V, V any](m M) M {
 		return nil
 	}
 	return m
+}
+
+// AdoptTags gives the desired endpoint d the tags of the actual endpoint a
+// wherever d does not write them (nil) or writes the same ones, for the
+// endpoint and for each deployment that a holds under the same name (see
+// [SameName]). Tags a spec does not write are not managed: they need no
+// change, and any write of the resource sends them back as the service
+// holds them. Tags a spec writes, even none ({}), are managed whole. A
+// planner calls it on the normalized desired copy before comparing it with
+// the actual endpoint; a is not changed.
+func AdoptTags(d, a *Endpoint) {
+	d.Tags = adoptedTags(d.Tags, a.Tags)
+	for i := range d.Deployments {
+		dd := &d.Deployments[i]
+		for j := range a.Deployments {
+			if SameName(dd.Name, a.Deployments[j].Name) {
+				dd.Tags = adoptedTags(dd.Tags, a.Deployments[j].Tags)
+				break
+			}
+		}
+	}
+}
+
+// adoptedTags returns the tags a resource desired with want and holding
+// have is to have, spelled as have when they are the same.
+func adoptedTags(want, have map[string]string) map[string]string {
+	if want == nil || maps.Equal(want, have) {
+		return have
+	}
+	return want
 }

@@ -43,7 +43,7 @@ func TestNormalizeSameIntent(t *testing.T) {
 		{"identity default", &Endpoint{Identity: &Identity{Type: "System_Assigned"}}, &Endpoint{}, "the service assigns a system identity"},
 		{"identity spelling", &Endpoint{Identity: &Identity{Type: "system_assigned, user_assigned", UserAssignedIdentities: []string{"b", "a", "b"}}},
 			&Endpoint{Identity: &Identity{Type: "SYSTEM_ASSIGNED,USER_ASSIGNED", UserAssignedIdentities: []string{"a", "b"}}}, "ids are a set; type is case-insensitive"},
-		{"empty maps", &Endpoint{Tags: map[string]string{}, Deployments: []Deployment{{Name: "d1", EnvironmentVariables: map[string]string{}}}},
+		{"empty maps", &Endpoint{Properties: map[string]string{}, Deployments: []Deployment{{Name: "d1", EnvironmentVariables: map[string]string{}}}},
 			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "empty and absent maps are the same"},
 		{"order", &Endpoint{Deployments: []Deployment{{Name: "green"}, {Name: "blue"}}}, &Endpoint{Deployments: []Deployment{{Name: "blue"}, {Name: "green"}}}, "deployments are kept sorted by name"},
 		{"kind", &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1"}}}, &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1", Type: "Kubernetes"}}}, "deployment type follows the endpoint's compute"},
@@ -96,6 +96,9 @@ func TestNormalizeKeepsDifferences(t *testing.T) {
 		{"auth", &Endpoint{AuthMode: AuthAMLToken}, &Endpoint{}, "a non-default auth mode stays"},
 		{"mistyped kind", &Endpoint{Deployments: []Deployment{{Name: "d1", Type: Kubernetes}}}, &Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "a stated type is kept for validation to judge"},
 		{"identity none", &Endpoint{Identity: &Identity{Type: "none"}}, &Endpoint{}, "no identity is not the default identity"},
+		{"tags written empty", &Endpoint{Tags: map[string]string{}}, &Endpoint{}, "tags: {} manages the tags (none); no tags key leaves them alone"},
+		{"deployment tags written empty", &Endpoint{Deployments: []Deployment{{Name: "d1", Tags: map[string]string{}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "as for the endpoint's tags"},
 	}
 	for _, tt := range tests {
 		if Equal(Normalized(tt.a), Normalized(tt.b)) {

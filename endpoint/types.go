@@ -93,11 +93,13 @@ type Status struct {
 // Endpoint is an online endpoint: the stable scoring URI, its deployments and
 // the traffic split between them.
 type Endpoint struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	Properties  map[string]string `json:"properties,omitempty"`
-	AuthMode    AuthMode          `json:"auth_mode,omitempty"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Tags nil are not managed; empty are managed and none (see Tags in
+	// the package documentation).
+	Tags       map[string]string `json:"tags,omitzero"`
+	Properties map[string]string `json:"properties,omitempty"`
+	AuthMode   AuthMode          `json:"auth_mode,omitempty"`
 	// Compute is the Kubernetes compute target; empty for managed endpoints.
 	// Normalized, it is the compute's name in the workspace (the YAML's
 	// azureml:NAME), or a full ARM id as written. It cannot change in place.
@@ -158,11 +160,13 @@ type Identity struct {
 // Deployment is one model version behind an endpoint, with the compute that
 // serves it.
 type Deployment struct {
-	Name        string            `json:"name"`
-	Type        Kind              `json:"type,omitempty"`
-	Description string            `json:"description,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	Properties  map[string]string `json:"properties,omitempty"`
+	Name        string `json:"name"`
+	Type        Kind   `json:"type,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Tags nil are not managed; empty are managed and none (see Tags in
+	// the package documentation).
+	Tags       map[string]string `json:"tags,omitzero"`
+	Properties map[string]string `json:"properties,omitempty"`
 
 	Model             Reference         `json:"model,omitzero"`
 	ModelMountPath    string            `json:"model_mount_path,omitempty"`

@@ -82,7 +82,9 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 		}
 		g := *d.e
 		g.Name = f.Name
+		g.Deployments = slices.Clone(g.Deployments)
 		spellLike(&g, f)
+		endpoint.AdoptTags(&g, f)
 		if msg := difference(f, &g); msg != "" {
 			return &ViolationError{Rule: "P1", Msg: fmt.Sprintf("endpoint %s does not reach the desired state: %s", d.e.Name, msg)}
 		}

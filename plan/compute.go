@@ -168,6 +168,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 				hd.add(d)
 				d.Name = a.Name
 				spellLike(d, a)
+				endpoint.AdoptTags(d, a)
 				same = unchanged(d, a)
 			}
 			i++

@@ -178,6 +178,17 @@ func (w *fpWriter) strMap(m map[string]string) {
 	}
 }
 
+// tags writes tags as strMap does, and tags written empty (not nil) as a
+// count no map has, so that fingerprints of states without them stay as
+// they were.
+func (w *fpWriter) tags(m map[string]string) {
+	if m != nil && len(m) == 0 {
+		w.int(-1)
+		return
+	}
+	w.strMap(m)
+}
+
 // env writes environment variables, secret values left out when the
 // writer redacts.
 func (w *fpWriter) env(m map[string]string) {
@@ -236,7 +247,7 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
 	w.str(e.Name)
 	w.str(e.Description)
-	w.strMap(e.Tags)
+	w.tags(e.Tags)
 	w.strMap(e.Properties)
 	w.str(string(e.AuthMode))
 	w.str(e.Compute)
@@ -259,7 +270,7 @@ func (w *fpWriter) deployment(d *endpoint.Deployment) {
 	w.str(d.Name)
 	w.str(string(d.Type))
 	w.str(d.Description)
-	w.strMap(d.Tags)
+	w.tags(d.Tags)
 	w.strMap(d.Properties)
 	w.ref(d.Model)
 	w.str(d.ModelMountPath)

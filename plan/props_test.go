@@ -817,6 +817,7 @@ func propConverges(t *rapid.T, pair gen.Pair, opts plan.Options, p *plan.Plan) {
 		// spelling may differ in case.
 		g, n := endpoint.Normalized(got), endpoint.Normalized(w)
 		n.Name = g.Name
+		endpoint.AdoptTags(n, g)
 		if !endpoint.Equal(g, n) {
 			t.Fatalf("endpoint %s after the plan differs from the wanted state: %v\nplan:\n%s", name, endpoint.DiffEndpoint(n, g), p)
 		}

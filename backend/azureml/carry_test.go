@@ -215,16 +215,7 @@ func TestRolloutKeepsWhatOthersSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitIdle := func() {
-		for range 1000 {
-			e, err := b.GetEndpoint(t.Context(), "churn")
-			if err == nil && e.Status.ProvisioningState == endpoint.Succeeded && (len(e.Deployments) == 0 || e.Deployments[0].Status.ProvisioningState == endpoint.Succeeded) {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-		t.Fatal("the endpoint did not settle")
-	}
+	waitIdle := func() { waitSettled(t, b) }
 	waitIdle()
 	put(depPath, `{"location": "westeurope", "kind": "special", "identity": {"type": "UserAssigned", "userAssignedIdentities": {"/id/a": {}}},
 		"sku": {"name": "Default", "tier": "Standard", "capacity": 1},
@@ -257,4 +248,18 @@ func TestRolloutKeepsWhatOthersSet(t *testing.T) {
 		props["futureSetting"] != "on" || props["description"] != "updated by a rollout" {
 		t.Errorf("after the rollout's update the deployment is %v: want its kind, identity, sku tier and newer property kept, and the description changed", got)
 	}
+}
+
+// waitSettled waits until the endpoint churn and its first deployment, if
+// any, have succeeded.
+func waitSettled(t *testing.T, b *Backend) {
+	t.Helper()
+	for range 1000 {
+		e, err := b.GetEndpoint(t.Context(), "churn")
+		if err == nil && e.Status.ProvisioningState == endpoint.Succeeded && (len(e.Deployments) == 0 || e.Deployments[0].Status.ProvisioningState == endpoint.Succeeded) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the endpoint did not settle")
 }
