@@ -92,6 +92,10 @@ func TestCondaText(t *testing.T) {
 		{"quotes inside quoted strings are doubled", "a: \"'q\"\n", "a: '''q'\n"},
 		{"empty collections", "a: []\nb: {}\n", "a: []\nb: {}\n"},
 		{"mappings in mappings are indented", "a:\n  z: 1\n  b: 2\n", "a:\n  b: 2\n  z: 1\n"},
+		{"strings that start with a document marker are quoted", "a: ...\nb: ---x\n", "a: '...'\nb: '---x'\n"},
+		{"a document that is one such string", " ...", "'...'\n...\n"},
+		{"what YAML 1.1 reads as a string stays one", "a: 08\nb: 0o7\n", "a: 08\nb: 0o7\n"},
+		{"an empty value is null", "a:\nb: ~\n", "a: null\nb: null\n"},
 	}
 	for _, tt := range tests {
 		got, err := CondaText([]byte(tt.in))

@@ -138,7 +138,13 @@ func pyScalar(n *yaml.Node) string {
 			return "false"
 		}
 	}
-	switch n.ShortTag() {
+	tag := n.ShortTag()
+	if n.Style == 0 && n.Value != "" && tag != "!!str" && !pyResolved.MatchString(n.Value) {
+		// Plain text that YAML 1.2 resolves (08 as a float) but PyYAML's
+		// YAML 1.1 resolver reads as a string.
+		tag = "!!str"
+	}
+	switch tag {
 	case "!!null":
 		return "null"
 	case "!!bool":
@@ -179,6 +185,11 @@ func pyFloat(v float64) string {
 // plain in block context.
 func plainOK(s string) bool {
 	if s == "" || pyResolved.MatchString(s) || strings.TrimSpace(s) != s {
+		return false
+	}
+	// A line that starts with a document marker would end or start a
+	// document when read back.
+	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
 		return false
 	}
 	if strings.ContainsAny(s[:1], "#,[]{}&*!|>'\"%@`") {
