@@ -490,49 +490,101 @@ func (p *planner) refuseReplace(name, field, before, after string) *RefusedError
 // ramp may keep them): their live share goes to the other deployments that
 // serve live traffic and have provisioned or will be written first, in
 // proportion, and their mirror is dropped. Without such deployments, the
-// failed ones give way to the desired split at once.
+// failed ones give way to the desired split at once, or, when that split
+// needs a replaced deployment, those written again first keep their share.
 func (p *planner) drain(replace, drop []string) (stage, bool) {
-	names := append(slices.Clip(replace), drop...)
 	live, mirror := p.a.Traffic, p.a.Mirror
-	for _, n := range names {
+	for _, n := range append(slices.Clip(replace), drop...) {
 		live, mirror = live.Without(n), mirror.Without(n)
 	}
-	reason := "drain " + joinAnd(replace) + " before replacing"
-	switch {
-	case len(replace) == 0:
-		reason = "move traffic off " + joinAnd(drop) + ", whose provisioning failed"
-	case len(drop) > 0:
-		reason += ", and move traffic off " + joinAnd(drop) + ", whose provisioning failed"
+	takers := p.takers(live)
+	if len(takers) == 0 && len(replace) > 0 {
+		drop, live = p.keepRewritten(drop, live)
+		takers = p.takers(live)
 	}
+	reason := drainReason(replace, drop)
 	moved := p.a.Traffic.Total() - live.Total()
-	if moved > 0 {
-		var takers []traffic.Entry
-		for n, v := range live.All() {
-			if dep := p.a.Deployment(n); dep != nil && (dep.Status.ProvisioningState.Succeeded() || p.d.Deployment(n) != nil) {
-				takers = append(takers, traffic.Entry{Name: n, Percent: v})
-			}
-		}
-		if len(takers) == 0 && len(replace) == 0 {
-			return stage{live: p.d.Traffic, mirror: p.d.Mirror, reason: reason}, true
-		}
-		if len(takers) == 0 {
-			for _, n := range replace {
-				if p.a.Traffic.Get(n) > 0 {
-					p.errs = append(p.errs, &RefusedError{
-						Endpoint: p.name, Deployment: n, Rule: "S6", Path: "deployments[" + n + "]",
-						Msg: fmt.Sprintf("%s must be replaced and no other provisioned deployment serves live traffic to take its %d%% while it is", n, p.a.Traffic.Get(n)),
-						Remedy: fmt.Sprintf("create a deployment under a new name, shift traffic from %s to it, then delete %s",
-							n, n),
-					})
-				}
-			}
-			return stage{}, false
-		}
+	switch {
+	case moved == 0:
+	case len(takers) == 0 && len(replace) == 0:
+		return stage{live: p.d.Traffic, mirror: p.d.Mirror, reason: reason}, true
+	case len(takers) == 0:
+		p.errs = append(p.errs, p.refuseDrain(replace, drop)...)
+		return stage{}, false
+	default:
 		for _, t := range share(takers, moved) {
 			live = live.With(t.Name, live.Get(t.Name)+t.Percent)
 		}
 	}
 	return stage{live: live, mirror: mirror, reason: reason}, true
+}
+
+// takers returns the deployments of live that can take the live share of
+// those drained: they have provisioned, or will be written first.
+func (p *planner) takers(live traffic.Split) []traffic.Entry {
+	var takers []traffic.Entry
+	for n, v := range live.All() {
+		if dep := p.a.Deployment(n); dep != nil && (dep.Status.ProvisioningState.Succeeded() || p.d.Deployment(n) != nil) {
+			takers = append(takers, traffic.Entry{Name: n, Percent: v})
+		}
+	}
+	return takers
+}
+
+// keepRewritten puts back into live the failed deployments of drop that
+// are written again before any traffic step, which may then name them,
+// and returns the rest of drop with the new live split. It lets a replaced
+// deployment that has only mirror traffic be drained while the live
+// traffic stays where it is.
+func (p *planner) keepRewritten(drop []string, live traffic.Split) ([]string, traffic.Split) {
+	var rest []string
+	for _, n := range drop {
+		if v := p.a.Traffic.Get(n); v > 0 && p.writtenFirst(n) {
+			live = live.With(n, v)
+			continue
+		}
+		rest = append(rest, n)
+	}
+	return rest, live
+}
+
+// writtenFirst reports whether the deployment has a write planned before
+// the traffic steps.
+func (p *planner) writtenFirst(dep string) bool {
+	return slices.ContainsFunc(p.pre, func(w preWrite) bool { return w.deployment == dep })
+}
+
+func drainReason(replace, drop []string) string {
+	switch {
+	case len(replace) == 0:
+		return "move traffic off " + joinAnd(drop) + ", whose provisioning failed"
+	case len(drop) > 0:
+		return "drain " + joinAnd(replace) + " before replacing, and move traffic off " + joinAnd(drop) + ", whose provisioning failed"
+	}
+	return "drain " + joinAnd(replace) + " before replacing"
+}
+
+// refuseDrain is the refusal of a replacement whose traffic has nowhere
+// to go, one per replaced deployment that serves: no provisioned
+// deployment serves live traffic beside the replaced and failed ones.
+func (p *planner) refuseDrain(replace, drop []string) []error {
+	var errs []error
+	refuse := func(n, msg string) {
+		errs = append(errs, &RefusedError{
+			Endpoint: p.name, Deployment: n, Rule: "S6", Path: "deployments[" + n + "]", Msg: msg,
+			Remedy: fmt.Sprintf("create a deployment under a new name, shift traffic from %s to it, then delete %s", n, n),
+		})
+	}
+	for _, n := range replace {
+		if v := p.a.Traffic.Get(n); v > 0 {
+			refuse(n, fmt.Sprintf("%s must be replaced and no other provisioned deployment serves live traffic to take its %d%% while it is", n, v))
+		}
+	}
+	if len(errs) == 0 {
+		n := replace[0]
+		refuse(n, fmt.Sprintf("%s must be replaced, which first removes its %d%% mirror traffic, and the live traffic is on %s, whose provisioning failed, with no provisioned deployment to take it", n, p.a.Mirror.Get(n), joinAnd(drop)))
+	}
+	return errs
 }
 
 // share splits amount among the entries in proportion to their percents,

@@ -208,3 +208,56 @@ func TestInstanceTypeCase(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaceMirrorBesideFailed: a deployment to replace that has only
+// mirror traffic, beside a failed deployment that has all the live
+// traffic, is drained of its mirror before it is deleted. The live
+// traffic stays on the failed deployment once it is written again; when
+// nothing can hold it, the plan is refused.
+func TestReplaceMirrorBesideFailed(t *testing.T) {
+	failedBlue := dep("blue", 1, "model-1", state(endpoint.Failed))
+	green := dep("green", 1, "model-1")
+	newGreen := dep("green", 1, "model-1", instanceType("Standard_DS3_v2"))
+	for _, tc := range []struct {
+		name, reason    string
+		desired, actual *endpoint.Endpoint
+		refused         string
+	}{
+		{"failed blue kept", "blue is written again, keeps its live share while green's mirror goes, and green takes over once recreated",
+			mk(ep, "green=100", "", dep("blue", 1, "model-1"), newGreen),
+			mk(ep, "blue=100", "green=5", failedBlue, green), ""},
+		{"failed blue deleted", "blue leaves the desired state, so no deployment can hold the live traffic while green's mirror is dropped",
+			mk(ep, "green=100", "", newGreen),
+			mk(ep, "blue=100", "green=5", failedBlue, green), "mirror traffic"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			desired, actual := list(tc.desired), list(tc.actual)
+			p, err := Compute(desired, actual, Options{AllowReplace: true})
+			if tc.refused != "" {
+				var r *RefusedError
+				if !errors.As(err, &r) || r.Rule != "S6" || !strings.Contains(r.Msg, tc.refused) {
+					t.Fatalf("%s: got %v, want an S6 refusal naming %q", tc.reason, err, tc.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.reason, err)
+			}
+			if err := Verify(desired, actual, p); err != nil {
+				t.Fatalf("%s: Verify: %v\n%s", tc.reason, err, strings.Join(sketch(p), "\n"))
+			}
+			del := p.Step(ep + "/green/delete")
+			if del == nil || len(del.DependsOn) == 0 {
+				t.Fatalf("%s: green's delete waits for nothing:\n%s", tc.reason, strings.Join(sketch(p), "\n"))
+			}
+			for _, id := range del.DependsOn {
+				if s := p.Step(id); s.Mirror.Get("green") > 0 || s.Traffic.Get("blue") != 100 {
+					t.Errorf("%s: green's delete waits for %s, which leaves %v / mirror %v", tc.reason, id, s.Traffic, s.Mirror)
+				}
+				if !before(p, ep+"/blue/update", id) {
+					t.Errorf("%s: %s names failed blue before blue is written again", tc.reason, id)
+				}
+			}
+		})
+	}
+}
