@@ -75,12 +75,16 @@ func (r Reference) registered() (name, version string, ok bool) {
 // register as that version: code by content hash, models and environments
 // by name and version. Two references of one kind compare field by field,
 // leaving out what the service reports about a registered asset and where
-// local files were read from.
+// local files were read from. A label that observing resolved is the
+// version it resolved to ([Reference.Pinned]).
 //
 // Two local references with the same path are the same unless the
 // identities of both are known and differ: a spec loaded where its files
 // are missing still equals itself.
 func SameAsset(a, b Reference) bool {
+	if a.Label != "" || b.Label != "" {
+		a, b = a.Pinned(), b.Pinned()
+	}
 	if a.IsLocal() != b.IsLocal() {
 		return sameLocal(a, b)
 	}
@@ -120,6 +124,9 @@ func sameLocal(a, b Reference) bool {
 // sameEnvironment is [SameAsset] for environments: an inline environment
 // and a registered one are the same when the inline one registers as it.
 func sameEnvironment(a, b Environment) bool {
+	if a.Label != "" || b.Label != "" {
+		a.Reference, b.Reference = a.Reference.Pinned(), b.Reference.Pinned()
+	}
 	if a.IsInline() != b.IsInline() {
 		return sameInline(a, b)
 	}
@@ -141,8 +148,12 @@ func sameInline(a, b Environment) bool {
 
 // showAsset adds the identity to a reference's one-line form where the
 // form alone would hide a change: a local code folder and a registered code
-// version show their content hash.
+// version show their content hash, a resolved label the version it
+// resolved to (azureml:m@latest (→ 7)).
 func showAsset(r Reference, s string) string {
+	if v := r.Resolved(); v != "" {
+		return s + " (→ " + v + ")"
+	}
 	if h := r.Asset.Hash; h != "" && len(h) >= 12 {
 		return s + " (content " + h[:12] + ")"
 	}
