@@ -7,6 +7,13 @@
 // so a rollout tested against the model behaves the same against the
 // service.
 //
+// # Capabilities
+//
+// Backends may implement optional interfaces beside [Backend], which
+// callers find with a type assertion: [Assets] registers local files as
+// asset versions, and [Labels] resolves asset labels (azureml:NAME@latest)
+// to versions.
+//
 // # Operations
 //
 // Every method blocks until the service's long-running operation ends. The

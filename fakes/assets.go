@@ -7,23 +7,33 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 )
 
 // AssetVersion is one asset version the service holds: a code version,
-// a model version or an environment version of the workspace.
+// a model version or an environment version of the workspace or of a
+// registry.
 //
-// The service keeps more about a version than the fields below (creation
-// time, labels, tags); they are fields to add here, beside Content, and
-// every comparison goes through [AssetVersion.samePath], so adding them
-// changes no rule.
+// The service keeps more about a version than the fields below (tags,
+// descriptions); every comparison of files goes through
+// [AssetVersion.samePath], so adding them changes no rule.
 type AssetVersion struct {
 	// Kind is code, model or environment.
-	Kind    string
-	Name    string
-	Version string
+	Kind string
+	// Registry is the registry that holds the version; empty for the
+	// workspace.
+	Registry string
+	Name     string
+	Version  string
+	// Created is when the version was created: the latest label selects
+	// the version created last (see [Service.ResolveLabel]).
+	Created time.Time
+	// Archived versions are left out of lists, and so out of labels, but
+	// stay usable by version.
+	Archived bool
 	// Content addresses the files: the content hash of code, the object
 	// hash of a model or build context, the image and conda text of an
 	// inline environment. The service calls it the asset's path, and
@@ -44,6 +54,9 @@ func (v AssetVersion) samePath(w AssetVersion) bool { return v.Content == w.Cont
 type assetStore struct {
 	versions map[string]AssetVersion
 	uploaded UploadStats
+	// order records the order of creation, for versions created at the
+	// same instant (as in a synctest bubble): the later one is newer.
+	order map[string]int
 }
 
 // UploadStats count what [Service.RegisterAsset] uploaded.
@@ -55,7 +68,18 @@ type UploadStats struct {
 
 func assetKey(kind, name, version string) string { return kind + "/" + name + "/" + version }
 
-// Assets returns the registered asset versions, sorted by kind, name and
+// key is the version's key in the store: by kind, name and version, after
+// the registry's name for a registry's versions.
+func (v AssetVersion) key() string {
+	k := assetKey(v.Kind, v.Name, v.Version)
+	if v.Registry != "" {
+		k = "registries/" + v.Registry + "/" + k
+	}
+	return k
+}
+
+// Assets returns the registered asset versions: the workspace's sorted by
+// kind, name and version, then the registries' by registry, kind, name and
 // version.
 func (s *Service) Assets() []AssetVersion {
 	s.mu.Lock()
@@ -64,9 +88,7 @@ func (s *Service) Assets() []AssetVersion {
 	for _, v := range s.assets.versions {
 		out = append(out, v)
 	}
-	slices.SortFunc(out, func(a, b AssetVersion) int {
-		return strings.Compare(assetKey(a.Kind, a.Name, a.Version), assetKey(b.Kind, b.Name, b.Version))
-	})
+	slices.SortFunc(out, func(a, b AssetVersion) int { return strings.Compare(a.key(), b.key()) })
 	return out
 }
 
@@ -114,10 +136,8 @@ func (s *Service) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 		}
 		return v.reference(), nil
 	}
-	if s.assets.versions == nil {
-		s.assets.versions = make(map[string]AssetVersion)
-	}
-	s.assets.versions[assetKey(want.Kind, want.Name, want.Version)] = want
+	want.Created = time.Now()
+	s.assets.put(want)
 	s.assets.uploaded.Assets++
 	s.assets.uploaded.Files += want.Files
 	s.assets.uploaded.Bytes += want.Size
@@ -132,14 +152,27 @@ func (s *Service) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 func (st *assetStore) find(want AssetVersion) (AssetVersion, bool) {
 	if want.Kind == endpoint.CodeAsset {
 		for _, k := range slices.Sorted(maps.Keys(st.versions)) {
-			if v := st.versions[k]; v.Kind == want.Kind && v.Hash == want.Hash {
+			if v := st.versions[k]; v.Kind == want.Kind && v.Registry == want.Registry && v.Hash == want.Hash {
 				return v, true
 			}
 		}
 		return AssetVersion{}, false
 	}
-	v, ok := st.versions[assetKey(want.Kind, want.Name, want.Version)]
+	v, ok := st.versions[want.key()]
 	return v, ok
+}
+
+// put stores v, a new version or an existing one with the same files.
+func (st *assetStore) put(v AssetVersion) {
+	if st.versions == nil {
+		st.versions = make(map[string]AssetVersion)
+		st.order = make(map[string]int)
+	}
+	k := v.key()
+	if _, ok := st.order[k]; !ok {
+		st.order[k] = len(st.order)
+	}
+	st.versions[k] = v
 }
 
 func (v AssetVersion) reference() endpoint.Reference {

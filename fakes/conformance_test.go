@@ -33,3 +33,21 @@ func TestAssetsConformance(t *testing.T) {
 		New: func(*testing.T) backend.Backend { return fakes.New(fakes.Options{}) },
 	})
 }
+
+func TestLabelsConformance(t *testing.T) {
+	backendtest.TestLabels(t, backendtest.LabelHarness{
+		New:             func(*testing.T) backend.Backend { return fakes.New(fakes.Options{}) },
+		AddAssetVersion: AddAssetVersion,
+	})
+}
+
+// AddAssetVersion adds v to the in-memory service b, with files named by
+// its name and version.
+func AddAssetVersion(t *testing.T, b backend.Backend, v backendtest.AssetVersion) {
+	t.Helper()
+	err := b.(*fakes.Service).AddAssetVersion(fakes.AssetVersion{Kind: v.Kind, Registry: v.Registry, Name: v.Name, Version: v.Version,
+		Created: v.Created, Archived: v.Archived, Content: v.Name + ":" + v.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
