@@ -45,7 +45,9 @@ const MaxOrders = 512
 // touches (a Failed deployment that keeps serving while another is
 // created, say) is not blamed on the plan while it lasts. Check also
 // refuses a malformed plan (duplicate ids, unknown dependencies, cycles)
-// and, with [ErrStale], a plan whose fingerprint is not that of actual.
+// and, with [ErrStale], a plan whose fingerprint is not that of actual
+// with the plan's own labels ([Plan.Labels]): whether the labels still
+// point there is for the executor to observe.
 func Check(actual []*endpoint.Endpoint, p *Plan) error {
 	_, err := check(actual, p)
 	return err
@@ -165,8 +167,8 @@ func check(actual []*endpoint.Endpoint, p *Plan) (map[string]*endpoint.Endpoint,
 	if err != nil {
 		return nil, err
 	}
-	if p.Fingerprint != "" && p.Fingerprint != fingerprint(init) {
-		return nil, fmt.Errorf("%w: the plan's fingerprint is %s, the state's %s", ErrStale, p.Fingerprint, fingerprint(init))
+	if fp := withLabels(fingerprint(init), p.Labels); p.Fingerprint != "" && p.Fingerprint != fp {
+		return nil, fmt.Errorf("%w: the plan's fingerprint is %s, the state's %s", ErrStale, p.Fingerprint, fp)
 	}
 	index, err := p.StepIndex()
 	if err != nil {

@@ -158,7 +158,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			same := unchanged(des[i].e, act[j].e)
 			a = an.Normalize(act[j].e)
 			h.add(a)
-			if same {
+			if same && !des[i].e.UsesLabels() {
 				// Equal specs, names included: the desired
 				// fingerprint reads the spec from the normalized
 				// actual endpoint, without its status.
@@ -191,7 +191,10 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	if cap(p.Steps) > 2*len(p.Steps) {
 		p.Steps = slices.Clone(p.Steps)
 	}
-	p.Fingerprint = h.sum()
+	if p.Labels, err = labelsOf(desired); err != nil {
+		return nil, err
+	}
+	p.Fingerprint = withLabels(h.sum(), p.Labels)
 	p.DesiredFingerprint = hd.sum()
 	p.Summary = summarize(p.Steps)
 	return p, nil

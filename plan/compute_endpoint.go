@@ -384,6 +384,9 @@ func (p *planner) change(a, b *endpoint.Deployment) leave {
 	default:
 		s.Reason = "update in place (rolling)"
 	}
+	if m := endpoint.LabelsMoved(a, b); len(m) > 0 {
+		s.Reason = strings.Join(m, ", ") + "; " + s.Reason
+	}
 	k := p.add(s)
 	if lower {
 		p.post = append(p.post, postWrite{step: k, deployment: b.Name})

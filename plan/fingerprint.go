@@ -25,8 +25,13 @@ import (
 // version of this package; a version that encodes states otherwise gives
 // other values, so plans it saved read as stale (see the JSON format in
 // the package documentation).
-func Fingerprint(actual []*endpoint.Endpoint) string {
-	return hashAll(hasher{h: sha256.New()}, actual)
+//
+// The versions that the labels of the desired state resolved to are part
+// of the state too ([Plan.Labels]): give them, and the fingerprint moves
+// when one of them does. Without labels it is the fingerprint of the
+// endpoints alone.
+func Fingerprint(actual []*endpoint.Endpoint, labels ...endpoint.AssetLabel) string {
+	return withLabels(hashAll(hasher{h: sha256.New()}, actual), labels)
 }
 
 // hashAll hashes the normalized endpoints with h in the order of their
@@ -105,6 +110,25 @@ func (h *hasher) add(e *endpoint.Endpoint) {
 }
 
 func (h *hasher) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+
+// withLabels returns the fingerprint fp of the endpoints combined with
+// resolved labels, in order: the SHA-256 of fp followed by the labels'
+// encoding, so that the two parts cannot run into each other. No labels
+// leave fp as it is.
+func withLabels(fp string, ls []endpoint.AssetLabel) string {
+	if len(ls) == 0 {
+		return fp
+	}
+	var w fpWriter
+	w.str(fp)
+	for _, l := range slices.SortedFunc(slices.Values(ls), endpoint.AssetLabel.Compare) {
+		for _, s := range [...]string{l.Kind, l.Registry, l.Name, l.Label, l.Version} {
+			w.str(s)
+		}
+	}
+	sum := sha256.Sum256(w.buf)
+	return hex.EncodeToString(sum[:])
+}
 
 // fpWriter appends the canonical encoding to buf; keys is scratch space for
 // sorting map keys.
@@ -233,7 +257,9 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 	w.str(r.Path)
 	w.str(r.Type)
 	a := &r.Asset
-	if *a == (endpoint.Asset{}) {
+	if *a == (endpoint.Asset{}) || w.redact && r.IsLabel() {
+		// A label's version is not part of a desired state: it is
+		// what the service held when it was observed.
 		return // the fingerprints of states without local files stay as they were
 	}
 	w.buf = append(w.buf, 'A')

@@ -40,12 +40,13 @@ type stepJSON struct {
 // planJSON is the wire form of a [Plan]: the same fields, under another
 // name so that encoding it does not recurse into [Plan.MarshalJSON].
 type planJSON struct {
-	FormatVersion      int     `json:"format_version"`
-	Fingerprint        string  `json:"fingerprint"`
-	DesiredFingerprint string  `json:"desired_fingerprint,omitempty"`
-	Strategy           string  `json:"strategy"`
-	Steps              []Step  `json:"steps"`
-	Summary            Summary `json:"summary"`
+	FormatVersion      int                   `json:"format_version"`
+	Fingerprint        string                `json:"fingerprint"`
+	DesiredFingerprint string                `json:"desired_fingerprint,omitempty"`
+	Labels             []endpoint.AssetLabel `json:"labels,omitempty"`
+	Strategy           string                `json:"strategy"`
+	Steps              []Step                `json:"steps"`
+	Summary            Summary               `json:"summary"`
 }
 
 // MarshalJSON encodes the plan in format version 2 (see the package
@@ -56,6 +57,7 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		FormatVersion:      FormatVersion,
 		Fingerprint:        p.Fingerprint,
 		DesiredFingerprint: p.DesiredFingerprint,
+		Labels:             p.Labels,
 		Strategy:           p.Strategy,
 		Steps:              p.Steps,
 		Summary:            p.Summary,

@@ -31,6 +31,12 @@ type Plan struct {
 	// with specs refuses specs that give another. It is empty in plans of
 	// format version 1 and in plans not made by [Compute].
 	DesiredFingerprint string `json:"desired_fingerprint,omitempty"`
+	// Labels are the asset labels the desired state selects versions by,
+	// each with the version it resolved to when the service was observed
+	// (see [endpoint.AssetLabel]), sorted. The fingerprint covers them:
+	// an executor resolves them again and refuses the plan once one has
+	// moved. Labels that were not resolved are not listed.
+	Labels []endpoint.AssetLabel `json:"labels,omitempty"`
 	// Strategy names the strategy the plan was computed with (direct,
 	// canary:10,50, bluegreen, shadow:10).
 	Strategy string `json:"strategy"`

@@ -1,0 +1,132 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// latestModel makes a deployment take the latest version of its model,
+// resolved to version (unresolved when version is "").
+func latestModel(version string) func(*endpoint.Deployment) {
+	return func(d *endpoint.Deployment) {
+		d.Model = endpoint.Reference{Name: d.Model.Name, Label: endpoint.LatestLabel}
+		if version != "" {
+			d.Model = d.Model.WithVersion(version)
+		}
+	}
+}
+
+// labelled is an endpoint whose blue and green take the latest m, and whose
+// other deployment names m's version 1.
+func labelled(version string) *endpoint.Endpoint {
+	return mk(ep, "blue=90 green=10", "", dep("blue", 2, "m", latestModel(version)), dep("green", 1, "m", latestModel(version)), dep("other", 1, "m"))
+}
+
+// held is the state the service holds once blue and green were written with
+// version.
+func held(version string) *endpoint.Endpoint {
+	e := labelled("")
+	for i := range e.Deployments[:2] {
+		e.Deployments[i].Model = endpoint.Reference{Name: "m", Version: version}
+	}
+	return e
+}
+
+func TestLabelMovedPlansUpdates(t *testing.T) {
+	p := mustCompute(t, list(labelled("7")), list(held("7")), Options{})
+	if !p.Empty() {
+		t.Fatalf("labels resolved to the versions the service holds plan steps:\n%s", p)
+	}
+	if want := []endpoint.AssetLabel{{Kind: "model", Name: "m", Label: "latest", Version: "7"}}; !slices.Equal(p.Labels, want) {
+		t.Errorf("Labels = %+v, want %+v", p.Labels, want)
+	}
+	p = mustCompute(t, list(labelled("8")), list(held("7")), Options{})
+	var ids []string
+	for _, s := range p.Steps {
+		ids = append(ids, s.ID)
+		if s.Reason != "model: azureml:m@latest moved from 7 to 8; update in place (rolling)" {
+			t.Errorf("%s: reason %q", s.ID, s.Reason)
+		}
+	}
+	if want := []string{ep + "/blue/update", ep + "/green/update"}; !slices.Equal(ids, want) {
+		t.Errorf("steps %v, want %v: exactly the deployments that use the label", ids, want)
+	}
+	if err := Verify(list(labelled("8")), list(held("7")), p); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestLabelsInFingerprint(t *testing.T) {
+	actual := list(held("7"))
+	p7 := mustCompute(t, list(labelled("7")), actual, Options{})
+	p8 := mustCompute(t, list(labelled("8")), actual, Options{})
+	unresolved := mustCompute(t, list(labelled("")), actual, Options{})
+	if p7.Fingerprint == p8.Fingerprint || p7.Fingerprint == Fingerprint(actual) {
+		t.Error("the fingerprint does not cover the versions labels resolved to")
+	}
+	if unresolved.Fingerprint != Fingerprint(actual) || unresolved.Labels != nil {
+		t.Error("a plan without resolved labels has another fingerprint than the state's alone")
+	}
+	if got := Fingerprint(actual, p7.Labels...); got != p7.Fingerprint {
+		t.Errorf("Fingerprint(actual, labels...) = %s, the plan's %s", got, p7.Fingerprint)
+	}
+	if err := Check(actual, p8); err != nil {
+		t.Errorf("Check of a plan with labels against the state it was computed from: %v", err)
+	}
+	q := *p8
+	q.Labels = nil
+	if err := Check(actual, &q); !errors.Is(err, ErrStale) {
+		t.Errorf("Check of a plan whose labels were removed: %v, want ErrStale", err)
+	}
+	// Where the labels pointed is not part of the desired state: the specs
+	// loaded again, unresolved, give the plan's desired fingerprint.
+	if DesiredFingerprint(list(labelled(""))) != p8.DesiredFingerprint || p7.DesiredFingerprint != p8.DesiredFingerprint {
+		t.Error("the desired fingerprint depends on where labels pointed")
+	}
+}
+
+func TestLabelResolvedTwice(t *testing.T) {
+	other := mk("b-endpoint", "blue=100", "", dep("blue", 1, "m", latestModel("8")))
+	_, err := Compute(list(labelled("7"), other), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "azureml:m@latest resolved to both 7 and 8") {
+		t.Errorf("Compute with one label resolved twice: %v", err)
+	}
+}
+
+func TestLabelsJSONRoundTrip(t *testing.T) {
+	p := mustCompute(t, list(labelled("8")), list(held("7")), Options{})
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	js := buf.String()
+	for _, want := range []string{
+		`"labels": [`,
+		`"kind": "model"`,
+		`"label": "latest",`,
+		`"asset": {`,
+		`"version": "8"`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("JSON lacks %s:\n%s", want, js)
+		}
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.Labels, p.Labels) || back.Fingerprint != p.Fingerprint {
+		t.Errorf("labels after a round trip: %+v, want %+v", back.Labels, p.Labels)
+	}
+	if got := back.Steps[0].DeploymentAfter.Model.Resolved(); got != "8" {
+		t.Errorf("the decoded step writes version %q, want 8", got)
+	}
+	if err := Check(list(held("7")), back); err != nil {
+		t.Error(err)
+	}
+}
