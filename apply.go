@@ -43,9 +43,11 @@ type Result struct {
 // Apply executes plan p through backend b.
 //
 // It first observes every endpoint b holds (one ListEndpoints) and
+// resolves again the asset labels the plan lists (plan.Plan.Labels), and
 // refuses the plan with a [*StalePlanError] unless the observation has
 // the plan's fingerprint: the same state plan.Compute was given, as the
-// rollout command and [Run] give it every endpoint of the backend.
+// rollout command and [Run] give it every endpoint of the backend, and
+// labels that still point at the versions the plan writes.
 // Malformed plans ([ErrInvalidPlan]) and gate names that no [Gates] entry
 // binds ([ErrUnboundGate]) are refused before that, so a refused plan has
 // sent nothing to the service.
@@ -152,8 +154,12 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	if got := plan.Fingerprint(actual); got != p.Fingerprint {
-		return nil, &StalePlanError{Want: p.Fingerprint, Got: got}
+	labels, moved, err := cfg.labelsNow(ctx, b, p)
+	if err != nil {
+		return nil, err
+	}
+	if got := plan.Fingerprint(actual, labels...); got != p.Fingerprint {
+		return nil, &StalePlanError{Want: p.Fingerprint, Got: got, Moved: moved}
 	}
 	if err := plan.Check(actual, p); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
@@ -256,6 +262,9 @@ func (c *config) check(p *plan.Plan) error {
 		if err := checkStep(&p.Steps[i]); err != nil {
 			return err
 		}
+	}
+	if err := checkLabels(p); err != nil {
+		return err
 	}
 	return c.checkGates(p.Steps)
 }
@@ -382,7 +391,9 @@ func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endp
 	case plan.CreateDeployment, plan.UpdateDeployment:
 		// A copy without status, for an unconditional write; its maps are
 		// the plan's, which backends copy and never change.
-		d := *s.DeploymentAfter
+		// Labels are written as the versions they resolved to, as the
+		// service's CLI writes them.
+		d := s.DeploymentAfter.Pinned()
 		d.Status = endpoint.Status{}
 		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
 			return b.ScaleDeployment(ctx, s.Endpoint, d.Name, d.InstanceCount)

@@ -37,11 +37,18 @@ type StalePlanError struct {
 	// Want is the plan's fingerprint, Got the fingerprint of what the
 	// service holds now (see plan.Fingerprint).
 	Want, Got string
+	// Moved describes each asset label of the plan that points at
+	// another version now: "azureml:taxi-model@latest moved from 7 to 8".
+	Moved []string
 }
 
 func (e *StalePlanError) Error() string {
-	return fmt.Sprintf("rollout: the plan was computed from state %s but the service now holds state %s; plan again",
-		short(e.Want), short(e.Got))
+	moved := ""
+	if len(e.Moved) > 0 {
+		moved = " (" + strings.Join(e.Moved, ", ") + ")"
+	}
+	return fmt.Sprintf("rollout: the plan was computed from state %s but the service now holds state %s%s; plan again",
+		short(e.Want), short(e.Got), moved)
 }
 
 // Is reports whether target is [ErrStalePlan].

@@ -11,7 +11,8 @@ import (
 )
 
 // Run takes the service to the desired state: it observes every endpoint
-// b holds, computes a plan with planOpts, and applies it as [Apply] does.
+// b holds, resolves the asset labels desired uses ([ResolveLabels]),
+// computes a plan with planOpts, and applies it as [Apply] does.
 // The Result carries the plan it computed.
 //
 // Run keeps no state of its own between calls, and needs none: after a
@@ -34,7 +35,11 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 		if err != nil {
 			return nil, err
 		}
-		p, err := plan.Compute(desired, actual, planOpts)
+		resolved, err := cfg.resolveLabels(ctx, b, desired)
+		if err != nil {
+			return nil, err
+		}
+		p, err := plan.Compute(resolved, actual, planOpts)
 		if err == nil {
 			err = unsettled(desired, actual, planOpts)
 		}

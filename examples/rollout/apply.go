@@ -211,6 +211,10 @@ func (c *command) applyPlan(ctx context.Context, specs *specFlags, svc *backendF
 			c.printError("apply", err, nil)
 			return nil, nil, nil, exitError
 		}
+		if desired, err = rollout.ResolveLabels(ctx, b, desired); err != nil {
+			c.printError("apply", err, nil)
+			return nil, nil, nil, exitError
+		}
 		if p, err = plan.Compute(desired, actual, opts); err != nil {
 			c.printError("apply", err, desired)
 			return nil, nil, nil, exitError

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rolloutkit/rollout"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/plan"
 )
@@ -147,6 +148,10 @@ func (c *command) plan(ctx context.Context, args []string) int {
 	}
 	actual, err := observe(ctx, b)
 	if err != nil {
+		c.printError("plan", err, nil)
+		return exitError
+	}
+	if desired, err = rollout.ResolveLabels(ctx, b, desired); err != nil {
 		c.printError("plan", err, nil)
 		return exitError
 	}

@@ -1,0 +1,293 @@
+package rollout_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolloutkit/rollout"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// labelSpec writes an endpoint whose two deployments take the latest
+// taxi-model and the latest curated environment of the azureml registry,
+// as one published deployment file in ten does, and a third that names a
+// model version.
+func labelSpec(t *testing.T) (path string, load func() []*endpoint.Endpoint) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "ep.yml")
+	writeFile(t, path, `name: my-endpoint
+traffic: {blue: 100}
+deployments:
+  - name: blue
+    model: azureml:taxi-model@latest
+    environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: green
+    model: azureml:taxi-model@latest
+    environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: pinned
+    model: azureml:taxi-model:1
+    environment: azureml://registries/azureml/environments/sklearn-1.5/versions/1
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`)
+	return path, func() []*endpoint.Endpoint {
+		es, err := endpoint.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+}
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func addVersion(t *testing.T, svc *fakes.Service, v fakes.AssetVersion) {
+	t.Helper()
+	if v.Content == "" {
+		v.Content = v.Name + ":" + v.Version
+	}
+	if err := svc.AddAssetVersion(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// labelService holds taxi-model versions 1 to 7, created in order but with
+// 10 created before 7 so that the latest is not the highest number, and
+// versions 1 and 2 of sklearn-1.5 in the azureml registry.
+func labelService(t *testing.T) *fakes.Service {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	for i, v := range []string{"1", "2", "3", "4", "5", "6", "10", "7"} {
+		addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: v, Created: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	for i, v := range []string{"1", "2"} {
+		addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.EnvironmentAsset, Registry: "azureml", Name: "sklearn-1.5", Version: v, Created: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	return svc
+}
+
+func planFor(t *testing.T, svc *fakes.Service, desired []*endpoint.Endpoint) *plan.Plan {
+	t.Helper()
+	ctx := context.Background()
+	actual, err := svc.ListEndpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved, err := rollout.ResolveLabels(ctx, svc, desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compute(resolved, actual, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestLabels runs a spec that selects versions by label against the
+// in-memory service: the plan shows and writes the versions the labels
+// point at, an unchanged spec plans nothing until a label moves, and then
+// exactly the updates of the deployments that use it, with that reason.
+func TestLabels(t *testing.T) {
+	ctx := context.Background()
+	_, load := labelSpec(t)
+	svc := labelService(t)
+
+	p := planFor(t, svc, load())
+	// One space between words, so that the column widths do not matter.
+	text := strings.Join(strings.Fields(p.String()), " ")
+	for _, want := range []string{
+		"+ model = azureml:taxi-model@latest (→ 7) +",
+		"+ environment = azureml://registries/azureml/sklearn-1.5/labels/latest (→ 2) +",
+		"+ model = azureml:taxi-model:1 +",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the plan does not show %q:\n%s", want, text)
+		}
+	}
+	wantLabels := []endpoint.AssetLabel{
+		{Kind: "environment", Registry: "azureml", Name: "sklearn-1.5", Label: "latest", Version: "2"},
+		{Kind: "model", Name: "taxi-model", Label: "latest", Version: "7"},
+	}
+	if !equalLabels(p.Labels, wantLabels) {
+		t.Errorf("plan labels %+v, want %+v", p.Labels, wantLabels)
+	}
+	var js bytes.Buffer
+	if err := plan.WriteJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"label": "latest"`, `"version": "7"`, `"labels": [`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("the JSON plan lacks %s", want)
+		}
+	}
+	back, err := plan.Decode(js.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rollout.Apply(ctx, svc, back); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.GetEndpoint(ctx, "my-endpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"blue", "green"} {
+		d := e.Deployment(name)
+		if got := d.Model.String(); got != "azureml:taxi-model:7" {
+			t.Errorf("%s was written with model %s, want the version the label resolved to, azureml:taxi-model:7", name, got)
+		}
+		if got := d.Environment.Reference.String(); got != "azureml://registries/azureml/sklearn-1.5/versions/2" {
+			t.Errorf("%s was written with environment %s, want version 2 of the registry's", name, got)
+		}
+	}
+
+	if p := planFor(t, svc, load()); !p.Empty() {
+		t.Fatalf("an unchanged spec whose labels did not move plans steps:\n%s", p)
+	}
+
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: "8", Created: t0.Add(24 * time.Hour)})
+	p = planFor(t, svc, load())
+	if got := stepsOf(p, plan.UpdateDeployment); len(got) != 2 || len(p.Steps) != 2 {
+		t.Fatalf("after the label moved: steps %v, want exactly the updates of blue and green:\n%s", got, p)
+	}
+	for _, s := range p.Steps {
+		if want := "model: azureml:taxi-model@latest moved from 7 to 8"; !strings.HasPrefix(s.Reason, want) {
+			t.Errorf("%s: reason %q, want it to start with %q", s.ID, s.Reason, want)
+		}
+		if len(s.Changes) != 1 || s.Changes[0].String() != "model: azureml:taxi-model:7 → azureml:taxi-model@latest (→ 8)" {
+			t.Errorf("%s: changes %v", s.ID, s.Changes)
+		}
+	}
+	if _, err := rollout.Apply(ctx, svc, p); err != nil {
+		t.Fatal(err)
+	}
+	if p := planFor(t, svc, load()); !p.Empty() {
+		t.Fatalf("after applying, the plan is not empty:\n%s", p)
+	}
+}
+
+func equalLabels(a, b []endpoint.AssetLabel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLabelMovedMakesPlanStale saves a plan, moves a label it resolved, and
+// applies the saved plan: it is refused as stale, naming the label, and
+// nothing is written; archiving the new version moves the label back and
+// the plan applies.
+func TestLabelMovedMakesPlanStale(t *testing.T) {
+	ctx := context.Background()
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	var js bytes.Buffer
+	if err := plan.WriteJSON(&js, planFor(t, svc, load())); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := plan.Decode(js.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: "8", Created: t0.Add(24 * time.Hour)})
+	_, err = rollout.Apply(ctx, svc, saved)
+	var stale *rollout.StalePlanError
+	if !errors.As(err, &stale) || !errors.Is(err, rollout.ErrStalePlan) {
+		t.Fatalf("Apply after the label moved: %v, want a stale plan", err)
+	}
+	if want := "azureml:taxi-model@latest moved from 7 to 8"; len(stale.Moved) != 1 || stale.Moved[0] != want || !strings.Contains(err.Error(), want) {
+		t.Errorf("Moved %q, error %q; want them to say %q", stale.Moved, err, want)
+	}
+	if eps, _ := svc.ListEndpoints(ctx); len(eps) != 0 {
+		t.Fatalf("a refused plan wrote %d endpoints", len(eps))
+	}
+
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: "8", Content: "taxi-model:8", Archived: true})
+	if _, err := rollout.Apply(ctx, svc, saved); err != nil {
+		t.Fatalf("with version 8 archived the label is back at 7, so the plan applies: %v", err)
+	}
+}
+
+// TestLabelEditedIntoPlan refuses a saved plan whose deployment write
+// carries a resolved version that the plan's labels do not list: the
+// fingerprint would not cover it.
+func TestLabelEditedIntoPlan(t *testing.T) {
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	p := planFor(t, svc, load())
+	for i := range p.Steps {
+		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
+			c := d.Clone()
+			c.Model = c.Model.WithVersion("3")
+			p.Steps[i].DeploymentAfter = &c
+		}
+	}
+	_, err := rollout.Apply(context.Background(), svc, p)
+	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), "azureml:taxi-model@latest at version 3") {
+		t.Fatalf("Apply of an edited plan: %v, want ErrInvalidPlan naming the label", err)
+	}
+}
+
+// TestLabelResolvesToNothing refuses, before any write, a spec whose label
+// selects no version, with the position of the field; so does a code
+// label, which the service's CLI does not resolve.
+func TestLabelResolvesToNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "endpoint.yml"), "name: my-endpoint\nauth_mode: key\n")
+	path := filepath.Join(dir, "blue.yml")
+	writeFile(t, path, `name: blue
+endpoint_name: my-endpoint
+model: azureml:taxi-model@latest
+code_configuration:
+  code: azureml:score@latest
+  scoring_script: score.py
+environment: azureml:sklearn-env@champion
+instance_type: Standard_F2s_v2
+instance_count: 1
+`)
+	desired, err := endpoint.Load(filepath.Join(dir, "endpoint.yml"), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: "1", Archived: true})
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.EnvironmentAsset, Name: "sklearn-env", Version: "1"})
+	_, err = rollout.Run(ctx, svc, desired, plan.Options{})
+	var list endpoint.ErrorList
+	if !errors.As(err, &list) || !errors.Is(err, endpoint.ErrInvalid) {
+		t.Fatalf("Run: %v, want an endpoint.ErrorList", err)
+	}
+	want := []string{
+		path + ":3:8: model: no version of taxi-model carries the label latest",
+		path + ":5:9: code_configuration.code: azureml:score@latest selects a version by label; the service's CLI takes code by version only: write azureml:score:VERSION",
+		path + ":7:14: environment: no version of sklearn-env carries the label champion",
+	}
+	if len(list) != len(want) {
+		t.Fatalf("errors:\n%v\nwant:\n%s", list, strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if list[i].Error() != want[i] {
+			t.Errorf("error %d:\n got %s\nwant %s", i, list[i], want[i])
+		}
+	}
+	if n := len(svc.History()); n != 0 {
+		t.Errorf("the refused spec changed the service %d times", n)
+	}
+}
