@@ -81,6 +81,26 @@
 // keeps the rules in the state left; after an endpoint's final stage it
 // leaves the final split (see [Apply] for the exact semantics).
 //
+// # Asset labels
+//
+// A deployment may select its model or environment by label rather than by
+// version: azureml:taxi-model@latest, or
+// azureml://registries/azureml/environments/sklearn-1.5/labels/latest. The
+// service's REST API takes versions only; its CLI resolves the label just
+// before it writes. Here the label is resolved when the service is
+// observed ([ResolveLabels], which [Run] calls), so that planning stays
+// pure and the plan says what it will write:
+//
+//	+ model = azureml:taxi-model@latest (→ 7)
+//
+// The deployment is written with version 7. While latest stays at 7 an
+// unchanged spec plans nothing; once a newer version is created, the same
+// spec plans one in-place update of each deployment that uses the label,
+// with the reason "model: azureml:taxi-model@latest moved from 7 to 8".
+// The versions a plan resolved are part of its fingerprint, so [Apply]
+// refuses a saved plan whose label has moved since, as a [*StalePlanError]
+// that names the label.
+//
 // # Packages
 //
 //   - [github.com/rolloutkit/rollout/traffic]: the traffic split value

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -142,4 +143,44 @@ func ExampleGateFunc() {
 	// Output:
 	// rollout: step my-endpoint/gate/bake/1 (gate) failed: p99 latency of my-endpoint is 480ms, above 300ms; traffic rolled back on my-endpoint
 	// blue=100 2 deployments
+}
+
+// A deployment takes the latest version of its model: observing resolves
+// the label, the plan shows the version and writes it, and a saved plan
+// becomes stale once a newer version is created.
+func ExampleResolveLabels() {
+	ctx := context.Background()
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, v := range []string{"6", "7"} {
+		created = created.Add(time.Hour)
+		if err := svc.AddAssetVersion(fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: v, Created: created, Content: "model " + v}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	blue := model("blue", 0)
+	blue.Model = endpoint.Reference{Name: "taxi-model", Label: endpoint.LatestLabel}
+	desired := []*endpoint.Endpoint{{Name: "my-endpoint", AuthMode: endpoint.AuthKey, Traffic: traffic.MustParse("blue=100"), Deployments: []endpoint.Deployment{blue}}}
+
+	resolved, err := rollout.ResolveLabels(ctx, svc, desired)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := plan.Compute(resolved, nil, plan.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.Labels[0].String(), "→", p.Labels[0].Version)
+
+	if err := svc.AddAssetVersion(fakes.AssetVersion{Kind: endpoint.ModelAsset, Name: "taxi-model", Version: "8", Created: created.Add(time.Hour), Content: "model 8"}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = rollout.Apply(ctx, svc, p)
+	var stale *rollout.StalePlanError
+	if errors.As(err, &stale) {
+		fmt.Println("stale:", stale.Moved)
+	}
+	// Output:
+	// azureml:taxi-model@latest → 7
+	// stale: [azureml:taxi-model@latest moved from 7 to 8]
 }

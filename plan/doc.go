@@ -114,6 +114,11 @@
 //	                whoever applies the plan with specs refuses specs that
 //	                give another. Absent when unknown (a plan not made by
 //	                [Compute]).
+//	labels          the asset labels the desired state selects versions
+//	                by, each {kind, registry, name, label, version} with
+//	                the version it resolved to when the service was
+//	                observed ([Plan.Labels]); the fingerprint covers them.
+//	                Absent when the desired state resolved none.
 //	strategy        the strategy in the command-line form (canary:10,50).
 //	steps           the steps, an array in a topological order.
 //	summary         counts: add, change, destroy (resources created,
