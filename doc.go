@@ -91,7 +91,7 @@
 // observed ([ResolveLabels], which [Run] calls), so that planning stays
 // pure and the plan says what it will write:
 //
-//	+ model = azureml:taxi-model@latest (→ 7)
+//	model = azureml:taxi-model@latest (→ 7)
 //
 // The deployment is written with version 7. While latest stays at 7 an
 // unchanged spec plans nothing; once a newer version is created, the same
