@@ -211,7 +211,7 @@ func (c *command) applyPlan(ctx context.Context, specs *specFlags, svc *backendF
 			c.printError("apply", err, nil)
 			return nil, nil, nil, exitError
 		}
-		if desired, err = rollout.ResolveLabels(ctx, b, desired); err != nil {
+		if desired, err = rollout.ResolveLabels(ctx, b.Backend, desired); err != nil {
 			c.printError("apply", err, nil)
 			return nil, nil, nil, exitError
 		}

@@ -132,9 +132,27 @@ func (c *command) open(ctx context.Context, f *backendFlags, specs *specFlags, s
 // at a time, so that the service's ETags come out the same on every run:
 // a plan saved by one run is then current, not stale, for the service the
 // next run seeds from the same files.
+//
+// A deployment of state that selects an asset by label had a version of it
+// to be written with, so the service holds version 1 of each such asset,
+// which the label resolves to until specs register others.
 func seed(ctx context.Context, svc *fakes.Service, state []*endpoint.Endpoint) error {
 	if len(state) == 0 {
 		return nil
+	}
+	for _, e := range state {
+		for i := range e.Deployments {
+			for _, f := range e.Deployments[i].Labels() {
+				l := f.Label
+				if l.Kind == endpoint.CodeAsset {
+					continue // refused when the labels are resolved
+				}
+				v := fakes.AssetVersion{Kind: l.Kind, Registry: l.Registry, Name: l.Name, Version: "1", Content: l.String()}
+				if err := svc.AddAssetVersion(v); err != nil {
+					return fmt.Errorf("seeding the in-memory service from --from: %w", err)
+				}
+			}
+		}
 	}
 	if _, err := rollout.Run(ctx, svc, state, plan.Options{}, rollout.Parallelism(1), rollout.SerializePerEndpoint()); err != nil {
 		return fmt.Errorf("seeding the in-memory service from --from: %w", err)

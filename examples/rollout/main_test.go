@@ -144,6 +144,10 @@ func TestRun(t *testing.T) {
 			"--refuse-legacy refuses the 2021 forms the tutorial's flow is written in, as today's az ml does"},
 		{"help", []string{"help"}, false, 0, false,
 			"the usage on stdout"},
+		{"labels", []string{"plan", "--from", sample("endpoint"), "--from", sample("blue-deployment-with-curated-env"), "--to", sample("endpoint"), "--to", sample("blue-deployment-with-curated-env"), "--to", sample("green-deployment-with-curated-env")}, true, 0, false,
+			"the registry label of the curated environment resolves to the version the service holds: blue is unchanged, green is created with it"},
+		{"label-unresolved", []string{"plan", "--to", sample("endpoint"), "--to", sample("green-deployment-with-curated-env")}, true, 1, true,
+			"the service holds no version of the environment the label names: refused at the field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

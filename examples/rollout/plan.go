@@ -151,7 +151,7 @@ func (c *command) plan(ctx context.Context, args []string) int {
 		c.printError("plan", err, nil)
 		return exitError
 	}
-	if desired, err = rollout.ResolveLabels(ctx, b, desired); err != nil {
+	if desired, err = rollout.ResolveLabels(ctx, b.Backend, desired); err != nil {
 		c.printError("plan", err, nil)
 		return exitError
 	}
