@@ -82,7 +82,16 @@ type Result struct {
 //     changes on a deployment that provisioned successfully;
 //   - delete_endpoint and delete_deployment: DeleteEndpoint or
 //     DeleteDeployment; a resource already gone counts as deleted;
+//   - register_asset: the backend's [backend.Assets] RegisterAsset, which
+//     uploads what the service lacks, with [StepProgress] events;
 //   - gate: the bound [Gate]'s Check.
+//
+// Local files are checked before anything is written: a plan that writes a
+// deployment with a local path is refused with [ErrInvalidPlan] when the
+// backend cannot register local files, or when the path's files were not
+// found as the spec was loaded and the backend would have to upload them
+// (any backend but one that keeps such paths, [backend.LocalPathKeeper]).
+// [Run] places that refusal at the field in its file.
 //
 // Writes are unconditional (no If-Match): the fingerprint check stands for
 // the whole plan. A call that fails with a retryable error (throttling,
@@ -146,7 +155,7 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if err := cfg.check(p); err != nil {
 		return nil, err
 	}
-	if err := checkAssets(b, p); err != nil {
+	if err := checkAssets(b, p, nil); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -209,7 +218,7 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 	if err := cfg.checkGates([]plan.Step{*s}); err != nil {
 		return err
 	}
-	if err := checkAssets(b, &plan.Plan{Steps: []plan.Step{*s}}); err != nil {
+	if err := checkAssets(b, &plan.Plan{Steps: []plan.Step{*s}}, nil); err != nil {
 		return err
 	}
 	if err := cfg.checkAlone(ctx, b, p, s); err != nil {

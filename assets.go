@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
@@ -50,15 +51,16 @@ func withRegistered(ctx context.Context, b backend.Backend, d endpoint.Deploymen
 }
 
 // checkAssets refuses, before anything is written, a plan whose
-// deployment writes need local files registered that b cannot register.
-//
-// A local path whose files were not found when the spec was loaded has no
-// identity to register: it is passed to the backend as written, which
-// refuses it (the Azure backend says to register the asset) or, for the
-// in-memory service, keeps it, so that specs can be tried out without
-// their files.
-func checkAssets(b backend.Backend, p *plan.Plan) error {
+// deployment writes need local files registered that b cannot register:
+// every local path when b lacks the capability, and, unless b keeps such
+// paths as written (backend.LocalPathKeeper), a local path whose files
+// were not found when the spec was loaded, which b would have to upload.
+// Such a path is named with the field that holds it and, when desired
+// holds the endpoint as loaded from a file, where it was written.
+func checkAssets(b backend.Backend, p *plan.Plan, desired []*endpoint.Endpoint) error {
 	_, capable := b.(backend.Assets)
+	keeper, _ := b.(backend.LocalPathKeeper)
+	keeps := keeper != nil && keeper.KeepsLocalPaths()
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		if (s.Action != plan.CreateDeployment && s.Action != plan.UpdateDeployment) || s.DeploymentAfter == nil {
@@ -68,12 +70,45 @@ func checkAssets(b backend.Backend, p *plan.Plan) error {
 			switch {
 			case l.Asset.Err != "":
 				return fmt.Errorf("%w: step %q: local %s %s cannot be registered: %s", ErrInvalidPlan, s.ID, l.Kind, strconv.Quote(l.Path), l.Asset.Err)
-			case l.Key() != "" && !capable:
+			case !capable && !keeps:
 				return fmt.Errorf("%w: step %q: %w", ErrInvalidPlan, s.ID, noAssets(l))
+			case l.Key() == "" && !keeps:
+				return missingFiles(s, l, desired)
 			}
 		}
 	}
 	return nil
+}
+
+// missingFiles refuses a local path of step s's deployment whose files
+// were not found when its spec was loaded: it is placed at the field in
+// its file when desired holds the endpoint as loaded.
+func missingFiles(s *plan.Step, l endpoint.LocalAsset, desired []*endpoint.Endpoint) error {
+	d := s.DeploymentAfter
+	field := "deployments[" + d.Name + "]." + assetField(d, l.Kind)
+	msg := fmt.Sprintf("local %s %s: no files were found at this path when the spec was loaded, and the backend must upload them before step %s: create them, or reference a registered asset (azureml:NAME:VERSION)",
+		l.Kind, strconv.Quote(l.Path), s.ID)
+	for _, e := range desired {
+		if e != nil && strings.EqualFold(e.Name, s.Endpoint) {
+			if pos, path := e.Position(field); pos.File != "" {
+				return placedError{&endpoint.Error{Pos: pos, Path: path, Msg: msg}}
+			}
+		}
+	}
+	return fmt.Errorf("%w: endpoint %s: %s: %s", ErrInvalidPlan, s.Endpoint, field, msg)
+}
+
+// assetField is the field of d that holds its local asset of kind.
+func assetField(d *endpoint.Deployment, kind string) string {
+	switch {
+	case kind == endpoint.CodeAsset:
+		return "code_configuration.code"
+	case kind == endpoint.ModelAsset:
+		return "model.path"
+	case d.Environment.Build.Path != "":
+		return "environment.build.path"
+	}
+	return "environment.conda_file"
 }
 
 // noAssets is the refusal of a backend that cannot register local files.

@@ -170,3 +170,59 @@ func TestLocalAssetsNeedTheCapability(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalFilesMissing: a local path whose files are not there when the
+// spec is loaded is refused before anything is written, at the field in
+// its file, by a backend that would have to upload it; the in-memory
+// service, which keeps such paths as written, takes it.
+func TestLocalFilesMissing(t *testing.T) {
+	ctx := context.Background()
+	dir, load := localSpec(t)
+	if err := os.Remove(filepath.Join(dir, "green.pkl")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		keeper bool
+		reason string
+	}{
+		{"uploader", false, "a backend that uploads needs the files: refused before any write, at the field"},
+		{"keeper", true, "the in-memory service keeps the path as written"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			var b backend.Backend = svc
+			if !tt.keeper {
+				b = struct {
+					backend.Backend
+					backend.Assets
+				}{svc, svc}
+			}
+			_, err := rollout.Run(ctx, b, load(), plan.Options{})
+			if tt.keeper {
+				if err != nil {
+					t.Fatalf("%s: %v", tt.reason, err)
+				}
+				e, _ := svc.GetEndpoint(ctx, "my-endpoint")
+				if got := e.Deployment("green").Model.Path; got != "green.pkl" {
+					t.Errorf("%s: green's model is %q", tt.reason, got)
+				}
+				return
+			}
+			var placed *endpoint.Error
+			if !errors.Is(err, rollout.ErrInvalidPlan) || !errors.As(err, &placed) {
+				t.Fatalf("%s: Run = %v, want an invalid plan placed in the file", tt.reason, err)
+			}
+			want := filepath.Join(dir, "ep.yml") + ":11:"
+			if msg := err.Error(); !strings.HasPrefix(msg, want) || !strings.Contains(msg, `local model "green.pkl"`) || !strings.Contains(msg, "deployments[1].model") {
+				t.Errorf("%s: %q, want it at %s, naming the field and the path", tt.reason, msg, want)
+			}
+			for _, c := range svc.Calls() {
+				if c.Op != "ListEndpoints" {
+					t.Errorf("%s: the refused run called %s %d times", tt.reason, c.Op, c.N)
+				}
+			}
+		})
+	}
+}

@@ -56,7 +56,7 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 		if err := cfg.check(p); err != nil {
 			return nil, err
 		}
-		if err := checkAssets(b, p); err != nil {
+		if err := checkAssets(b, p, desired); err != nil {
 			return nil, err
 		}
 		return cfg.walk(ctx, b, p, actual, start)

@@ -40,3 +40,16 @@ type Progress struct {
 	Files, TotalFiles int
 	Bytes, TotalBytes int64
 }
+
+// LocalPathKeeper is the optional capability of a backend that takes a
+// deployment whose local path had no files when its spec was loaded, and
+// keeps the path as written: the in-memory service does, so that specs can
+// be tried out on machines that do not hold their files. Every other
+// backend would have to upload those files and cannot, so the executor
+// refuses such a plan before it writes anything, naming the path and
+// where it was written.
+type LocalPathKeeper interface {
+	// KeepsLocalPaths reports whether the backend keeps such paths; a
+	// wrapper answers for the backend it wraps.
+	KeepsLocalPaths() bool
+}

@@ -147,6 +147,13 @@ func (s *Service) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 	return want.reference(), nil
 }
 
+// KeepsLocalPaths implements [backend.LocalPathKeeper]: a deployment whose
+// local path had no files when its spec was loaded is held with the path
+// as written, so that specs can be tried out without their files. Paths
+// whose files were found are registered and replaced, as the service's CLI
+// does.
+func (s *Service) KeepsLocalPaths() bool { return true }
+
 // find returns the version that has want's name and version, or, for
 // code, want's content.
 func (st *assetStore) find(want AssetVersion) (AssetVersion, bool) {

@@ -38,6 +38,13 @@ const (
 	OpGetKeys                  Op = "GetKeys"
 )
 
+// The operations of the optional capability [backend.Assets]. Their calls
+// have no endpoint or deployment: a rule that names one never selects them.
+const (
+	OpFindAsset     Op = "FindAsset"
+	OpRegisterAsset Op = "RegisterAsset"
+)
+
 // The operations only the REST protocol has: requests a client sends on
 // its own, which no method of [backend.Backend] names. Service-level calls
 // never have them, so a rule that selects one fires over HTTP only, and a
@@ -66,7 +73,7 @@ const (
 // Writes returns the operations that change the service, for rules that
 // should leave reads and scoring alone.
 func Writes() []Op {
-	return []Op{OpCreateOrUpdateEndpoint, OpDeleteEndpoint, OpCreateOrUpdateDeployment, OpScaleDeployment, OpDeleteDeployment}
+	return []Op{OpCreateOrUpdateEndpoint, OpDeleteEndpoint, OpCreateOrUpdateDeployment, OpScaleDeployment, OpDeleteDeployment, OpRegisterAsset}
 }
 
 // FaultKind is what an injected fault does to a call.
@@ -331,6 +338,16 @@ func (f *Faults) Wrap(b backend.Backend) backend.Backend {
 		GetKeys: func(ctx context.Context, next backend.Backend, ep string) (backend.Keys, error) {
 			return inject(ctx, f, failer, OpGetKeys, ep, "", func(ctx context.Context) (backend.Keys, error) {
 				return next.GetKeys(ctx, ep)
+			})
+		},
+		FindAsset: func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset) (endpoint.Reference, error) {
+			return inject(ctx, f, failer, OpFindAsset, "", "", func(ctx context.Context) (endpoint.Reference, error) {
+				return next.FindAsset(ctx, a)
+			})
+		},
+		RegisterAsset: func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error) {
+			return inject(ctx, f, failer, OpRegisterAsset, "", "", func(ctx context.Context) (endpoint.Reference, error) {
+				return next.RegisterAsset(ctx, a, progress)
 			})
 		},
 	})

@@ -207,3 +207,56 @@ func TestInterceptor(t *testing.T) {
 		t.Errorf("the replaced Invoke reached the service: %s", n)
 	}
 }
+
+// TestWrappersKeepCapabilities: a wrapped backend registers local files
+// and keeps missing paths as the backend it wraps does, and the asset
+// calls go through the interceptor's fields and the fault rules.
+func TestWrappersKeepCapabilities(t *testing.T) {
+	ctx := context.Background()
+	code := endpoint.LocalAsset{Kind: endpoint.CodeAsset, Path: "src", Asset: endpoint.Asset{Hash: strings.Repeat("ab", 32), Files: 1, Size: 3}}
+	tests := []struct {
+		name   string
+		wrap   func(backend.Backend) backend.Backend
+		assets bool
+		reason string
+	}{
+		{"service", func(b backend.Backend) backend.Backend { return b }, true, "the service itself"},
+		{"intercepted", func(b backend.Backend) backend.Backend { return Intercept(b, Interceptor{}) }, true, "an interceptor with no fields passes everything through"},
+		{"faults", func(b backend.Backend) backend.Backend { return NewFaults(1).Wrap(b) }, true, "faults without rules pass everything through"},
+		{"nested", func(b backend.Backend) backend.Backend { return NewFaults(1).Wrap(Intercept(b, Interceptor{})) }, true, "wrappers of wrappers too"},
+		{"plain", func(b backend.Backend) backend.Backend { return Intercept(struct{ backend.Backend }{b}, Interceptor{}) }, false, "a backend without the capabilities gains none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.wrap(New(Options{Latency: NoLatency()}))
+			a, ok := b.(backend.Assets)
+			k, _ := b.(backend.LocalPathKeeper)
+			if ok != tt.assets || (k != nil && k.KeepsLocalPaths()) != tt.assets {
+				t.Fatalf("%s: Assets %v, keeps paths %v; want %v", tt.reason, ok, k != nil && k.KeepsLocalPaths(), tt.assets)
+			}
+			if !ok {
+				return
+			}
+			reg, err := a.RegisterAsset(ctx, code, nil)
+			must(t, err)
+			if got, err := a.FindAsset(ctx, code); err != nil || got != reg {
+				t.Errorf("%s: FindAsset = %+v, %v; want %+v", tt.reason, got, err, reg)
+			}
+		})
+	}
+
+	s := New(Options{Latency: NoLatency()})
+	var seen []string
+	b := NewFaults(1, Rule{Ops: []Op{OpRegisterAsset}, Count: 1, Fault: Fault{Kind: ServerError}}).Wrap(Intercept(s, Interceptor{
+		RegisterAsset: func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset, p func(backend.Progress)) (endpoint.Reference, error) {
+			seen = append(seen, a.Key())
+			return next.RegisterAsset(ctx, a, p)
+		},
+	})).(backend.Assets)
+	if _, err := b.RegisterAsset(ctx, code, nil); !errors.Is(err, backend.ErrUnavailable) || len(seen) != 0 {
+		t.Errorf("the rule's 500 on RegisterAsset: %v (interceptor saw %v); want Unavailable before the call", err, seen)
+	}
+	if _, err := b.RegisterAsset(ctx, code, nil); err != nil || len(seen) != 1 || s.Uploaded().Assets != 1 {
+		t.Errorf("after the one fault: %v, interceptor saw %v, uploaded %+v; want one registration", err, seen, s.Uploaded())
+	}
+}

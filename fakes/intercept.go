@@ -14,6 +14,11 @@ import (
 // backend. It fires no rules of its own: [Faults] reach each method
 // through it, and tests use it for what rules do not cover, such as
 // cancelling a run after its k-th write.
+//
+// The wrapped backend's optional capabilities pass through: the result
+// implements [backend.Assets] when b does (FindAsset and RegisterAsset
+// then reach it, or the fields that replace them), and
+// [backend.LocalPathKeeper] answers as b does.
 type Interceptor struct {
 	GetEndpoint              func(ctx context.Context, next backend.Backend, name string) (*endpoint.Endpoint, error)
 	ListEndpoints            func(ctx context.Context, next backend.Backend) ([]*endpoint.Endpoint, error)
@@ -24,11 +29,48 @@ type Interceptor struct {
 	DeleteDeployment         func(ctx context.Context, next backend.Backend, endpointName, deploymentName string) error
 	Invoke                   func(ctx context.Context, next backend.Backend, endpointName string, req backend.InvokeRequest) (*backend.InvokeResponse, error)
 	GetKeys                  func(ctx context.Context, next backend.Backend, endpointName string) (backend.Keys, error)
+	// FindAsset and RegisterAsset replace the methods of
+	// [backend.Assets]; they are used only when the wrapped backend has
+	// the capability.
+	FindAsset     func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset) (endpoint.Reference, error)
+	RegisterAsset func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error)
 }
 
 // Intercept returns b with the methods i sets replaced.
 func Intercept(b backend.Backend, i Interceptor) backend.Backend {
-	return &intercepted{next: b, i: i}
+	c := &intercepted{next: b, i: i}
+	if a, ok := b.(backend.Assets); ok {
+		return &interceptedAssets{intercepted: c, assets: a}
+	}
+	return c
+}
+
+// interceptedAssets is an intercepted backend with the Assets capability
+// of the backend it wraps.
+type interceptedAssets struct {
+	*intercepted
+	assets backend.Assets
+}
+
+func (c *interceptedAssets) FindAsset(ctx context.Context, a endpoint.LocalAsset) (endpoint.Reference, error) {
+	if c.i.FindAsset != nil {
+		return c.i.FindAsset(ctx, c.assets, a)
+	}
+	return c.assets.FindAsset(ctx, a)
+}
+
+func (c *interceptedAssets) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error) {
+	if c.i.RegisterAsset != nil {
+		return c.i.RegisterAsset(ctx, c.assets, a, progress)
+	}
+	return c.assets.RegisterAsset(ctx, a, progress)
+}
+
+// KeepsLocalPaths implements [backend.LocalPathKeeper] as the wrapped
+// backend does.
+func (c *intercepted) KeepsLocalPaths() bool {
+	k, ok := c.next.(backend.LocalPathKeeper)
+	return ok && k.KeepsLocalPaths()
 }
 
 type intercepted struct {
