@@ -526,7 +526,11 @@ func (b *Backend) CreateOrUpdateDeployment(ctx context.Context, endpointName str
 }
 
 // BeginCreateOrUpdateDeployment starts CreateOrUpdateDeployment and returns
-// the operation in flight without waiting for it.
+// the operation in flight without waiting for it. When the service answers
+// 409 because the deployment is busy (an earlier PUT of it, whose answer
+// was lost, is still being carried out), it first waits for that
+// operation: if it left the deployment as d specifies, nothing more is
+// sent and the operation returned has ended; otherwise d is sent again.
 func (b *Backend) BeginCreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) (*Operation, error) {
 	if err := b.checkPut(endpointName, d.Name); err != nil {
 		return nil, err
@@ -539,7 +543,86 @@ func (b *Backend) BeginCreateOrUpdateDeployment(ctx context.Context, endpointNam
 	if err != nil {
 		return nil, &backend.Error{Kind: backend.Internal, Err: err}
 	}
-	return b.begin(ctx, http.MethodPut, b.resourceURL(endpointName, "deployments", d.Name), body, d.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
+	u := b.resourceURL(endpointName, "deployments", d.Name)
+	op, err := b.begin(ctx, http.MethodPut, u, body, d.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
+	if backend.KindOf(err) != backend.Conflict {
+		return op, err
+	}
+	// The deployment may be busy with this very write: when the answer
+	// to the PUT is lost, the pipeline sends it again, and the service
+	// refuses the second while it carries out the first. Wait for the
+	// operation in progress, then send the PUT only if it did not write d.
+	settled, done, werr := b.awaitDeployment(ctx, endpointName, d)
+	switch {
+	case werr != nil:
+		return nil, werr
+	case !settled:
+		return nil, err // the conflict is not this deployment's
+	case done:
+		return &Operation{b: b}, nil
+	}
+	return b.begin(ctx, http.MethodPut, u, body, d.Status.ETag, runtime.FinalStateViaAzureAsyncOp)
+}
+
+// awaitDeployment waits, polling, while deployment d of the endpoint is
+// busy with an operation. It reports whether it waited for one (settled),
+// and whether that operation left the deployment as d specifies, in
+// Succeeded (done). A deployment it leaves as d specifies in Failed is
+// d's provisioning failure.
+func (b *Backend) awaitDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) (settled, done bool, err error) {
+	for {
+		var w onlineDeployment
+		if _, err := b.getJSON(ctx, b.resourceURL(endpointName, "deployments", d.Name), &w); err != nil {
+			if backend.KindOf(err) == backend.NotFound {
+				return false, false, nil
+			}
+			return false, false, err
+		}
+		got, err := b.scope.decodeDeployment(&w, "")
+		if err != nil {
+			return false, false, &backend.Error{Kind: backend.Internal, Err: err}
+		}
+		state := got.Status.ProvisioningState
+		if !state.Busy() {
+			if !settled {
+				return false, false, nil
+			}
+			return true, state == endpoint.Succeeded && sameDeployment(got, d), failedAs(got, d, endpointName)
+		}
+		settled = true
+		if err := sleepCtx(ctx, b.freq); err != nil {
+			return false, false, err
+		}
+	}
+}
+
+// failedAs is the provisioning failure of d when the service holds it as
+// d specifies, in Failed.
+func failedAs(got, d endpoint.Deployment, endpointName string) error {
+	if got.Status.ProvisioningState != endpoint.Failed || !sameDeployment(got, d) {
+		return nil
+	}
+	return &backend.Error{Kind: backend.ProvisioningFailed, Code: "DeploymentFailed",
+		Message: fmt.Sprintf("deployment %s of endpoint %s ended in Failed", d.Name, endpointName)}
+}
+
+// sameDeployment reports whether two deployments mean the same spec.
+func sameDeployment(a, b endpoint.Deployment) bool {
+	na := endpoint.Normalized(&endpoint.Endpoint{Name: "e", Deployments: []endpoint.Deployment{a}})
+	nb := endpoint.Normalized(&endpoint.Endpoint{Name: "e", Deployments: []endpoint.Deployment{b}})
+	return endpoint.DeploymentEqual(na.Deployments[0], nb.Deployments[0])
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // ScaleDeployment implements [backend.Backend].

@@ -60,6 +60,7 @@ func TestHTTPFaults(t *testing.T) {
 		{"persistent 500", putBlue(0, fakes.Fault{Kind: fakes.ServerError}), backend.Unavailable, 0, "reported as retryable for the executor"},
 		{"dropped polls", fakes.Rule{Ops: []fakes.Op{fakes.OpPollOperation}, Count: 2, Fault: fakes.Fault{Kind: fakes.DropRequest}}, backend.Internal, 0, "a lost poll is polled again"},
 		{"dropped writes", putBlue(1, fakes.Fault{Kind: fakes.DropRequest}), backend.Internal, 0, "a PUT is idempotent, so it is sent again"},
+		{"lost answer of a PUT", putBlue(1, fakes.Fault{Kind: fakes.DropResponse}), backend.Internal, 0, "the PUT sent again meets its own operation running (409): it waits for that operation instead"},
 		{"dropped reads", fakes.Rule{Ops: []fakes.Op{fakes.OpGetDeployment, fakes.OpListDeployments}, Fault: fakes.Fault{Kind: fakes.DropRequest}}, backend.Unavailable, 0, "a connection that keeps dropping is transient, not internal"},
 	}
 	for _, tt := range tests {
@@ -262,4 +263,83 @@ func TestRegenerateKeys(t *testing.T) {
 		must(b.RegenerateKeys(ctx, "churn", false))
 		invoke("after this client regenerated the key")
 	})
+}
+
+// putCounter counts the PUTs of deployments that reach the service.
+type putCounter struct {
+	next policy.Transporter
+	mu   sync.Mutex
+	puts int
+}
+
+func (c *putCounter) Do(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/deployments/") {
+		c.mu.Lock()
+		c.puts++
+		c.mu.Unlock()
+	}
+	return c.next.Do(r)
+}
+
+// TestLostPutAnswerWaits: a deployment PUT whose answer is lost is sent
+// again by the pipeline and meets its own operation running (409). The
+// backend waits for that operation rather than failing with the conflict,
+// and sends nothing more when it wrote the spec; when another writer's
+// operation was running, it waits for it and then writes its own spec.
+func TestLostPutAnswerWaits(t *testing.T) {
+	tests := []struct {
+		name   string
+		other  bool // another writer's update of blue is in progress
+		puts   int
+		reason string
+	}{
+		{"own", false, 2, "the PUT and its repeat; the create it started is waited for, not sent a third time"},
+		{"another writer", true, 3, "the other writer's PUT, ours refused with 409 while it runs, and ours again once it has ended"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{NoHistory: true})
+				var rules []fakes.Rule
+				if !tt.other {
+					rules = []fakes.Rule{putBlue(1, fakes.Fault{Kind: fakes.DropResponse})}
+				}
+				srv := rest.New(svc, rest.Options{RetryAfter: 10 * time.Second, BaseURL: "https://management.test", Faults: rules, Seed: 1})
+				wire := &putCounter{next: srv.Transport()}
+				b, err := New(testScope, &fake.TokenCredential{}, emulatorOptions(wire, "https://management.test"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := t.Context()
+				if err := b.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: "churn"}); err != nil {
+					t.Fatal(err)
+				}
+				want := blue
+				if tt.other {
+					if _, err := b.BeginCreateOrUpdateDeployment(ctx, "churn", blue); err != nil {
+						t.Fatal(err)
+					}
+					want.InstanceCount = 3
+				}
+				start := time.Now()
+				if err := b.CreateOrUpdateDeployment(ctx, "churn", want); err != nil {
+					t.Fatalf("%s: %v", tt.reason, err)
+				}
+				e, err := b.GetEndpoint(ctx, "churn")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := e.Deployment("blue")
+				if got == nil || got.InstanceCount != want.InstanceCount || got.Status.ProvisioningState != endpoint.Succeeded {
+					t.Errorf("%s: blue is %+v, want %d instances, Succeeded", tt.reason, got, want.InstanceCount)
+				}
+				if wire.puts != tt.puts {
+					t.Errorf("%s: %d PUTs reached the service, want %d", tt.reason, wire.puts, tt.puts)
+				}
+				if took := time.Since(start); took > 16*time.Minute {
+					t.Errorf("%s: took %v, want the operations' own time and a poll", tt.reason, took)
+				}
+			})
+		})
+	}
 }
