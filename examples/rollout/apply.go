@@ -144,7 +144,7 @@ func (c *command) apply(ctx context.Context, args []string) int {
 			return code
 		}
 	}
-	res, err := rollout.Apply(ctx, b, p, c.applyOptions(f, gates, ui)...)
+	res, err := rollout.Apply(ctx, b.Backend, p, c.applyOptions(f, gates, ui)...)
 	if err != nil {
 		c.applyError(err, first(files), desired)
 		return exitError
