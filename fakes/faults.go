@@ -45,6 +45,10 @@ const (
 	OpRegisterAsset Op = "RegisterAsset"
 )
 
+// OpResolveLabel is the operation of the optional capability
+// [backend.Labels]. Its calls have no endpoint or deployment either.
+const OpResolveLabel Op = "ResolveLabel"
+
 // The operations only the REST protocol has: requests a client sends on
 // its own, which no method of [backend.Backend] names. Service-level calls
 // never have them, so a rule that selects one fires over HTTP only, and a
@@ -348,6 +352,11 @@ func (f *Faults) Wrap(b backend.Backend) backend.Backend {
 		RegisterAsset: func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error) {
 			return inject(ctx, f, failer, OpRegisterAsset, "", "", func(ctx context.Context) (endpoint.Reference, error) {
 				return next.RegisterAsset(ctx, a, progress)
+			})
+		},
+		ResolveLabel: func(ctx context.Context, next backend.Labels, l endpoint.AssetLabel) (string, error) {
+			return inject(ctx, f, failer, OpResolveLabel, "", "", func(ctx context.Context) (string, error) {
+				return next.ResolveLabel(ctx, l)
 			})
 		},
 	})

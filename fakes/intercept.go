@@ -17,8 +17,8 @@ import (
 //
 // The wrapped backend's optional capabilities pass through: the result
 // implements [backend.Assets] when b does (FindAsset and RegisterAsset
-// then reach it, or the fields that replace them), and
-// [backend.LocalPathKeeper] answers as b does.
+// then reach it, or the fields that replace them), [backend.Labels] when b
+// does, and [backend.LocalPathKeeper] answers as b does.
 type Interceptor struct {
 	GetEndpoint              func(ctx context.Context, next backend.Backend, name string) (*endpoint.Endpoint, error)
 	ListEndpoints            func(ctx context.Context, next backend.Backend) ([]*endpoint.Endpoint, error)
@@ -34,15 +34,18 @@ type Interceptor struct {
 	// the capability.
 	FindAsset     func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset) (endpoint.Reference, error)
 	RegisterAsset func(ctx context.Context, next backend.Assets, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error)
+	// ResolveLabel replaces the method of [backend.Labels]; it is used
+	// only when the wrapped backend has the capability.
+	ResolveLabel func(ctx context.Context, next backend.Labels, l endpoint.AssetLabel) (string, error)
 }
 
 // Intercept returns b with the methods i sets replaced.
 func Intercept(b backend.Backend, i Interceptor) backend.Backend {
 	c := &intercepted{next: b, i: i}
 	if a, ok := b.(backend.Assets); ok {
-		return &interceptedAssets{intercepted: c, assets: a}
+		return withLabels(&interceptedAssets{intercepted: c, assets: a}, c)
 	}
-	return c
+	return withLabels(c, c)
 }
 
 // interceptedAssets is an intercepted backend with the Assets capability
