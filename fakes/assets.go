@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/rolloutkit/rollout/asset"
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 )
@@ -39,8 +39,10 @@ type AssetVersion struct {
 	// inline environment. The service calls it the asset's path, and
 	// refuses to change it ("Asset paths cannot be updated").
 	Content string
-	// Hash is a code version's hash_sha256 property.
-	Hash string
+	// Hash is a code version's hash_sha256 property, and HashVersion its
+	// hash_version: the key by which code is found whatever its name.
+	Hash        string
+	HashVersion string
 	// Files and Size count what was uploaded for it.
 	Files int
 	Size  int64
@@ -48,6 +50,13 @@ type AssetVersion struct {
 
 // samePath reports whether v and w point at the same files.
 func (v AssetVersion) samePath(w AssetVersion) bool { return v.Content == w.Content }
+
+// holds reports whether v, which [assetStore.find] found for want, holds
+// want's files: code found by its content hash does, wherever it was
+// uploaded to; other kinds when their paths are the same.
+func (v AssetVersion) holds(want AssetVersion) bool {
+	return want.Kind == endpoint.CodeAsset || v.samePath(want)
+}
 
 // assetStore holds the asset versions by kind, name and version, and
 // counts the uploads.
@@ -57,6 +66,9 @@ type assetStore struct {
 	// order records the order of creation, for versions created at the
 	// same instant (as in a synctest bubble): the later one is newer.
 	order map[string]int
+	// containers are the names created without a version (a container's
+	// PUT), by containerKey; a version creates its container implicitly.
+	containers map[string]bool
 }
 
 // UploadStats count what [Service.RegisterAsset] uploaded.
@@ -110,7 +122,7 @@ func (s *Service) FindAsset(ctx context.Context, a endpoint.LocalAsset) (endpoin
 		return endpoint.Reference{}, err
 	}
 	defer s.unlock()
-	if v, ok := s.assets.find(want); ok && v.samePath(want) {
+	if v, ok := s.assets.find(want); ok && v.holds(want) {
 		return v.reference(), nil
 	}
 	return endpoint.Reference{}, errorf(backend.NotFound, codeNotFound, "%s %s not found", a.Kind, a.Key())
@@ -131,8 +143,8 @@ func (s *Service) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 	}
 	defer s.unlock()
 	if v, ok := s.assets.find(want); ok {
-		if !v.samePath(want) {
-			return endpoint.Reference{}, invalid("(UserError) Asset paths cannot be updated. %s %s:%s exists with other files", v.Kind, v.Name, v.Version)
+		if !v.holds(want) {
+			return endpoint.Reference{}, pathsCannotBeUpdated(v)
 		}
 		return v.reference(), nil
 	}
@@ -158,12 +170,11 @@ func (s *Service) KeepsLocalPaths() bool { return true }
 // code, want's content.
 func (st *assetStore) find(want AssetVersion) (AssetVersion, bool) {
 	if want.Kind == endpoint.CodeAsset {
-		for _, k := range slices.Sorted(maps.Keys(st.versions)) {
-			if v := st.versions[k]; v.Kind == want.Kind && v.Registry == want.Registry && v.Hash == want.Hash {
-				return v, true
-			}
+		found := st.byHash(want.Registry, want.Hash, want.HashVersion)
+		if len(found) == 0 {
+			return AssetVersion{}, false
 		}
-		return AssetVersion{}, false
+		return found[0], true
 	}
 	v, ok := st.versions[want.key()]
 	return v, ok
@@ -205,7 +216,7 @@ func versionOf(a endpoint.LocalAsset) (AssetVersion, error) {
 		sum := sha256.Sum256([]byte(id.Hash))
 		h := hex.EncodeToString(sum[:16])
 		v.Name = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-		v.Version, v.Content, v.Hash = "1", id.Hash, id.Hash
+		v.Version, v.Content, v.Hash, v.HashVersion = "1", id.Hash, id.Hash, asset.ContentHashVersion
 	case endpoint.ModelAsset:
 		v.Content = id.ObjectHash
 	case endpoint.EnvironmentAsset:

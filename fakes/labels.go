@@ -23,19 +23,26 @@ func (s *Service) AddAssetVersion(v AssetVersion) error {
 	}
 	s.mu.Lock()
 	defer s.unlock()
+	_, _, err := s.putVersion(v)
+	return err
+}
+
+// putVersion creates or updates a version as [Service.AddAssetVersion]
+// says, and reports whether it created it; s.mu is held.
+func (s *Service) putVersion(v AssetVersion) (AssetVersion, bool, error) {
 	if old, ok := s.assets.versions[v.key()]; ok {
 		if !old.samePath(v) {
-			return invalid("(UserError) Asset paths cannot be updated. %s %s:%s exists with other files", v.Kind, v.Name, v.Version)
+			return AssetVersion{}, false, pathsCannotBeUpdated(old)
 		}
 		old.Archived = v.Archived
 		s.assets.put(old)
-		return nil
+		return old, false, nil
 	}
 	if v.Created.IsZero() {
 		v.Created = time.Now()
 	}
 	s.assets.put(v)
-	return nil
+	return v, true, nil
 }
 
 // AssetVersions lists the versions of one asset, in the workspace or in a

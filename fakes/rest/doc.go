@@ -49,6 +49,49 @@
 // invalid 400, throttled 429 with Retry-After, unavailable 503, anything
 // else 500.
 //
+// # Assets and storage
+//
+// The asset calls the service's CLI makes to register local files, under
+// the same workspace prefix:
+//
+//	GET  codes|models|environments                 containers, paged
+//	GET  codes|models|environments/{n}             a container
+//	PUT  codes|models|environments/{n}             create or update a container
+//	GET  codes|models|environments/{n}/versions    versions, newest first, paged
+//	                                                (?listViewType=, ?$top=; codes also ?hash=&hashVersion=)
+//	GET  codes|models|environments/{n}/versions/{v}
+//	PUT  codes|models|environments/{n}/versions/{v} 201 (create) or 200
+//	POST codes/{n}/versions/{v}/startPendingUpload
+//	GET  datastores                                 ?isDefault=, ?names=, ?searchText=
+//	GET  datastores/{n}
+//	POST datastores/{n}/listSecrets
+//
+// Versions live in the in-memory service's asset store
+// ([fakes.Service.PutAssetVersion] and its neighbours), the one that
+// [fakes.Service.RegisterAsset] uses, so the rules are the service's
+// model's: a version's path (a code version's codeUri, a model's
+// modelUri, an environment's image, build context and conda file) cannot
+// change ("Asset paths cannot be updated", 400), and a list of code
+// versions by hash finds the versions with that content (their
+// hash_sha256 property) whatever the name in the path, as the
+// specification says. Names are case-sensitive. Everything else a PUT
+// holds is answered back as sent.
+//
+// Uploads go to a real blob service, the workspace's storage account
+// ([Options.Storage]; Azurite in tests). startPendingUpload creates a
+// container for each upload and answers its URL (blobUri) and a SAS URL
+// of it (sasUri) that lets a client without the key read, list and write
+// blobs there; a call that repeats a pendingUploadId gets the same
+// container again. The workspace's one datastore, [DefaultDatastore], is
+// an AzureBlob datastore on a container of the account, created when it is
+// first asked for; listSecrets answers the account key or a SAS of the
+// container, as [Storage.Credentials] says, and refuses a datastore
+// without credentials (identity based). The datastore reports the account
+// name, container and DNS suffix as the service does, from which a client
+// cannot build the URL of an emulator on loopback: tests tell their
+// client [Storage.Endpoint] as well. Without a storage account,
+// startPendingUpload answers 501 and there are no datastores.
+//
 // # Bodies
 //
 // The mapping between REST bodies and the model is the service's: sku

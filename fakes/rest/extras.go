@@ -74,14 +74,7 @@ func (s *Server) answer(key, defaultKind string, v any) any {
 	if json.Unmarshal(data, &out) != nil {
 		return v
 	}
-	s.mu.Lock()
-	x, ok := s.extras[key]
-	var body map[string]any
-	created, modified := time.Unix(0, 0).UTC(), time.Unix(0, 0).UTC()
-	if ok {
-		body, created, modified = x.body, x.created, x.modified
-	}
-	s.mu.Unlock()
+	body, created, modified := s.kept(key)
 	for k, v := range body {
 		if readOnlyKeys[k] {
 			continue
@@ -91,11 +84,28 @@ func (s *Server) answer(key, defaultKind string, v any) any {
 	if _, ok := out["kind"]; !ok {
 		out["kind"] = defaultKind
 	}
-	out["systemData"] = map[string]any{
+	out["systemData"] = systemData(created, modified)
+	return out
+}
+
+// kept returns the last PUT's body of a resource and when it was created
+// and last written; the Unix epoch for a resource no PUT wrote.
+func (s *Server) kept(key string) (body map[string]any, created, modified time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	created, modified = time.Unix(0, 0).UTC(), time.Unix(0, 0).UTC()
+	if x, ok := s.extras[key]; ok {
+		body, created, modified = x.body, x.created, x.modified
+	}
+	return body, created, modified
+}
+
+// systemData is the systemData of every answer.
+func systemData(created, modified time.Time) map[string]any {
+	return map[string]any{
 		"createdAt": created.Format(time.RFC3339Nano), "createdBy": "rollout-emulator", "createdByType": "Application",
 		"lastModifiedAt": modified.Format(time.RFC3339Nano), "lastModifiedBy": "rollout-emulator", "lastModifiedByType": "Application",
 	}
-	return out
 }
 
 // mergeMissing adds v under k to out when out has no k; into objects that

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,14 +16,17 @@ import (
 )
 
 // page cuts items at the request's $skipToken (an offset) and returns the
-// nextLink of the rest, or "".
+// nextLink of the rest, or "". The nextLink keeps the request's other
+// query parameters (filters such as hash), so every page lists the same.
 func page[T any](s *Server, req *request, items []T) ([]T, string) {
-	skip, _ := strconv.Atoi(req.r.URL.Query().Get("$skipToken"))
+	q := req.r.URL.Query()
+	skip, _ := strconv.Atoi(q.Get("$skipToken"))
 	skip = min(max(skip, 0), len(items))
 	end := min(skip+s.opts.PageSize, len(items))
 	next := ""
 	if end < len(items) {
-		q := url.Values{"api-version": {req.apiVer}, "$skipToken": {strconv.Itoa(end)}}
+		q.Set("api-version", req.apiVer)
+		q.Set("$skipToken", strconv.Itoa(end))
 		next = req.base + req.r.URL.Path + "?" + q.Encode()
 	}
 	return items[skip:end], next

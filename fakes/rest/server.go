@@ -55,6 +55,11 @@ type Options struct {
 	Faults []fakes.Rule
 	// Seed seeds the random choices of rules with a Probability.
 	Seed uint64
+	// Storage is the workspace's storage account, which code uploads and
+	// the default datastore use; without it startPendingUpload answers
+	// 501 and the workspace has no datastores. New panics on a Storage
+	// whose endpoint or key cannot work.
+	Storage *Storage
 }
 
 // Server serves the service's REST protocol (ARM control plane and the
@@ -71,6 +76,7 @@ type Server struct {
 	regens  int
 	extras  map[string]*extras
 	faults  *fakes.Faults
+	storage *storage
 }
 
 // operation is a write the in-memory service accepted, with what its
@@ -102,12 +108,13 @@ func New(svc *fakes.Service, opts Options) *Server {
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	return &Server{
-		svc:    svc,
-		opts:   opts,
-		ops:    make(map[string]*operation),
-		keys:   make(map[string]backend.Keys),
-		extras: make(map[string]*extras),
-		faults: fakes.NewFaults(opts.Seed, opts.Faults...),
+		svc:     svc,
+		opts:    opts,
+		ops:     make(map[string]*operation),
+		keys:    make(map[string]backend.Keys),
+		extras:  make(map[string]*extras),
+		faults:  fakes.NewFaults(opts.Seed, opts.Faults...),
+		storage: newStorage(opts.Storage),
 	}
 }
 
@@ -165,9 +172,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// /subscriptions/S/resourceGroups/G/providers/Microsoft.MachineLearningServices/workspaces/W/onlineEndpoints[/E[/...]]
+	// /subscriptions/S/resourceGroups/G/providers/Microsoft.MachineLearningServices/workspaces/W/COLLECTION[/...]
 	if len(parts) < 9 || lower[0] != "subscriptions" || lower[2] != "resourcegroups" ||
-		lower[4]+"/"+lower[5]+"/" != provider || lower[6] != "workspaces" || lower[8] != "onlineendpoints" {
+		lower[4]+"/"+lower[5]+"/" != provider || lower[6] != "workspaces" || !served(lower[8]) {
 		req.fail(http.StatusNotFound, "NoRegisteredProviderFound", "No route for "+r.Method+" "+r.URL.Path, 0)
 		return
 	}
@@ -176,7 +183,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		req.fail(http.StatusNotFound, "ResourceNotFound", "The workspace "+req.scope.workspaceID()+" was not found", 0)
 		return
 	}
-	rest, tail := parts[9:], lower[9:]
+	switch lower[8] {
+	case "onlineendpoints":
+		s.serveEndpoints(req, parts[9:], lower[9:])
+	case "datastores":
+		s.serveDatastores(req, parts[9:], lower[9:])
+	default:
+		s.serveAssets(req, assetCollections[lower[8]], parts[9:], lower[9:])
+	}
+}
+
+// served reports whether the emulator serves a workspace's collection.
+func served(collection string) bool {
+	_, asset := assetCollections[collection]
+	return collection == "onlineendpoints" || collection == "datastores" || asset
+}
+
+// serveEndpoints routes the requests under onlineEndpoints.
+func (s *Server) serveEndpoints(req *request, rest, tail []string) {
+	r := req.r
 	switch {
 	case len(rest) == 0 && r.Method == http.MethodGet:
 		s.listEndpoints(req)
