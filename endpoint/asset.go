@@ -53,8 +53,11 @@ type Asset struct {
 // image, a conda file, a build context or a local path) rather than
 // referenced: the service's CLI registers such an environment before it
 // deploys.
-func (e Environment) IsInline() bool {
-	return e.Image != "" || e.CondaFile != "" || e.Build != (Build{}) || e.Reference.IsLocal()
+func (e Environment) IsInline() bool { return e.inline() }
+
+// inline is IsInline without copying e, for Equal's hot path.
+func (e *Environment) inline() bool {
+	return e.Image != "" || e.CondaFile != "" || e.Build != (Build{}) || localPath(e.Path)
 }
 
 // registered is the name and version a reference registers as, when it is
@@ -81,16 +84,20 @@ func (r Reference) registered() (name, version string, ok bool) {
 // Two local references with the same path are the same unless the
 // identities of both are known and differ: a spec loaded where its files
 // are missing still equals itself.
-func SameAsset(a, b Reference) bool {
+func SameAsset(a, b Reference) bool { return sameRef(&a, &b) }
+
+// sameRef is [SameAsset] on pointers, which Equal's hot path uses: it
+// copies nothing, and the identities count only for local references.
+func sameRef(a, b *Reference) bool {
 	if a.Label != "" || b.Label != "" {
-		a, b = a.Pinned(), b.Pinned()
+		pa, pb := a.Pinned(), b.Pinned()
+		a, b = &pa, &pb
 	}
-	if a.IsLocal() != b.IsLocal() {
-		return sameLocal(a, b)
+	local := localPath(a.Path)
+	if local != localPath(b.Path) {
+		return sameLocal(*a, *b)
 	}
-	ia, ib := a.Asset, b.Asset
-	a.Asset, b.Asset = Asset{}, Asset{}
-	return a == b && (!a.IsLocal() || sameIdentity(ia, ib))
+	return refEqual(a, b) && (!local || sameIdentity(a.Asset, b.Asset))
 }
 
 // sameIdentity reports whether two identities of local files agree, or
@@ -123,16 +130,20 @@ func sameLocal(a, b Reference) bool {
 
 // sameEnvironment is [SameAsset] for environments: an inline environment
 // and a registered one are the same when the inline one registers as it.
-func sameEnvironment(a, b Environment) bool {
+func sameEnvironment(a, b Environment) bool { return sameEnv(&a, &b) }
+
+// sameEnv is sameEnvironment on pointers, for Equal's hot path.
+func sameEnv(a, b *Environment) bool {
 	if a.Label != "" || b.Label != "" {
-		a.Reference, b.Reference = a.Reference.Pinned(), b.Reference.Pinned()
+		pa, pb := *a, *b
+		pa.Reference, pb.Reference = a.Reference.Pinned(), b.Reference.Pinned()
+		a, b = &pa, &pb
 	}
-	if a.IsInline() != b.IsInline() {
-		return sameInline(a, b)
+	inline := a.inline()
+	if inline != b.inline() {
+		return sameInline(*a, *b)
 	}
-	ia, ib := a.Reference.Asset, b.Reference.Asset
-	a.Reference.Asset, b.Reference.Asset = Asset{}, Asset{}
-	return a == b && (!a.IsInline() || sameIdentity(ia, ib))
+	return environmentEqual(a, b) && (!inline || sameIdentity(a.Asset, b.Asset))
 }
 
 func sameInline(a, b Environment) bool {

@@ -43,9 +43,9 @@ type attr[S any] struct {
 // over the two operands.
 const (
 	cmpValue = "%s == %s"
-	cmpMap   = "maps.Equal(%s, %s)"
+	cmpMap   = "mapEqual(%s, %s)"
 	// cmpTags tells tags not written (nil) from tags written empty.
-	cmpTags  = "(%[1]s == nil) == (%[2]s == nil) && maps.Equal(%[1]s, %[2]s)"
+	cmpTags  = "(%[1]s == nil) == (%[2]s == nil) && mapEqual(%[1]s, %[2]s)"
 	cpShared = ""
 	cpMap    = "maps.Clone(%s)"
 )

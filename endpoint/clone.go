@@ -87,17 +87,40 @@ func deploymentsEqual(a, b []Deployment) bool {
 }
 
 func identityEqual(a, b *Identity) bool {
+	if a == b {
+		return true
+	}
 	za, zb := a.orZero(), b.orZero()
 	return za.Type == zb.Type && slices.Equal(za.UserAssignedIdentities, zb.UserAssignedIdentities)
 }
 
 // sameCode compares scoring code as DeploymentEqual does: the code by
 // [SameAsset].
-func sameCode(a, b CodeConfiguration) bool {
-	return a.ScoringScript == b.ScoringScript && SameAsset(a.Code, b.Code)
+func sameCode(a, b *CodeConfiguration) bool {
+	return a.ScoringScript == b.ScoringScript && sameRef(&a.Code, &b.Code)
+}
+
+// mapEqual is [maps.Equal] that returns before ranging over empty maps,
+// which most of a spec's maps are.
+func mapEqual[V comparable](a, b map[string]V) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	for k, va := range a {
+		if vb, ok := b[k]; !ok || va != vb {
+			return false
+		}
+	}
+	return true
 }
 
 func dataCollectorEqual(a, b *DataCollector) bool {
+	if a == b {
+		return true
+	}
 	var za, zb DataCollector
 	if a != nil {
 		za = *a
@@ -114,6 +137,6 @@ func dataCollectorEqual(a, b *DataCollector) bool {
 	}
 	return za.SamplingRate == zb.SamplingRate &&
 		za.RollingRate == zb.RollingRate &&
-		maps.Equal(za.Collections, zb.Collections) &&
+		mapEqual(za.Collections, zb.Collections) &&
 		slices.Equal(ha, hb)
 }

@@ -1,6 +1,8 @@
 package endpoint
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/rolloutkit/rollout/traffic"
@@ -170,4 +172,47 @@ func BenchmarkClone(b *testing.B) {
 	for b.Loop() {
 		e.Clone()
 	}
+}
+
+// TestEqualSeesEveryLeaf changes each string, number and boolean of a
+// deployment in turn, through nested and embedded structs, and expects
+// DeploymentEqual to tell the change: the generated comparison leaves no
+// field out. Status is not spec, and the identity of a reference that is
+// not local (Asset) is not compared by rule.
+func TestEqualSeesEveryLeaf(t *testing.T) {
+	base := fullEndpoint().Deployments[0]
+	for _, leaf := range leaves(reflect.TypeFor[Deployment](), nil) {
+		c := base.Clone()
+		v := reflect.ValueOf(&c).Elem().FieldByIndex(leaf)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(v.Int() + 1)
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		default:
+			continue // maps, slices and pointers: TestEqual's cases
+		}
+		if DeploymentEqual(base, c) {
+			t.Errorf("DeploymentEqual does not see a change of %v", reflect.TypeFor[Deployment]().FieldByIndex(leaf).Name)
+		}
+	}
+}
+
+// leaves lists the index paths of the fields of t that are not structs,
+// Status and Asset left out.
+func leaves(t reflect.Type, at []int) [][]int {
+	var out [][]int
+	for f := range t.Fields() {
+		idx := append(slices.Clone(at), f.Index...)
+		switch {
+		case !f.IsExported() || f.Name == "Status" || f.Name == "Asset":
+		case f.Type.Kind() == reflect.Struct:
+			out = append(out, leaves(f.Type, idx)...)
+		default:
+			out = append(out, idx)
+		}
+	}
+	return out
 }

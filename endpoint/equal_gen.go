@@ -11,8 +11,8 @@ func endpointEqual(a, b *Endpoint) bool {
 		a.AuthMode == b.AuthMode &&
 		a.Compute == b.Compute &&
 		a.PublicNetworkAccess == b.PublicNetworkAccess &&
-		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
-		maps.Equal(a.Properties, b.Properties) &&
+		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
+		mapEqual(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity) &&
 		a.Traffic.Equal(b.Traffic) &&
 		a.Mirror.Equal(b.Mirror) &&
@@ -26,8 +26,8 @@ func endpointSettingsEqual(a, b *Endpoint) bool {
 		a.AuthMode == b.AuthMode &&
 		a.Compute == b.Compute &&
 		a.PublicNetworkAccess == b.PublicNetworkAccess &&
-		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
-		maps.Equal(a.Properties, b.Properties) &&
+		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
+		mapEqual(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity)
 }
 
@@ -39,21 +39,77 @@ func deploymentEqual(a, b *Deployment) bool {
 		a.ModelMountPath == b.ModelMountPath &&
 		a.InstanceType == b.InstanceType &&
 		a.InstanceCount == b.InstanceCount &&
-		a.ScaleSettings == b.ScaleSettings &&
-		a.RequestSettings == b.RequestSettings &&
-		a.LivenessProbe == b.LivenessProbe &&
-		a.ReadinessProbe == b.ReadinessProbe &&
-		a.StartupProbe == b.StartupProbe &&
+		a.ScaleSettings.Type == b.ScaleSettings.Type &&
+		a.ScaleSettings.MinInstances == b.ScaleSettings.MinInstances &&
+		a.ScaleSettings.MaxInstances == b.ScaleSettings.MaxInstances &&
+		a.ScaleSettings.PollingInterval == b.ScaleSettings.PollingInterval &&
+		a.ScaleSettings.TargetUtilizationPercentage == b.ScaleSettings.TargetUtilizationPercentage &&
+		a.RequestSettings.RequestTimeoutMS == b.RequestSettings.RequestTimeoutMS &&
+		a.RequestSettings.MaxConcurrentRequestsPerInstance == b.RequestSettings.MaxConcurrentRequestsPerInstance &&
+		a.RequestSettings.MaxQueueWaitMS == b.RequestSettings.MaxQueueWaitMS &&
+		a.LivenessProbe.InitialDelay == b.LivenessProbe.InitialDelay &&
+		a.LivenessProbe.Period == b.LivenessProbe.Period &&
+		a.LivenessProbe.Timeout == b.LivenessProbe.Timeout &&
+		a.LivenessProbe.SuccessThreshold == b.LivenessProbe.SuccessThreshold &&
+		a.LivenessProbe.FailureThreshold == b.LivenessProbe.FailureThreshold &&
+		a.ReadinessProbe.InitialDelay == b.ReadinessProbe.InitialDelay &&
+		a.ReadinessProbe.Period == b.ReadinessProbe.Period &&
+		a.ReadinessProbe.Timeout == b.ReadinessProbe.Timeout &&
+		a.ReadinessProbe.SuccessThreshold == b.ReadinessProbe.SuccessThreshold &&
+		a.ReadinessProbe.FailureThreshold == b.ReadinessProbe.FailureThreshold &&
+		a.StartupProbe.InitialDelay == b.StartupProbe.InitialDelay &&
+		a.StartupProbe.Period == b.StartupProbe.Period &&
+		a.StartupProbe.Timeout == b.StartupProbe.Timeout &&
+		a.StartupProbe.SuccessThreshold == b.StartupProbe.SuccessThreshold &&
+		a.StartupProbe.FailureThreshold == b.StartupProbe.FailureThreshold &&
 		a.AppInsightsEnabled == b.AppInsightsEnabled &&
 		a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess &&
-		a.Resources == b.Resources &&
-		(a.Tags == nil) == (b.Tags == nil) && maps.Equal(a.Tags, b.Tags) &&
-		maps.Equal(a.Properties, b.Properties) &&
-		SameAsset(a.Model, b.Model) &&
-		sameCode(a.CodeConfiguration, b.CodeConfiguration) &&
-		sameEnvironment(a.Environment, b.Environment) &&
-		maps.Equal(a.EnvironmentVariables, b.EnvironmentVariables) &&
+		a.Resources.Requests.CPU == b.Resources.Requests.CPU &&
+		a.Resources.Requests.Memory == b.Resources.Requests.Memory &&
+		a.Resources.Requests.GPU == b.Resources.Requests.GPU &&
+		a.Resources.Limits.CPU == b.Resources.Limits.CPU &&
+		a.Resources.Limits.Memory == b.Resources.Limits.Memory &&
+		a.Resources.Limits.GPU == b.Resources.Limits.GPU &&
+		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
+		mapEqual(a.Properties, b.Properties) &&
+		sameRef(&a.Model, &b.Model) &&
+		sameCode(&a.CodeConfiguration, &b.CodeConfiguration) &&
+		sameEnv(&a.Environment, &b.Environment) &&
+		mapEqual(a.EnvironmentVariables, b.EnvironmentVariables) &&
 		dataCollectorEqual(a.DataCollector, b.DataCollector)
+}
+
+// refEqual compares the fields of Reference but Asset.
+func refEqual(a, b *Reference) bool {
+	return a.Name == b.Name &&
+		a.Version == b.Version &&
+		a.Label == b.Label &&
+		a.Registry == b.Registry &&
+		a.ID == b.ID &&
+		a.Path == b.Path &&
+		a.Type == b.Type
+}
+
+// environmentEqual compares the fields of Environment but Asset.
+func environmentEqual(a, b *Environment) bool {
+	return a.Reference.Name == b.Reference.Name &&
+		a.Reference.Version == b.Reference.Version &&
+		a.Reference.Label == b.Reference.Label &&
+		a.Reference.Registry == b.Reference.Registry &&
+		a.Reference.ID == b.Reference.ID &&
+		a.Reference.Path == b.Reference.Path &&
+		a.Reference.Type == b.Reference.Type &&
+		a.Image == b.Image &&
+		a.CondaFile == b.CondaFile &&
+		a.Build.Path == b.Build.Path &&
+		a.Build.DockerfilePath == b.Build.DockerfilePath &&
+		a.InferenceConfig.LivenessRoute.Path == b.InferenceConfig.LivenessRoute.Path &&
+		a.InferenceConfig.LivenessRoute.Port == b.InferenceConfig.LivenessRoute.Port &&
+		a.InferenceConfig.ReadinessRoute.Path == b.InferenceConfig.ReadinessRoute.Path &&
+		a.InferenceConfig.ReadinessRoute.Port == b.InferenceConfig.ReadinessRoute.Port &&
+		a.InferenceConfig.ScoringRoute.Path == b.InferenceConfig.ScoringRoute.Path &&
+		a.InferenceConfig.ScoringRoute.Port == b.InferenceConfig.ScoringRoute.Port &&
+		a.OSType == b.OSType
 }
 
 // cloneShared replaces the maps, slices and pointers of e with deep copies.

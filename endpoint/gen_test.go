@@ -21,6 +21,8 @@ func TestGenerated(t *testing.T) {
 	genEqual(&b, "endpointEqual", "compares every field of the table of Endpoint", "Endpoint", endpointAttrs, false)
 	genEqual(&b, "endpointSettingsEqual", "compares the fields of the table of Endpoint that DiffEndpoint shows", "Endpoint", endpointAttrs, true)
 	genEqual(&b, "deploymentEqual", "compares every field of the table of Deployment", "Deployment", deploymentAttrs, false)
+	genFieldsEqual(&b, "refEqual", reflect.TypeFor[Reference](), "Asset")
+	genFieldsEqual(&b, "environmentEqual", reflect.TypeFor[Environment](), "Asset")
 	genClone(&b, "Endpoint", "e", endpointAttrs)
 	genClone(&b, "Deployment", "d", deploymentAttrs)
 	src, err := format.Source(b.Bytes())
@@ -47,13 +49,45 @@ func genEqual[S any](b *bytes.Buffer, name, doc, typ string, attrs []attr[S], di
 	var terms []string
 	for _, values := range []bool{true, false} {
 		for _, a := range attrs {
-			if a.goName != "" && (a.eq == cmpValue) == values && (!diffed || a.diff != nil) {
+			switch {
+			case a.goName == "" || (a.eq == cmpValue) != values || diffed && a.diff == nil:
+			case a.eq == cmpValue:
+				f, _ := reflect.TypeFor[S]().FieldByName(a.goName)
+				terms = append(terms, leafTerms(f.Type, a.goName, "")...)
+			default:
 				terms = append(terms, fmt.Sprintf(a.eq, "a."+a.goName, "b."+a.goName))
 			}
 		}
 	}
 	fmt.Fprintf(b, "\n// %s %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
 		name, doc, name, typ, strings.Join(terms, " &&\n\t\t"))
+}
+
+// genFieldsEqual writes a function comparing every field of a struct but
+// skip (the identity of local files, which sameRef and sameEnv compare
+// by their own rule), so that a field added to the struct is compared
+// without an edit here.
+func genFieldsEqual(b *bytes.Buffer, name string, typ reflect.Type, skip string) {
+	terms := leafTerms(typ, "", skip)
+	fmt.Fprintf(b, "\n// %s compares the fields of %s but %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
+		name, typ.Name(), skip, name, typ.Name(), strings.Join(terms, " &&\n\t\t"))
+}
+
+// leafTerms compares a value of type t at path field by field, through
+// nested and embedded structs, leaving out fields named skip: inline
+// comparisons of lengths and words where == on a struct of strings would
+// call the struct's equality function.
+func leafTerms(t reflect.Type, path, skip string) []string {
+	if t.Kind() != reflect.Struct {
+		return []string{fmt.Sprintf("a.%[1]s == b.%[1]s", path)}
+	}
+	var terms []string
+	for f := range t.Fields() {
+		if f.Name != skip {
+			terms = append(terms, leafTerms(f.Type, strings.TrimPrefix(path+"."+f.Name, "."), skip)...)
+		}
+	}
+	return terms
 }
 
 // TestTablesHoldEveryField checks that every field of the spec types is

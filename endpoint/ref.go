@@ -206,6 +206,10 @@ func (r Reference) IsZero() bool { return r == Reference{} }
 // IsLocal reports whether r is a local file or folder, which the service's
 // CLI uploads when it creates the deployment. Remote paths (azureml://
 // datastores, https://, wasbs://) are not local.
-func (r Reference) IsLocal() bool {
-	return r.Path != "" && !strings.Contains(r.Path, "://")
+func (r Reference) IsLocal() bool { return localPath(r.Path) }
+
+// localPath reports whether a reference's path is local (see IsLocal);
+// it takes the path alone, so that hot paths copy no Reference.
+func localPath(path string) bool {
+	return path != "" && !strings.Contains(path, "://")
 }
