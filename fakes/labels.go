@@ -102,3 +102,18 @@ func scopeOf(l endpoint.AssetLabel) string {
 	}
 	return "workspace"
 }
+
+// Registries returns the names of the registries the service holds
+// versions in, sorted.
+func (s *Service) Registries() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, v := range s.assets.versions {
+		if v.Registry != "" && !slices.Contains(out, v.Registry) {
+			out = append(out, v.Registry)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -169,7 +169,9 @@ func (s *Server) answerContainer(req *request, c assetCollection, name string) m
 // listVersions lists one container's versions, or, for code with a hash
 // query, the code versions with that content whatever their container, as
 // the specification says ("regardless of name"). listViewType selects
-// active (the default), archived or all versions; $top bounds the count.
+// active (the default), archived or all versions; $orderBy createdtime
+// desc (or asc) lists them by creation time, which is how the service's
+// SDK finds the latest version; $top bounds the count.
 func (s *Server) listVersions(req *request, c assetCollection, name string) {
 	q := req.r.URL.Query()
 	view, ok := listViews[strings.ToLower(q.Get("listViewType"))]
@@ -181,12 +183,22 @@ func (s *Server) listVersions(req *request, c assetCollection, name string) {
 	if !ok {
 		return
 	}
+	order, ok := req.creationOrder()
+	if !ok {
+		return
+	}
 	var vs []fakes.AssetVersion
 	var err error
-	if hash := q.Get("hash"); hash != "" && c.kind == endpoint.CodeAsset {
-		vs, err = s.svc.FindCodeVersions(req.ctx, hash, q.Get("hashVersion"))
-	} else {
+	hash := q.Get("hash")
+	switch {
+	case hash != "" && c.kind == endpoint.CodeAsset:
+		if vs, err = s.svc.FindCodeVersions(req.ctx, hash, q.Get("hashVersion")); order != 0 {
+			sortByCreation(vs, order)
+		}
+	default:
+		// Listed newest first, as createdtime desc.
 		vs, err = s.svc.ListAssetVersions(req.ctx, c.kind, name, view != activeOnly)
+		vs = inCreationOrder(vs, order)
 	}
 	if err != nil {
 		req.failErr(err)

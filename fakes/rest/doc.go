@@ -58,7 +58,8 @@
 //	GET  codes|models|environments/{n}             a container
 //	PUT  codes|models|environments/{n}             create or update a container
 //	GET  codes|models|environments/{n}/versions    versions, newest first, paged
-//	                                                (?listViewType=, ?$top=; codes also ?hash=&hashVersion=)
+//	                                                (?listViewType=, ?$top=, ?$orderBy=createdtime desc|asc;
+//	                                                codes also ?hash=&hashVersion=)
 //	GET  codes|models|environments/{n}/versions/{v}
 //	PUT  codes|models|environments/{n}/versions/{v} 201 (create) or 200
 //	POST codes/{n}/versions/{v}/startPendingUpload
@@ -76,6 +77,17 @@
 // hash_sha256 property) whatever the name in the path, as the
 // specification says. Names are case-sensitive. Everything else a PUT
 // holds is answered back as sent.
+//
+// A version's systemData.createdAt is its creation time, by which the
+// service's SDK finds the latest version ($orderBy=createdtime desc,
+// $top=1). Registries, shared by workspaces, are found as the SDK finds
+// them, through the registry discovery, which names the subscription,
+// resource group and host of the registry's resources; the emulator
+// serves both, for the registries its service holds versions in:
+//
+//	GET  /registrymanagement/v1.0/registries/{r}/discovery   (no api-version)
+//	GET  /mferp/managementfrontend/subscriptions/S/resourceGroups/G/providers/
+//	     Microsoft.MachineLearningServices/registries/{r}/models|environments/{n}/versions
 //
 // Uploads go to a real blob service, the workspace's storage account
 // ([Options.Storage]; Azurite in tests). startPendingUpload creates a

@@ -151,13 +151,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		req.fail(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed: the request has no bearer token", 0)
 		return
 	}
-	req.apiVer = r.URL.Query().Get("api-version")
-	if req.apiVer == "" {
-		req.fail(http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests", 0)
+	if s.serveRegistries(req, parts) {
 		return
 	}
-	if !slices.Contains(s.opts.APIVersions, req.apiVer) {
-		req.fail(http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf("The api-version '%s' is invalid. The supported versions are '%s'", req.apiVer, strings.Join(s.opts.APIVersions, ",")), 0)
+	if !s.checkAPIVersion(req) {
 		return
 	}
 	lower := lowered(parts)
@@ -220,6 +217,21 @@ func (s *Server) serveEndpoints(req *request, rest, tail []string) {
 	default:
 		req.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method "+r.Method+" is not allowed on "+r.URL.Path, 0)
 	}
+}
+
+// checkAPIVersion reads the request's api-version and answers 400 when it
+// is missing or not one the emulator accepts.
+func (s *Server) checkAPIVersion(req *request) bool {
+	req.apiVer = req.r.URL.Query().Get("api-version")
+	if req.apiVer == "" {
+		req.fail(http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests", 0)
+		return false
+	}
+	if !slices.Contains(s.opts.APIVersions, req.apiVer) {
+		req.fail(http.StatusBadRequest, "InvalidApiVersionParameter", fmt.Sprintf("The api-version '%s' is invalid. The supported versions are '%s'", req.apiVer, strings.Join(s.opts.APIVersions, ",")), 0)
+		return false
+	}
+	return true
 }
 
 // lowered returns the parts of a path in lower case.
