@@ -56,9 +56,19 @@
 // before it deploys; here a spec must reference registered assets, and a
 // local path or an inline environment is refused with an error that says
 // to register it (az ml model create, az ml code create, az ml environment
-// create) and reference it as azureml:NAME:VERSION. Labels (@latest) are
-// refused too: the service does not resolve them, and a spec that means a
-// different version from one day to the next is not declarative.
+// create) and reference it as azureml:NAME:VERSION.
+//
+// # Labels
+//
+// The service's REST API takes asset versions only; its CLI resolves a
+// label (azureml:NAME@latest, azureml://registries/R/models/M/labels/latest)
+// before it writes. [Backend.ResolveLabel] resolves latest as the CLI's SDK
+// does: the asset's versions listed by creation time, newest first
+// ($orderBy=createdtime desc, $top=1, archived versions left out), in the
+// workspace, or in a registry found through the cloud's registry
+// discovery. The executor writes the version it resolved; a deployment
+// that reaches the client with a label still unresolved (a plan computed
+// without resolving it) is refused.
 //
 // # Operations
 //

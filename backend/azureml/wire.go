@@ -588,7 +588,7 @@ func (s Scope) referenceID(field, kind string, r endpoint.Reference) (string, er
 	case r.Path != "":
 		return "", fmt.Errorf("%s: %q is a path; the service takes registered assets only: register it in the workspace (az ml %s create) and reference it as azureml:NAME:VERSION", field, r.Path, assetCommand(kind))
 	case r.Label != "":
-		return "", fmt.Errorf("%s: %s@%s selects a version by label, which the service does not resolve: name the version (azureml:%s:VERSION)", field, r.Name, r.Label, r.Name)
+		return "", fmt.Errorf("%s: %s@%s selects a version by label, which the service does not resolve: resolve it when observing (rollout.ResolveLabels, which rollout.Run calls) or name the version (azureml:%s:VERSION)", field, r.Name, r.Label, r.Name)
 	case !assetNameRE.MatchString(r.Name) || !assetVersionRE.MatchString(r.Version):
 		return "", fmt.Errorf("%s: %q is not a valid name and version of a registered asset", field, r.Name+":"+r.Version)
 	case r.Registry != "":
