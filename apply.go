@@ -167,7 +167,9 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	if got := plan.Fingerprint(actual, labels...); got != p.Fingerprint {
+	// A label that points elsewhere than the plan lists is stale even
+	// when the fingerprint matches: the plan's list may have been edited.
+	if got := plan.Fingerprint(actual, labels...); got != p.Fingerprint || len(moved) > 0 {
 		return nil, &StalePlanError{Want: p.Fingerprint, Got: got, Moved: moved}
 	}
 	if err := plan.Check(actual, p); err != nil {

@@ -224,6 +224,49 @@ func TestLabelMovedMakesPlanStale(t *testing.T) {
 	}
 }
 
+// TestLabelsEditedInPlan refuses a saved plan whose labels and steps were
+// both edited to another version than the label points at: the versions
+// a plan lists are checked against the service, not only hashed.
+func TestLabelsEditedInPlan(t *testing.T) {
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	p := planFor(t, svc, load())
+	for i := range p.Labels {
+		if p.Labels[i].Name == "taxi-model" {
+			p.Labels[i].Version = "3"
+		}
+	}
+	for i := range p.Steps {
+		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
+			c := d.Clone()
+			c.Model = c.Model.WithVersion("3")
+			p.Steps[i].DeploymentAfter = &c
+		}
+	}
+	_, err := rollout.Apply(context.Background(), svc, p)
+	var stale *rollout.StalePlanError
+	if !errors.As(err, &stale) || len(stale.Moved) != 1 || stale.Moved[0] != "azureml:taxi-model@latest moved from 3 to 7" {
+		t.Fatalf("Apply of a plan whose labels were edited: %v, want it stale", err)
+	}
+}
+
+// TestLabelResolvingToNothingMakesPlanStale: once every version of the
+// label's asset is archived, a saved plan that wrote one is stale.
+func TestLabelResolvingToNothingMakesPlanStale(t *testing.T) {
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	p := planFor(t, svc, load())
+	for _, v := range svc.AssetVersions(endpoint.ModelAsset, "", "taxi-model", false) {
+		v.Archived = true
+		addVersion(t, svc, v)
+	}
+	_, err := rollout.Apply(context.Background(), svc, p)
+	var stale *rollout.StalePlanError
+	if !errors.As(err, &stale) || len(stale.Moved) != 1 || stale.Moved[0] != "azureml:taxi-model@latest moved from 7 to no version" {
+		t.Fatalf("Apply once the label selects nothing: %v, want it stale", err)
+	}
+}
+
 // TestLabelEditedIntoPlan refuses a saved plan whose deployment write
 // carries a resolved version that the plan's labels do not list: the
 // fingerprint would not cover it.
