@@ -3,9 +3,14 @@ package plan
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 
 	"github.com/rolloutkit/rollout/endpoint"
 )
@@ -129,4 +134,57 @@ func TestLabelsJSONRoundTrip(t *testing.T) {
 	if err := Check(list(held("7")), back); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestPropLabelMoves: for any fleet whose deployments take their model by
+// version or by label, with any versions the service holds and any the
+// labels resolve to, the plan updates exactly the deployments whose label
+// resolved to another version than they hold, each once, in place, with
+// the reason naming the label; it converges and keeps every rule.
+func TestPropLabelMoves(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		latest := map[string]string{}
+		var desired, actual []*endpoint.Endpoint
+		want := map[string]bool{}
+		for i := range rapid.IntRange(1, 3).Draw(t, "endpoints") {
+			name := fmt.Sprintf("ep-%d", i)
+			var des, act []endpoint.Deployment
+			for j := range rapid.IntRange(1, 4).Draw(t, "deployments") {
+				model := rapid.SampledFrom([]string{"m", "n"}).Draw(t, "model")
+				held := strconv.Itoa(rapid.IntRange(1, 4).Draw(t, "held"))
+				a := dep(fmt.Sprintf("dep-%d", j), 1, model, func(d *endpoint.Deployment) { d.Model.Version = held })
+				d := a
+				if rapid.Bool().Draw(t, "by_label") {
+					if _, ok := latest[model]; !ok {
+						latest[model] = strconv.Itoa(rapid.IntRange(1, 4).Draw(t, "latest_"+model))
+					}
+					d.Model = endpoint.Reference{Name: model, Label: endpoint.LatestLabel}.WithVersion(latest[model])
+					if latest[model] != held {
+						want[name+"/"+a.Name+"/update"] = true
+					}
+				}
+				des, act = append(des, d), append(act, a)
+			}
+			split := "dep-0=100"
+			desired = append(desired, mk(name, split, "", des...))
+			actual = append(actual, mk(name, split, "", act...))
+		}
+		p, err := Compute(desired, actual, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, s := range p.Steps {
+			if s.Action != UpdateDeployment || got[s.ID] || !strings.Contains(s.Reason, "azureml:"+s.DeploymentAfter.Model.Name+"@latest moved from") {
+				t.Fatalf("unexpected step %s (%s): %s", s.ID, s.Action, s.Reason)
+			}
+			got[s.ID] = true
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("updates %v, want %v", got, want)
+		}
+		if err := Verify(desired, actual, p); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
