@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolloutkit/rollout"
+	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/plan"
@@ -332,5 +333,28 @@ instance_count: 1
 	}
 	if n := len(svc.History()); n != 0 {
 		t.Errorf("the refused spec changed the service %d times", n)
+	}
+}
+
+// TestLabelResolutionRetried: a resolution the service fails with a
+// retryable error is made again, as a write would be, and one that fails
+// for good is returned as the service's error, not as a spec error.
+func TestLabelResolutionRetried(t *testing.T) {
+	ctx := context.Background()
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	flaky := fakes.NewFaults(1, fakes.Rule{Ops: []fakes.Op{fakes.OpResolveLabel}, Count: 2, Fault: fakes.Fault{Kind: fakes.ServerError}}).Wrap(svc)
+	resolved, err := rollout.ResolveLabels(ctx, flaky, load(), rollout.Backoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatalf("two 500s, then answers: %v", err)
+	}
+	if got := resolved[0].Deployment("blue").Model.Resolved(); got != "7" {
+		t.Errorf("resolved to %q, want 7", got)
+	}
+	down := fakes.NewFaults(1, fakes.Rule{Ops: []fakes.Op{fakes.OpResolveLabel}, Fault: fakes.Fault{Kind: fakes.ServerError}}).Wrap(svc)
+	_, err = rollout.ResolveLabels(ctx, down, load(), rollout.Backoff(time.Millisecond, time.Millisecond), rollout.MaxAttempts(2))
+	var list endpoint.ErrorList
+	if !errors.Is(err, backend.ErrUnavailable) || errors.As(err, &list) || !strings.Contains(err.Error(), "azureml:taxi-model@latest") && !strings.Contains(err.Error(), "sklearn-1.5") {
+		t.Errorf("a service that keeps failing: %v, want its error naming the label, not a spec error", err)
 	}
 }
