@@ -19,6 +19,24 @@ import (
 // rules: a version keeps its path ("Asset paths cannot be updated"), and
 // code is found by its content hash whatever its name.
 
+// The asset requests only the REST protocol has, for fault rules (see
+// [Op]). Over HTTP, the reads of a version (a GET of one, a list of
+// versions, by hash or not) are [OpFindAsset] and the PUT of a version is
+// [OpRegisterAsset], the calls a client's FindAsset and RegisterAsset
+// make; the rest are these. None has an endpoint or a deployment.
+const (
+	// OpAssetContainer is any request of a code, model or environment
+	// container: a GET, a PUT or the list.
+	OpAssetContainer Op = "AssetContainer"
+	// OpStartPendingUpload is a POST of a code version's
+	// startPendingUpload.
+	OpStartPendingUpload Op = "StartPendingUpload"
+	// OpGetDatastore is a GET of a datastore or of the list.
+	OpGetDatastore Op = "GetDatastore"
+	// OpListDatastoreSecrets is a POST of a datastore's listSecrets.
+	OpListDatastoreSecrets Op = "ListDatastoreSecrets"
+)
+
 // assetName is the pattern of the container names the service accepts in
 // a PUT (codes, models and environments alike). Names are case-sensitive.
 var assetName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$`)

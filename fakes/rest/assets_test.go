@@ -3,6 +3,7 @@ package rest_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -254,5 +255,49 @@ func TestBadStorage(t *testing.T) {
 			}()
 			rest.New(fakes.New(fakes.Options{}), rest.Options{Storage: &st})
 		}()
+	}
+}
+
+// TestAssetFaults: fault rules select asset requests by the operation a
+// client's call carries out, so a test can lose the answer of a version's
+// PUT (the change happened, the client cannot tell) or throttle an upload's
+// start.
+func TestAssetFaults(t *testing.T) {
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	em := rest.New(svc, rest.Options{Faults: []fakes.Rule{
+		{Ops: []fakes.Op{fakes.OpRegisterAsset}, Count: 1, Fault: fakes.Fault{Kind: fakes.DropResponse}},
+		{Ops: []fakes.Op{fakes.OpStartPendingUpload}, Count: 1, Fault: fakes.Fault{Kind: fakes.Throttle}},
+		{Ops: []fakes.Op{fakes.OpFindAsset}, Count: 1, Fault: fakes.Fault{Kind: fakes.ServerError}},
+	}})
+	srv := httptest.NewTLSServer(em)
+	t.Cleanup(srv.Close)
+	c := &client{t: t, base: srv.URL, http: srv.Client()}
+	req, err := http.NewRequest(http.MethodPut, c.base+ws+"/codes/lost/versions/1?api-version=2024-10-01", strings.NewReader(`{"properties": {"codeUri": "https://a/b"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	if resp, err := c.http.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the PUT's answer was not lost: %d", resp.StatusCode)
+	}
+	if _, err := svc.GetAssetVersion(context.Background(), endpoint.CodeAsset, "lost", "1"); err != nil {
+		t.Errorf("the PUT whose answer was lost did not happen: %v", err)
+	}
+	if r := c.do(http.MethodPut, "/codes/lost/versions/1", `{"properties": {"codeUri": "https://a/b"}}`); r.status != http.StatusOK {
+		t.Errorf("the PUT again: %d %s; want 200, the version as it is", r.status, r.body)
+	}
+	if r := c.do(http.MethodPost, "/codes/lost/versions/2/startPendingUpload", `{}`); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("throttled startPendingUpload: %d %v", r.status, r.header)
+	}
+	if r := c.do(http.MethodGet, "/codes/lost/versions?hash="+hashA, nil); r.status != http.StatusInternalServerError {
+		t.Errorf("list by hash with a server error: %d %s", r.status, r.body)
+	}
+	if r := c.do(http.MethodGet, "/codes/lost/versions/1", nil); r.status != http.StatusOK {
+		t.Errorf("the rules fired more than once: %d %s", r.status, r.body)
+	}
+	want := []fakes.CallCount{{Op: "FindAsset: server error", N: 1}, {Op: "RegisterAsset: drop response", N: 1}, {Op: "StartPendingUpload: throttle", N: 1}}
+	if got := em.Injected(); !slices.Equal(got, want) {
+		t.Errorf("injected %v, want %v", got, want)
 	}
 }

@@ -139,8 +139,12 @@
 // requests only the protocol has get operations of their own (a GET of one
 // deployment or of an endpoint's deployments, a poll of an operation's
 // status or result, token, regenerateKeys, getLogs, skus: see
-// [fakes.OpPollOperation]). So one rule list and seed fail the same calls
-// at both levels. Each kind of fault has its HTTP form: Throttle answers
+// [fakes.OpPollOperation]). The reads of an asset version (a GET, a list,
+// by hash or not) are FindAsset and its PUT is RegisterAsset, the calls a
+// client's FindAsset and RegisterAsset send; containers,
+// startPendingUpload, datastores and listSecrets have operations of their
+// own (see [fakes.OpStartPendingUpload]). So one rule list and seed fail
+// the same calls at both levels. Each kind of fault has its HTTP form: Throttle answers
 // 429 with Retry-After, ServerError 500 with an ARM error body,
 // DropRequest closes the connection before the request is served,
 // DropResponse serves it and then closes the connection, Slow serves it

@@ -72,6 +72,9 @@ func (s *Server) classify(r *http.Request) (op fakes.Op, endpointName, deploymen
 		endpointName, deployment = s.operationTarget(parts[7])
 		return fakes.OpPollOperation, endpointName, deployment
 	}
+	if len(parts) >= 9 && lower[6] == "workspaces" && lower[8] != "onlineendpoints" {
+		return assetOp(r.Method, lower[8:]), "", ""
+	}
 	if len(parts) < 9 || lower[8] != "onlineendpoints" {
 		return "", "", ""
 	}
@@ -92,6 +95,29 @@ func (s *Server) classify(r *http.Request) (op fakes.Op, endpointName, deploymen
 		return deploymentActionOps[r.Method+" "+tail[3]], rest[0], rest[2]
 	}
 	return "", "", ""
+}
+
+// assetOp classifies a request under a workspace's codes, models,
+// environments or datastores (tail starts with the collection): the reads
+// and the PUT of a version are what a client's FindAsset and RegisterAsset
+// send.
+func assetOp(method string, tail []string) fakes.Op {
+	_, asset := assetCollections[tail[0]]
+	switch {
+	case tail[0] == "datastores" && len(tail) == 3 && tail[2] == "listsecrets":
+		return fakes.OpListDatastoreSecrets
+	case tail[0] == "datastores":
+		return fakes.OpGetDatastore
+	case !asset:
+		return ""
+	case len(tail) == 5 && tail[4] == "startpendingupload":
+		return fakes.OpStartPendingUpload
+	case len(tail) >= 3 && tail[2] == "versions" && method == http.MethodPut:
+		return fakes.OpRegisterAsset
+	case len(tail) >= 3 && tail[2] == "versions":
+		return fakes.OpFindAsset
+	}
+	return fakes.OpAssetContainer
 }
 
 var (
