@@ -115,9 +115,18 @@ func (s *Service) PutAssetContainer(ctx context.Context, kind, name string) (boo
 	return true, nil
 }
 
-// AssetContainers returns the names of the containers of one kind,
-// sorted.
-func (s *Service) AssetContainers(ctx context.Context, kind string) ([]string, error) {
+// AssetContainer is a code, model or environment container of the
+// workspace.
+type AssetContainer struct {
+	Kind, Name string
+	// Latest is its latestVersion: the active version created last, as
+	// the latest label selects it ([Service.ResolveLabel]); "" when it has
+	// none.
+	Latest string
+}
+
+// AssetContainers returns the containers of one kind, sorted by name.
+func (s *Service) AssetContainers(ctx context.Context, kind string) ([]AssetContainer, error) {
 	if err := s.begin(ctx, "AssetContainers"); err != nil {
 		return nil, err
 	}
@@ -133,19 +142,32 @@ func (s *Service) AssetContainers(ctx context.Context, kind string) ([]string, e
 			names[v.Name] = true
 		}
 	}
-	return slices.Sorted(maps.Keys(names)), nil
+	out := make([]AssetContainer, 0, len(names))
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		out = append(out, s.assets.container(kind, n))
+	}
+	return out, nil
 }
 
-// GetAssetContainer reports whether a container exists, or NotFound.
-func (s *Service) GetAssetContainer(ctx context.Context, kind, name string) error {
+// GetAssetContainer returns one container of the workspace, or NotFound.
+func (s *Service) GetAssetContainer(ctx context.Context, kind, name string) (AssetContainer, error) {
 	if err := s.begin(ctx, "GetAssetContainer"); err != nil {
-		return err
+		return AssetContainer{}, err
 	}
 	defer s.unlock()
 	if !s.assets.hasContainer(kind, name) {
-		return containerNotFound(kind, name)
+		return AssetContainer{}, containerNotFound(kind, name)
 	}
-	return nil
+	return s.assets.container(kind, name), nil
+}
+
+// container describes an existing container; s.mu is held.
+func (st *assetStore) container(kind, name string) AssetContainer {
+	c := AssetContainer{Kind: kind, Name: name}
+	if vs := st.list(kind, "", name, false); len(vs) > 0 {
+		c.Latest = vs[0].Version
+	}
+	return c
 }
 
 func containerNotFound(kind, name string) *backend.Error {

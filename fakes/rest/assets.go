@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"maps"
 	"net/http"
 	"strconv"
@@ -105,34 +106,31 @@ func (s *Server) serveAssets(req *request, c assetCollection, rest, tail []strin
 }
 
 func (s *Server) listContainers(req *request, c assetCollection) {
-	names, err := s.svc.AssetContainers(req.ctx, c.kind)
+	cs, err := s.svc.AssetContainers(req.ctx, c.kind)
 	if err != nil {
 		req.failErr(err)
 		return
 	}
-	items, next := page(s, req, names)
+	items, next := page(s, req, cs)
 	out := list[any]{Value: make([]any, 0, len(items)), NextLink: next}
-	for _, n := range items {
-		out.Value = append(out.Value, s.answerContainer(req, c, n))
+	for _, ac := range items {
+		out.Value = append(out.Value, s.answerContainer(req, c, ac))
 	}
 	req.writeJSON(http.StatusOK, out)
 }
 
 func (s *Server) getContainer(req *request, c assetCollection, name string) {
-	if err := s.svc.GetAssetContainer(req.ctx, c.kind, name); err != nil {
+	ac, err := s.svc.GetAssetContainer(req.ctx, c.kind, name)
+	if err != nil {
 		req.failErr(err)
 		return
 	}
-	req.writeJSON(http.StatusOK, s.answerContainer(req, c, name))
+	req.writeJSON(http.StatusOK, s.answerContainer(req, c, ac))
 }
 
 func (s *Server) putContainer(req *request, c assetCollection, name string) {
-	body, ok := req.body()
+	body, ok := req.assetBody()
 	if !ok {
-		return
-	}
-	if bad := missingRequired(body, []string{"properties"}); bad != nil {
-		req.failBody(http.StatusBadRequest, *bad)
 		return
 	}
 	var v struct {
@@ -148,20 +146,47 @@ func (s *Server) putContainer(req *request, c assetCollection, name string) {
 		return
 	}
 	s.keepPut(c.keptKey(name), body)
-	req.writeJSON(createdOrOK(created), s.answerContainer(req, c, name))
+	ac, err := s.svc.GetAssetContainer(req.ctx, c.kind, name)
+	if err != nil {
+		req.failErr(err)
+		return
+	}
+	req.writeJSON(createdOrOK(created), s.answerContainer(req, c, ac))
+}
+
+// assetBody reads the body of an asset's PUT, which the specification
+// requires, with its properties; anything else is answered with 400.
+func (req *request) assetBody() ([]byte, bool) {
+	body, ok := req.body()
+	if !ok {
+		return nil, false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		req.fail(http.StatusBadRequest, "BadArgument", "The request body is required", 0)
+		return nil, false
+	}
+	if bad := missingRequired(body, []string{"properties"}); bad != nil {
+		req.failBody(http.StatusBadRequest, *bad)
+		return nil, false
+	}
+	return body, true
 }
 
 // answerContainer is a container's body: what its last PUT held, and what
-// the service sets.
-func (s *Server) answerContainer(req *request, c assetCollection, name string) map[string]any {
-	body, created, modified := s.kept(c.keptKey(name))
+// the service sets (its latestVersion, when it has one).
+func (s *Server) answerContainer(req *request, c assetCollection, ac fakes.AssetContainer) map[string]any {
+	body, created, modified := s.kept(c.keptKey(ac.Name))
 	props := keptProperties(body)
 	props["provisioningState"] = "Succeeded"
 	if _, ok := props["isArchived"]; !ok {
 		props["isArchived"] = false
 	}
+	delete(props, "latestVersion")
+	if ac.Latest != "" {
+		props["latestVersion"] = ac.Latest
+	}
 	return map[string]any{
-		"id": c.containerID(req.scope, name), "name": name, "type": c.resourceType(),
+		"id": c.containerID(req.scope, ac.Name), "name": ac.Name, "type": c.resourceType(),
 		"properties": props, "systemData": systemData(created, modified),
 	}
 }
@@ -263,12 +288,8 @@ func (s *Server) getVersion(req *request, c assetCollection, name, version strin
 }
 
 func (s *Server) putVersion(req *request, c assetCollection, name, version string) {
-	body, ok := req.body()
+	body, ok := req.assetBody()
 	if !ok {
-		return
-	}
-	if bad := missingRequired(body, []string{"properties"}); bad != nil {
-		req.failBody(http.StatusBadRequest, *bad)
 		return
 	}
 	var put struct {

@@ -192,6 +192,7 @@ func TestAssetVersions(t *testing.T) {
 		{"/environments/CliV2AnonymousEnvironment/versions/2faf", env(image, "name: b\n"), 400, "Asset paths cannot be updated", "an environment version keeps its definition"},
 		{"/models/-bad/versions/1", model(muri), 400, "does not match", "names follow the specification's pattern"},
 		{"/models/taxi/versions/3", `{"name": "x"}`, 400, "properties", "properties are required"},
+		{"/models/taxi/versions/3", "", 400, "body is required", "a PUT needs a body"},
 		{"/models/taxi/versions/3", `{"properties": {"modelUri": 7}}`, 400, "not valid JSON", "a body of the wrong shape"},
 		{"/models/Taxi/versions/1", nil, 404, "not found", "names are case-sensitive"},
 		{"/codes/x/versions/1/startPendingUpload", `{}`, 501, "Options.Storage", "no storage account to upload to"},
@@ -210,8 +211,8 @@ func TestAssetVersions(t *testing.T) {
 		}
 	}
 
-	if r := c.do(http.MethodGet, "/models/taxi", nil); r.status != http.StatusOK || r.json(t)["name"] != "taxi" {
-		t.Errorf("GET container made by its versions: %d %s", r.status, r.body)
+	if r := c.do(http.MethodGet, "/models/taxi", nil); r.status != http.StatusOK || r.json(t)["name"] != "taxi" || props(t, r)["latestVersion"] != "9" {
+		t.Errorf("GET container made by its versions: %d %s; want latestVersion 9, the active version created last", r.status, r.body)
 	}
 	if r := c.do(http.MethodPut, "/environments/empty", map[string]any{"properties": map[string]any{"description": "none yet"}}); r.status != http.StatusCreated {
 		t.Errorf("PUT container: %d %s", r.status, r.body)
@@ -219,8 +220,8 @@ func TestAssetVersions(t *testing.T) {
 	if got := values(t, c.do(http.MethodGet, "/environments", nil)); !slices.Equal(got, []string{"CliV2AnonymousEnvironment", "empty"}) {
 		t.Errorf("environment containers = %v", got)
 	}
-	if p := props(t, c.do(http.MethodGet, "/environments/empty", nil)); p["description"] != "none yet" {
-		t.Errorf("container properties %v: want the PUT's description", p)
+	if p := props(t, c.do(http.MethodGet, "/environments/empty", nil)); p["description"] != "none yet" || p["latestVersion"] != nil {
+		t.Errorf("container properties %v: want the PUT's description, and no latest version", p)
 	}
 	if got := values(t, c.do(http.MethodGet, "/environments/empty/versions", nil)); len(got) != 0 {
 		t.Errorf("versions of an empty container: %v", got)
