@@ -38,6 +38,7 @@ const (
 	activityObserve = activityPrefix + "Observe"
 	activityStep    = activityPrefix + "ApplyStep"
 	activityRestore = activityPrefix + "Restore"
+	activityResolve = activityPrefix + "ResolveLabels"
 )
 
 // ObserveInput says which endpoints to read.
@@ -77,6 +78,19 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) ([]Snapshot, 
 		out[i] = snapshotOf(e)
 	}
 	return out, nil
+}
+
+// ResolveLabels resolves the asset labels the desired state uses
+// (azureml:NAME@latest) to the versions they point at now, through
+// rollout.ResolveLabels, for the workflow to plan with. A label that
+// selects no version refuses the rollout (ErrorRefused), before anything
+// is written.
+func (a *Activities) ResolveLabels(ctx context.Context, desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, error) {
+	out, err := rollout.ResolveLabels(ctx, a.Backend, desired, rollout.MaxAttempts(1))
+	if errors.Is(err, endpoint.ErrInvalid) {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorRefused, nil)
+	}
+	return out, activityError(ctx, err)
 }
 
 // StepInput is one step of the workflow's plan.

@@ -54,7 +54,11 @@ func Rollout(ctx workflow.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, r.end(err)
 	}
-	p, err := plan.Compute(req.Desired, actual, req.planOptions())
+	desired, err := r.resolveLabels(ctx)
+	if err != nil {
+		return nil, r.end(err)
+	}
+	p, err := plan.Compute(desired, actual, req.planOptions())
 	if err != nil {
 		return nil, r.end(temporal.NewNonRetryableApplicationError("planning: "+err.Error(), ErrorRefused, nil))
 	}
@@ -203,6 +207,23 @@ func (r *run) observe(ctx workflow.Context) ([]*endpoint.Endpoint, error) {
 		actual[i] = s.observed()
 	}
 	return actual, nil
+}
+
+// resolveLabels returns the desired state with its asset labels resolved
+// by an activity, after the observation, as the service's CLI resolves
+// them before it writes. A desired state without labels needs no activity,
+// so the histories of such rollouts are what they were before labels
+// were resolved.
+func (r *run) resolveLabels(ctx workflow.Context) ([]*endpoint.Endpoint, error) {
+	if !slices.ContainsFunc(r.req.Desired, func(e *endpoint.Endpoint) bool { return e != nil && e.UsesLabels() }) {
+		return r.req.Desired, nil
+	}
+	var resolved []*endpoint.Endpoint
+	ctx = workflow.WithActivityOptions(ctx, r.activityOptions(0))
+	if err := workflow.ExecuteActivity(ctx, activityResolve, r.req.Desired).Get(ctx, &resolved); err != nil {
+		return nil, err
+	}
+	return resolved, nil
 }
 
 // activityOptions are those of every activity: the step timeout (plus a
