@@ -61,6 +61,8 @@ type Options struct {
 	// Throttle bounds the rate of calls to the service; the zero value
 	// matches the service's own limits (see [ThrottleOptions]).
 	Throttle ThrottleOptions
+	// Upload tunes the upload of local files (see [Backend.RegisterAsset]).
+	Upload UploadOptions
 }
 
 // Backend is the service's REST API as a [backend.Backend], for the online
@@ -76,6 +78,13 @@ type Backend struct {
 	location   string
 	insecure   bool
 	freq       time.Duration
+	// transport and logging are the pipeline's, for the clients of blob
+	// containers that uploads make.
+	transport policy.Transporter
+	logging   policy.LogOptions
+	upload    UploadOptions
+	// hashes are the content hashes of the code versions observed.
+	hashes codeHashes
 
 	// last holds each resource's body as last read, carried over into the
 	// next PUT of it (see carry.go).
@@ -159,6 +168,9 @@ func New(scope Scope, cred azcore.TokenCredential, opts *Options) (*Backend, err
 		location:   o.Location,
 		insecure:   o.Insecure,
 		freq:       o.PollFrequency,
+		transport:  co.Transport,
+		logging:    co.Logging,
+		upload:     o.Upload.withDefaults(),
 		endpoints:  make(map[string]*scoringTarget),
 	}, nil
 }
@@ -389,6 +401,9 @@ func (b *Backend) readDeployments(ctx context.Context, name string, e *endpoint.
 		d, err := b.scope.decodeDeployment(&w, "")
 		if err != nil {
 			return &backend.Error{Kind: backend.Internal, Err: err}
+		}
+		if err := b.observeCode(ctx, &d); err != nil {
+			return err
 		}
 		b.last.remember(resourceKey(name, d.Name), raw)
 		e.Deployments = append(e.Deployments, d)

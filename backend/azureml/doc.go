@@ -49,14 +49,22 @@
 // body depends on one (a deployment's compute type) is refused, as is
 // calling an endpoint whose auth mode is unknown.
 //
-// # Out of scope
+// # Local files
 //
-// Local files are not uploaded. The service's CLI registers a local model,
-// code folder or inline environment (image, conda file, build context)
-// before it deploys; here a spec must reference registered assets, and a
-// local path or an inline environment is refused with an error that says
-// to register it (az ml model create, az ml code create, az ml environment
-// create) and reference it as azureml:NAME:VERSION.
+// The Backend registers local files as the service's CLI does
+// ([backend.Assets]): code by its content hash (found by the service's
+// list by hash, else uploaded to the temporary container of
+// startPendingUpload and registered), models and environment build
+// contexts through the workspace's default datastore (uploaded under
+// LocalUpload/OBJECTHASH/ with the account key or SAS of listSecrets, or
+// the Backend's credential for an identity-based datastore), and inline
+// environments with their image and conda text. Blobs go through the
+// storage SDK (azblob); metadata on the first blob confirms a finished
+// upload, which is then never sent again, and an upload a crash
+// interrupted is overwritten and finished by the next run. Observing
+// reads the content hash of the code versions deployments run, once per
+// version, so that an unchanged local folder is no change. See
+// [Backend.RegisterAsset] and [UploadOptions].
 //
 // # Labels
 //

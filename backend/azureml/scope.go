@@ -28,9 +28,11 @@ var (
 	// paths: names created elsewhere, by older rules, follow only this.
 	pathNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$`)
 	// assetNameRE and assetVersionRE bound the names and versions of
-	// models, environments and code put into ARM ids.
+	// models, environments and code put into ARM ids. Versions are as
+	// long as names: the service's CLI versions anonymous environments
+	// with a 32-character hash.
 	assetNameRE    = regexp.MustCompile(`^[a-zA-Z0-9][-\w.]{0,254}$`)
-	assetVersionRE = regexp.MustCompile(`^[a-zA-Z0-9][-\w.]{0,29}$`)
+	assetVersionRE = regexp.MustCompile(`^[a-zA-Z0-9][-\w.]{0,254}$`)
 )
 
 // validate reports the first part of s the service would refuse.

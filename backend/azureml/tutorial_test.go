@@ -156,19 +156,22 @@ func TestTutorialOverTLS(t *testing.T) {
 	}
 }
 
-// TestTutorialCorpusRefused: the tutorial's own files upload local models,
-// code and conda environments, which this backend leaves to the service's
-// CLI: applying them fails before anything is written, saying what to do.
-func TestTutorialCorpusRefused(t *testing.T) {
+// TestTutorialCorpusFilesMissing: the tutorial's own files name a local
+// model, code folder and conda file that the corpus does not hold. This
+// backend would upload them, so the run is refused before anything is
+// written, at the first such field in its file, naming the path.
+func TestTutorialCorpusFilesMissing(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "shared", "corpus", "azureml-examples", "canary-declarative-flow", "2021-08-05")
-	desired, err := endpoint.Load(filepath.Join(dir, "1-create-endpoint-with-blue.yml"))
+	file := filepath.Join(dir, "1-create-endpoint-with-blue.yml")
+	desired, err := endpoint.Load(file)
 	if err != nil {
 		t.Skipf("corpus tutorial not loadable here: %v", err)
 	}
 	b, w := newTLSBackend(t)
 	_, err = rollout.Run(t.Context(), b, desired, plan.Options{})
-	if err == nil || !strings.Contains(err.Error(), "register it") {
-		t.Fatalf("Run = %v, want an error that says to register the assets", err)
+	want := file + ":17:21: deployments[0].code_configuration.code: local code \"../../model-1/onlinescoring\": no files were found"
+	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.HasPrefix(fmt.Sprint(err), want) {
+		t.Fatalf("Run = %v, want an invalid plan placed at the code folder: %s", err, want)
 	}
 	if got := w.take(); len(got) != 0 {
 		t.Errorf("writes %v: the refusal came after a write", got)

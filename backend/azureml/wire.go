@@ -390,8 +390,8 @@ func (s Scope) decodeEndpoint(w *onlineEndpoint, etag string) (*endpoint.Endpoin
 }
 
 // encodeDeployment builds the PUT body of d. References must name
-// registered assets: the service takes ARM ids, and uploading local files is
-// its CLI's business, not this package's.
+// registered assets: the service takes ARM ids, and the executor registers
+// local files (RegisterAsset) and writes the versions it registered.
 func (s Scope) encodeDeployment(d *endpoint.Deployment, location string) (*onlineDeployment, error) {
 	var errs []error
 	add := func(err error) {
