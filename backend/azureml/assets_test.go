@@ -26,7 +26,6 @@ import (
 	"github.com/rolloutkit/rollout/asset"
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/backend/azureml"
-	"github.com/rolloutkit/rollout/backend/backendtest"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/azuritetest"
 )
@@ -333,15 +332,6 @@ func modelAsset(t *testing.T, p string) endpoint.LocalAsset {
 		t.Fatal(err)
 	}
 	return endpoint.LocalAsset{Kind: endpoint.ModelAsset, Path: filepath.Base(p), Asset: endpoint.Asset{Name: name, Version: "1", ObjectHash: h, Files: 1, Size: fi.Size(), Source: p}}
-}
-
-// TestAssetsConformance runs the rules of backend.Assets against the
-// Backend, a workspace and Azurite.
-func TestAssetsConformance(t *testing.T) {
-	backendtest.TestAssets(t, backendtest.Harness{New: func(t *testing.T) backend.Backend {
-		b, _ := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, nil)
-		return b
-	}})
 }
 
 // TestRegisterCode: code goes to the root of a temporary container as

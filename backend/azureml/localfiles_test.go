@@ -1,0 +1,363 @@
+package azureml_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/rolloutkit/rollout"
+	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/backend/azureml"
+	"github.com/rolloutkit/rollout/backend/backendtest"
+	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/fakes/rest"
+	"github.com/rolloutkit/rollout/internal/azuritetest"
+	"github.com/rolloutkit/rollout/plan"
+)
+
+// stack is the Backend on the REST emulator over TLS, whose storage is a
+// real Azurite, with counters of what crosses each wire.
+type stack struct {
+	b      *azureml.Backend
+	svc    *fakes.Service
+	blob   *azuritetest.Blob
+	writes *writes
+	uploads
+}
+
+// uploads counts the blob writes that carry file content (Put Blob, Put
+// Block) and the startPendingUpload calls.
+type uploads struct {
+	next    policy.Transporter
+	mu      sync.Mutex
+	files   int
+	pending int
+}
+
+func (u *uploads) Do(r *http.Request) (*http.Response, error) {
+	comp := r.URL.Query().Get("comp")
+	u.mu.Lock()
+	switch {
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/"+azuritetest.Account+"/") && (comp == "" || comp == "blocklist") && r.URL.Query().Get("restype") == "":
+		u.files++
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/startPendingUpload"):
+		u.pending++
+	}
+	u.mu.Unlock()
+	return u.next.Do(r)
+}
+
+// take returns the files uploaded and the pending uploads started since
+// the last call.
+func (u *uploads) take() (files, pending int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	files, pending = u.files, u.pending
+	u.files, u.pending = 0, 0
+	return files, pending
+}
+
+// newStack starts Azurite and the emulator over it, with the default
+// datastore authorized by credentials (AccountKey or Sas).
+func newStack(t *testing.T, credentials string) *stack {
+	t.Helper()
+	blob := azuritetest.Start(t)
+	svc := fakes.New(fakes.Options{TimeScale: 1e-3})
+	w := &writes{next: rest.New(svc, rest.Options{RetryAfter: 5 * time.Millisecond, Storage: &rest.Storage{
+		Endpoint: blob.Endpoint, Account: azuritetest.Account, Key: azuritetest.Key, Credentials: credentials,
+	}}), n: map[string]int{}}
+	srv := httptest.NewTLSServer(w)
+	t.Cleanup(srv.Close)
+	st := &stack{svc: svc, blob: blob, writes: w}
+	st.uploads.next = srv.Client()
+	b, err := azureml.New(azureml.Scope{
+		Subscription:  "00000000-1111-2222-3333-444444444444",
+		ResourceGroup: "ml-rg",
+		Workspace:     "ml-ws",
+	}, &fake.TokenCredential{}, &azureml.Options{
+		Location:      "westeurope",
+		PollFrequency: time.Millisecond,
+		// Azurite speaks plain HTTP on loopback.
+		Insecure: true,
+		Upload:   azureml.UploadOptions{BlobEndpoint: func(string, string) string { return blob.Endpoint }},
+		ClientOptions: &arm.ClientOptions{
+			ClientOptions: policy.ClientOptions{
+				Transport: &st.uploads,
+				Cloud:     azureml.CloudFor(srv.URL, "https://management.core.windows.net/"),
+			},
+			DisableRPRegistration: true,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.b = b
+	return st
+}
+
+// TestAssetsConformanceOverEmulator runs the rules of backend.Assets
+// through the Backend, the REST emulator and Azurite.
+func TestAssetsConformanceOverEmulator(t *testing.T) {
+	backendtest.TestAssets(t, backendtest.Harness{New: func(t *testing.T) backend.Backend {
+		return newStack(t, "AccountKey").b
+	}})
+}
+
+// tutorialDir lays out the 2021-08-05 declarative flow as the service's
+// tutorial has it: the step files, unchanged from the corpus, two folders
+// below the model-1 and model-2 folders that hold the model file, the
+// scoring folder and the conda file they name. It returns the steps'
+// folder and the root.
+func tutorialDir(t *testing.T) (steps, root string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "..", "shared", "corpus", "azureml-examples", "canary-declarative-flow", "2021-08-05")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Skipf("corpus of the service's examples not found at %s: %v", src, err)
+	}
+	root = t.TempDir()
+	steps = filepath.Join(root, "flow", "2021-08-05")
+	files := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["flow/2021-08-05/"+e.Name()] = string(data)
+	}
+	for _, m := range []string{"model-1", "model-2"} {
+		files[m+"/model/sklearn_regression_model.pkl"] = "pickle of " + m
+		files[m+"/onlinescoring/score.py"] = "def init():\n    pass\n\ndef run(data):\n    return '" + m + "'\n"
+		files[m+"/environment/conda.yml"] = "name: model-env\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.9\n  - pip\n  - pip:\n    - azureml-defaults\n"
+	}
+	for rel, content := range files {
+		writeTestFile(t, filepath.Join(root, filepath.FromSlash(rel)), content)
+	}
+	return steps, root
+}
+
+func writeTestFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countSteps(p *plan.Plan) map[plan.Action]int {
+	n := map[plan.Action]int{}
+	for _, s := range p.Steps {
+		n[s.Action]++
+	}
+	return n
+}
+
+// TestTutorialLocalFiles runs the service's tutorial, its files unchanged,
+// with the files they name, through the Backend, the REST emulator and
+// Azurite: every stage converges; each asset is uploaded once, when the
+// first stage that needs it runs; running a stage again uploads and
+// writes nothing; and one changed byte of blue's score.py plans exactly
+// one code registration and blue's update, which upload one file.
+func TestTutorialLocalFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite; -short skips it")
+	}
+	ctx := context.Background()
+	steps, root := tutorialDir(t)
+	st := newStack(t, "AccountKey")
+	load := func(step string) []*endpoint.Endpoint {
+		es, err := endpoint.Load(filepath.Join(steps, step+".yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	stages := []struct {
+		step           string
+		files, pending int
+		reason         string
+	}{
+		{"1-create-endpoint-with-blue", 2, 1, "blue's scoring folder (one file, to a temporary container) and model; its environment is inline"},
+		{"2-scale-blue", 0, 0, "scaling uploads nothing"},
+		{"3-create-green", 2, 1, "green's own scoring folder and model"},
+		{"4-flight-green", 0, 0, "traffic only"},
+		{"5-full-green", 0, 0, "traffic only"},
+		{"6-delete-blue", 0, 0, "a delete"},
+	}
+	for i, stage := range stages {
+		if _, err := rollout.Run(ctx, st.b, load(stage.step), plan.Options{}); err != nil {
+			t.Fatalf("%s: %v", stage.step, err)
+		}
+		if files, pending := st.take(); files != stage.files || pending != stage.pending {
+			t.Errorf("%s: uploaded %d files through %d pending uploads, want %d and %d: %s", stage.step, files, pending, stage.files, stage.pending, stage.reason)
+		}
+		actual, err := st.b.ListEndpoints(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := plan.Compute(load(stage.step), actual, plan.Options{}); err != nil || !p.Empty() {
+			t.Fatalf("%s: not converged against the service as observed (%v):\n%s", stage.step, err, p)
+		}
+		st.writes.take()
+		if _, err := rollout.Run(ctx, st.b, load(stage.step), plan.Options{}); err != nil {
+			t.Fatalf("%s again: %v", stage.step, err)
+		}
+		if files, pending := st.take(); files != 0 || pending != 0 || len(st.writes.take()) != 0 {
+			t.Errorf("%s again: uploaded %d files, %d pending uploads, or wrote something; want nothing", stage.step, files, pending)
+		}
+		for _, d := range actual[0].Deployments {
+			if d.CodeConfiguration.Code.IsLocal() || d.Model.IsLocal() || d.Environment.IsInline() || d.CodeConfiguration.Code.Asset.Hash == "" {
+				t.Errorf("%s: the service runs %s with %+v, want registered assets, the code with its content hash", stage.step, d.Name, d)
+			}
+		}
+		if stage.step != "4-flight-green" {
+			continue
+		}
+		// One changed byte of blue's scoring script.
+		writeTestFile(t, filepath.Join(root, "model-1", "onlinescoring", "score.py"), "def init():\n    pass\n\ndef run(data):\n    return 'model-X'\n")
+		p, err := plan.Compute(load(stage.step), actual, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countSteps(p); len(p.Steps) != 2 || n[plan.RegisterAsset] != 1 || n[plan.UpdateDeployment] != 1 || p.Steps[1].Deployment != "blue" || p.Steps[0].Asset.Kind != endpoint.CodeAsset {
+			t.Fatalf("after one changed byte (stage %d):\n%s\nwant one code registration and blue's update", i+1, p)
+		}
+		if _, err := rollout.Apply(ctx, st.b, p); err != nil {
+			t.Fatal(err)
+		}
+		if files, pending := st.take(); files != 1 || pending != 1 {
+			t.Errorf("the changed folder uploaded %d files through %d pending uploads, want 1 and 1", files, pending)
+		}
+	}
+	kinds := map[string]int{}
+	for _, v := range st.svc.Assets() {
+		kinds[v.Kind]++
+	}
+	if kinds[endpoint.CodeAsset] != 3 || kinds[endpoint.ModelAsset] != 2 || kinds[endpoint.EnvironmentAsset] != 2 {
+		t.Errorf("the workspace holds %v, want 3 code versions (blue's two, green's), 2 models, 2 environments", kinds)
+	}
+}
+
+// sharedSpec is an endpoint whose two deployments share one code folder
+// and one model file, with an inline environment.
+const sharedSpec = `name: shared
+traffic: {blue: 100}
+deployments:
+  - name: blue
+    model: {path: ./model.pkl}
+    code_configuration: {code: ./onlinescoring, scoring_script: score.py}
+    environment: {image: "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest", conda_file: ./conda.yml}
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+  - name: green
+    model: {path: ./model.pkl}
+    code_configuration: {code: ./onlinescoring, scoring_script: score.py}
+    environment: {image: "mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest", conda_file: ./conda.yml}
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`
+
+// TestSharedCodeFolder: two deployments that share a code folder and a
+// model file register each once, with a datastore that gives a SAS only
+// (every blob client then holds a SAS, never a key), and run the same
+// versions.
+func TestSharedCodeFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite; -short skips it")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	for rel, content := range map[string]string{
+		"ep.yml": sharedSpec, "model.pkl": "pickle", "conda.yml": "dependencies:\n  - python=3.9\n",
+		"onlinescoring/score.py": "def run(data):\n    return data\n", "onlinescoring/util.py": "X = 1\n",
+	} {
+		writeTestFile(t, filepath.Join(dir, rel), content)
+	}
+	desired, err := endpoint.Load(filepath.Join(dir, "ep.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStack(t, "Sas")
+	if _, err := rollout.Run(ctx, st.b, desired, plan.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if files, pending := st.take(); files != 3 || pending != 1 {
+		t.Errorf("uploaded %d files through %d pending uploads, want the code's 2 and the model once, one pending upload", files, pending)
+	}
+	e, err := st.b.GetEndpoint(ctx, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blue, green := e.Deployment("blue"), e.Deployment("green")
+	if blue.CodeConfiguration.Code != green.CodeConfiguration.Code || blue.Model != green.Model || blue.Environment != green.Environment {
+		t.Errorf("blue runs %+v, green %+v: want the same versions", blue, green)
+	}
+}
+
+// TestRunAfterCrashMidUpload: a run that stops in the middle of an upload
+// (the process dies: its context ends) has written no deployment; the
+// next run finishes the upload and the rollout.
+func TestRunAfterCrashMidUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite; -short skips it")
+	}
+	dir := t.TempDir()
+	files := map[string]string{"ep.yml": sharedSpec, "model.pkl": "pickle", "conda.yml": "dependencies:\n  - python=3.9\n"}
+	for i := range 6 {
+		files["onlinescoring/f"+string(rune('a'+i))+".py"] = strings.Repeat("x", i+1)
+	}
+	for rel, content := range files {
+		writeTestFile(t, filepath.Join(dir, rel), content)
+	}
+	desired, err := endpoint.Load(filepath.Join(dir, "ep.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStack(t, "AccountKey")
+	ctx, crash := context.WithCancel(context.Background())
+	st.uploads.next = crashAfter(st.uploads.next, 3, crash)
+	if _, err := rollout.Run(ctx, st.b, desired, plan.Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the crashed run: %v, want it cancelled", err)
+	}
+	if w := st.writes.take(); w["PUT deployment"] != 0 {
+		t.Fatalf("the crashed run wrote %v: a deployment before its files", w)
+	}
+	if _, err := rollout.Run(context.Background(), st.b, desired, plan.Options{}); err != nil {
+		t.Fatalf("the run after the crash: %v", err)
+	}
+	e, err := st.b.GetEndpoint(context.Background(), "shared")
+	if err != nil || e.Deployment("blue") == nil || e.Deployment("blue").Status.ProvisioningState != endpoint.Succeeded {
+		t.Fatalf("after the second run: %+v, %v", e, err)
+	}
+}
+
+// crashAfter ends the run (cancels) once n file uploads have gone out.
+func crashAfter(next policy.Transporter, n int, crash context.CancelFunc) policy.Transporter {
+	var mu sync.Mutex
+	seen := 0
+	return transportFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.Do(r)
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/"+azuritetest.Account+"/") && r.URL.Query().Get("comp") == "" {
+			mu.Lock()
+			if seen++; seen == n {
+				crash()
+			}
+			mu.Unlock()
+		}
+		return resp, err
+	})
+}
