@@ -98,7 +98,8 @@
 // an AzureBlob datastore on a container of the account, created when it is
 // first asked for; listSecrets answers the account key or a SAS of the
 // container, as [Storage.Credentials] says, and refuses a datastore
-// without credentials (identity based). The datastore reports the account
+// without credentials (identity based: its users reach the account with
+// their own Entra tokens, which Azurite takes over HTTPS). The datastore reports the account
 // name, container and DNS suffix as the service does, from which a client
 // cannot build the URL of an emulator on loopback: tests tell their
 // client [Storage.Endpoint] as well. Without a storage account,

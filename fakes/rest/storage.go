@@ -47,6 +47,10 @@ type Storage struct {
 	// builds https://ACCOUNT.blob.SUFFIX from it, which reaches Azure but
 	// not an emulator on loopback: such clients must be told Endpoint.
 	EndpointSuffix string
+	// HTTPClient is how the emulator reaches the account (to create
+	// containers); http.DefaultClient when nil. An account served over
+	// HTTPS with a test's certificate needs a client that trusts it.
+	HTTPClient *http.Client
 }
 
 // sasLifetime is how long the SAS tokens the emulator signs are valid.
@@ -96,7 +100,11 @@ func newStorage(st *Storage) *storage {
 	if err != nil {
 		panic(fmt.Sprintf("rest: Storage.Key of account %q: %v", c.Account, err))
 	}
-	client, err := service.NewClientWithSharedKeyCredential(c.Endpoint+"/", cred, nil)
+	opts := &service.ClientOptions{}
+	if c.HTTPClient != nil {
+		opts.Transport = c.HTTPClient
+	}
+	client, err := service.NewClientWithSharedKeyCredential(c.Endpoint+"/", cred, opts)
 	if err != nil {
 		panic(fmt.Sprintf("rest: Storage.Endpoint %q: %v", c.Endpoint, err))
 	}

@@ -22,9 +22,15 @@ import (
 // is.
 func withAzurite(t *testing.T, credentials string) (*client, *azuritetest.Blob) {
 	t.Helper()
-	b := azuritetest.Start(t)
+	start := azuritetest.Start
+	if credentials == "None" {
+		// Identity-based: the storage account takes Entra tokens,
+		// which Azurite takes over HTTPS only.
+		start = azuritetest.StartOAuth
+	}
+	b := start(t)
 	c, _ := newServer(t, rest.Options{Storage: &rest.Storage{
-		Endpoint: b.Endpoint, Account: azuritetest.Account, Key: azuritetest.Key, Credentials: credentials,
+		Endpoint: b.Endpoint, Account: azuritetest.Account, Key: azuritetest.Key, Credentials: credentials, HTTPClient: b.HTTPClient,
 	}})
 	return c, b
 }
@@ -209,13 +215,22 @@ func TestDefaultDatastore(t *testing.T) {
 	}
 
 	t.Run("None", func(t *testing.T) {
-		c, _ := withAzurite(t, "None")
+		c, b := withAzurite(t, "None")
 		p := props(t, c.do(http.MethodGet, "/datastores/workspaceblobstore", nil))
-		if creds := p["credentials"].(map[string]any); creds["credentialsType"] != "None" || creds["secrets"] != nil {
-			t.Errorf("an identity-based datastore's credentials: %v", creds)
+		if creds := p["credentials"].(map[string]any); creds["credentialsType"] != "None" || creds["secrets"] != nil || p["protocol"] != "https" {
+			t.Errorf("an identity-based datastore: %v", p)
 		}
 		if r := c.do(http.MethodPost, "/datastores/workspaceblobstore/listSecrets", nil); r.status != http.StatusBadRequest {
 			t.Errorf("listSecrets of an identity-based datastore: %d %s; want 400", r.status, r.body)
+		}
+		opts := &container.ClientOptions{}
+		opts.Transport = b.HTTPClient
+		cc, err := container.NewClient(b.Endpoint+"/"+p["containerName"].(string), azuritetest.Credential{}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cc.NewBlockBlobClient("LocalUpload/h/model.pkl").Upload(ctx, blobBody("abc"), nil); err != nil {
+			t.Errorf("upload with the caller's own Entra token into the datastore's container: %v", err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package azuritetest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,10 +45,14 @@ const startTimeout = 90 * time.Second
 type Blob struct {
 	// Endpoint is the account's blob endpoint, path-style (Azurite takes
 	// the account from the first path segment):
-	// http://127.0.0.1:PORT/devstoreaccount1, without a trailing slash.
+	// http://127.0.0.1:PORT/devstoreaccount1, without a trailing slash
+	// (https:// when started by [StartOAuth]).
 	Endpoint string
 	// Dir is where this Azurite keeps its blobs.
 	Dir string
+	// HTTPClient reaches the service: over HTTPS it trusts the
+	// certificate made for it, and nothing else.
+	HTTPClient *http.Client
 }
 
 // Start starts azurite-blob on a free loopback port, keeping its data in a
@@ -56,18 +61,45 @@ type Blob struct {
 // [RequireEnv] is "1".
 func Start(t testing.TB) *Blob {
 	t.Helper()
+	return run(t, false)
+}
+
+// StartOAuth starts Azurite as [Start] does, serving HTTPS with a
+// certificate made for the test and accepting bearer tokens besides
+// shared keys and SAS: the blob service of an identity-based datastore.
+// Azurite's OAuth (level basic) checks a token's issuer, audience and
+// lifetime but not its signature; [Credential] makes such tokens. Its
+// clients must use [Blob.HTTPClient].
+func StartOAuth(t testing.TB) *Blob {
+	t.Helper()
+	return run(t, true)
+}
+
+func run(t testing.TB, oauth bool) *Blob {
+	t.Helper()
 	bin, err := Find()
 	if err != nil {
 		absent(t, err)
 		return nil
 	}
 	dir := t.TempDir()
-	p, err := start(bin, dir)
+	b := &Blob{Dir: dir, HTTPClient: &http.Client{}}
+	var args []string
+	if oauth {
+		certFile, keyFile, pool, err := makeCert(dir)
+		if err != nil {
+			t.Fatalf("azuritetest: %v", err)
+		}
+		args = []string{"--cert", certFile, "--key", keyFile, "--oauth", "basic"}
+		b.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	p, err := start(bin, dir, b.HTTPClient, args...)
 	if err != nil {
 		t.Fatalf("azuritetest: %v", err)
 	}
 	t.Cleanup(p.stop)
-	return &Blob{Endpoint: p.url + "/" + Account, Dir: dir}
+	b.Endpoint = p.url + "/" + Account
+	return b
 }
 
 // absent ends a test that has no Azurite: a skip, or a failure when CI
@@ -115,17 +147,17 @@ type process struct {
 }
 
 // listening is the line Azurite prints once its port is open.
-var listening = regexp.MustCompile(`listens on (http://127\.0\.0\.1:\d+)`)
+var listening = regexp.MustCompile(`listens on (https?://127\.0\.0\.1:\d+)`)
 
 // start runs Azurite with port 0, so the kernel picks a free port and no
 // other process can take it between a probe and the start, and reads the
 // port from the line Azurite prints.
-func start(bin, dir string) (*process, error) {
-	cmd := exec.Command(bin,
+func start(bin, dir string, client *http.Client, args ...string) (*process, error) {
+	cmd := exec.Command(bin, append([]string{
 		"--blobHost", "127.0.0.1", "--blobPort", "0", "--location", dir,
 		// The Go SDK may send an x-ms-version newer than the emulator
 		// knows; --loose accepts headers it does not implement.
-		"--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent")
+		"--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"}, args...)...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -148,7 +180,7 @@ func start(bin, dir string) (*process, error) {
 		p.stop()
 		return nil, fmt.Errorf("%s did not listen within %s: %s", bin, startTimeout, out)
 	}
-	if err := p.ready(); err != nil {
+	if err := p.ready(client); err != nil {
 		p.stop()
 		return nil, err
 	}
@@ -173,12 +205,12 @@ func (p *process) read(r io.Reader, found chan<- string) {
 
 // ready waits until the service answers HTTP: any answer will do, since an
 // anonymous request is refused.
-func (p *process) ready() error {
+func (p *process) ready(client *http.Client) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/"+Account+"?comp=list", nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			return nil
@@ -242,11 +274,19 @@ func (b *Blob) Client(t testing.TB) *azblob.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := azblob.NewClientWithSharedKeyCredential(b.Endpoint+"/", cred, nil)
+	c, err := azblob.NewClientWithSharedKeyCredential(b.Endpoint+"/", cred, b.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// ClientOptions are the options of azblob clients of the service: its
+// HTTPClient as their transport.
+func (b *Blob) ClientOptions() *azblob.ClientOptions {
+	o := &azblob.ClientOptions{}
+	o.Transport = b.HTTPClient
+	return o
 }
 
 // CreateContainer creates a container, as the service creates the ones

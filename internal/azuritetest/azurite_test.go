@@ -339,3 +339,35 @@ func TestAbsentSkipsUnlessRequired(t *testing.T) {
 		}
 	}
 }
+
+// TestOAuth: an Azurite started by StartOAuth serves HTTPS with its own
+// certificate and accepts the bearer tokens Credential makes, as the
+// blob service of an identity-based datastore accepts Entra tokens.
+func TestOAuth(t *testing.T) {
+	t.Parallel()
+	b := StartOAuth(t)
+	if !strings.HasPrefix(b.Endpoint, "https://127.0.0.1:") {
+		t.Fatalf("endpoint %s is not HTTPS", b.Endpoint)
+	}
+	b.CreateContainer(t, testContainer)
+	ctx := context.Background()
+	upload := func(cred azcore.TokenCredential) error {
+		opts := &container.ClientOptions{}
+		opts.Transport = b.HTTPClient
+		c, err := container.NewClient(b.Endpoint+"/"+testContainer, cred, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.NewBlockBlobClient("LocalUpload/h/model.pkl").Upload(ctx, body([]byte("abc")), nil)
+		return err
+	}
+	if err := upload(Credential{}); err != nil {
+		t.Errorf("upload with an Entra token for storage: %v", err)
+	}
+	if err := upload(Credential{Audience: "https://management.azure.com"}); !bloberror.HasCode(err, bloberror.AuthenticationFailed) {
+		t.Errorf("upload with a token for another audience: %v, want AuthenticationFailed", err)
+	}
+	if _, err := http.Get(b.Endpoint + "?comp=list"); err == nil {
+		t.Error("a client that does not trust the test's certificate reached the service")
+	}
+}

@@ -11,4 +11,9 @@
 //
 // Azurite serves the well-known development account [Account] with its
 // [Key], with path-style URLs: http://127.0.0.1:PORT/devstoreaccount1/CONTAINER/BLOB.
+//
+// [StartOAuth] starts one that also takes bearer tokens, as a storage
+// account behind an identity-based datastore takes Entra tokens: it serves
+// HTTPS with a certificate made for the test ([Blob.HTTPClient] trusts
+// it), and [Credential] makes tokens it accepts.
 package azuritetest
