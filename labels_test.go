@@ -358,3 +358,19 @@ func TestLabelResolutionRetried(t *testing.T) {
 		t.Errorf("a service that keeps failing: %v, want its error naming the label, not a spec error", err)
 	}
 }
+
+// TestLabelPlanNeedsTheCapability: a plan that pins labels is refused
+// before any write by a backend that cannot resolve them again, since
+// nothing could tell whether they moved.
+func TestLabelPlanNeedsTheCapability(t *testing.T) {
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	p := planFor(t, svc, load())
+	_, err := rollout.Apply(context.Background(), struct{ backend.Backend }{svc}, p)
+	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), "cannot resolve") {
+		t.Fatalf("Apply through a backend without labels: %v, want ErrInvalidPlan", err)
+	}
+	if eps, _ := svc.ListEndpoints(context.Background()); len(eps) != 0 {
+		t.Errorf("the refused plan wrote %d endpoints", len(eps))
+	}
+}
