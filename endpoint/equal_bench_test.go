@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolloutkit/rollout/internal/cputime"
 	"github.com/rolloutkit/rollout/traffic"
 )
 
@@ -59,13 +60,13 @@ func BenchmarkEqual4(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	for b.Loop() {
-		start, startCPU := time.Now(), threadCPU()
+		start, startCPU := time.Now(), cputime.Thread()
 		for range round {
 			if !Equal(x, y) {
 				b.Fatal("not equal")
 			}
 		}
-		mid, midCPU := time.Now(), threadCPU()
+		mid, midCPU := time.Now(), cputime.Thread()
 		for range round {
 			if !baselineEqual(x, y) {
 				b.Fatal("not equal")
@@ -74,7 +75,7 @@ func BenchmarkEqual4(b *testing.B) {
 		equal += mid.Sub(start)
 		baseline += time.Since(mid)
 		equalCPU += midCPU - startCPU
-		baselineCPU += threadCPU() - midCPU
+		baselineCPU += cputime.Thread() - midCPU
 	}
 	n := float64(b.N * round)
 	b.ReportMetric(float64(equal.Nanoseconds())/n, "ns/Equal")

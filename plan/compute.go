@@ -126,13 +126,16 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	if err := opts.Strategy.validate(); err != nil {
 		return nil, fmt.Errorf("plan: strategy %s: %w", opts.Strategy, err)
 	}
-	des, err := index(desired, true)
+	// Each desired endpoint is validated where the loop reaches it, just
+	// before it is compared, while its memory is at hand; the first
+	// problem gives way to refuse, which reports them all.
+	des, err := index(desired, false)
 	if err != nil {
-		return nil, err
+		return nil, refuse(desired, err)
 	}
 	act, err := index(actual, false)
 	if err != nil {
-		return nil, err
+		return nil, refuse(desired, err)
 	}
 
 	// Endpoints are normalized one at a time into reused storage; the
@@ -145,6 +148,9 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	i, j := 0, 0
 	for i < len(des) || j < len(act) {
 		var d, a *endpoint.Endpoint
+		if i < len(des) && (j == len(act) || des[i].key <= act[j].key) && endpoint.Validate(des[i].e) != nil {
+			return nil, refuse(desired, nil)
+		}
 		switch {
 		case j == len(act) || i < len(des) && des[i].key < act[j].key:
 			d = dn.Normalize(des[i].e)
@@ -157,13 +163,13 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		default:
 			same := unchanged(des[i].e, act[j].e)
 			a = an.Normalize(act[j].e)
-			h.add(a)
 			if same && !des[i].e.UsesLabels() {
 				// Equal specs, names included: the desired
 				// fingerprint reads the spec from the normalized
 				// actual endpoint, without its status.
-				hd.add(a)
+				addBoth(&h, &hd, a)
 			} else {
+				h.add(a)
 				d = dn.Normalize(des[i].e)
 				hd.add(d)
 				d.Name = a.Name
@@ -198,6 +204,15 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	p.DesiredFingerprint = hd.sum()
 	p.Summary = summarize(p.Steps)
 	return p, nil
+}
+
+// refuse returns the error of a Compute that cannot plan: the problems of
+// every invalid desired endpoint (as an [endpoint.ErrorList]) before err.
+func refuse(desired []*endpoint.Endpoint, err error) error {
+	if _, verr := index(desired, true); verr != nil {
+		return verr
+	}
+	return err
 }
 
 // unchanged reports whether the plan of an endpoint desired as d and

@@ -109,6 +109,28 @@ func (h *hasher) add(e *endpoint.Endpoint) {
 	h.h.Write(h.w.buf)
 }
 
+// addBoth adds the actual endpoint a to h and, as the desired state of an
+// endpoint that is unchanged, to the redacting hd, from one encoding: the
+// desired one is the actual one without the spans that hold the status
+// or a secret value (secret values read as endpoint.Redacted).
+func addBoth(h, hd *hasher, a *endpoint.Endpoint) {
+	h.w.buf, h.w.spans, h.w.mark = h.w.buf[:0], h.w.spans[:0], true
+	h.w.endpoint(a)
+	h.w.mark = false
+	h.h.Write(h.w.buf)
+	hd.w.buf = hd.w.buf[:0]
+	prev := 0
+	for _, s := range h.w.spans {
+		hd.w.buf = append(hd.w.buf, h.w.buf[prev:s.start]...)
+		if s.secret {
+			hd.w.str(endpoint.Redacted)
+		}
+		prev = s.end
+	}
+	hd.w.buf = append(hd.w.buf, h.w.buf[prev:]...)
+	hd.h.Write(hd.w.buf)
+}
+
 func (h *hasher) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
 // withLabels returns the fingerprint fp of the endpoints combined with
@@ -138,6 +160,17 @@ type fpWriter struct {
 	// redact leaves out the values of secret-looking environment
 	// variables, and the status, which a desired state does not have.
 	redact bool
+	// mark records in spans where the status and the secret values are,
+	// which redacting leaves out (see addBoth).
+	mark  bool
+	spans []span
+}
+
+// span is a part of an encoding that redacting leaves out: a status, or a
+// secret value that reads as endpoint.Redacted instead.
+type span struct {
+	start, end int
+	secret     bool
 }
 
 func (w *fpWriter) str(s string) {
@@ -216,17 +249,25 @@ func (w *fpWriter) tags(m map[string]string) {
 // env writes environment variables, secret values left out when the
 // writer redacts.
 func (w *fpWriter) env(m map[string]string) {
-	if !w.redact {
+	if !w.redact && !w.mark {
 		w.strMap(m)
 		return
 	}
 	w.int(len(m))
+	if len(m) == 0 {
+		return
+	}
 	for _, k := range sorted(w, m) {
 		w.str(k)
-		if endpoint.IsSecretName(k) {
-			w.str(endpoint.Redacted)
-		} else {
+		switch {
+		case !endpoint.IsSecretName(k):
 			w.str(m[k])
+		case w.redact:
+			w.str(endpoint.Redacted)
+		default:
+			start := len(w.buf)
+			w.str(m[k])
+			w.spans = append(w.spans, span{start, len(w.buf), true})
 		}
 	}
 }
@@ -243,9 +284,13 @@ func (w *fpWriter) status(s endpoint.Status) {
 	if w.redact {
 		return
 	}
+	start := len(w.buf)
 	w.str(string(s.ProvisioningState))
 	w.str(s.ETag)
 	w.str(s.ScoringURI)
+	if w.mark {
+		w.spans = append(w.spans, span{start, len(w.buf), false})
+	}
 }
 
 func (w *fpWriter) ref(r endpoint.Reference) {

@@ -1,10 +1,15 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"maps"
 	"strings"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/fakes/gen"
 )
 
 func TestDesiredFingerprint(t *testing.T) {
@@ -80,4 +85,33 @@ func TestPlanRecordsDesiredFingerprint(t *testing.T) {
 	if r.DesiredFingerprint != DesiredFingerprint(want) {
 		t.Errorf("with an unchanged endpoint, the plan's desired fingerprint %s differs from DesiredFingerprint(desired) %s", r.DesiredFingerprint, DesiredFingerprint(want))
 	}
+}
+
+// TestPropAddBothIsTwoAdds: the one encoding Compute hashes an unchanged
+// endpoint from gives both fingerprints exactly as encoding it twice
+// would, statuses and secret values (drawn here beside the generator's
+// variables) included.
+func TestPropAddBothIsTwoAdds(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h1, hd1 := hasher{h: sha256.New()}, desiredHasher()
+		h2, hd2 := hasher{h: sha256.New()}, desiredHasher()
+		for _, a := range gen.Actual().Draw(t, "actual") {
+			for i := range a.Deployments {
+				if rapid.Bool().Draw(t, "secret") {
+					a.Deployments[i].EnvironmentVariables = maps.Clone(a.Deployments[i].EnvironmentVariables)
+					if a.Deployments[i].EnvironmentVariables == nil {
+						a.Deployments[i].EnvironmentVariables = map[string]string{}
+					}
+					a.Deployments[i].EnvironmentVariables[rapid.SampledFrom([]string{"API_KEY", "DB_PASSWORD", "A_TOKEN"}).Draw(t, "name")] = rapid.String().Draw(t, "value")
+				}
+			}
+			n := endpoint.Normalized(a)
+			addBoth(&h1, &hd1, n)
+			h2.add(n)
+			hd2.add(n)
+		}
+		if h1.sum() != h2.sum() || hd1.sum() != hd2.sum() {
+			t.Fatal("addBoth gives other fingerprints than add on each hasher")
+		}
+	})
 }
