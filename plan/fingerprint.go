@@ -111,8 +111,9 @@ func (h *hasher) add(e *endpoint.Endpoint) {
 
 // addBoth adds the actual endpoint a to h and, as the desired state of an
 // endpoint that is unchanged, to the redacting hd, from one encoding: the
-// desired one is the actual one without the spans that hold the status
-// or a secret value (secret values read as endpoint.Redacted).
+// desired one is the actual one without the spans that hold the status,
+// a label's resolved asset or a secret value (secret values read as
+// endpoint.Redacted).
 func addBoth(h, hd *hasher, a *endpoint.Endpoint) {
 	h.w.buf, h.w.spans, h.w.mark = h.w.buf[:0], h.w.spans[:0], true
 	h.w.endpoint(a)
@@ -160,14 +161,16 @@ type fpWriter struct {
 	// redact leaves out the values of secret-looking environment
 	// variables, and the status, which a desired state does not have.
 	redact bool
-	// mark records in spans where the status and the secret values are,
-	// which redacting leaves out (see addBoth).
+	// mark records in spans where the status, the secret values and the
+	// assets labels resolved to are, which redacting leaves out (see
+	// addBoth).
 	mark  bool
 	spans []span
 }
 
-// span is a part of an encoding that redacting leaves out: a status, or a
-// secret value that reads as endpoint.Redacted instead.
+// span is a part of an encoding that redacting leaves out: a status, a
+// label's asset, or a secret value that reads as endpoint.Redacted
+// instead.
 type span struct {
 	start, end int
 	secret     bool
@@ -301,13 +304,20 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 	w.str(r.ID)
 	w.str(r.Path)
 	w.str(r.Type)
-	a := &r.Asset
-	if *a == (endpoint.Asset{}) || w.redact && r.IsLabel() {
+	if r.Asset == (endpoint.Asset{}) || w.redact && r.IsLabel() {
 		// A label's version is not part of a desired state: it is
 		// what the service held when it was observed.
 		return // the fingerprints of states without local files stay as they were
 	}
+	start := len(w.buf)
 	w.buf = append(w.buf, 'A')
+	w.asset(&r.Asset)
+	if w.mark && r.IsLabel() {
+		w.spans = append(w.spans, span{start, len(w.buf), false})
+	}
+}
+
+func (w *fpWriter) asset(a *endpoint.Asset) {
 	for _, s := range [...]string{a.Name, a.Version, a.Hash, a.ObjectHash, a.Conda, a.Source, a.Err} {
 		w.str(s)
 	}

@@ -89,14 +89,18 @@ func TestPlanRecordsDesiredFingerprint(t *testing.T) {
 
 // TestPropAddBothIsTwoAdds: the one encoding Compute hashes an unchanged
 // endpoint from gives both fingerprints exactly as encoding it twice
-// would, statuses and secret values (drawn here beside the generator's
-// variables) included.
+// would, statuses, secret values and labels' versions (drawn here beside
+// the generator's) included.
 func TestPropAddBothIsTwoAdds(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		h1, hd1 := hasher{h: sha256.New()}, desiredHasher()
 		h2, hd2 := hasher{h: sha256.New()}, desiredHasher()
 		for _, a := range gen.Actual().Draw(t, "actual") {
 			for i := range a.Deployments {
+				if rapid.Bool().Draw(t, "label") {
+					m := &a.Deployments[i].Model
+					m.Label, m.Version, m.Asset.Version = "latest", "", rapid.SampledFrom([]string{"1", "2"}).Draw(t, "resolved")
+				}
 				if rapid.Bool().Draw(t, "secret") {
 					a.Deployments[i].EnvironmentVariables = maps.Clone(a.Deployments[i].EnvironmentVariables)
 					if a.Deployments[i].EnvironmentVariables == nil {
