@@ -52,12 +52,15 @@ type Result struct {
 // binds ([ErrUnboundGate]) are refused before that, so a refused plan has
 // sent nothing to the service.
 //
-// Apply did not compute the plan, which may have been saved and edited
-// since, so before the first write it replays it through the service's
-// rules with [plan.Check] against the observed state, and refuses a plan
-// that would break one with [ErrUnsafePlan], wrapping the
-// [*plan.ViolationError] that names the rule and the step. ([Run] computes
-// its plans itself and does not check them again.)
+// A plan may have been saved and edited since it was computed, so before
+// the first write Apply replays it through the service's rules with
+// [plan.Check] against the observed state, and refuses a plan that would
+// break one with [ErrUnsafePlan], wrapping the [*plan.ViolationError] that
+// names the rule and the step. A plan that plan.Compute returned in this
+// process and that has not changed since ([plan.Computed]) keeps the rules
+// by construction from the state the fingerprint matched, and is not
+// replayed again; every other plan (decoded, built, copied or changed) is.
+// ([Run] computes its plans itself and does not check them again.)
 //
 // Then it walks the step graph: a step starts once every step it depends
 // on has finished, steps start in plan order, and at most [Parallelism]
@@ -172,8 +175,10 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if got := plan.Fingerprint(actual, labels...); got != p.Fingerprint || len(moved) > 0 {
 		return nil, &StalePlanError{Want: p.Fingerprint, Got: got, Moved: moved}
 	}
-	if err := plan.Check(actual, p); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
+	if !plan.Computed(p) {
+		if err := plan.Check(actual, p); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
+		}
 	}
 	return cfg.walk(ctx, b, p, actual, start)
 }

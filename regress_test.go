@@ -108,24 +108,50 @@ func scaleThenShift(t *testing.T) (*fakes.Service, []*endpoint.Endpoint, *plan.P
 	return svc, desired, p
 }
 
-// TestApplyChecksSavedPlans: a saved plan edited to send its traffic
-// first is refused before the first write, naming the rule and the step.
-func TestApplyChecksSavedPlans(t *testing.T) {
-	const name = "my-endpoint"
-	svc, _, p := scaleThenShift(t)
-	tr := p.Step(name + "/traffic")
+// sendTrafficFirst edits the plan of scaleThenShift to shift traffic
+// before scaling up, and returns the traffic step.
+func sendTrafficFirst(t *testing.T, p *plan.Plan) *plan.Step {
+	t.Helper()
+	tr := p.Step("my-endpoint/traffic")
 	if tr == nil {
 		t.Fatalf("no traffic step in\n%s", p)
 	}
 	tr.DependsOn = nil
-	var steps []plan.Step
-	steps = append(steps, *tr)
+	steps := []plan.Step{*tr}
 	for _, s := range p.Steps {
 		if s.ID != tr.ID {
 			steps = append(steps, s)
 		}
 	}
 	p.Steps = steps
+	return &steps[0]
+}
+
+// TestApplyChecksPlansEditedInPlace: a plan Compute returned is not
+// replayed again while it is as computed, but edited in memory it is
+// Check'ed and refused like a saved one, before the first write.
+func TestApplyChecksPlansEditedInPlace(t *testing.T) {
+	svc, _, p := scaleThenShift(t)
+	if !plan.Computed(p) {
+		t.Fatal("the plan Compute returned is not Computed")
+	}
+	tr := sendTrafficFirst(t, p)
+	before := calls(svc)
+	_, err := rollout.Apply(t.Context(), svc, p)
+	var v *plan.ViolationError
+	if !errors.Is(err, rollout.ErrUnsafePlan) || !errors.As(err, &v) || v.Step != tr.ID {
+		t.Fatalf("Apply of a computed plan edited in place = %v, want ErrUnsafePlan at %s", err, tr.ID)
+	}
+	if d := delta(before, calls(svc)); d["CreateOrUpdateEndpoint"]+d["ScaleDeployment"]+d["CreateOrUpdateDeployment"] != 0 {
+		t.Errorf("Apply wrote before refusing: %v", d)
+	}
+}
+
+// TestApplyChecksSavedPlans: a saved plan edited to send its traffic
+// first is refused before the first write, naming the rule and the step.
+func TestApplyChecksSavedPlans(t *testing.T) {
+	svc, _, p := scaleThenShift(t)
+	tr := sendTrafficFirst(t, p)
 	data, err := p.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)

@@ -203,6 +203,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	p.Fingerprint = withLabels(h.sum(), p.Labels)
 	p.DesiredFingerprint = hd.sum()
 	p.Summary = summarize(p.Steps)
+	seal(p)
 	return p, nil
 }
 

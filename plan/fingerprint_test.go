@@ -87,12 +87,36 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 		return e
 	}
 	want := Fingerprint(list(base()))
-	split := reflect.TypeOf(traffic.Split{})
-	var walk func(t reflect.Type, prefix []int, out *[][]int)
-	walk = func(t reflect.Type, prefix []int, out *[][]int) {
+	for _, p := range leafPaths(reflect.TypeFor[endpoint.Endpoint]()) {
+		e := base()
+		name := setLeaf(t, reflect.ValueOf(e).Elem(), p)
+		if Fingerprint(list(e)) == want {
+			t.Errorf("endpoint field %s does not change the fingerprint", name)
+		}
+	}
+	paths := leafPaths(reflect.TypeFor[endpoint.Deployment]())
+	for _, p := range paths {
+		e := base()
+		name := setLeaf(t, reflect.ValueOf(&e.Deployments[0]).Elem(), p)
+		if Fingerprint(list(e)) == want {
+			t.Errorf("deployment field %s does not change the fingerprint", name)
+		}
+	}
+	if len(paths) < 50 {
+		t.Errorf("found only %d deployment fields; the walk is broken", len(paths))
+	}
+}
+
+// leafPaths lists the index paths of the fields of t that hold values,
+// through structs and pointers to structs; splits and an endpoint's
+// deployments, which tests set whole, are left out.
+func leafPaths(t reflect.Type) [][]int {
+	var out [][]int
+	var walk func(t reflect.Type, prefix []int)
+	walk = func(t reflect.Type, prefix []int) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if !f.IsExported() || f.Type == split || f.Name == "Deployments" {
+			if !f.IsExported() || f.Type == reflect.TypeFor[traffic.Split]() || f.Name == "Deployments" {
 				continue
 			}
 			p := append(slices.Clone(prefix), i)
@@ -101,72 +125,63 @@ func TestFingerprintCoversEveryField(t *testing.T) {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				walk(ft, p, out)
+				walk(ft, p)
 				continue
 			}
-			*out = append(*out, p)
+			out = append(out, p)
 		}
 	}
-	set := func(v reflect.Value, path []int) string {
-		var name []string
-		for _, i := range path {
-			if v.Kind() == reflect.Pointer {
-				if v.IsNil() {
-					v.Set(reflect.New(v.Type().Elem()))
-				}
-				v = v.Elem()
-			}
-			name = append(name, v.Type().Field(i).Name)
-			v = v.Field(i)
-		}
-		switch v.Kind() {
-		case reflect.String:
-			v.SetString(v.String() + "zq1")
-		case reflect.Int, reflect.Int64:
-			v.SetInt(v.Int() + 7)
-		case reflect.Bool:
-			v.SetBool(!v.Bool())
-		case reflect.Float64:
-			v.SetFloat(v.Float() + 0.25)
-		case reflect.Map:
+	walk(t, nil)
+	return out
+}
+
+// setLeaf changes the field of v at path (see leafPaths), allocating the
+// pointers on the way, and returns its name.
+func setLeaf(t *testing.T, v reflect.Value, path []int) string {
+	t.Helper()
+	var name []string
+	for _, i := range path {
+		if v.Kind() == reflect.Pointer {
 			if v.IsNil() {
-				v.Set(reflect.MakeMap(v.Type()))
+				v.Set(reflect.New(v.Type().Elem()))
 			}
-			elem := reflect.New(v.Type().Elem()).Elem()
-			if elem.Kind() == reflect.String {
-				elem.SetString("zq1")
-			} else {
-				elem.Field(0).SetBool(true)
-			}
-			v.SetMapIndex(reflect.ValueOf("zq-key"), elem)
-		case reflect.Slice:
-			v.Set(reflect.Append(v, reflect.ValueOf("zq1")))
-		default:
-			t.Fatalf("field %s has kind %s, which this test cannot set", strings.Join(name, "."), v.Kind())
+			v = v.Elem()
 		}
-		return strings.Join(name, ".")
+		name = append(name, v.Type().Field(i).Name)
+		v = v.Field(i)
 	}
-	var paths [][]int
-	walk(reflect.TypeOf(endpoint.Endpoint{}), nil, &paths)
-	for _, p := range paths {
-		e := base()
-		name := set(reflect.ValueOf(e).Elem(), p)
-		if Fingerprint(list(e)) == want {
-			t.Errorf("endpoint field %s does not change the fingerprint", name)
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "zq1")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(v.Int() + 7)
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Float64:
+		v.SetFloat(v.Float() + 0.25)
+	case reflect.Map:
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
 		}
-	}
-	paths = nil
-	walk(reflect.TypeOf(endpoint.Deployment{}), nil, &paths)
-	for _, p := range paths {
-		e := base()
-		name := set(reflect.ValueOf(&e.Deployments[0]).Elem(), p)
-		if Fingerprint(list(e)) == want {
-			t.Errorf("deployment field %s does not change the fingerprint", name)
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if elem.Kind() == reflect.String {
+			elem.SetString("zq1")
+		} else {
+			elem.Field(0).SetBool(true)
 		}
+		v.SetMapIndex(reflect.ValueOf("zq-key"), elem)
+	case reflect.Slice:
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if elem.Kind() == reflect.String {
+			elem.SetString("zq1")
+		} else {
+			elem.Field(0).SetString("zq1")
+		}
+		v.Set(reflect.Append(v, elem))
+	default:
+		t.Fatalf("field %s has kind %s, which this test cannot set", strings.Join(name, "."), v.Kind())
 	}
-	if len(paths) < 50 {
-		t.Errorf("found only %d deployment fields; the walk is broken", len(paths))
-	}
+	return strings.Join(name, ".")
 }
 
 // BenchmarkFingerprint100 fingerprints 100 endpoints of the tutorial's

@@ -1,0 +1,97 @@
+package plan
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// sealedPlan computes a plan whose steps carry endpoints, deployments and
+// changes, from desired specs the test may change afterwards.
+func sealedPlan(t *testing.T) (*Plan, []*endpoint.Endpoint) {
+	t.Helper()
+	desired := list(tutorial(5))
+	p := mustCompute(t, desired, list(tutorial(3)), Options{})
+	if !Computed(p) {
+		t.Fatal("a plan Compute returned is not Computed")
+	}
+	return p, desired
+}
+
+// TestComputedSeesEveryField changes each field of a computed plan and
+// of its first step in turn, the resources the step carries included,
+// and expects Computed to refuse the plan: an executor would otherwise
+// skip checking a plan that is no longer Compute's.
+func TestComputedSeesEveryField(t *testing.T) {
+	for _, path := range leafPaths(reflect.TypeFor[Plan]()) {
+		p, _ := sealedPlan(t)
+		if name := setLeaf(t, reflect.ValueOf(p).Elem(), path); Computed(p) {
+			t.Errorf("plan field %s changed, and the plan is still Computed", name)
+		}
+	}
+	paths := leafPaths(reflect.TypeFor[Step]())
+	for _, path := range paths {
+		p, _ := sealedPlan(t)
+		if name := setLeaf(t, reflect.ValueOf(&p.Steps[0]).Elem(), path); Computed(p) {
+			t.Errorf("step field %s changed, and the plan is still Computed", name)
+		}
+	}
+	if len(paths) < 150 {
+		t.Errorf("found only %d step fields; the walk is broken", len(paths))
+	}
+	for _, tc := range []struct {
+		reason string
+		change func(p *Plan, desired []*endpoint.Endpoint)
+	}{
+		{"a split a step writes", func(p *Plan, _ []*endpoint.Endpoint) { p.Steps[len(p.Steps)-1].Traffic = mustParse("blue=1") }},
+		{"a mirror split", func(p *Plan, _ []*endpoint.Endpoint) { p.Steps[len(p.Steps)-1].MirrorBefore = mustParse("blue=1") }},
+		{"a step removed", func(p *Plan, _ []*endpoint.Endpoint) { p.Steps = p.Steps[1:] }},
+		{"an endpoint a step carries, deployments included", func(p *Plan, _ []*endpoint.Endpoint) {
+			s := &p.Steps[len(p.Steps)-1]
+			s.EndpointBefore = &endpoint.Endpoint{Name: s.Endpoint, Deployments: []endpoint.Deployment{{Name: "x"}}}
+		}},
+		{"a map the plan shares with the specs it was computed from", func(p *Plan, desired []*endpoint.Endpoint) {
+			for i := range desired[0].Deployments {
+				for k := range desired[0].Deployments[i].EnvironmentVariables {
+					desired[0].Deployments[i].EnvironmentVariables[k] = "changed"
+				}
+			}
+		}},
+	} {
+		p, desired := sealedPlan(t)
+		before := digest(p)
+		tc.change(p, desired)
+		if digest(p) != before && Computed(p) {
+			t.Errorf("%s: changed, and the plan is still Computed", tc.reason)
+		}
+	}
+}
+
+// TestComputedOnlyForComputeResults: copies and decoded plans, however
+// equal to a computed one, are not Computed.
+func TestComputedOnlyForComputeResults(t *testing.T) {
+	p, _ := sealedPlan(t)
+	c := *p
+	if Computed(&c) {
+		t.Error("a copy of a computed plan is Computed")
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Computed(d) {
+		t.Error("a decoded plan is Computed")
+	}
+	if Computed(nil) || Computed(&Plan{}) {
+		t.Error("a nil or empty plan is Computed")
+	}
+	if !Computed(p) {
+		t.Error("the computed plan itself is no longer Computed")
+	}
+}
