@@ -374,3 +374,54 @@ func TestLabelPlanNeedsTheCapability(t *testing.T) {
 		t.Errorf("the refused plan wrote %d endpoints", len(eps))
 	}
 }
+
+// TestCuratedEnvironmentLabel: azureml:AzureML-NAME@latest, the short form
+// of a curated environment, which the service expands to the azureml
+// registry, resolves among that registry's versions and is written as the
+// registry's version; the workspace's own versions of the name do not
+// count.
+func TestCuratedEnvironmentLabel(t *testing.T) {
+	ctx := context.Background()
+	const curated = "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu"
+	path := filepath.Join(t.TempDir(), "ep.yml")
+	writeFile(t, path, `name: my-endpoint
+traffic: {blue: 100}
+deployments:
+  - name: blue
+    model: azureml:taxi-model:1
+    environment: azureml:`+curated+`@latest
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+`)
+	desired, err := endpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+	for i, v := range []string{"1", "36"} {
+		addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.EnvironmentAsset, Registry: endpoint.CuratedRegistry, Name: curated, Version: v, Created: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.EnvironmentAsset, Name: curated, Version: "99", Created: t0.Add(48 * time.Hour)})
+	p := planFor(t, svc, desired)
+	if text := strings.Join(strings.Fields(p.String()), " "); !strings.Contains(text, "+ environment = azureml:"+curated+"@latest (→ 36) +") {
+		t.Errorf("the plan does not show the registry's version:\n%s", p)
+	}
+	if _, err := rollout.Apply(ctx, svc, p); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.GetEndpoint(ctx, "my-endpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.Deployment("blue").Environment.Reference.String(), "azureml://registries/azureml/"+curated+"/versions/36"; got != want {
+		t.Errorf("blue written with environment %s, want %s", got, want)
+	}
+	if p := planFor(t, svc, desired); !p.Empty() {
+		t.Fatalf("the curated environment the service holds plans steps:\n%s", p)
+	}
+	addVersion(t, svc, fakes.AssetVersion{Kind: endpoint.EnvironmentAsset, Registry: endpoint.CuratedRegistry, Name: curated, Version: "37", Created: t0.Add(72 * time.Hour)})
+	p = planFor(t, svc, desired)
+	if len(p.Steps) != 1 || !strings.HasPrefix(p.Steps[0].Reason, "environment: azureml:"+curated+"@latest moved from 36 to 37") {
+		t.Fatalf("after a new curated version: %s", p)
+	}
+}

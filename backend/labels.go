@@ -32,8 +32,9 @@ import (
 // The CLI resolves workspace labels itself (the orchestrator's
 // _resolve_label_to_asset), but sends registry URIs, labels included, and
 // the curated environments' azureml:AzureML-NAME short form to the service
-// unchanged, which resolves them when it writes the deployment. Here
-// registry labels are resolved too, by the same rule among the registry's
+// unchanged, which resolves them when it writes the deployment (a curated
+// environment in the azureml registry, endpoint.CuratedRegistry). Here
+// those labels are resolved too, by the same rule among the registry's
 // versions, so that the plan shows and pins the version the service would
 // pick, and a label that moves makes a saved plan stale.
 //

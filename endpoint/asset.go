@@ -47,6 +47,10 @@ type Asset struct {
 	// Err says why the local files have no identity (a path that does not
 	// exist, an empty folder); such an asset cannot be registered.
 	Err string `json:"error,omitempty"`
+	// Registry is the registry a resolved label's version lives in when
+	// the reference does not name one: the service's curated environments
+	// (azureml:AzureML-NAME@latest) live in the azureml registry.
+	Registry string `json:"registry,omitempty"`
 }
 
 // IsInline reports whether the environment is defined in the spec (an

@@ -8,6 +8,15 @@ import "strings"
 // alone), and the REST API (2024-10-01) has no labels on asset versions.
 const LatestLabel = "latest"
 
+// CuratedRegistry is the registry of the service's curated environments,
+// whose names start with "AzureML-". The service's CLI sends the short
+// form azureml:AzureML-NAME as it is, and the service expands it to the
+// curated environment in this registry, so a label of such an environment
+// is resolved among the registry's versions.
+const CuratedRegistry = "azureml"
+
+const curatedPrefix = "AzureML-"
+
 // AssetLabel is a version of a model or an environment selected by label,
 // as azureml:NAME@LABEL or azureml://registries/R/KIND/NAME/labels/LABEL
 // selects it, with the version the label pointed at when the service was
@@ -77,15 +86,20 @@ func (r Reference) WithVersion(version string) Reference {
 }
 
 // Pinned returns the reference to the version a resolved label selects
-// (azureml:NAME:VERSION, or the registry's versions/VERSION), which is what
-// the service's CLI writes for it; any other reference is returned as it
-// is.
+// (azureml:NAME:VERSION, or the registry's versions/VERSION, a curated
+// environment's in [CuratedRegistry]), which is what the service's CLI
+// writes for it, or the service expands it to; any other reference is
+// returned as it is.
 func (r Reference) Pinned() Reference {
 	v := r.Resolved()
 	if v == "" {
 		return r
 	}
-	return Reference{Name: r.Name, Version: v, Registry: r.Registry, Type: r.Type}
+	reg := r.Registry
+	if reg == "" {
+		reg = r.Asset.Registry
+	}
+	return Reference{Name: r.Name, Version: v, Registry: reg, Type: r.Type}
 }
 
 // AssetLabel returns the label r selects as an asset of kind, and whether it
@@ -94,7 +108,11 @@ func (r Reference) AssetLabel(kind string) (AssetLabel, bool) {
 	if !r.IsLabel() {
 		return AssetLabel{}, false
 	}
-	return AssetLabel{Kind: kind, Registry: r.Registry, Name: r.Name, Label: r.Label, Version: r.Resolved()}, true
+	reg := r.Registry
+	if reg == "" && kind == EnvironmentAsset && strings.HasPrefix(r.Name, curatedPrefix) {
+		reg = CuratedRegistry
+	}
+	return AssetLabel{Kind: kind, Registry: reg, Name: r.Name, Label: r.Label, Version: r.Resolved()}, true
 }
 
 // LabelField is a field of a deployment that selects an asset by label.
@@ -164,6 +182,9 @@ func (d Deployment) WithLabels(version func(LabelField) string) Deployment {
 		if v := version(f); v != "" {
 			r := d.ref(f.Path)
 			*r = r.WithVersion(v)
+			if r.Registry == "" {
+				r.Asset.Registry = f.Label.Registry // a curated environment's
+			}
 		}
 	}
 	return d
@@ -185,7 +206,7 @@ func (d Deployment) Pinned() Deployment {
 func moved(a, b Reference) string {
 	v := b.Resolved()
 	p := a.Pinned()
-	if v == "" || p.Version == "" || p.Version == v || p.Name != b.Name || p.Registry != b.Registry {
+	if v == "" || p.Version == "" || p.Version == v || p.Name != b.Name || p.Registry != b.Pinned().Registry {
 		return ""
 	}
 	b.Asset = Asset{}

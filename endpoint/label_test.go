@@ -128,3 +128,28 @@ func TestDeploymentLabels(t *testing.T) {
 		t.Errorf("LabelsMoved = %q, want %q (the environment did not move)", moved, want)
 	}
 }
+
+// TestCuratedEnvironments: the short form of a curated environment
+// resolves in the azureml registry, as the service expands it, and is
+// pinned there; a model of the same name is the workspace's.
+func TestCuratedEnvironments(t *testing.T) {
+	r := mustRef(t, "azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest")
+	if l, _ := r.AssetLabel(EnvironmentAsset); l.Registry != CuratedRegistry {
+		t.Errorf("environment label %+v, want it in the %s registry", l, CuratedRegistry)
+	}
+	if l, _ := r.AssetLabel(ModelAsset); l.Registry != "" {
+		t.Errorf("model label %+v, want it in the workspace", l)
+	}
+	d := Deployment{Name: "blue", Environment: Environment{Reference: r}}.WithLabels(func(LabelField) string { return "36" })
+	pinned := d.Pinned().Environment.Reference
+	if want := (Reference{Registry: CuratedRegistry, Name: r.Name, Version: "36"}); pinned != want {
+		t.Errorf("pinned %+v, want %+v", pinned, want)
+	}
+	actual := Deployment{Name: "blue", Environment: Environment{Reference: mustRef(t, "azureml://registries/azureml/environments/AzureML-sklearn-1.0-ubuntu20.04-py38-cpu/versions/36")}}
+	if !DeploymentEqual(actual, d) || len(DiffDeployment(actual, d)) != 0 {
+		t.Errorf("the registry's version 36 and the resolved short form differ: %v", DiffDeployment(actual, d))
+	}
+	if workspace := (Deployment{Name: "blue", Environment: Environment{Reference: mustRef(t, "azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:36")}}); DeploymentEqual(workspace, d) {
+		t.Error("the workspace's version 36 equals the registry's")
+	}
+}

@@ -323,6 +323,12 @@ func (w *fpWriter) asset(a *endpoint.Asset) {
 	}
 	w.int(a.Files)
 	w.int(int(a.Size))
+	if a.Registry != "" {
+		// Only resolved labels of curated environments have one;
+		// the fingerprints of other states stay as they were.
+		w.buf = append(w.buf, 'R')
+		w.str(a.Registry)
+	}
 }
 
 func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
