@@ -84,3 +84,26 @@ func TestRegistryDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryRoutesRefuse: paths that only start like the registry routes
+// are answered with an error, never a panic or a success.
+func TestRegistryRoutesRefuse(t *testing.T) {
+	c, svc := newServer(t, rest.Options{})
+	addVersions(t, svc, endpoint.ModelAsset, "azureml", "m", "1")
+	for _, p := range []string{
+		"/mferp",
+		"/mferp/managementfrontend",
+		"/mferp/managementfrontend/subscriptions",
+		"/mferp/managementfrontend/subscriptions/5b4d0c1e-9f3a-4e2b-8c6d-7a1e2f3b4c5d/resourceGroups/registries/providers/Microsoft.MachineLearningServices/registries/azureml/models/m",
+		"/mferp/managementfrontend/subscriptions/5b4d0c1e-9f3a-4e2b-8c6d-7a1e2f3b4c5d/resourceGroups/registries/providers/Microsoft.MachineLearningServices/registries/azureml/models/m/versions/1/x",
+		"/registrymanagement/v1.0/registries//discovery",
+		"/registrymanagement/v1.0/registries/azureml",
+	} {
+		if r := c.do(http.MethodGet, c.base+p, nil); r.status < 400 || r.status >= 500 {
+			t.Errorf("%s: %d %s, want a 4xx", p, r.status, r.body)
+		}
+	}
+	if r := c.do(http.MethodPost, c.base+"/registrymanagement/v1.0/registries/azureml/discovery", nil); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST discovery: %d, want 405", r.status)
+	}
+}
