@@ -72,6 +72,19 @@
 // back with [Marshal] into the endpoint file's directory, the spec loads
 // to an equal endpoint.
 //
+// # Labels
+//
+// A model or environment may be selected by label (azureml:NAME@latest, a
+// registry's .../labels/latest). Loading keeps the label; observing the
+// service resolves it (the root package's ResolveLabels) into the
+// reference's Asset.Version, readable as [Reference.Resolved]. A resolved
+// label compares as the version it resolved to ([Reference.Pinned]), so
+// the deployment the service holds at that version is no change, and is
+// shown with it, azureml:taxi-model@latest (→ 7). [Deployment.Labels]
+// lists the label fields of a deployment and [LabelsMoved] says which of
+// them point elsewhere than a deployment uses. A curated environment's
+// short form, azureml:AzureML-NAME@latest, is the [CuratedRegistry]'s.
+//
 // # Telling specs from other YAML
 //
 // A file is an endpoint or a deployment spec by its $schema

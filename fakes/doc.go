@@ -19,6 +19,13 @@
 // succeed, even one that already has that share. It passes the conformance
 // suite in [github.com/rolloutkit/rollout/backend/backendtest].
 //
+// It holds asset versions too, of the workspace and of registries, with
+// their creation times and archived flags: registered from local files
+// ([Service.RegisterAsset]) or put as the service's PUT does
+// ([Service.AddAssetVersion]). It resolves the latest label as the
+// service's SDK does ([Service.ResolveLabel]): the active version created
+// last.
+//
 // # Time
 //
 // Operations take as long as they do in the service (see [DefaultLatency]),
