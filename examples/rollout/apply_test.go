@@ -123,6 +123,12 @@ func TestApplyFake(t *testing.T) {
 			{"confirm-json-without-auto", append([]string{"apply", "--json", "--from", flow("3-create-green"), "--to", flow("4-flight-green")}, fast...), false, "", 1,
 				"a JSON stream cannot ask"},
 		}},
+		{"labels", true, []invocation{
+			{"labels-saved", []string{"plan", "--from", sample("endpoint"), "--from", sample("blue-deployment-with-curated-env"), "--to", sample("endpoint"), "--to", sample("blue-deployment-with-curated-env"), "--to", sample("green-deployment-with-curated-env"), "--out", "PLAN"}, false, "", 0,
+				"the plan resolves the registry label of the curated environment and saves the version it resolved"},
+			{"labels-apply", append([]string{"apply", "--from", sample("endpoint"), "--from", sample("blue-deployment-with-curated-env"), "--to", sample("endpoint"), "--to", sample("blue-deployment-with-curated-env"), "--to", sample("green-deployment-with-curated-env"), "PLAN"}, fast...), false, "", 0,
+				"the label still points there and the specs read again match the plan's desired state: applied"},
+		}},
 		{"empty", false, []invocation{
 			{"empty-to", []string{"apply", "--auto-approve", "--to", filepath.Join("testdata", "empty")}, false, "", 1,
 				"a directory without endpoint specs is refused, listing what was skipped, rather than reported as no changes"},
