@@ -17,9 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 
@@ -512,5 +514,180 @@ func TestUploadFinishedAfterCrash(t *testing.T) {
 	build := w.version("environments/" + ref.Name + "/versions/" + ref.Version)["properties"].(map[string]any)["build"]
 	if want := w.blob.Endpoint + "/" + datastore + "/LocalUpload/" + h + "/ctx/"; fmt.Sprint(build) != "map[contextUri:"+want+"]" {
 		t.Errorf("the environment's build is %v, want the context at %s", build, want)
+	}
+}
+
+// blobStub is a blob service that takes every upload and records who
+// authorized it, for credentials Azurite cannot check over plain HTTP
+// (Entra tokens need HTTPS there).
+type blobStub struct {
+	mu   sync.Mutex
+	auth []string
+}
+
+func (s *blobStub) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.auth = append(s.auth, r.Method+" "+r.Header.Get("Authorization"))
+	s.mu.Unlock()
+	rw.Header().Set("ETag", `"0x1"`)
+	switch {
+	case r.Method == http.MethodHead:
+		rw.Header().Set("x-ms-error-code", "BlobNotFound")
+		rw.WriteHeader(http.StatusNotFound)
+	case r.Method == http.MethodPut && r.URL.Query().Get("comp") == "metadata":
+		rw.WriteHeader(http.StatusOK)
+	case r.Method == http.MethodPut:
+		_, _ = io.Copy(io.Discard, r.Body)
+		rw.WriteHeader(http.StatusCreated)
+	default:
+		rw.WriteHeader(http.StatusBadRequest)
+	}
+}
+
+// scopes records the scopes tokens are asked for.
+type scopes struct {
+	fake.TokenCredential
+	mu   sync.Mutex
+	seen []string
+}
+
+func (s *scopes) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	s.mu.Lock()
+	s.seen = append(s.seen, o.Scopes...)
+	s.mu.Unlock()
+	return s.TokenCredential.GetToken(ctx, o)
+}
+
+// TestIdentityDatastore: a datastore without secrets (identity-based) is
+// written with an Entra token for storage from the Backend's credential,
+// and so is one whose secrets the caller may not list, as the service's
+// CLI falls back; listSecrets is not asked when there is nothing to list.
+func TestIdentityDatastore(t *testing.T) {
+	tests := []struct {
+		credentials string
+		secrets     int
+		calls       string
+		reason      string
+	}{
+		{"None", 0, "GET models/m/versions/1 GET datastores/workspaceblobstore PUT models/m/versions/1", "an identity-based datastore has no secrets to list"},
+		{"AccountKey", 403, "GET models/m/versions/1 GET datastores/workspaceblobstore POST datastores/workspaceblobstore/listSecrets PUT models/m/versions/1", "listSecrets refused: the caller's own identity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.credentials, func(t *testing.T) {
+			stub := &blobStub{}
+			blobSrv := httptest.NewServer(stub)
+			t.Cleanup(blobSrv.Close)
+			w := &workspace{t: t, credentials: tt.credentials, secrets: tt.secrets, versions: map[string]json.RawMessage{}}
+			srv := httptest.NewServer(w)
+			t.Cleanup(srv.Close)
+			cred := &scopes{}
+			b, err := azureml.New(azureml.Scope{Subscription: "00000000-1111-2222-3333-444444444444", ResourceGroup: "ml-rg", Workspace: "ml-ws"}, cred, &azureml.Options{
+				Location: "westeurope", Insecure: true,
+				Upload: azureml.UploadOptions{BlobEndpoint: func(string, string) string { return blobSrv.URL + "/acct" }},
+				ClientOptions: &arm.ClientOptions{ClientOptions: policy.ClientOptions{
+					Cloud: azureml.CloudFor(srv.URL, "https://management.core.windows.net/"),
+				}, DisableRPRegistration: true},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := modelAsset(t, filepath.Join(localFiles(t, "model", map[string]string{"model.pkl": "abc"}), "model.pkl"))
+			m.Asset.Name = "m"
+			if _, err := b.RegisterAsset(context.Background(), m, nil); err != nil {
+				t.Fatalf("%s: %v", tt.reason, err)
+			}
+			if got := strings.Join(w.took(), " "); got != tt.calls {
+				t.Errorf("%s: calls %s, want %s", tt.reason, got, tt.calls)
+			}
+			for _, a := range stub.auth {
+				if !strings.HasSuffix(a, " Bearer fake_token") {
+					t.Errorf("%s: blob request %q not authorized by the credential's token", tt.reason, a)
+				}
+			}
+			if !slices.Contains(cred.seen, "https://storage.azure.com/.default") {
+				t.Errorf("%s: tokens asked for %v, want storage's", tt.reason, cred.seen)
+			}
+		})
+	}
+}
+
+// TestLegacyUploadReused: a confirmed upload in the datastore's legacy
+// folder (az-ml-artifacts, where older CLIs uploaded) is reused, as the
+// service's CLI reuses it: nothing is uploaded and the model points there.
+func TestLegacyUploadReused(t *testing.T) {
+	ctx := context.Background()
+	b, w := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, nil)
+	m := modelAsset(t, filepath.Join(localFiles(t, "model", map[string]string{"model.pkl": "abc"}), "model.pkl"))
+	legacy := "az-ml-artifacts/" + m.Asset.ObjectHash + "/model.pkl"
+	done := "completed"
+	if _, err := w.blob.Client(t).UploadBuffer(ctx, datastore, legacy, []byte("abc"), &azblob.UploadBufferOptions{Metadata: map[string]*string{"upload_status": &done}}); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := b.RegisterAsset(ctx, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := blobs(t, w.blob, datastore); len(got) != 1 {
+		t.Errorf("the datastore holds %v, want the legacy upload alone", got)
+	}
+	props := w.version("models/" + ref.Name + "/versions/1")["properties"].(map[string]any)
+	if uri := props["modelUri"].(string); !strings.HasSuffix(uri, "/paths/"+legacy) {
+		t.Errorf("modelUri %s, want the legacy folder", uri)
+	}
+}
+
+// TestFilesChangedSinceLoad: files that no longer have the identity the
+// spec was loaded with are refused, and nothing is uploaded: the version
+// would be named for other files.
+func TestFilesChangedSinceLoad(t *testing.T) {
+	b, w := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, nil)
+	dir := localFiles(t, "onlinescoring", scoring)
+	code := codeAsset(t, dir)
+	writeTestFile(t, filepath.Join(dir, "score.py"), "import yaml\n")
+	_, err := b.RegisterAsset(context.Background(), code, nil)
+	if !errors.Is(err, backend.ErrInvalid) || !strings.Contains(err.Error(), "changed since the spec was loaded") {
+		t.Errorf("RegisterAsset of changed files: %v, want Invalid: changed since loaded", err)
+	}
+	if got := blobs(t, w.blob, "pending-1"); len(got) != 0 {
+		t.Errorf("uploaded %v", got)
+	}
+}
+
+// TestConfirmOnlyWhatWasWritten: the confirmation is written on condition
+// that the first blob is the one this upload wrote (If-Match); when
+// another upload replaced it meanwhile, registering fails with a
+// retryable conflict and confirms nothing, and the next call finishes.
+func TestConfirmOnlyWhatWasWritten(t *testing.T) {
+	ctx := context.Background()
+	var blob *azuritetest.Blob
+	var once sync.Once
+	race := func(next policy.Transporter) policy.Transporter {
+		return transportFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodPut && r.URL.Query().Get("comp") == "metadata" {
+				once.Do(func() {
+					name := strings.TrimPrefix(r.URL.Path, "/"+azuritetest.Account+"/"+datastore+"/")
+					if _, err := blob.Client(t).UploadBuffer(ctx, datastore, name, []byte("abc"), nil); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			return next.Do(r)
+		})
+	}
+	b, w := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, race)
+	blob = w.blob
+	m := modelAsset(t, filepath.Join(localFiles(t, "model", map[string]string{"model.pkl": "abc"}), "model.pkl"))
+	_, err := b.RegisterAsset(ctx, m, nil)
+	if !errors.Is(err, backend.ErrConflict) || !backend.IsRetryable(err) {
+		t.Fatalf("RegisterAsset while another upload replaced the first blob: %v, want a retryable conflict", err)
+	}
+	if got := blobs(t, w.blob, datastore); len(got) != 1 || got["LocalUpload/"+m.Asset.ObjectHash+"/model.pkl"]["upload_status"] != "" {
+		t.Fatalf("after the race the datastore holds %v, want the blob unconfirmed", got)
+	}
+	if _, err := b.RegisterAsset(ctx, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := blobs(t, w.blob, datastore); got["LocalUpload/"+m.Asset.ObjectHash+"/model.pkl"]["upload_status"] != "completed" {
+		t.Errorf("after registering again the datastore holds %v, want it confirmed", got)
 	}
 }

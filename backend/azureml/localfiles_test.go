@@ -361,3 +361,30 @@ func crashAfter(next policy.Transporter, n int, crash context.CancelFunc) policy
 		return resp, err
 	})
 }
+
+// TestREADMEShowsTheTutorial: the YAML README.md shows for local files
+// with --backend azureml is the tutorial's own, word for word, and that
+// file is what TestTutorialLocalFiles runs.
+func TestREADMEShowsTheTutorial(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "Local files: `--backend azureml`")
+	if !ok {
+		t.Fatal("README.md has no paragraph on local files with --backend azureml")
+	}
+	_, block, ok := strings.Cut(after, "```yaml\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("the paragraph shows no YAML")
+	}
+	src := filepath.Join("..", "..", "..", "shared", "corpus", "azureml-examples", "canary-declarative-flow", "2021-08-05", "1-create-endpoint-with-blue.yml")
+	tutorial, err := os.ReadFile(src)
+	if err != nil {
+		t.Skipf("corpus not found: %v", err)
+	}
+	if !strings.Contains(string(tutorial), block) {
+		t.Errorf("README.md's YAML is not an excerpt of %s:\n%s", src, block)
+	}
+}
