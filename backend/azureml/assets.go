@@ -145,6 +145,10 @@ func (b *Backend) versionOf(v assetVersion, kind string) (name, version string, 
 	return parts[0], parts[2], true
 }
 
+// codeOtherFiles is the code of FindAsset's NotFound for a version that
+// exists with other files, which registering cannot change.
+const codeOtherFiles = "AssetHasOtherFiles"
+
 // findVersion reads a model or environment version by the name and
 // version a registers as, and takes it when it holds a's files.
 func (b *Backend) findVersion(ctx context.Context, kind string, a endpoint.LocalAsset) (endpoint.Reference, error) {
@@ -153,7 +157,7 @@ func (b *Backend) findVersion(ctx context.Context, kind string, a endpoint.Local
 		return endpoint.Reference{}, err
 	}
 	if !holds(v.Properties, a) {
-		return endpoint.Reference{}, &backend.Error{Kind: backend.NotFound, Code: "ResourceNotFound",
+		return endpoint.Reference{}, &backend.Error{Kind: backend.NotFound, Code: codeOtherFiles,
 			Message: fmt.Sprintf("%s %s:%s exists with other files than %s", a.Kind, a.Asset.Name, a.Asset.Version, a.Path)}
 	}
 	return endpoint.Reference{Name: a.Asset.Name, Version: a.Asset.Version}, nil
@@ -207,6 +211,11 @@ func (b *Backend) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 	found, err := b.FindAsset(ctx, a)
 	if backend.KindOf(err) != backend.NotFound {
 		return found, err
+	}
+	if e, ok := err.(*backend.Error); ok && e.Code == codeOtherFiles {
+		// The service would refuse the version after the upload.
+		return endpoint.Reference{}, &backend.Error{Kind: backend.Invalid, Code: "UserError",
+			Message: "(UserError) Asset paths cannot be updated: " + e.Message}
 	}
 	switch a.Kind {
 	case endpoint.CodeAsset:

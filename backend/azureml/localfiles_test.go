@@ -388,3 +388,68 @@ func TestREADMEShowsTheTutorial(t *testing.T) {
 		t.Errorf("README.md's YAML is not an excerpt of %s:\n%s", src, block)
 	}
 }
+
+// TestSameFilesAtOnce: the same code folder and model registered twice at
+// once (two endpoints' steps that share them) both end with one version
+// each: both runs miss and upload, the second code version's PUT meets
+// the first's name with another temporary container and takes the
+// version the first made, and the model's two uploads confirm one blob.
+func TestSameFilesAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite; -short skips it")
+	}
+	st := newStack(t, "AccountKey")
+	code := backendtest.LocalCode(t, "src", map[string]string{"score.py": "def run(d):\n    return d\n", "util.py": "X = 1\n"})
+	model := backendtest.LocalModel(t, "m", "1", "pickle")
+	for _, a := range []endpoint.LocalAsset{code, model} {
+		refs := make([]endpoint.Reference, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() { refs[i], errs[i] = st.b.RegisterAsset(context.Background(), a, nil) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			// A confirmation raced by the other upload is a retryable
+			// conflict, which the executor retries.
+			for err != nil && backend.IsRetryable(err) {
+				refs[i], err = st.b.RegisterAsset(context.Background(), a, nil)
+			}
+			if err != nil {
+				t.Fatalf("%s registered twice at once: %v", a.Kind, err)
+			}
+		}
+		if refs[0] != refs[1] {
+			t.Errorf("%s registered twice at once: %+v and %+v, want one version", a.Kind, refs[0], refs[1])
+		}
+	}
+	kinds := map[string]int{}
+	for _, v := range st.svc.Assets() {
+		kinds[v.Kind]++
+	}
+	if kinds[endpoint.CodeAsset] != 1 || kinds[endpoint.ModelAsset] != 1 {
+		t.Errorf("the workspace holds %v, want one code version and one model version", kinds)
+	}
+}
+
+// TestOtherFilesRefusedBeforeUpload: a named model version that exists
+// with other files is refused as the service refuses it, before anything
+// is uploaded.
+func TestOtherFilesRefusedBeforeUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Azurite; -short skips it")
+	}
+	st := newStack(t, "AccountKey")
+	ctx := context.Background()
+	if _, err := st.b.RegisterAsset(ctx, backendtest.LocalModel(t, "m", "1", "pickle"), nil); err != nil {
+		t.Fatal(err)
+	}
+	st.take()
+	_, err := st.b.RegisterAsset(ctx, backendtest.LocalModel(t, "m", "1", "another pickle"), nil)
+	if !errors.Is(err, backend.ErrInvalid) || !strings.Contains(err.Error(), "Asset paths cannot be updated") {
+		t.Errorf("m:1 with other files: %v, want Invalid: Asset paths cannot be updated", err)
+	}
+	if files, _ := st.take(); files != 0 {
+		t.Errorf("the refused model uploaded %d files", files)
+	}
+}

@@ -500,7 +500,8 @@ func (u *upload) report(files int, bytes int64) {
 
 // confirm marks the upload finished with metadata on the indicator, only
 // if the indicator is the blob this upload wrote (If-Match): a blob
-// replaced meanwhile is confirmed by whoever replaced it.
+// replaced meanwhile is confirmed by whoever replaced it, and this upload
+// is finished when that confirmation is there.
 func (u *upload) confirm(ctx context.Context, indicator string, etag azcore.ETag) error {
 	var cond *blob.AccessConditions
 	if etag != "" {
@@ -508,6 +509,10 @@ func (u *upload) confirm(ctx context.Context, indicator string, etag azcore.ETag
 	}
 	_, err := u.c.NewBlobClient(indicator).SetMetadata(ctx, u.meta, &blob.SetMetadataOptions{AccessConditions: cond})
 	if bloberror.HasCode(err, bloberror.ConditionNotMet) {
+		// Another upload of the same files may have finished first.
+		if found, _, ferr := u.confirmed(ctx, indicator); ferr == nil && found {
+			return nil
+		}
 		return &backend.Error{Kind: backend.Conflict, Code: "UploadRaced",
 			Message: fmt.Sprintf("%s was written by another upload while this one ran; registering again finds or finishes it", indicator)}
 	}
