@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // None is how a change shows a field that is not set: an empty string, a
@@ -69,14 +70,24 @@ func DiffDeployment(a, b Deployment) []Change {
 	if deploymentEqual(&a, &b) {
 		return nil
 	}
-	return diffDeployment(a, b)
+	// The table's functions take pointers, which would move a, b and
+	// the differ to the heap on every call; the walk uses reused storage.
+	s := deploymentDiffs.Get().(*deploymentDiff)
+	s.a, s.b = a, b
+	diffAttrs(&s.d, deploymentAttrs, "", &s.a, &s.b)
+	changes := s.d.changes
+	*s = deploymentDiff{}
+	deploymentDiffs.Put(s)
+	return changes
 }
 
-func diffDeployment(a, b Deployment) []Change {
-	var d differ
-	diffAttrs(&d, deploymentAttrs, "", &a, &b)
-	return d.changes
+// deploymentDiff is the storage of one DiffDeployment.
+type deploymentDiff struct {
+	a, b Deployment
+	d    differ
 }
+
+var deploymentDiffs = sync.Pool{New: func() any { return new(deploymentDiff) }}
 
 // differ collects changes. Paths of nested fields are passed as a prefix
 // and a name and joined only when the field differs, so that comparing

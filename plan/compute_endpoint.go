@@ -859,21 +859,51 @@ func union(splits ...traffic.Split) []string {
 // change, as traffic.NAME and then mirror_traffic.NAME, each in name order.
 func trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
 	out := make([]endpoint.Change, 0, live.Len()+toLive.Len()+mirror.Len()+toMirror.Len())
-	add := func(prefix string, from, to traffic.Split) {
+	add := func(from, to traffic.Split) int {
 		start := len(out)
 		eachName(func(n string) {
 			if a, b := from.Get(n), to.Get(n); a != b {
-				out = append(out, endpoint.Change{Path: prefix + n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
+				out = append(out, endpoint.Change{Path: n, Before: strconv.Itoa(a), After: strconv.Itoa(b)})
 			}
 		}, from, to)
 		slices.SortFunc(out[start:], func(x, y endpoint.Change) int { return strings.Compare(x.Path, y.Path) })
+		return len(out) - start
 	}
-	add("traffic.", live, toLive)
-	add("mirror_traffic.", mirror, toMirror)
+	nLive := add(live, toLive)
+	add(mirror, toMirror)
 	if len(out) == 0 {
 		return nil
 	}
+	prefixPaths(out, nLive)
 	return out
+}
+
+// prefixPaths turns the deployment names of traffic changes into their
+// paths (traffic.NAME for the first nLive, mirror_traffic.NAME for the
+// rest), all of them slices of one string: one allocation per step
+// rather than one per change.
+func prefixPaths(cs []endpoint.Change, nLive int) {
+	prefix := func(i int) string {
+		if i < nLive {
+			return "traffic."
+		}
+		return "mirror_traffic."
+	}
+	var b strings.Builder
+	size := 0
+	for i := range cs {
+		size += len(prefix(i)) + len(cs[i].Path)
+	}
+	b.Grow(size)
+	for i := range cs {
+		b.WriteString(prefix(i))
+		b.WriteString(cs[i].Path)
+	}
+	all, at := b.String(), 0
+	for i := range cs {
+		n := len(prefix(i)) + len(cs[i].Path)
+		cs[i].Path, at = all[at:at+n], at+n
+	}
 }
 
 func joinAnd(items []string) string {
