@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -38,12 +39,14 @@ type stack struct {
 }
 
 // uploads counts the blob writes that carry file content (Put Blob, Put
-// Block) and the startPendingUpload calls.
+// Block List), the startPendingUpload calls and the reads of one code
+// version.
 type uploads struct {
-	next    policy.Transporter
-	mu      sync.Mutex
-	files   int
-	pending int
+	next      policy.Transporter
+	mu        sync.Mutex
+	files     int
+	pending   int
+	codeReads int
 }
 
 func (u *uploads) Do(r *http.Request) (*http.Response, error) {
@@ -54,6 +57,8 @@ func (u *uploads) Do(r *http.Request) (*http.Response, error) {
 		u.files++
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/startPendingUpload"):
 		u.pending++
+	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/codes/") && r.URL.Query().Get("hash") == "":
+		u.codeReads++
 	}
 	u.mu.Unlock()
 	return u.next.Do(r)
@@ -70,23 +75,44 @@ func (u *uploads) take() (files, pending int) {
 }
 
 // newStack starts Azurite and the emulator over it, with the default
-// datastore authorized by credentials (AccountKey or Sas).
+// datastore authorized by credentials: AccountKey or Sas, or None for an
+// identity-based datastore, reached with the Backend's own token (Azurite
+// then speaks HTTPS and checks bearer tokens).
 func newStack(t *testing.T, credentials string) *stack {
 	t.Helper()
-	blob := azuritetest.Start(t)
+	if credentials == "None" {
+		return newStackOn(t, azuritetest.StartOAuth(t), credentials)
+	}
+	return newStackOn(t, azuritetest.Start(t), credentials)
+}
+
+// newStackOn is newStack on an Azurite already started (by StartOAuth
+// for credentials None).
+func newStackOn(t *testing.T, blob *azuritetest.Blob, credentials string) *stack {
+	t.Helper()
+	var cred azcore.TokenCredential = &fake.TokenCredential{}
+	if credentials == "None" {
+		cred = azuritetest.Credential{}
+	}
 	svc := fakes.New(fakes.Options{TimeScale: 1e-3})
 	w := &writes{next: rest.New(svc, rest.Options{RetryAfter: 5 * time.Millisecond, Storage: &rest.Storage{
-		Endpoint: blob.Endpoint, Account: azuritetest.Account, Key: azuritetest.Key, Credentials: credentials,
+		Endpoint: blob.Endpoint, Account: azuritetest.Account, Key: azuritetest.Key, Credentials: credentials, HTTPClient: blob.HTTPClient,
 	}}), n: map[string]int{}}
 	srv := httptest.NewTLSServer(w)
 	t.Cleanup(srv.Close)
 	st := &stack{svc: svc, blob: blob, writes: w}
-	st.uploads.next = srv.Client()
+	control, storage := srv.Client(), blob.HTTPClient
+	st.uploads.next = transportFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasPrefix(r.URL.String(), blob.Endpoint) {
+			return storage.Do(r)
+		}
+		return control.Do(r)
+	})
 	b, err := azureml.New(azureml.Scope{
 		Subscription:  "00000000-1111-2222-3333-444444444444",
 		ResourceGroup: "ml-rg",
 		Workspace:     "ml-ws",
-	}, &fake.TokenCredential{}, &azureml.Options{
+	}, cred, &azureml.Options{
 		Location:      "westeurope",
 		PollFrequency: time.Millisecond,
 		// Azurite speaks plain HTTP on loopback.
@@ -108,10 +134,13 @@ func newStack(t *testing.T, credentials string) *stack {
 }
 
 // TestAssetsConformanceOverEmulator runs the rules of backend.Assets
-// through the Backend, the REST emulator and Azurite.
+// through the Backend, the REST emulator and Azurite: each rule on a
+// service of its own, all on one Azurite (uploads are addressed by
+// content, so one rule's blobs are what another's would be).
 func TestAssetsConformanceOverEmulator(t *testing.T) {
+	blob := azuritetest.Start(t)
 	backendtest.TestAssets(t, backendtest.Harness{New: func(t *testing.T) backend.Backend {
-		return newStack(t, "AccountKey").b
+		return newStackOn(t, blob, "AccountKey").b
 	}})
 }
 
@@ -272,13 +301,19 @@ deployments:
 `
 
 // TestSharedCodeFolder: two deployments that share a code folder and a
-// model file register each once, with a datastore that gives a SAS only
-// (every blob client then holds a SAS, never a key), and run the same
-// versions.
+// model file register each once and run the same versions, with a
+// datastore that gives a SAS only (every blob client then holds a SAS,
+// never a key), and with an identity-based one (the Backend's own token).
 func TestSharedCodeFolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Azurite; -short skips it")
 	}
+	for _, credentials := range []string{"Sas", "None"} {
+		t.Run(credentials, func(t *testing.T) { testSharedCodeFolder(t, credentials) })
+	}
+}
+
+func testSharedCodeFolder(t *testing.T, credentials string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	for rel, content := range map[string]string{
@@ -291,7 +326,7 @@ func TestSharedCodeFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newStack(t, "Sas")
+	st := newStack(t, credentials)
 	if _, err := rollout.Run(ctx, st.b, desired, plan.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -305,6 +340,14 @@ func TestSharedCodeFolder(t *testing.T) {
 	blue, green := e.Deployment("blue"), e.Deployment("green")
 	if blue.CodeConfiguration.Code != green.CodeConfiguration.Code || blue.Model != green.Model || blue.Environment != green.Environment {
 		t.Errorf("blue runs %+v, green %+v: want the same versions", blue, green)
+	}
+	if _, err := st.b.ListEndpoints(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.codeReads != 1 {
+		t.Errorf("the code version was read %d times to observe its content hash, want once: a version's files never change", st.codeReads)
 	}
 }
 
