@@ -285,11 +285,7 @@ func (b *Backend) startPendingUpload(ctx context.Context, name string) (*pending
 
 // registerModel uploads a model to the default datastore and registers it.
 func (b *Backend) registerModel(ctx context.Context, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error) {
-	ds, err := b.datastore(ctx)
-	if err != nil {
-		return endpoint.Reference{}, err
-	}
-	folder, err := b.uploadToDatastore(ctx, ds, a, progress)
+	_, folder, err := b.uploadToDatastore(ctx, a, progress)
 	if err != nil {
 		return endpoint.Reference{}, err
 	}
@@ -318,11 +314,7 @@ func (b *Backend) registerEnvironment(ctx context.Context, a endpoint.LocalAsset
 		}
 		return b.register(ctx, "environments", a, assetVersion{Properties: p})
 	}
-	ds, err := b.datastore(ctx)
-	if err != nil {
-		return endpoint.Reference{}, err
-	}
-	folder, err := b.uploadToDatastore(ctx, ds, a, progress)
+	ds, folder, err := b.uploadToDatastore(ctx, a, progress)
 	if err != nil {
 		return endpoint.Reference{}, err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/rolloutkit/rollout/asset"
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/backend/azureml"
+	"github.com/rolloutkit/rollout/backend/backendtest"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/azuritetest"
 )
@@ -309,19 +310,6 @@ func localFiles(t *testing.T, name string, files map[string]string) string {
 // scoring is the fixture folder of the hashes' test vectors.
 var scoring = map[string]string{"score.py": "import json\n", "Sub/helper.py": "X = 1\n", ".amlignore": "*.log\n", "debug.log": "ignored\n"}
 
-func codeAsset(t *testing.T, dir string) endpoint.LocalAsset {
-	t.Helper()
-	tree, err := asset.Scan(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tree.ContentHash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return endpoint.LocalAsset{Kind: endpoint.CodeAsset, Path: filepath.Base(dir), Asset: endpoint.Asset{Hash: h, Files: len(tree.Files), Size: tree.Size(), Source: dir}}
-}
-
 func modelAsset(t *testing.T, p string) endpoint.LocalAsset {
 	t.Helper()
 	h, err := asset.ObjectHash(p, asset.MD5)
@@ -343,7 +331,7 @@ func modelAsset(t *testing.T, p string) endpoint.LocalAsset {
 func TestRegisterCode(t *testing.T) {
 	ctx := context.Background()
 	b, w := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, nil)
-	code := codeAsset(t, localFiles(t, "onlinescoring", scoring))
+	code := backendtest.LocalCode(t, "onlinescoring", scoring)
 	if code.Asset.Hash != "83d9657056baace458c4c4842fbb147a1bd4e10b2e2567e43569191981180910" {
 		t.Fatalf("content hash %s, not the test vector's", code.Asset.Hash)
 	}
@@ -376,7 +364,7 @@ func TestRegisterCode(t *testing.T) {
 		t.Errorf("the code version is %v", props)
 	}
 	w.took()
-	again := codeAsset(t, localFiles(t, "elsewhere", scoring))
+	again := backendtest.LocalCode(t, "elsewhere", scoring)
 	last = backend.Progress{}
 	ref2, err := b.RegisterAsset(ctx, again, func(p backend.Progress) { last = p })
 	if err != nil || ref2 != ref || last != (backend.Progress{}) {
@@ -641,9 +629,8 @@ func TestLegacyUploadReused(t *testing.T) {
 // would be named for other files.
 func TestFilesChangedSinceLoad(t *testing.T) {
 	b, w := newWorkspace(t, "AccountKey", azureml.UploadOptions{}, nil)
-	dir := localFiles(t, "onlinescoring", scoring)
-	code := codeAsset(t, dir)
-	writeTestFile(t, filepath.Join(dir, "score.py"), "import yaml\n")
+	code := backendtest.LocalCode(t, "onlinescoring", scoring)
+	writeTestFile(t, filepath.Join(code.Asset.Source, "score.py"), "import yaml\n")
 	_, err := b.RegisterAsset(context.Background(), code, nil)
 	if !errors.Is(err, backend.ErrInvalid) || !strings.Contains(err.Error(), "changed since the spec was loaded") {
 		t.Errorf("RegisterAsset of changed files: %v, want Invalid: changed since loaded", err)

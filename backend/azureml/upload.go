@@ -210,20 +210,25 @@ func (b *Backend) listSecrets(ctx context.Context) (datastoreSecrets, error) {
 	return s, nil
 }
 
-// uploadToDatastore uploads a model or build context to the datastore's
-// LocalUpload/OBJECTHASH/ folder, or finds it there, and returns the folder
-// of its files (in the legacy folder when a confirmed upload is there).
-func (b *Backend) uploadToDatastore(ctx context.Context, ds *datastoreInfo, a endpoint.LocalAsset, progress func(backend.Progress)) (string, error) {
+// uploadToDatastore uploads a model or build context to the default
+// datastore's LocalUpload/OBJECTHASH/ folder, or finds it there, and
+// returns the datastore and the folder of its files (in the legacy folder
+// when a confirmed upload is there).
+func (b *Backend) uploadToDatastore(ctx context.Context, a endpoint.LocalAsset, progress func(backend.Progress)) (*datastoreInfo, string, error) {
+	ds, err := b.datastore(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	up := b.newUpload(ds.client, a, uploadFolder+"/"+a.Asset.ObjectHash+"/", a.Asset.Name, a.Asset.Version, progress)
 	legacy, err := up.run(ctx)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	folder := uploadFolderOf(a)
 	if legacy {
 		folder = legacyUploadFolder + strings.TrimPrefix(folder, uploadFolder)
 	}
-	return folder, nil
+	return ds, folder, nil
 }
 
 // upload sends the files of one local asset to a container.
