@@ -159,6 +159,7 @@ func start(bin, dir string, client *http.Client, args ...string) (*process, erro
 		// knows; --loose accepts headers it does not implement.
 		"--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"}, args...)...)
 	cmd.Dir = dir
+	dieWithTest(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
