@@ -152,6 +152,8 @@ func benchAgainst(b *testing.B, desired, actual []*endpoint.Endpoint, floor func
 		b.ReportMetric(float64(under.Nanoseconds())/n, "ns/floor")
 		b.ReportMetric(float64(compute)/float64(under), "x-floor")
 		if underCPU > 0 {
+			b.ReportMetric(float64(computeCPU.Nanoseconds())/n, "cpu-ns/endpoint")
+			b.ReportMetric(float64(underCPU.Nanoseconds())/n, "cpu-ns/floor")
 			b.ReportMetric(float64(computeCPU)/float64(underCPU), "cpu-x-floor")
 		}
 	}
