@@ -30,6 +30,9 @@ type planner struct {
 	errs []error
 	// carried is scratch space for detach.
 	carried []*endpoint.Deployment
+	// slab is where detach takes the copies of the endpoints' deployments
+	// from, across the endpoints of a plan (see take).
+	slab []endpoint.Deployment
 }
 
 type preWrite struct {
@@ -96,7 +99,7 @@ func (p *planner) detach() {
 	if len(p.carried) == 0 {
 		return
 	}
-	copies := make([]endpoint.Deployment, len(p.carried))
+	copies := p.take(len(p.carried))
 	for i, d := range p.carried {
 		copies[i] = cloneSharing(d, copies[:i])
 	}
@@ -110,6 +113,24 @@ func (p *planner) detach() {
 		s := &p.steps[i]
 		s.DeploymentBefore, s.DeploymentAfter = own(s.DeploymentBefore), own(s.DeploymentAfter)
 	}
+}
+
+// maxSlab bounds the deployments of one slab: about 90 KB.
+const maxSlab = 64
+
+// take returns n zeroed deployments, slices of slabs shared by the
+// endpoints of a plan: one allocation for several endpoints, with none
+// of the rounding up to a size class that each endpoint's few copies
+// would pay. A slab is twice the last, from n up to maxSlab, so that a
+// small plan takes no more than it needs. A step keeps its slab alive,
+// which the plan does anyway.
+func (p *planner) take(n int) []endpoint.Deployment {
+	if cap(p.slab)-len(p.slab) < n {
+		p.slab = make([]endpoint.Deployment, 0, max(n, min(2*cap(p.slab), maxSlab)))
+	}
+	k := len(p.slab)
+	p.slab = p.slab[:k+n]
+	return p.slab[k : k+n : k+n]
 }
 
 // cloneSharing returns a deep copy of d whose tags, properties and
