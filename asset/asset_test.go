@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 )
 
@@ -124,4 +125,17 @@ func FuzzCondaText(f *testing.F) {
 			t.Fatalf("the dump of %q does not read back to itself: %q, %v", s, again, err)
 		}
 	})
+}
+
+// TestCodeName: the name is a UUID drawn from the hash, the same for the
+// same hash and another for another.
+func TestCodeName(t *testing.T) {
+	const vector = "83d9657056baace458c4c4842fbb147a1bd4e10b2e2567e43569191981180910"
+	got := CodeName(vector)
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(got) {
+		t.Errorf("CodeName = %q, not a UUID", got)
+	}
+	if CodeName(vector) != got || CodeName(vector[:63]+"1") == got {
+		t.Error("CodeName is not a function of the hash alone")
+	}
 }

@@ -20,6 +20,18 @@ import (
 // queries (hashVersion).
 const ContentHashVersion = "202208"
 
+// CodeName is the name a code version with content hash h is registered
+// under: a UUID drawn from the hash, where the service's CLI draws a random
+// one. Any name serves, since the service finds code by its content
+// whatever its name; one drawn from the content names the same version
+// when the same files are registered again, after a crash or from another
+// machine.
+func CodeName(h string) string {
+	sum := sha256.Sum256([]byte(h))
+	x := hex.EncodeToString(sum[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
 // bufSize is the read size of the hashers: large enough that a read costs
 // little beside hashing what it read.
 const bufSize = 256 << 10

@@ -2,8 +2,6 @@ package fakes
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -213,9 +211,7 @@ func versionOf(a endpoint.LocalAsset) (AssetVersion, error) {
 	v := AssetVersion{Kind: a.Kind, Name: id.Name, Version: id.Version, Files: id.Files, Size: id.Size}
 	switch a.Kind {
 	case endpoint.CodeAsset:
-		sum := sha256.Sum256([]byte(id.Hash))
-		h := hex.EncodeToString(sum[:16])
-		v.Name = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+		v.Name = asset.CodeName(id.Hash)
 		v.Version, v.Content, v.Hash, v.HashVersion = "1", id.Hash, id.Hash, asset.ContentHashVersion
 	case endpoint.ModelAsset:
 		v.Content = id.ObjectHash

@@ -2,8 +2,6 @@ package azureml
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,9 +21,6 @@ var _ backend.Assets = (*Backend)(nil)
 
 // The names the service's CLI gives what it registers (ASSETS.md §3).
 const (
-	// hashVersion is the version of the content hash of code, sent with
-	// it and asked for when code is listed by hash.
-	hashVersion = "202208"
 	// defaultDatastore is the workspace's datastore that models and
 	// build contexts are uploaded to.
 	defaultDatastore = "workspaceblobstore"
@@ -45,15 +40,6 @@ func (b *Backend) assetURL(collection string, segments ...string) string {
 		u += "/" + url.PathEscape(s)
 	}
 	return u
-}
-
-// codeName is the name a code version with content hash h is registered
-// under: a UUID drawn from the hash, so that registering the same files
-// again, after a crash or from another machine, names the same version.
-func codeName(h string) string {
-	sum := sha256.Sum256([]byte(h))
-	x := hex.EncodeToString(sum[:16])
-	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // checkLocal refuses a local asset whose identity loading did not compute.
@@ -104,14 +90,14 @@ func checkLocalKind(a endpoint.LocalAsset) error {
 // returns them whatever their name; the first is taken, as the service's
 // CLI takes it.
 func (b *Backend) findCode(ctx context.Context, h string) (endpoint.Reference, error) {
-	u := b.assetURL("codes", codeName(h), "versions")
+	u := b.assetURL("codes", asset.CodeName(h), "versions")
 	req, err := b.newRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return endpoint.Reference{}, err
 	}
 	q := req.Raw().URL.Query()
 	q.Set("hash", h)
-	q.Set("hashVersion", hashVersion)
+	q.Set("hashVersion", asset.ContentHashVersion)
 	found, err := listAll[assetVersion](ctx, b, u+"?"+q.Encode())
 	if err != nil {
 		return endpoint.Reference{}, err
@@ -228,7 +214,7 @@ func (b *Backend) RegisterAsset(ctx context.Context, a endpoint.LocalAsset, prog
 
 // registerCode uploads code to a temporary container and registers it.
 func (b *Backend) registerCode(ctx context.Context, a endpoint.LocalAsset, progress func(backend.Progress)) (endpoint.Reference, error) {
-	name := codeName(a.Asset.Hash)
+	name := asset.CodeName(a.Asset.Hash)
 	pending, err := b.startPendingUpload(ctx, name)
 	if err != nil {
 		return endpoint.Reference{}, err
@@ -248,7 +234,7 @@ func (b *Backend) registerCode(ctx context.Context, a endpoint.LocalAsset, progr
 	body := assetVersion{Properties: assetProperties{
 		CodeURI:     codeURI,
 		IsAnonymous: true,
-		Properties:  map[string]string{"hash_sha256": a.Asset.Hash, "hash_version": hashVersion},
+		Properties:  map[string]string{"hash_sha256": a.Asset.Hash, "hash_version": asset.ContentHashVersion},
 	}}
 	if err := b.putVersion(ctx, "codes", name, "1", body); err != nil {
 		// Another run registered the same files under this name first,
@@ -476,7 +462,7 @@ func (b *Backend) observeCode(ctx context.Context, d *endpoint.Deployment) error
 		return err
 	}
 	h := v.Properties.Properties["hash_sha256"]
-	if hv := v.Properties.Properties["hash_version"]; hv != "" && hv != hashVersion {
+	if hv := v.Properties.Properties["hash_version"]; hv != "" && hv != asset.ContentHashVersion {
 		h = ""
 	}
 	b.hashes.put(key, h)
