@@ -11,8 +11,9 @@
 //
 // Backends may implement optional interfaces beside [Backend], which
 // callers find with a type assertion: [Assets] registers local files as
-// asset versions, and [Labels] resolves asset labels (azureml:NAME@latest)
-// to versions.
+// asset versions, [LocalPathKeeper] keeps a local path whose files are
+// missing as written (the in-memory service), and [Labels] resolves asset
+// labels (azureml:NAME@latest) to versions.
 //
 // # Operations
 //
