@@ -34,6 +34,9 @@ type azureHooks struct {
 	endpoint  string
 	transport policy.Transporter
 	cred      azcore.TokenCredential
+	// blobEndpoint is a storage emulator's blob endpoint, which the
+	// workspace's datastores stand for; it allows plain HTTP.
+	blobEndpoint string
 }
 
 // backendFlags are the flags that choose the service, shared by plan and
@@ -184,6 +187,10 @@ func (c *command) azure(f *backendFlags) (*azureml.Backend, error) {
 			DisableRPRegistration: true,
 		}
 		opts.PollFrequency = time.Millisecond
+	}
+	if e := c.hooks.blobEndpoint; e != "" {
+		opts.Upload.BlobEndpoint = func(string, string) string { return e }
+		opts.Insecure = true
 	}
 	return azureml.New(azureml.Scope{Subscription: f.subscription, ResourceGroup: f.resourceGroup, Workspace: f.workspace}, cred, opts)
 }
