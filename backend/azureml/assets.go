@@ -90,20 +90,13 @@ func checkLocalKind(a endpoint.LocalAsset) error {
 // returns them whatever their name; the first is taken, as the service's
 // CLI takes it.
 func (b *Backend) findCode(ctx context.Context, h string) (endpoint.Reference, error) {
-	u := b.assetURL("codes", asset.CodeName(h), "versions")
-	req, err := b.newRequest(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return endpoint.Reference{}, err
-	}
-	q := req.Raw().URL.Query()
-	q.Set("hash", h)
-	q.Set("hashVersion", asset.ContentHashVersion)
-	found, err := listAll[assetVersion](ctx, b, u+"?"+q.Encode())
+	q := url.Values{"hash": {h}, "hashVersion": {asset.ContentHashVersion}}
+	found, err := listAll[assetVersion](ctx, b, b.assetURL("codes", asset.CodeName(h), "versions")+"?"+q.Encode())
 	if err != nil {
 		return endpoint.Reference{}, err
 	}
 	for _, v := range found {
-		if name, version, ok := b.versionOf(v, "codes"); ok {
+		if kind, name, version, ok := b.scope.parseAssetID(v.ID); ok && kind == "codes" {
 			r := endpoint.Reference{Name: name, Version: version}
 			r.Asset.Hash = h
 			return r, nil
@@ -111,24 +104,6 @@ func (b *Backend) findCode(ctx context.Context, h string) (endpoint.Reference, e
 	}
 	return endpoint.Reference{}, &backend.Error{Kind: backend.NotFound, Code: "ResourceNotFound",
 		Message: fmt.Sprintf("no code version has content hash %s", h)}
-}
-
-// versionOf reads the name and version of a listed asset version from its
-// id, or from its name and the last segment of its id.
-func (b *Backend) versionOf(v assetVersion, kind string) (name, version string, ok bool) {
-	if k, n, ver, ok := b.scope.parseAssetID(v.ID); ok && k == kind {
-		return n, ver, true
-	}
-	i := strings.LastIndexByte(v.ID, '/')
-	j := strings.Index(strings.ToLower(v.ID), "/"+kind+"/")
-	if i < 0 || j < 0 {
-		return "", "", false
-	}
-	parts := strings.Split(v.ID[j+len(kind)+2:], "/")
-	if len(parts) != 3 || !strings.EqualFold(parts[1], "versions") {
-		return "", "", false
-	}
-	return parts[0], parts[2], true
 }
 
 // codeOtherFiles is the code of FindAsset's NotFound for a version that
