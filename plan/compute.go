@@ -144,6 +144,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	h, hd := hasher{h: sha256.New()}, desiredHasher()
 	p := &Plan{FormatVersion: FormatVersion, Strategy: opts.Strategy.String()}
 	pl := &planner{opts: opts}
+	sl := newSealer()
 	var errs []error
 	i, j := 0, 0
 	for i < len(des) || j < len(act) {
@@ -189,7 +190,9 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			continue
 		}
 		steps = withAssets(steps)
+		n := len(p.Steps)
 		p.Steps = order(reserve(p.Steps, len(steps), i+j, len(des)+len(act)), steps)
+		sl.steps(p.Steps[n:])
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -203,7 +206,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	p.Fingerprint = withLabels(h.sum(), p.Labels)
 	p.DesiredFingerprint = hd.sum()
 	p.Summary = summarize(p.Steps)
-	seal(p)
+	seal(p, sl.sum(p))
 	return p, nil
 }
 

@@ -19,9 +19,11 @@ var (
 	seals    sync.Map // weak.Pointer[Plan] -> uint64
 )
 
-func seal(p *Plan) {
+// seal records the digest of p, which Compute computed with a sealer as
+// it added the steps.
+func seal(p *Plan, digest uint64) {
 	wp := weak.Make(p)
-	seals.Store(wp, digest(p))
+	seals.Store(wp, digest)
 	runtime.AddCleanup(p, func(wp weak.Pointer[Plan]) { seals.Delete(wp) }, wp)
 }
 
@@ -44,12 +46,41 @@ func Computed(p *Plan) bool {
 	return ok && d.(uint64) == digest(p)
 }
 
-// digest hashes every field of p, step by step, with the encoding of
+// digest hashes every field of p, the steps first, with the encoding of
 // the fingerprints for the resources the steps carry.
 func digest(p *Plan) uint64 {
-	var h maphash.Hash
-	h.SetSeed(sealSeed)
-	w := &fpWriter{}
+	s := newSealer()
+	s.steps(p.Steps)
+	return s.sum(p)
+}
+
+// A sealer computes the digest of a plan step by step, so that Compute
+// hashes each endpoint's steps while they are at hand, and then the rest
+// of the plan.
+type sealer struct {
+	h maphash.Hash
+	w fpWriter
+}
+
+func newSealer() *sealer {
+	s := &sealer{}
+	s.h.SetSeed(sealSeed)
+	return s
+}
+
+func (s *sealer) steps(steps []Step) {
+	for i := range steps {
+		s.w.buf = s.w.buf[:0]
+		s.w.step(&steps[i])
+		s.h.Write(s.w.buf)
+	}
+}
+
+// sum adds the fields of p besides its steps and returns the digest.
+func (s *sealer) sum(p *Plan) uint64 {
+	w := &s.w
+	w.buf = w.buf[:0]
+	w.int(len(p.Steps))
 	w.int(p.FormatVersion)
 	w.str(p.Fingerprint)
 	w.str(p.DesiredFingerprint)
@@ -58,18 +89,12 @@ func digest(p *Plan) uint64 {
 		w.strs([]string{l.Kind, l.Registry, l.Name, l.Label, l.Version})
 	}
 	w.str(p.Strategy)
-	s := p.Summary
-	for _, n := range [...]int{s.Add, s.Change, s.Destroy, s.Traffic, s.Gates, s.Assets} {
+	m := p.Summary
+	for _, n := range [...]int{m.Add, m.Change, m.Destroy, m.Traffic, m.Gates, m.Assets} {
 		w.int(n)
 	}
-	w.int(len(p.Steps))
-	for i := range p.Steps {
-		w.step(&p.Steps[i])
-		h.Write(w.buf)
-		w.buf = w.buf[:0]
-	}
-	h.Write(w.buf)
-	return h.Sum64()
+	s.h.Write(w.buf)
+	return s.h.Sum64()
 }
 
 func (w *fpWriter) step(s *Step) {

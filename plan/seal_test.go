@@ -8,11 +8,12 @@ import (
 	"github.com/rolloutkit/rollout/endpoint"
 )
 
-// sealedPlan computes a plan whose steps carry endpoints, deployments and
-// changes, from desired specs the test may change afterwards.
+// sealedPlan computes a plan of two endpoints whose steps carry
+// endpoints, deployments and changes, from desired specs the test may
+// change afterwards.
 func sealedPlan(t *testing.T) (*Plan, []*endpoint.Endpoint) {
 	t.Helper()
-	desired := list(tutorial(5))
+	desired := list(tutorial(5), mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
 	p := mustCompute(t, desired, list(tutorial(3)), Options{})
 	if !Computed(p) {
 		t.Fatal("a plan Compute returned is not Computed")
