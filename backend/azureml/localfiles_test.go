@@ -25,6 +25,7 @@ import (
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/fakes/rest"
 	"github.com/rolloutkit/rollout/internal/azuritetest"
+	"github.com/rolloutkit/rollout/internal/tutorialtest"
 	"github.com/rolloutkit/rollout/plan"
 )
 
@@ -145,46 +146,16 @@ func TestAssetsConformanceOverEmulator(t *testing.T) {
 }
 
 // tutorialDir lays out the 2021-08-05 declarative flow as the service's
-// tutorial has it: the step files, unchanged from the corpus, two folders
-// below the model-1 and model-2 folders that hold the model file, the
-// scoring folder and the conda file they name. It returns the steps'
-// folder and the root.
+// tutorial has it (see tutorialtest.Layout), and returns the steps' folder
+// and the root.
 func tutorialDir(t *testing.T) (steps, root string) {
 	t.Helper()
-	src := filepath.Join("..", "..", "..", "shared", "corpus", "azureml-examples", "canary-declarative-flow", "2021-08-05")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Skipf("corpus of the service's examples not found at %s: %v", src, err)
-	}
-	root = t.TempDir()
-	steps = filepath.Join(root, "flow", "2021-08-05")
-	files := map[string]string{}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["flow/2021-08-05/"+e.Name()] = string(data)
-	}
-	for _, m := range []string{"model-1", "model-2"} {
-		files[m+"/model/sklearn_regression_model.pkl"] = "pickle of " + m
-		files[m+"/onlinescoring/score.py"] = "def init():\n    pass\n\ndef run(data):\n    return '" + m + "'\n"
-		files[m+"/environment/conda.yml"] = "name: model-env\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.9\n  - pip\n  - pip:\n    - azureml-defaults\n"
-	}
-	for rel, content := range files {
-		writeTestFile(t, filepath.Join(root, filepath.FromSlash(rel)), content)
-	}
-	return steps, root
+	return tutorialtest.Layout(t, filepath.Join("..", "..", "..", "shared", "corpus"))
 }
 
 func writeTestFile(t *testing.T, p, content string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	tutorialtest.WriteFile(t, p, content)
 }
 
 func countSteps(p *plan.Plan) map[plan.Action]int {
