@@ -166,6 +166,8 @@ type fpWriter struct {
 	// addBoth).
 	mark  bool
 	spans []span
+	// secrets remembers which variable names look secret.
+	secrets secretNames
 }
 
 // span is a part of an encoding that redacting leaves out: a status, a
@@ -176,31 +178,42 @@ type span struct {
 	secret     bool
 }
 
-func (w *fpWriter) str(s string) {
-	if len(s) < 0x80 {
-		w.buf = append(w.buf, byte(len(s)))
-	} else {
-		w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+func (w *fpWriter) str(s string) { w.buf = appendStr(w.buf, s) }
+
+func (w *fpWriter) int(n int) { w.buf = appendInt(w.buf, n) }
+
+// appendStr appends s to b, prefixed with its length. The encoders
+// append to a local slice, which stays in registers, rather than to the
+// writer's buf field, which every append would load and store.
+func appendStr(b []byte, s string) []byte {
+	if len(s) >= 0x80 {
+		return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 	}
-	w.buf = append(w.buf, s...)
+	b = append(b, byte(len(s)))
+	if len(s) == 0 {
+		// Most fields of a spec are empty: no copy to call.
+		return b
+	}
+	return append(b, s...)
 }
 
-func (w *fpWriter) int(n int) {
+// appendInt appends n as a varint.
+func appendInt(b []byte, n int) []byte {
 	if 0 <= n && n < 0x40 {
 		// What binary.AppendVarint writes for small counts, without the call.
-		w.buf = append(w.buf, byte(n<<1))
-		return
+		return append(b, byte(n<<1))
 	}
-	w.buf = binary.AppendVarint(w.buf, int64(n))
+	return binary.AppendVarint(b, int64(n))
 }
 
-func (w *fpWriter) bool(b bool) {
-	if b {
-		w.buf = append(w.buf, 1)
-	} else {
-		w.buf = append(w.buf, 0)
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
 	}
+	return append(b, 0)
 }
+
+func (w *fpWriter) bool(b bool) { w.buf = appendBool(w.buf, b) }
 
 func (w *fpWriter) float(f float64) {
 	w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(f))
@@ -211,10 +224,11 @@ func (w *fpWriter) float(f float64) {
 func (w *fpWriter) present(ok bool) { w.bool(ok) }
 
 func (w *fpWriter) strs(l []string) {
-	w.int(len(l))
+	b := appendInt(w.buf, len(l))
 	for _, s := range l {
-		w.str(s)
+		b = appendStr(b, s)
 	}
+	w.buf = b
 }
 
 // sorted returns the keys of m in order, in the writer's scratch space.
@@ -228,14 +242,15 @@ func sorted[V any](w *fpWriter, m map[string]V) []string {
 }
 
 func (w *fpWriter) strMap(m map[string]string) {
-	w.int(len(m))
 	if len(m) == 0 {
+		w.int(0)
 		return
 	}
+	b := appendInt(w.buf, len(m))
 	for _, k := range sorted(w, m) {
-		w.str(k)
-		w.str(m[k])
+		b = appendStr(appendStr(b, k), m[k])
 	}
+	w.buf = b
 }
 
 // tags writes tags as strMap does, and tags written empty (not nil) as a
@@ -256,54 +271,81 @@ func (w *fpWriter) env(m map[string]string) {
 		w.strMap(m)
 		return
 	}
-	w.int(len(m))
 	if len(m) == 0 {
+		w.int(0)
 		return
 	}
+	b := appendInt(w.buf, len(m))
 	for _, k := range sorted(w, m) {
-		w.str(k)
+		b = appendStr(b, k)
 		switch {
-		case !endpoint.IsSecretName(k):
-			w.str(m[k])
+		case !w.secrets.is(k):
+			b = appendStr(b, m[k])
 		case w.redact:
-			w.str(endpoint.Redacted)
+			b = appendStr(b, endpoint.Redacted)
 		default:
-			start := len(w.buf)
-			w.str(m[k])
-			w.spans = append(w.spans, span{start, len(w.buf), true})
+			start := len(b)
+			b = appendStr(b, m[k])
+			w.spans = append(w.spans, span{start, len(b), true})
 		}
 	}
+	w.buf = b
+}
+
+// secretNames remembers what [endpoint.IsSecretName] said of the names
+// it was asked about, a few of them: the deployments of a fleet mostly
+// set the same variables.
+type secretNames []secretName
+
+type secretName struct {
+	name   string
+	secret bool
+}
+
+// maxSecretNames bounds the names a secretNames remembers.
+const maxSecretNames = 32
+
+// is reports endpoint.IsSecretName(name).
+func (s *secretNames) is(name string) bool {
+	for _, n := range *s {
+		if n.name == name {
+			return n.secret
+		}
+	}
+	secret := endpoint.IsSecretName(name)
+	if len(*s) < maxSecretNames {
+		*s = append(*s, secretName{name, secret})
+	}
+	return secret
 }
 
 func (w *fpWriter) split(s traffic.Split) {
-	w.int(s.Len())
+	b := appendInt(w.buf, s.Len())
 	for n, v := range s.All() {
-		w.str(n)
-		w.int(v)
+		b = appendInt(appendStr(b, n), v)
 	}
+	w.buf = b
 }
 
-func (w *fpWriter) status(s endpoint.Status) {
+func (w *fpWriter) status(s *endpoint.Status) {
 	if w.redact {
 		return
 	}
 	start := len(w.buf)
-	w.str(string(s.ProvisioningState))
-	w.str(s.ETag)
-	w.str(s.ScoringURI)
+	w.buf = appendStr(appendStr(appendStr(w.buf, string(s.ProvisioningState)), s.ETag), s.ScoringURI)
 	if w.mark {
 		w.spans = append(w.spans, span{start, len(w.buf), false})
 	}
 }
 
-func (w *fpWriter) ref(r endpoint.Reference) {
-	w.str(r.Name)
-	w.str(r.Version)
-	w.str(r.Label)
-	w.str(r.Registry)
-	w.str(r.ID)
-	w.str(r.Path)
-	w.str(r.Type)
+func (w *fpWriter) ref(r *endpoint.Reference) {
+	b := appendStr(w.buf, r.Name)
+	b = appendStr(b, r.Version)
+	b = appendStr(b, r.Label)
+	b = appendStr(b, r.Registry)
+	b = appendStr(b, r.ID)
+	b = appendStr(b, r.Path)
+	w.buf = appendStr(b, r.Type)
 	if r.Asset == (endpoint.Asset{}) || w.redact && r.IsLabel() {
 		// A label's version is not part of a desired state: it is
 		// what the service held when it was observed.
@@ -318,35 +360,40 @@ func (w *fpWriter) ref(r endpoint.Reference) {
 }
 
 func (w *fpWriter) asset(a *endpoint.Asset) {
-	for _, s := range [...]string{a.Name, a.Version, a.Hash, a.ObjectHash, a.Conda, a.Source, a.Err} {
-		w.str(s)
-	}
-	w.int(a.Files)
-	w.int(int(a.Size))
+	b := appendStr(w.buf, a.Name)
+	b = appendStr(b, a.Version)
+	b = appendStr(b, a.Hash)
+	b = appendStr(b, a.ObjectHash)
+	b = appendStr(b, a.Conda)
+	b = appendStr(b, a.Source)
+	b = appendStr(b, a.Err)
+	b = appendInt(b, a.Files)
+	b = appendInt(b, int(a.Size))
 	if a.Registry != "" {
 		// Only resolved labels of curated environments have one;
 		// the fingerprints of other states stay as they were.
-		w.buf = append(w.buf, 'R')
-		w.str(a.Registry)
+		b = appendStr(append(b, 'R'), a.Registry)
 	}
+	w.buf = b
 }
 
 func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
-	w.str(e.Name)
-	w.str(e.Description)
+	w.buf = appendStr(appendStr(w.buf, e.Name), e.Description)
 	w.tags(e.Tags)
 	w.strMap(e.Properties)
-	w.str(string(e.AuthMode))
-	w.str(e.Compute)
-	w.present(e.Identity != nil)
+	b := appendStr(w.buf, string(e.AuthMode))
+	b = appendStr(b, e.Compute)
+	b = appendBool(b, e.Identity != nil)
 	if e.Identity != nil {
-		w.str(e.Identity.Type)
+		b = appendStr(b, e.Identity.Type)
+		w.buf = b
 		w.strs(e.Identity.UserAssignedIdentities)
+		b = w.buf
 	}
-	w.str(string(e.PublicNetworkAccess))
+	w.buf = appendStr(b, string(e.PublicNetworkAccess))
 	w.split(e.Traffic)
 	w.split(e.Mirror)
-	w.status(e.Status)
+	w.status(&e.Status)
 	w.int(len(e.Deployments))
 	for i := range e.Deployments {
 		w.deployment(&e.Deployments[i])
@@ -354,55 +401,64 @@ func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
 }
 
 func (w *fpWriter) deployment(d *endpoint.Deployment) {
-	w.str(d.Name)
-	w.str(string(d.Type))
-	w.str(d.Description)
+	w.buf = appendStr(appendStr(appendStr(w.buf, d.Name), string(d.Type)), d.Description)
 	w.tags(d.Tags)
 	w.strMap(d.Properties)
-	w.ref(d.Model)
+	w.ref(&d.Model)
 	w.str(d.ModelMountPath)
-	w.ref(d.CodeConfiguration.Code)
+	w.ref(&d.CodeConfiguration.Code)
 	w.str(d.CodeConfiguration.ScoringScript)
-	env := &d.Environment
-	w.ref(env.Reference)
-	w.str(env.Image)
-	w.str(env.CondaFile)
-	w.str(env.Build.Path)
-	w.str(env.Build.DockerfilePath)
-	for _, r := range [...]endpoint.Route{env.InferenceConfig.LivenessRoute, env.InferenceConfig.ReadinessRoute, env.InferenceConfig.ScoringRoute} {
-		w.str(r.Path)
-		w.int(r.Port)
-	}
-	w.str(env.OSType)
+	w.ref(&d.Environment.Reference)
+	w.buf = appendEnvironment(w.buf, &d.Environment)
 	w.env(d.EnvironmentVariables)
-	w.str(d.InstanceType)
-	w.int(d.InstanceCount)
-	s := d.ScaleSettings
-	w.str(string(s.Type))
-	w.int(s.MinInstances)
-	w.int(s.MaxInstances)
-	w.int(s.PollingInterval)
-	w.int(s.TargetUtilizationPercentage)
-	r := d.RequestSettings
-	w.int(r.RequestTimeoutMS)
-	w.int(r.MaxConcurrentRequestsPerInstance)
-	w.int(r.MaxQueueWaitMS)
-	for _, p := range [...]endpoint.Probe{d.LivenessProbe, d.ReadinessProbe, d.StartupProbe} {
-		w.int(p.InitialDelay)
-		w.int(p.Period)
-		w.int(p.Timeout)
-		w.int(p.SuccessThreshold)
-		w.int(p.FailureThreshold)
-	}
-	w.bool(d.AppInsightsEnabled)
-	w.str(string(d.EgressPublicNetworkAccess))
+	w.buf = appendSizing(w.buf, d)
 	w.dataCollector(d.DataCollector)
-	for _, q := range [...]endpoint.Quantities{d.Resources.Requests, d.Resources.Limits} {
-		w.str(q.CPU)
-		w.str(q.Memory)
-		w.str(q.GPU)
+	b := w.buf
+	for _, q := range [...]*endpoint.Quantities{&d.Resources.Requests, &d.Resources.Limits} {
+		b = appendStr(appendStr(appendStr(b, q.CPU), q.Memory), q.GPU)
 	}
-	w.status(d.Status)
+	w.buf = b
+	w.status(&d.Status)
+}
+
+// appendEnvironment appends the fields of an environment after its
+// reference.
+func appendEnvironment(b []byte, env *endpoint.Environment) []byte {
+	b = appendStr(b, env.Image)
+	b = appendStr(b, env.CondaFile)
+	b = appendStr(b, env.Build.Path)
+	b = appendStr(b, env.Build.DockerfilePath)
+	ic := &env.InferenceConfig
+	for _, r := range [...]*endpoint.Route{&ic.LivenessRoute, &ic.ReadinessRoute, &ic.ScoringRoute} {
+		b = appendInt(appendStr(b, r.Path), r.Port)
+	}
+	return appendStr(b, env.OSType)
+}
+
+// appendSizing appends a deployment's instances, scaling, request
+// settings, probes, application insights and egress.
+func appendSizing(b []byte, d *endpoint.Deployment) []byte {
+	b = appendStr(b, d.InstanceType)
+	b = appendInt(b, d.InstanceCount)
+	s := &d.ScaleSettings
+	b = appendStr(b, string(s.Type))
+	b = appendInt(b, s.MinInstances)
+	b = appendInt(b, s.MaxInstances)
+	b = appendInt(b, s.PollingInterval)
+	b = appendInt(b, s.TargetUtilizationPercentage)
+	r := &d.RequestSettings
+	b = appendInt(b, r.RequestTimeoutMS)
+	b = appendInt(b, r.MaxConcurrentRequestsPerInstance)
+	b = appendInt(b, r.MaxQueueWaitMS)
+	for _, p := range [...]*endpoint.Probe{&d.LivenessProbe, &d.ReadinessProbe, &d.StartupProbe} {
+		b = appendInt(b, p.InitialDelay)
+		b = appendInt(b, p.Period)
+		b = appendInt(b, p.Timeout)
+		b = appendInt(b, p.SuccessThreshold)
+		b = appendInt(b, p.FailureThreshold)
+	}
+	b = appendBool(b, d.AppInsightsEnabled)
+	return appendStr(b, string(d.EgressPublicNetworkAccess))
 }
 
 func (w *fpWriter) dataCollector(dc *endpoint.DataCollector) {
@@ -416,7 +472,7 @@ func (w *fpWriter) dataCollector(dc *endpoint.DataCollector) {
 			c := dc.Collections[k]
 			w.str(k)
 			w.bool(c.Enabled)
-			w.ref(c.Data)
+			w.ref(&c.Data)
 			w.str(c.ClientID)
 			w.float(c.SamplingRate)
 		}
