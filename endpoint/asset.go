@@ -61,7 +61,7 @@ func (e Environment) IsInline() bool { return e.inline() }
 
 // inline is IsInline without copying e, for Equal's hot path.
 func (e *Environment) inline() bool {
-	return e.Image != "" || e.CondaFile != "" || e.Build != (Build{}) || localPath(e.Path)
+	return e.Image != "" || e.CondaFile != "" || e.Build.Path != "" || e.Build.DockerfilePath != "" || localPath(e.Path)
 }
 
 // registered is the name and version a reference registers as, when it is
@@ -92,28 +92,29 @@ func SameAsset(a, b Reference) bool { return sameRef(&a, &b) }
 
 // sameRef is [SameAsset] on pointers, which Equal's hot path uses: it
 // copies nothing, and the identities count only for local references.
+// Equal fields, which most compared references have, decide at once:
+// their paths are equally local.
 func sameRef(a, b *Reference) bool {
 	if a.Label != "" || b.Label != "" {
 		pa, pb := a.Pinned(), b.Pinned()
 		a, b = &pa, &pb
 	}
-	local := localPath(a.Path)
-	if local != localPath(b.Path) {
-		return sameLocal(*a, *b)
+	if refEqual(a, b) {
+		return !localPath(a.Path) || sameIdentity(&a.Asset, &b.Asset)
 	}
-	return refEqual(a, b) && (!local || sameIdentity(a.Asset, b.Asset))
+	return localPath(a.Path) != localPath(b.Path) && sameLocal(*a, *b)
 }
 
 // sameIdentity reports whether two identities of local files agree, or
 // either is unknown.
-func sameIdentity(a, b Asset) bool {
+func sameIdentity(a, b *Asset) bool {
 	if !a.known() || !b.known() {
 		return true
 	}
 	return a.Name == b.Name && a.Version == b.Version && a.Hash == b.Hash && a.ObjectHash == b.ObjectHash && a.Conda == b.Conda
 }
 
-func (a Asset) known() bool { return a.Err == "" && (a.Hash != "" || a.Name != "") }
+func (a *Asset) known() bool { return a.Err == "" && (a.Hash != "" || a.Name != "") }
 
 // sameLocal reports whether one of a and b is local and the other is the
 // version registered from it.
@@ -136,18 +137,18 @@ func sameLocal(a, b Reference) bool {
 // and a registered one are the same when the inline one registers as it.
 func sameEnvironment(a, b Environment) bool { return sameEnv(&a, &b) }
 
-// sameEnv is sameEnvironment on pointers, for Equal's hot path.
+// sameEnv is sameEnvironment on pointers, for Equal's hot path. As in
+// sameRef, equal fields decide at once: they are equally inline.
 func sameEnv(a, b *Environment) bool {
 	if a.Label != "" || b.Label != "" {
 		pa, pb := *a, *b
 		pa.Reference, pb.Reference = a.Reference.Pinned(), b.Reference.Pinned()
 		a, b = &pa, &pb
 	}
-	inline := a.inline()
-	if inline != b.inline() {
-		return sameInline(*a, *b)
+	if environmentEqual(a, b) {
+		return !a.inline() || sameIdentity(&a.Asset, &b.Asset)
 	}
-	return environmentEqual(a, b) && (!inline || sameIdentity(a.Asset, b.Asset))
+	return a.inline() != b.inline() && sameInline(*a, *b)
 }
 
 func sameInline(a, b Environment) bool {

@@ -117,26 +117,29 @@ func mapEqual[V comparable](a, b map[string]V) bool {
 	return true
 }
 
+// dataCollectorEqual compares two collectors through their pointers, an
+// absent one as an empty one.
 func dataCollectorEqual(a, b *DataCollector) bool {
 	if a == b {
 		return true
 	}
-	var za, zb DataCollector
-	if a != nil {
-		za = *a
+	var zero DataCollector
+	if a == nil {
+		a = &zero
 	}
-	if b != nil {
-		zb = *b
+	if b == nil {
+		b = &zero
 	}
-	var ha, hb []string
-	if za.RequestLogging != nil {
-		ha = za.RequestLogging.CaptureHeaders
+	return a.SamplingRate == b.SamplingRate &&
+		a.RollingRate == b.RollingRate &&
+		slices.Equal(a.RequestLogging.headers(), b.RequestLogging.headers()) &&
+		mapEqual(a.Collections, b.Collections)
+}
+
+// headers returns the headers to capture; none for a nil rl.
+func (rl *RequestLogging) headers() []string {
+	if rl == nil {
+		return nil
 	}
-	if zb.RequestLogging != nil {
-		hb = zb.RequestLogging.CaptureHeaders
-	}
-	return za.SamplingRate == zb.SamplingRate &&
-		za.RollingRate == zb.RollingRate &&
-		mapEqual(za.Collections, zb.Collections) &&
-		slices.Equal(ha, hb)
+	return rl.CaptureHeaders
 }

@@ -6,11 +6,16 @@ import "maps"
 
 // endpointEqual compares every field of the table of Endpoint.
 func endpointEqual(a, b *Endpoint) bool {
-	return a.Name == b.Name &&
-		a.Description == b.Description &&
-		a.AuthMode == b.AuthMode &&
-		a.Compute == b.Compute &&
-		a.PublicNetworkAccess == b.PublicNetworkAccess &&
+	return len(a.Name) == len(b.Name) &&
+		len(a.Description) == len(b.Description) &&
+		len(a.AuthMode) == len(b.AuthMode) &&
+		len(a.Compute) == len(b.Compute) &&
+		len(a.PublicNetworkAccess) == len(b.PublicNetworkAccess) &&
+		(len(a.Name) == 0 || a.Name == b.Name) &&
+		(len(a.Description) == 0 || a.Description == b.Description) &&
+		(len(a.AuthMode) == 0 || a.AuthMode == b.AuthMode) &&
+		(len(a.Compute) == 0 || a.Compute == b.Compute) &&
+		(len(a.PublicNetworkAccess) == 0 || a.PublicNetworkAccess == b.PublicNetworkAccess) &&
 		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
 		mapEqual(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity) &&
@@ -21,11 +26,16 @@ func endpointEqual(a, b *Endpoint) bool {
 
 // endpointSettingsEqual compares the fields of the table of Endpoint that DiffEndpoint shows.
 func endpointSettingsEqual(a, b *Endpoint) bool {
-	return a.Name == b.Name &&
-		a.Description == b.Description &&
-		a.AuthMode == b.AuthMode &&
-		a.Compute == b.Compute &&
-		a.PublicNetworkAccess == b.PublicNetworkAccess &&
+	return len(a.Name) == len(b.Name) &&
+		len(a.Description) == len(b.Description) &&
+		len(a.AuthMode) == len(b.AuthMode) &&
+		len(a.Compute) == len(b.Compute) &&
+		len(a.PublicNetworkAccess) == len(b.PublicNetworkAccess) &&
+		(len(a.Name) == 0 || a.Name == b.Name) &&
+		(len(a.Description) == 0 || a.Description == b.Description) &&
+		(len(a.AuthMode) == 0 || a.AuthMode == b.AuthMode) &&
+		(len(a.Compute) == 0 || a.Compute == b.Compute) &&
+		(len(a.PublicNetworkAccess) == 0 || a.PublicNetworkAccess == b.PublicNetworkAccess) &&
 		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
 		mapEqual(a.Properties, b.Properties) &&
 		identityEqual(a.Identity, b.Identity)
@@ -33,13 +43,13 @@ func endpointSettingsEqual(a, b *Endpoint) bool {
 
 // deploymentEqual compares every field of the table of Deployment.
 func deploymentEqual(a, b *Deployment) bool {
-	return a.Name == b.Name &&
-		a.Type == b.Type &&
-		a.Description == b.Description &&
-		a.ModelMountPath == b.ModelMountPath &&
-		a.InstanceType == b.InstanceType &&
+	return len(a.Name) == len(b.Name) &&
+		len(a.Type) == len(b.Type) &&
+		len(a.Description) == len(b.Description) &&
+		len(a.ModelMountPath) == len(b.ModelMountPath) &&
+		len(a.InstanceType) == len(b.InstanceType) &&
 		a.InstanceCount == b.InstanceCount &&
-		a.ScaleSettings.Type == b.ScaleSettings.Type &&
+		len(a.ScaleSettings.Type) == len(b.ScaleSettings.Type) &&
 		a.ScaleSettings.MinInstances == b.ScaleSettings.MinInstances &&
 		a.ScaleSettings.MaxInstances == b.ScaleSettings.MaxInstances &&
 		a.ScaleSettings.PollingInterval == b.ScaleSettings.PollingInterval &&
@@ -63,13 +73,26 @@ func deploymentEqual(a, b *Deployment) bool {
 		a.StartupProbe.SuccessThreshold == b.StartupProbe.SuccessThreshold &&
 		a.StartupProbe.FailureThreshold == b.StartupProbe.FailureThreshold &&
 		a.AppInsightsEnabled == b.AppInsightsEnabled &&
-		a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess &&
-		a.Resources.Requests.CPU == b.Resources.Requests.CPU &&
-		a.Resources.Requests.Memory == b.Resources.Requests.Memory &&
-		a.Resources.Requests.GPU == b.Resources.Requests.GPU &&
-		a.Resources.Limits.CPU == b.Resources.Limits.CPU &&
-		a.Resources.Limits.Memory == b.Resources.Limits.Memory &&
-		a.Resources.Limits.GPU == b.Resources.Limits.GPU &&
+		len(a.EgressPublicNetworkAccess) == len(b.EgressPublicNetworkAccess) &&
+		len(a.Resources.Requests.CPU) == len(b.Resources.Requests.CPU) &&
+		len(a.Resources.Requests.Memory) == len(b.Resources.Requests.Memory) &&
+		len(a.Resources.Requests.GPU) == len(b.Resources.Requests.GPU) &&
+		len(a.Resources.Limits.CPU) == len(b.Resources.Limits.CPU) &&
+		len(a.Resources.Limits.Memory) == len(b.Resources.Limits.Memory) &&
+		len(a.Resources.Limits.GPU) == len(b.Resources.Limits.GPU) &&
+		(len(a.Name) == 0 || a.Name == b.Name) &&
+		(len(a.Type) == 0 || a.Type == b.Type) &&
+		(len(a.Description) == 0 || a.Description == b.Description) &&
+		(len(a.ModelMountPath) == 0 || a.ModelMountPath == b.ModelMountPath) &&
+		(len(a.InstanceType) == 0 || a.InstanceType == b.InstanceType) &&
+		(len(a.ScaleSettings.Type) == 0 || a.ScaleSettings.Type == b.ScaleSettings.Type) &&
+		(len(a.EgressPublicNetworkAccess) == 0 || a.EgressPublicNetworkAccess == b.EgressPublicNetworkAccess) &&
+		(len(a.Resources.Requests.CPU) == 0 || a.Resources.Requests.CPU == b.Resources.Requests.CPU) &&
+		(len(a.Resources.Requests.Memory) == 0 || a.Resources.Requests.Memory == b.Resources.Requests.Memory) &&
+		(len(a.Resources.Requests.GPU) == 0 || a.Resources.Requests.GPU == b.Resources.Requests.GPU) &&
+		(len(a.Resources.Limits.CPU) == 0 || a.Resources.Limits.CPU == b.Resources.Limits.CPU) &&
+		(len(a.Resources.Limits.Memory) == 0 || a.Resources.Limits.Memory == b.Resources.Limits.Memory) &&
+		(len(a.Resources.Limits.GPU) == 0 || a.Resources.Limits.GPU == b.Resources.Limits.GPU) &&
 		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
 		mapEqual(a.Properties, b.Properties) &&
 		sameRef(&a.Model, &b.Model) &&
@@ -81,35 +104,57 @@ func deploymentEqual(a, b *Deployment) bool {
 
 // refEqual compares the fields of Reference but Asset.
 func refEqual(a, b *Reference) bool {
-	return a.Name == b.Name &&
-		a.Version == b.Version &&
-		a.Label == b.Label &&
-		a.Registry == b.Registry &&
-		a.ID == b.ID &&
-		a.Path == b.Path &&
-		a.Type == b.Type
+	return len(a.Name) == len(b.Name) &&
+		len(a.Version) == len(b.Version) &&
+		len(a.Label) == len(b.Label) &&
+		len(a.Registry) == len(b.Registry) &&
+		len(a.ID) == len(b.ID) &&
+		len(a.Path) == len(b.Path) &&
+		len(a.Type) == len(b.Type) &&
+		(len(a.Name) == 0 || a.Name == b.Name) &&
+		(len(a.Version) == 0 || a.Version == b.Version) &&
+		(len(a.Label) == 0 || a.Label == b.Label) &&
+		(len(a.Registry) == 0 || a.Registry == b.Registry) &&
+		(len(a.ID) == 0 || a.ID == b.ID) &&
+		(len(a.Path) == 0 || a.Path == b.Path) &&
+		(len(a.Type) == 0 || a.Type == b.Type)
 }
 
 // environmentEqual compares the fields of Environment but Asset.
 func environmentEqual(a, b *Environment) bool {
-	return a.Reference.Name == b.Reference.Name &&
-		a.Reference.Version == b.Reference.Version &&
-		a.Reference.Label == b.Reference.Label &&
-		a.Reference.Registry == b.Reference.Registry &&
-		a.Reference.ID == b.Reference.ID &&
-		a.Reference.Path == b.Reference.Path &&
-		a.Reference.Type == b.Reference.Type &&
-		a.Image == b.Image &&
-		a.CondaFile == b.CondaFile &&
-		a.Build.Path == b.Build.Path &&
-		a.Build.DockerfilePath == b.Build.DockerfilePath &&
-		a.InferenceConfig.LivenessRoute.Path == b.InferenceConfig.LivenessRoute.Path &&
+	return len(a.Reference.Name) == len(b.Reference.Name) &&
+		len(a.Reference.Version) == len(b.Reference.Version) &&
+		len(a.Reference.Label) == len(b.Reference.Label) &&
+		len(a.Reference.Registry) == len(b.Reference.Registry) &&
+		len(a.Reference.ID) == len(b.Reference.ID) &&
+		len(a.Reference.Path) == len(b.Reference.Path) &&
+		len(a.Reference.Type) == len(b.Reference.Type) &&
+		len(a.Image) == len(b.Image) &&
+		len(a.CondaFile) == len(b.CondaFile) &&
+		len(a.Build.Path) == len(b.Build.Path) &&
+		len(a.Build.DockerfilePath) == len(b.Build.DockerfilePath) &&
+		len(a.InferenceConfig.LivenessRoute.Path) == len(b.InferenceConfig.LivenessRoute.Path) &&
 		a.InferenceConfig.LivenessRoute.Port == b.InferenceConfig.LivenessRoute.Port &&
-		a.InferenceConfig.ReadinessRoute.Path == b.InferenceConfig.ReadinessRoute.Path &&
+		len(a.InferenceConfig.ReadinessRoute.Path) == len(b.InferenceConfig.ReadinessRoute.Path) &&
 		a.InferenceConfig.ReadinessRoute.Port == b.InferenceConfig.ReadinessRoute.Port &&
-		a.InferenceConfig.ScoringRoute.Path == b.InferenceConfig.ScoringRoute.Path &&
+		len(a.InferenceConfig.ScoringRoute.Path) == len(b.InferenceConfig.ScoringRoute.Path) &&
 		a.InferenceConfig.ScoringRoute.Port == b.InferenceConfig.ScoringRoute.Port &&
-		a.OSType == b.OSType
+		len(a.OSType) == len(b.OSType) &&
+		(len(a.Reference.Name) == 0 || a.Reference.Name == b.Reference.Name) &&
+		(len(a.Reference.Version) == 0 || a.Reference.Version == b.Reference.Version) &&
+		(len(a.Reference.Label) == 0 || a.Reference.Label == b.Reference.Label) &&
+		(len(a.Reference.Registry) == 0 || a.Reference.Registry == b.Reference.Registry) &&
+		(len(a.Reference.ID) == 0 || a.Reference.ID == b.Reference.ID) &&
+		(len(a.Reference.Path) == 0 || a.Reference.Path == b.Reference.Path) &&
+		(len(a.Reference.Type) == 0 || a.Reference.Type == b.Reference.Type) &&
+		(len(a.Image) == 0 || a.Image == b.Image) &&
+		(len(a.CondaFile) == 0 || a.CondaFile == b.CondaFile) &&
+		(len(a.Build.Path) == 0 || a.Build.Path == b.Build.Path) &&
+		(len(a.Build.DockerfilePath) == 0 || a.Build.DockerfilePath == b.Build.DockerfilePath) &&
+		(len(a.InferenceConfig.LivenessRoute.Path) == 0 || a.InferenceConfig.LivenessRoute.Path == b.InferenceConfig.LivenessRoute.Path) &&
+		(len(a.InferenceConfig.ReadinessRoute.Path) == 0 || a.InferenceConfig.ReadinessRoute.Path == b.InferenceConfig.ReadinessRoute.Path) &&
+		(len(a.InferenceConfig.ScoringRoute.Path) == 0 || a.InferenceConfig.ScoringRoute.Path == b.InferenceConfig.ScoringRoute.Path) &&
+		(len(a.OSType) == 0 || a.OSType == b.OSType)
 }
 
 // cloneShared replaces the maps, slices and pointers of e with deep copies.

@@ -43,22 +43,23 @@ func TestGenerated(t *testing.T) {
 }
 
 // genEqual writes a function comparing every field of a table with a Go
-// field: plain values first, which are cheap and tell most differences,
-// then the rest.
+// field, cheapest first: the words of plain values (numbers, booleans and
+// the lengths of strings), which tell most differences without a call,
+// then the contents of their strings, then the rest.
 func genEqual[S any](b *bytes.Buffer, name, doc, typ string, attrs []attr[S], diffed bool) {
-	var terms []string
-	for _, values := range []bool{true, false} {
-		for _, a := range attrs {
-			switch {
-			case a.goName == "" || (a.eq == cmpValue) != values || diffed && a.diff == nil:
-			case a.eq == cmpValue:
-				f, _ := reflect.TypeFor[S]().FieldByName(a.goName)
-				terms = append(terms, leafTerms(f.Type, a.goName, "")...)
-			default:
-				terms = append(terms, fmt.Sprintf(a.eq, "a."+a.goName, "b."+a.goName))
-			}
+	var words, texts, rest []string
+	for _, a := range attrs {
+		switch {
+		case a.goName == "" || diffed && a.diff == nil:
+		case a.eq == cmpValue:
+			f, _ := reflect.TypeFor[S]().FieldByName(a.goName)
+			w, t := leafTerms(f.Type, a.goName, "")
+			words, texts = append(words, w...), append(texts, t...)
+		default:
+			rest = append(rest, fmt.Sprintf(a.eq, "a."+a.goName, "b."+a.goName))
 		}
 	}
+	terms := slices.Concat(words, texts, rest)
 	fmt.Fprintf(b, "\n// %s %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
 		name, doc, name, typ, strings.Join(terms, " &&\n\t\t"))
 }
@@ -68,26 +69,34 @@ func genEqual[S any](b *bytes.Buffer, name, doc, typ string, attrs []attr[S], di
 // by their own rule), so that a field added to the struct is compared
 // without an edit here.
 func genFieldsEqual(b *bytes.Buffer, name string, typ reflect.Type, skip string) {
-	terms := leafTerms(typ, "", skip)
+	words, texts := leafTerms(typ, "", skip)
 	fmt.Fprintf(b, "\n// %s compares the fields of %s but %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
-		name, typ.Name(), skip, name, typ.Name(), strings.Join(terms, " &&\n\t\t"))
+		name, typ.Name(), skip, name, typ.Name(), strings.Join(slices.Concat(words, texts), " &&\n\t\t"))
 }
 
 // leafTerms compares a value of type t at path field by field, through
-// nested and embedded structs, leaving out fields named skip: inline
-// comparisons of lengths and words where == on a struct of strings would
-// call the struct's equality function.
-func leafTerms(t reflect.Type, path, skip string) []string {
-	if t.Kind() != reflect.Struct {
-		return []string{fmt.Sprintf("a.%[1]s == b.%[1]s", path)}
-	}
-	var terms []string
-	for f := range t.Fields() {
-		if f.Name != skip {
-			terms = append(terms, leafTerms(f.Type, strings.TrimPrefix(path+"."+f.Name, "."), skip)...)
+// nested and embedded structs, leaving out fields named skip, where == on
+// a struct of strings would call the struct's equality function. It
+// returns the comparisons of words (numbers, booleans, the lengths of
+// strings) apart from those of the contents of strings, which call
+// runtime.memequal even for empty strings unless told not to: most
+// strings of a spec are empty, and an equal length and an empty a mean
+// an equal string without a call.
+func leafTerms(t reflect.Type, path, skip string) (words, texts []string) {
+	switch t.Kind() {
+	case reflect.String:
+		return []string{fmt.Sprintf("len(a.%[1]s) == len(b.%[1]s)", path)},
+			[]string{fmt.Sprintf("(len(a.%[1]s) == 0 || a.%[1]s == b.%[1]s)", path)}
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if f.Name != skip {
+				w, tx := leafTerms(f.Type, strings.TrimPrefix(path+"."+f.Name, "."), skip)
+				words, texts = append(words, w...), append(texts, tx...)
+			}
 		}
+		return words, texts
 	}
-	return terms
+	return []string{fmt.Sprintf("a.%[1]s == b.%[1]s", path)}, nil
 }
 
 // TestTablesHoldEveryField checks that every field of the spec types is
