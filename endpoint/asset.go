@@ -105,6 +105,10 @@ func sameRef(a, b *Reference) bool {
 	return localPath(a.Path) != localPath(b.Path) && sameLocal(*a, *b)
 }
 
+// byFields reports whether r compares with another reference by its
+// fields alone: it has no label to resolve and no local files.
+func (r *Reference) byFields() bool { return r.Label == "" && r.Path == "" }
+
 // sameIdentity reports whether two identities of local files agree, or
 // either is unknown.
 func sameIdentity(a, b *Asset) bool {
@@ -149,6 +153,12 @@ func sameEnv(a, b *Environment) bool {
 		return !a.inline() || sameIdentity(&a.Asset, &b.Asset)
 	}
 	return a.inline() != b.inline() && sameInline(*a, *b)
+}
+
+// byFields reports whether e compares with another environment by its
+// fields alone: it has no label to resolve and is not inline.
+func (e *Environment) byFields() bool {
+	return e.Reference.byFields() && e.Image == "" && e.CondaFile == "" && e.Build.Path == "" && e.Build.DockerfilePath == ""
 }
 
 func sameInline(a, b Environment) bool {

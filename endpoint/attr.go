@@ -3,6 +3,7 @@ package endpoint
 //go:generate go test -run TestGenerated -update
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -45,10 +46,18 @@ const (
 	cmpValue = "%s == %s"
 	cmpMap   = "mapEqual(%s, %s)"
 	// cmpTags tells tags not written (nil) from tags written empty.
-	cmpTags  = "(%[1]s == nil) == (%[2]s == nil) && mapEqual(%[1]s, %[2]s)"
+	cmpTags = "(%[1]s == nil) == (%[2]s == nil) && mapEqual(%[1]s, %[2]s)"
+	// cmpRef and cmpEnv compare assets by their rule (sameRef, sameEnv)
+	// unless the fields alone decide, as they do for most references:
+	// then comparing the fields is the one call.
+	cmpRef   = "(%[1]s.byFields() && refEqual(&%[1]s, &%[2]s) || sameRef(&%[1]s, &%[2]s))"
+	cmpEnv   = "(%[1]s.byFields() && environmentEqual(&%[1]s, &%[2]s) || sameEnv(&%[1]s, &%[2]s))"
 	cpShared = ""
 	cpMap    = "maps.Clone(%s)"
 )
+
+// cmpCode compares scoring code: the script, and the code as cmpRef does.
+var cmpCode = "%[1]s.ScoringScript == %[2]s.ScoringScript && " + fmt.Sprintf(cmpRef, "%[1]s.Code", "%[2]s.Code")
 
 // keysOf lists the YAML keys of a table, in its order: the keys the loader
 // allows, as its messages list them.

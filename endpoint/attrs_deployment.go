@@ -14,7 +14,7 @@ var deploymentAttrs = []attr[Deployment]{
 	textAttr("description", "Description", func(d *Deployment) *string { return &d.Description }, nil),
 	tagsAttr(func(d *Deployment) *map[string]string { return &d.Tags }),
 	mapAttr("properties", "Properties", func(d *Deployment) *map[string]string { return &d.Properties }, nil),
-	customAttr("model", "Model", "sameRef(&%s, &%s)", cpShared, attr[Deployment]{
+	customAttr("model", "Model", cmpRef, cpShared, attr[Deployment]{
 		decode: func(d *decoder, f entry, p loc, s *Deployment) { d.model(f, p, &s.Model) },
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			m.node("model", w.ref(path+".model", s.Model, "models", true, true))
@@ -23,7 +23,7 @@ var deploymentAttrs = []attr[Deployment]{
 		normalize: func(s *Deployment, _ Kind) { normalizeRef(&s.Model) },
 	}),
 	textAttr("model_mount_path", "ModelMountPath", func(d *Deployment) *string { return &d.ModelMountPath }, nil),
-	customAttr("code_configuration", "CodeConfiguration", "sameCode(&%s, &%s)", cpShared, attr[Deployment]{
+	customAttr("code_configuration", "CodeConfiguration", cmpCode, cpShared, attr[Deployment]{
 		decode: func(d *decoder, f entry, p loc, s *Deployment) { d.code(f, p, &s.CodeConfiguration) },
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			c := s.CodeConfiguration
@@ -39,7 +39,7 @@ var deploymentAttrs = []attr[Deployment]{
 		},
 		normalize: func(s *Deployment, _ Kind) { normalizeRef(&s.CodeConfiguration.Code) },
 	}),
-	customAttr("environment", "Environment", "sameEnv(&%s, &%s)", cpShared, attr[Deployment]{
+	customAttr("environment", "Environment", cmpEnv, cpShared, attr[Deployment]{
 		decode: func(d *decoder, f entry, p loc, s *Deployment) { d.environment(f, p, &s.Environment) },
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			m.node("environment", w.environment(path+".environment", s.Environment))
@@ -61,7 +61,7 @@ var deploymentAttrs = []attr[Deployment]{
 	groupAttr("startup_probe", "StartupProbe", func(d *Deployment) *Probe { return &d.StartupProbe }, probeAttrs(defaultLivenessFailures), true),
 	boolAttr("app_insights_enabled", "AppInsightsEnabled", func(d *Deployment) *bool { return &d.AppInsightsEnabled }),
 	enumAttr("egress_public_network_access", "EgressPublicNetworkAccess", func(d *Deployment) *Access { return &d.EgressPublicNetworkAccess }, accessValues, Enabled),
-	customAttr("data_collector", "DataCollector", "dataCollectorEqual(%s, %s)", "%s.clone()", attr[Deployment]{
+	customAttr("data_collector", "DataCollector", "(%[1]s == %[2]s || dataCollectorEqual(%[1]s, %[2]s))", "%s.clone()", attr[Deployment]{
 		decode: func(d *decoder, f entry, p loc, s *Deployment) { s.DataCollector = d.dataCollector(f, p) },
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			if dc := s.DataCollector; dc != nil {

@@ -94,12 +94,6 @@ func identityEqual(a, b *Identity) bool {
 	return za.Type == zb.Type && slices.Equal(za.UserAssignedIdentities, zb.UserAssignedIdentities)
 }
 
-// sameCode compares scoring code as DeploymentEqual does: the code by
-// [SameAsset].
-func sameCode(a, b *CodeConfiguration) bool {
-	return a.ScoringScript == b.ScoringScript && sameRef(&a.Code, &b.Code)
-}
-
 // mapEqual is [maps.Equal] that returns before ranging over empty maps,
 // which most of a spec's maps are.
 func mapEqual[V comparable](a, b map[string]V) bool {

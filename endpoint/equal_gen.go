@@ -95,11 +95,11 @@ func deploymentEqual(a, b *Deployment) bool {
 		(len(a.Resources.Limits.GPU) == 0 || a.Resources.Limits.GPU == b.Resources.Limits.GPU) &&
 		(a.Tags == nil) == (b.Tags == nil) && mapEqual(a.Tags, b.Tags) &&
 		mapEqual(a.Properties, b.Properties) &&
-		sameRef(&a.Model, &b.Model) &&
-		sameCode(&a.CodeConfiguration, &b.CodeConfiguration) &&
-		sameEnv(&a.Environment, &b.Environment) &&
+		(a.Model.byFields() && refEqual(&a.Model, &b.Model) || sameRef(&a.Model, &b.Model)) &&
+		a.CodeConfiguration.ScoringScript == b.CodeConfiguration.ScoringScript && (a.CodeConfiguration.Code.byFields() && refEqual(&a.CodeConfiguration.Code, &b.CodeConfiguration.Code) || sameRef(&a.CodeConfiguration.Code, &b.CodeConfiguration.Code)) &&
+		(a.Environment.byFields() && environmentEqual(&a.Environment, &b.Environment) || sameEnv(&a.Environment, &b.Environment)) &&
 		mapEqual(a.EnvironmentVariables, b.EnvironmentVariables) &&
-		dataCollectorEqual(a.DataCollector, b.DataCollector)
+		(a.DataCollector == b.DataCollector || dataCollectorEqual(a.DataCollector, b.DataCollector))
 }
 
 // refEqual compares the fields of Reference but Asset.
