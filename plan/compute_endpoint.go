@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/rules"
@@ -33,6 +34,14 @@ type planner struct {
 	// slab is where detach takes the copies of the endpoints' deployments
 	// from, across the endpoints of a plan (see take).
 	slab []endpoint.Deployment
+	// stages and last are scratch space for traffic.
+	stages []stage
+	last   changes
+	// text holds the strings of the steps, across the endpoints of a plan.
+	text textArena
+	// changes is the slab of traffic changes (see carve); changed is
+	// scratch space for trafficChanges.
+	changes, changed []endpoint.Change
 }
 
 type preWrite struct {
@@ -84,9 +93,10 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 }
 
 // detach gives the steps copies of the deployments they carry, which point
-// into the normalizers' storage until then, one copy per deployment, made
-// in one allocation. Maps of equal content (the environment variables of a
-// deployment before and after its update, say) are copied once and shared.
+// into the normalizers' storage until then, one copy per deployment, taken
+// from a slab. Maps of equal content (the environment variables of a
+// deployment before and after its update, or of the deployments of a fleet
+// alike) are copied once and shared.
 func (p *planner) detach() {
 	p.carried = p.carried[:0]
 	for i := range p.steps {
@@ -100,8 +110,12 @@ func (p *planner) detach() {
 		return
 	}
 	copies := p.take(len(p.carried))
+	// The copies end the slab: the last few before each, of this endpoint
+	// or of the ones before, lend it their maps.
+	base := len(p.slab) - len(copies)
 	for i, d := range p.carried {
-		copies[i] = cloneSharing(d, copies[:i])
+		end := base + i
+		copies[i] = cloneSharing(d, p.slab[max(0, end-shareWindow):end])
 	}
 	own := func(d *endpoint.Deployment) *endpoint.Deployment {
 		if d == nil {
@@ -115,22 +129,37 @@ func (p *planner) detach() {
 	}
 }
 
-// maxSlab bounds the deployments of one slab: about 90 KB.
-const maxSlab = 64
+// maxSlab bounds the deployments of one slab: as many as fill 72 KB, a
+// whole number of the allocator's 8 KB pages, so that the largest slabs,
+// which hold most of a fleet's copies, waste less than one deployment.
+const maxSlab = (72 << 10) / int(unsafe.Sizeof(endpoint.Deployment{}))
 
-// take returns n zeroed deployments, slices of slabs shared by the
+// shareWindow is how many copies before a deployment's lend it their
+// maps: enough for an endpoint's and the last one's, few enough that
+// comparing costs less than a copy would.
+const shareWindow = 8
+
+// maxChanges bounds the traffic changes of one slab: 8 KB of them.
+const maxChanges = (8 << 10) / int(unsafe.Sizeof(endpoint.Change{}))
+
+// take returns n zeroed deployments from the planner's slab.
+func (p *planner) take(n int) []endpoint.Deployment { return carve(&p.slab, n, maxSlab) }
+
+// carve returns n zeroed elements of *slab, a slab shared by the
 // endpoints of a plan: one allocation for several endpoints, with none
-// of the rounding up to a size class that each endpoint's few copies
-// would pay. A slab is twice the last, from n up to maxSlab, so that a
-// small plan takes no more than it needs. A step keeps its slab alive,
+// of the rounding up to a size class that each endpoint's few values
+// would pay. Their capacity ends with them, so that appending to them
+// never reaches the next ones. A slab is twice the last, from n up to
+// limit, so that a small plan takes no more than it needs, and holds
+// what fits in its size class besides. A step keeps its slabs alive,
 // which the plan does anyway.
-func (p *planner) take(n int) []endpoint.Deployment {
-	if cap(p.slab)-len(p.slab) < n {
-		p.slab = make([]endpoint.Deployment, 0, max(n, min(2*cap(p.slab), maxSlab)))
+func carve[T any](slab *[]T, n, limit int) []T {
+	if cap(*slab)-len(*slab) < n {
+		*slab = slices.Grow([]T(nil), max(n, min(2*cap(*slab), limit)))
 	}
-	k := len(p.slab)
-	p.slab = p.slab[:k+n]
-	return p.slab[k : k+n : k+n]
+	k := len(*slab)
+	*slab = (*slab)[:k+n]
+	return (*slab)[k : k+n : k+n]
 }
 
 // cloneSharing returns a deep copy of d whose tags, properties and
@@ -160,14 +189,44 @@ func shareMap(m map[string]string, earlier []endpoint.Deployment, field func(*en
 	return maps.Clone(m)
 }
 
+// id returns the id of a step of the endpoint: its name and the parts,
+// joined by slashes.
 func (p *planner) id(parts ...string) string {
-	switch len(parts) {
-	case 1:
-		return p.name + "/" + parts[0]
-	case 2:
-		return p.name + "/" + parts[0] + "/" + parts[1]
+	var buf [8]string
+	all := append(buf[:0], p.name)
+	for _, s := range parts {
+		all = append(all, "/", s)
 	}
-	return p.name + "/" + strings.Join(parts, "/")
+	return p.text.join(all...)
+}
+
+// A textArena carves the strings of steps (ids, reasons, the paths of
+// traffic changes) out of shared blocks: one allocation for the text of
+// many steps, which the plan keeps alive anyway, instead of one for each
+// string. A block's bytes are never written twice, so a string taken from
+// it stays what it was.
+type textArena struct {
+	b strings.Builder
+}
+
+// textBlock is the size of a block: the text of a few dozen steps.
+const textBlock = 4 << 10
+
+// join returns the concatenation of parts.
+func (t *textArena) join(parts ...string) string {
+	n := 0
+	for _, s := range parts {
+		n += len(s)
+	}
+	if t.b.Cap()-t.b.Len() < n {
+		t.b = strings.Builder{}
+		t.b.Grow(max(n, textBlock))
+	}
+	start := t.b.Len()
+	for _, s := range parts {
+		t.b.WriteString(s)
+	}
+	return t.b.String()[start:]
 }
 
 func (p *planner) add(s Step) int {
@@ -399,9 +458,9 @@ func (p *planner) change(a, b *endpoint.Deployment) leave {
 	case reapply:
 		s.Reason = fmt.Sprintf("provisioning state %s: apply the spec again before it serves traffic", a.Status.ProvisioningState)
 	case lower:
-		s.Reason = fmt.Sprintf("scale down from %d to %d instances after its traffic has moved", ca, cb)
+		s.Reason = p.text.join("scale down from ", strconv.Itoa(ca), " to ", strconv.Itoa(cb), " instances after its traffic has moved")
 	case cb > ca:
-		s.Reason = fmt.Sprintf("scale up from %d to %d instances before its traffic grows", ca, cb)
+		s.Reason = p.text.join("scale up from ", strconv.Itoa(ca), " to ", strconv.Itoa(cb), " instances before its traffic grows")
 	default:
 		s.Reason = "update in place (rolling)"
 	}
@@ -643,8 +702,8 @@ func share(es []traffic.Entry, amount int) []traffic.Entry {
 // the endpoint's settings, or, without traffic steps, such an update stands
 // alone.
 func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bool) {
-	rest, postGate := p.opts.Strategy.stages(live, mirror, p.d.Traffic, p.d.Mirror, p.d.Kind() == endpoint.Managed)
-	stages := append(first, rest...)
+	stages, postGate := p.opts.Strategy.stages(append(p.stages[:0], first...), live, mirror, p.d.Traffic, p.d.Mirror, p.d.Kind() == endpoint.Managed)
+	p.stages = stages
 	if len(stages) == 0 {
 		if settings {
 			u := p.endpointUpdate(p.a.Traffic, p.a.Mirror, "update the endpoint's settings")
@@ -669,15 +728,17 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 	}
 	// last holds, for each deployment whose share changes, the 1-based
 	// traffic step that last changed it.
-	var last changes
+	p.last = p.last[:0]
 	prev := ""
 	for k, st := range stages {
 		var deps []string
 		held := false
 		for _, g := range st.gates {
-			gid := p.id("gate", g.name)
+			var gid string
 			if g.deployment == "" && prev != "" {
-				gid += "/" + strconv.Itoa(k)
+				gid = p.id("gate", g.name, strconv.Itoa(k))
+			} else {
+				gid = p.id("gate", g.name)
 			}
 			var gdeps []string
 			if g.hold && prev != "" {
@@ -703,17 +764,19 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 				}
 			}
 			if st.live.Get(n) != prevLive.Get(n) || st.mirror.Get(n) != prevMirror.Get(n) {
-				last.set(n, k+1)
+				p.last.set(n, k+1)
 			}
 		}, prevLive, prevMirror, st.live, st.mirror)
 
-		id := p.id("traffic")
+		var id string
 		if len(stages) > 1 {
-			id += "/" + strconv.Itoa(k+1)
+			id = p.id("traffic", strconv.Itoa(k+1))
+		} else {
+			id = p.id("traffic")
 		}
 		s := Step{ID: id, Action: SetTraffic, Endpoint: p.name, DependsOn: deps,
 			TrafficBefore: prevLive, MirrorBefore: prevMirror, Traffic: st.live, Mirror: st.mirror,
-			Changes: trafficChanges(prevLive, prevMirror, st.live, st.mirror), Reason: st.reason}
+			Changes: p.trafficChanges(prevLive, prevMirror, st.live, st.mirror), Reason: st.reason}
 		if k == 0 && settings {
 			u := p.endpointUpdate(st.live, st.mirror, "update the endpoint's settings and "+st.reason)
 			u.DependsOn = deps
@@ -738,10 +801,10 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 			}
 			return gid
 		}
-		p.postDepsWith(last, stepOf, needGate)
+		p.postDepsWith(p.last, stepOf, needGate)
 		return
 	}
-	p.postDepsWith(last, stepOf, nil)
+	p.postDepsWith(p.last, stepOf, nil)
 }
 
 // postDepsWith makes each post write wait for the traffic step that last
@@ -877,10 +940,11 @@ func union(splits ...traffic.Split) []string {
 }
 
 // trafficChanges lists the entries of the live and mirror splits that
-// change, as traffic.NAME and then mirror_traffic.NAME, each in name order.
-func trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
-	out := make([]endpoint.Change, 0, live.Len()+toLive.Len()+mirror.Len()+toMirror.Len())
-	add := func(from, to traffic.Split) int {
+// change, as traffic.NAME and then mirror_traffic.NAME, each in name
+// order, in a slice of the planner's changes slab.
+func (p *planner) trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
+	out := p.changed[:0]
+	add := func(prefix string, from, to traffic.Split) {
 		start := len(out)
 		eachName(func(n string) {
 			if a, b := from.Get(n), to.Get(n); a != b {
@@ -888,43 +952,19 @@ func trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Cha
 			}
 		}, from, to)
 		slices.SortFunc(out[start:], func(x, y endpoint.Change) int { return strings.Compare(x.Path, y.Path) })
-		return len(out) - start
+		for i := start; i < len(out); i++ {
+			out[i].Path = p.text.join(prefix, out[i].Path)
+		}
 	}
-	nLive := add(live, toLive)
-	add(mirror, toMirror)
+	add("traffic.", live, toLive)
+	add("mirror_traffic.", mirror, toMirror)
+	p.changed = out
 	if len(out) == 0 {
 		return nil
 	}
-	prefixPaths(out, nLive)
-	return out
-}
-
-// prefixPaths turns the deployment names of traffic changes into their
-// paths (traffic.NAME for the first nLive, mirror_traffic.NAME for the
-// rest), all of them slices of one string: one allocation per step
-// rather than one per change.
-func prefixPaths(cs []endpoint.Change, nLive int) {
-	prefix := func(i int) string {
-		if i < nLive {
-			return "traffic."
-		}
-		return "mirror_traffic."
-	}
-	var b strings.Builder
-	size := 0
-	for i := range cs {
-		size += len(prefix(i)) + len(cs[i].Path)
-	}
-	b.Grow(size)
-	for i := range cs {
-		b.WriteString(prefix(i))
-		b.WriteString(cs[i].Path)
-	}
-	all, at := b.String(), 0
-	for i := range cs {
-		n := len(prefix(i)) + len(cs[i].Path)
-		cs[i].Path, at = all[at:at+n], at+n
-	}
+	cs := carve(&p.changes, len(out), maxChanges)
+	copy(cs, out)
+	return cs
 }
 
 func joinAnd(items []string) string {

@@ -273,29 +273,29 @@ type gateSpec struct {
 	reason     string
 }
 
-// stages returns the traffic stages from (live, mirror) to (toLive,
-// toMirror), and the name of a gate to hold after the last stage before
-// capacity is removed ("" for none). managed tells whether the endpoint
-// may mirror.
-func (s Strategy) stages(live, mirror, toLive, toMirror traffic.Split, managed bool) ([]stage, string) {
+// stages appends to dst the traffic stages from (live, mirror) to
+// (toLive, toMirror), and returns the name of a gate to hold after the
+// last stage before capacity is removed ("" for none). managed tells
+// whether the endpoint may mirror.
+func (s Strategy) stages(dst []stage, live, mirror, toLive, toMirror traffic.Split, managed bool) ([]stage, string) {
 	if live.Equal(toLive) && mirror.Equal(toMirror) {
-		return nil, ""
+		return dst, ""
 	}
 	final := stage{live: toLive, mirror: toMirror, reason: "set the desired traffic"}
 	switch s.kind {
 	case canary:
-		return s.canaryStages(live, mirror, toLive, toMirror), ""
+		return s.canaryStages(dst, live, mirror, toLive, toMirror), ""
 	case blueGreen:
 		final.gates = smokeGates(live, toLive)
 		final.reason = "switch traffic"
-		return []stage{final}, DefaultBakeGate
+		return append(dst, final), DefaultBakeGate
 	case shadow:
-		return s.shadowStages(live, mirror, final, managed), ""
+		return s.shadowStages(dst, live, mirror, final, managed), ""
 	}
-	return []stage{final}, ""
+	return append(dst, final), ""
 }
 
-func (s Strategy) canaryStages(live, mirror, toLive, toMirror traffic.Split) []stage {
+func (s Strategy) canaryStages(dst []stage, live, mirror, toLive, toMirror traffic.Split) []stage {
 	splits := []traffic.Split{live, toLive}
 	ramped := live.Total() == 100 && toLive.Total() == 100
 	if ramped {
@@ -305,10 +305,10 @@ func (s Strategy) canaryStages(live, mirror, toLive, toMirror traffic.Split) []s
 	}
 	if len(splits) < 2 {
 		// Only the mirror changes.
-		return []stage{{live: toLive, mirror: toMirror, reason: "set the desired mirror traffic"}}
+		return append(dst, stage{live: toLive, mirror: toMirror, reason: "set the desired mirror traffic"})
 	}
 	n := len(splits) - 1
-	out := make([]stage, 0, n)
+	out := slices.Grow(dst, n)
 	prevLive, prevMirror := live, mirror
 	for k := 1; k <= n; k++ {
 		st := stage{live: splits[k], mirror: toMirror}
@@ -346,13 +346,13 @@ func stageMirror(live, prev, want traffic.Split) traffic.Split {
 	return traffic.Split{}
 }
 
-func (s Strategy) shadowStages(live, mirror traffic.Split, final stage, managed bool) []stage {
+func (s Strategy) shadowStages(dst []stage, live, mirror traffic.Split, final stage, managed bool) []stage {
 	risers := risingFromZero(live, final.live)
 	if !managed || live.Total() != 100 || len(risers) == 0 {
 		final.gates = smokeGates(live, final.live)
-		return []stage{final}
+		return append(dst, final)
 	}
-	out := make([]stage, 0, len(risers)+1)
+	out := slices.Grow(dst, len(risers)+1)
 	var pending []gateSpec
 	prevMirror := mirror
 	for _, r := range risers {
