@@ -152,9 +152,9 @@ func (v *validator) endpoint(e *Endpoint) {
 		d := &e.Deployments[i]
 		if d.Name != "" {
 			// A linear scan: at most 20 deployments, and no map to allocate.
-			for _, prev := range e.Deployments[:i] {
-				if strings.EqualFold(prev.Name, d.Name) {
-					v.add("deployments["+d.Name+"]", "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, prev.Name, d.Name)
+			for j := range i {
+				if prev := e.Deployments[j].Name; strings.EqualFold(prev, d.Name) {
+					v.add("deployments["+d.Name+"]", "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, prev, d.Name)
 					break
 				}
 			}
@@ -252,6 +252,8 @@ func (v *validator) identity(id *Identity) {
 type field struct {
 	deployment string
 	parts      [3]string
+	// n is how many parts are set.
+	n int
 }
 
 func (f field) String() string {
@@ -259,29 +261,25 @@ func (f field) String() string {
 	b.WriteString("deployments[")
 	b.WriteString(f.deployment)
 	b.WriteByte(']')
-	for _, p := range f.parts {
-		if p != "" {
-			b.WriteByte('.')
-			b.WriteString(p)
-		}
+	for _, p := range f.parts[:f.n] {
+		b.WriteByte('.')
+		b.WriteString(p)
 	}
 	return b.String()
 }
 
-// at returns the path of a field below f.
+// at returns the path of a field below f. It is called for every group
+// of settings of every deployment, so it is small enough to inline; a
+// path deeper than parts holds is a bug of this file, and panics.
 func (f field) at(name string) field {
-	for i, p := range f.parts {
-		if p == "" {
-			f.parts[i] = name
-			return f
-		}
-	}
-	panic("endpoint: field path too deep: " + f.String() + "." + name)
+	f.parts[f.n] = name
+	f.n++
+	return f
 }
 
 func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	p := field{deployment: d.Name}
-	v.nameAt(p.at("name"), d.Name)
+	v.nameAt(&p, d.Name)
 
 	kind := Kind(strings.ToLower(string(d.Type)))
 	switch kind {
@@ -311,11 +309,11 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	case managed && d.InstanceCount == 0:
 		v.add(p.at("instance_count").String(), "is required for a managed deployment and must be between 1 and %d", MaxInstanceCount)
 	}
-	v.scale(p.at("scale_settings"), d.ScaleSettings, scale, managed)
-	v.request(p.at("request_settings"), d.RequestSettings, managed)
-	v.probe(p.at("liveness_probe"), d.LivenessProbe)
-	v.probe(p.at("readiness_probe"), d.ReadinessProbe)
-	v.probe(p.at("startup_probe"), d.StartupProbe)
+	v.scale(&p, &d.ScaleSettings, scale, managed)
+	v.request(&p, &d.RequestSettings, managed)
+	v.probe(&p, "liveness_probe", &d.LivenessProbe)
+	v.probe(&p, "readiness_probe", &d.ReadinessProbe)
+	v.probe(&p, "startup_probe", &d.StartupProbe)
 	if !validAccess(d.EgressPublicNetworkAccess) {
 		v.add(p.at("egress_public_network_access").String(), "must be enabled or disabled, got %q", d.EgressPublicNetworkAccess)
 	}
@@ -327,79 +325,112 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 		switch {
 		case name == "":
 			v.add(p.at("environment_variables").String(), "a variable name must not be empty")
-		case strings.ContainsAny(name, "=\x00"):
+		case !validVariableName(name):
 			v.add(p.at("environment_variables."+name).String(), "a variable name must not contain '=' or NUL")
 		}
 	}
 	if dc := d.DataCollector; dc != nil {
-		v.rate(p.at("data_collector").at("sampling_rate"), dc.SamplingRate)
+		if !validRate(dc.SamplingRate) {
+			v.rate(p.at("data_collector").at("sampling_rate"), dc.SamplingRate)
+		}
 		for name, c := range dc.Collections {
-			v.rate(p.at("data_collector").at("collections."+name).at("sampling_rate"), c.SamplingRate)
+			if !validRate(c.SamplingRate) {
+				v.rate(p.at("data_collector").at("collections."+name).at("sampling_rate"), c.SamplingRate)
+			}
 		}
 	}
 }
 
-func (v *validator) nameAt(f field, name string) {
+// validVariableName reports whether an environment variable's name has
+// no '=' and no NUL: a loop over its bytes, where strings.ContainsAny
+// would build a set of the two for every name of every deployment.
+func validVariableName(name string) bool {
+	for i := range len(name) {
+		if c := name[i]; c == '=' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// nameAt checks the name of the deployment at p.
+func (v *validator) nameAt(p *field, name string) {
 	if name != "" && isServiceName(name) {
 		if n := len(name); n >= minNameLen && n <= maxNameLen {
 			return
 		}
 	}
-	v.name(f.String(), name)
+	v.name(p.at("name").String(), name)
 }
 
-func (v *validator) scale(p field, s ScaleSettings, scale ScaleType, managed bool) {
+// The groups of settings of a deployment, as paths name them.
+const (
+	scaleGroup   = "scale_settings"
+	requestGroup = "request_settings"
+)
+
+// scale checks the scale settings of the deployment at p. Like the
+// other checks of groups, it takes the deployment's path and builds the
+// group's only when it reports a problem.
+func (v *validator) scale(p *field, s *ScaleSettings, scale ScaleType, managed bool) {
 	switch scale {
 	case "", ScaleDefault:
 	case ScaleTargetUtilization:
 		if managed {
-			v.add(p.at("type").String(), "target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)")
+			v.add(p.at(scaleGroup).at("type").String(), "target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)")
 		}
 	default:
-		v.add(p.at("type").String(), "must be default or target_utilization, got %q", s.Type)
+		v.add(p.at(scaleGroup).at("type").String(), "must be default or target_utilization, got %q", s.Type)
 	}
-	v.atLeast(p, "min_instances", s.MinInstances, 1)
-	v.atLeast(p, "max_instances", s.MaxInstances, 1)
-	v.atLeast(p, "polling_interval", s.PollingInterval, 1)
+	v.atLeast(p, scaleGroup, "min_instances", s.MinInstances, 1)
+	v.atLeast(p, scaleGroup, "max_instances", s.MaxInstances, 1)
+	v.atLeast(p, scaleGroup, "polling_interval", s.PollingInterval, 1)
 	if t := s.TargetUtilizationPercentage; t < 0 || t > 100 {
-		v.add(p.at("target_utilization_percentage").String(), "must be between 1 and 100, got %d", t)
+		v.add(p.at(scaleGroup).at("target_utilization_percentage").String(), "must be between 1 and 100, got %d", t)
 	}
 	if s.MinInstances > 0 && s.MaxInstances > 0 && s.MinInstances > s.MaxInstances {
-		v.add(p.at("max_instances").String(), "must be at least min_instances (%d), got %d", s.MinInstances, s.MaxInstances)
+		v.add(p.at(scaleGroup).at("max_instances").String(), "must be at least min_instances (%d), got %d", s.MinInstances, s.MaxInstances)
 	}
 }
 
-func (v *validator) request(p field, r RequestSettings, managed bool) {
+func (v *validator) request(p *field, r *RequestSettings, managed bool) {
 	switch t := r.RequestTimeoutMS; {
 	case managed && (t < 0 || t > MaxRequestTimeoutMS):
-		v.add(p.at("request_timeout_ms").String(), "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
+		v.add(p.at(requestGroup).at("request_timeout_ms").String(), "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
 	case t < 0:
-		v.add(p.at("request_timeout_ms").String(), "must be at least 1, got %d", t)
+		v.add(p.at(requestGroup).at("request_timeout_ms").String(), "must be at least 1, got %d", t)
 	}
-	v.atLeast(p, "max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
-	v.atLeast(p, "max_queue_wait_ms", r.MaxQueueWaitMS, 0)
+	v.atLeast(p, requestGroup, "max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
+	v.atLeast(p, requestGroup, "max_queue_wait_ms", r.MaxQueueWaitMS, 0)
 }
 
-func (v *validator) probe(p field, pr Probe) {
-	v.atLeast(p, "initial_delay", pr.InitialDelay, 0)
-	v.atLeast(p, "period", pr.Period, 1)
-	v.atLeast(p, "timeout", pr.Timeout, 1)
-	v.atLeast(p, "success_threshold", pr.SuccessThreshold, 1)
-	v.atLeast(p, "failure_threshold", pr.FailureThreshold, 1)
+// probe checks the probe named group of the deployment at p.
+func (v *validator) probe(p *field, group string, pr *Probe) {
+	if pr.InitialDelay|pr.Period|pr.Timeout|pr.SuccessThreshold|pr.FailureThreshold >= 0 {
+		// Only a negative setting breaks a rule (see atLeast), and the
+		// bitwise or of settings is negative when one of them is.
+		return
+	}
+	v.atLeast(p, group, "initial_delay", pr.InitialDelay, 0)
+	v.atLeast(p, group, "period", pr.Period, 1)
+	v.atLeast(p, group, "timeout", pr.Timeout, 1)
+	v.atLeast(p, group, "success_threshold", pr.SuccessThreshold, 1)
+	v.atLeast(p, group, "failure_threshold", pr.FailureThreshold, 1)
 }
 
 // atLeast checks a setting whose zero means "the default": only negative
 // values can be below the minimum of 0 or 1.
-func (v *validator) atLeast(p field, name string, n, least int) {
+func (v *validator) atLeast(p *field, group, name string, n, least int) {
 	if n < 0 {
-		v.add(p.at(name).String(), "must be at least %d, got %d", least, n)
+		v.add(p.at(group).at(name).String(), "must be at least %d, got %d", least, n)
 	}
 }
 
+func validRate(r float64) bool { return r >= 0 && r <= 1 }
+
+// rate reports a sampling rate out of range.
 func (v *validator) rate(f field, r float64) {
-	if !(r >= 0 && r <= 1) {
-		v.add(f.String(), "must be between 0 and 1, got %g", r)
-	}
+	v.add(f.String(), "must be between 0 and 1, got %g", r)
 }
 
 func orderedKeys[V any](m map[string]V) []string {

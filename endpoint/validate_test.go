@@ -96,6 +96,7 @@ func TestValidateInCode(t *testing.T) {
 		{"timeout", func(e *Endpoint) { e.Deployments[0].RequestSettings.RequestTimeoutMS = 180001 }, "deployments[blue].request_settings.request_timeout_ms: must be between 1 and 180000 on a managed deployment, got 180001", "managed timeout bound"},
 		{"negative concurrency", func(e *Endpoint) { e.Deployments[0].RequestSettings.MaxConcurrentRequestsPerInstance = -1 }, "deployments[blue].request_settings.max_concurrent_requests_per_instance: must be at least 1, got -1", "at least one request"},
 		{"probe", func(e *Endpoint) { e.Deployments[0].ReadinessProbe.InitialDelay = -5 }, "deployments[blue].readiness_probe.initial_delay: must be at least 0, got -5", "probe minimum"},
+		{"probe threshold", func(e *Endpoint) { e.Deployments[0].StartupProbe.FailureThreshold = -1 }, "deployments[blue].startup_probe.failure_threshold: must be at least 1, got -1", "the last setting of the last probe is checked too"},
 		{"autoscale managed", func(e *Endpoint) { e.Deployments[0].ScaleSettings.Type = ScaleTargetUtilization },
 			"deployments[blue].scale_settings.type: target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)", "autoscale is Kubernetes only"},
 		{"min max", func(e *Endpoint) {
