@@ -75,7 +75,7 @@ var endpointAttrs = []attr[Endpoint]{
 			}
 			// Most specs come sorted; checking first spares the sort's
 			// copies of whole deployments, and the stack they need.
-			if !slices.IsSortedFunc(e.Deployments, deploymentsByName) {
+			if !sortedByName(e.Deployments) {
 				slices.SortStableFunc(e.Deployments, deploymentsByName)
 			}
 			if len(e.Deployments) == 0 {
@@ -88,6 +88,17 @@ var endpointAttrs = []attr[Endpoint]{
 var endpointKeys = keysOf(endpointAttrs)
 
 func deploymentsByName(a, b Deployment) int { return strings.Compare(a.Name, b.Name) }
+
+// sortedByName reports whether ds are sorted by deploymentsByName, without
+// the copies of whole deployments that slices.IsSortedFunc would pass it.
+func sortedByName(ds []Deployment) bool {
+	for i := 1; i < len(ds); i++ {
+		if ds[i].Name < ds[i-1].Name {
+			return false
+		}
+	}
+	return true
+}
 
 // splitAttr is a traffic split, written as deployment: percent in name
 // order; the splits are immutable values, shared by copies.

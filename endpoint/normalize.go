@@ -5,6 +5,7 @@ import (
 	slashpath "path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The service's documented defaults (CLI v2 YAML schema of managed online
@@ -99,13 +100,18 @@ type Normalizer struct {
 	e    Endpoint
 	id   Identity
 	deps []Deployment
+	// dcs and cols hold the copies of the deployments' data collectors
+	// and of their collections, which normalization rewrites in place.
+	dcs  []DataCollector
+	cols []map[string]Collection
 }
 
 // Normalize returns what [Normalized] returns for e, valid until the next
 // call. The result shares with e what normalization leaves alone (the maps
-// of tags, properties and environment variables): read it, and clone
-// ([Endpoint.Clone], [Deployment.Clone]) what must outlive the next call
-// or be changed. e is never modified. Normalize(nil) is nil.
+// of tags, properties and environment variables, the request logging of
+// data collectors): read it, and clone ([Endpoint.Clone],
+// [Deployment.Clone]) what must outlive the next call or be changed. e is
+// never modified. Normalize(nil) is nil.
 func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
 	if e == nil {
 		return nil
@@ -113,20 +119,72 @@ func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
 	n.e = *e
 	// An absent identity normalizes like an empty one, so the storage
 	// serves both.
+	ids := n.id.UserAssignedIdentities[:0]
 	n.id = Identity{}
 	if e.Identity != nil {
 		n.id.Type = e.Identity.Type
-		n.id.UserAssignedIdentities = append(n.id.UserAssignedIdentities[:0], e.Identity.UserAssignedIdentities...)
+		n.id.UserAssignedIdentities = append(ids, e.Identity.UserAssignedIdentities...)
 	}
 	n.e.Identity = &n.id
 	n.deps = append(n.deps[:0], e.Deployments...)
-	for i := range n.deps {
-		// Normalization rewrites a data collector's collections in place.
-		n.deps[i].DataCollector = n.deps[i].DataCollector.clone()
-	}
+	n.copyCollectors()
 	n.e.Deployments = n.deps
 	Normalize(&n.e)
 	return &n.e
+}
+
+// copyCollectors gives each deployment of n.deps a copy of its data
+// collector, with a copy of its collections, in storage reused from one
+// call to the next.
+func (n *Normalizer) copyCollectors() {
+	// Sized first: the deployments point into dcs, which must not move.
+	n.dcs = slices.Grow(n.dcs[:0], len(n.deps))[:len(n.deps)]
+	for len(n.cols) < len(n.deps) {
+		n.cols = append(n.cols, nil)
+	}
+	for i := range n.deps {
+		dc := n.deps[i].DataCollector
+		if dc == nil {
+			continue
+		}
+		c := &n.dcs[i]
+		*c = *dc
+		if collectionsChange(dc) {
+			c.Collections = n.copyCollections(i, dc.Collections)
+		}
+		n.deps[i].DataCollector = c
+	}
+}
+
+// copyCollections copies cs into the map kept for the i-th deployment.
+// The keys it held for the last endpoint, which are mostly the same
+// (model_inputs, model_outputs), keep their storage: assigning to a new
+// key allocates room for a value as large as a Collection.
+func (n *Normalizer) copyCollections(i int, cs map[string]Collection) map[string]Collection {
+	m := n.cols[i]
+	if m == nil {
+		m = make(map[string]Collection, len(cs))
+		n.cols[i] = m
+	}
+	for name := range m {
+		if _, ok := cs[name]; !ok {
+			delete(m, name)
+		}
+	}
+	maps.Copy(m, cs)
+	return m
+}
+
+// collectionsChange reports whether normalizing dc rewrites one of its
+// collections; most collectors read from the service or loaded from a
+// file are already normal, and keep their map.
+func collectionsChange(dc *DataCollector) bool {
+	for _, c := range dc.Collections {
+		if normalCollection(c, dc.SamplingRate) != c {
+			return true
+		}
+	}
+	return false
 }
 
 func normalizeIdentity(id *Identity) {
@@ -168,7 +226,7 @@ func normalizeDeployment(d *Deployment, kind Kind) {
 // the YAML's azureml:NAME is the CLI's shorthand for the compute of that
 // name, as the bare name is. Full ARM ids are kept as written.
 func normalizeCompute(c string) string {
-	c = strings.TrimSpace(c)
+	c = trim(c)
 	if len(c) > len("azureml:") && strings.EqualFold(c[:len("azureml:")], "azureml:") && !strings.Contains(c, "/") {
 		return c[len("azureml:"):]
 	}
@@ -187,14 +245,11 @@ func normalizeDataCollector(dc *DataCollector) *DataCollector {
 		return nil
 	}
 	for name, c := range dc.Collections {
-		normalizeRef(&c.Data)
-		// The service keeps a sampling rate per collection only: the CLI's
-		// top-level rate is every collection's that sets none, and reads
-		// back that way.
-		if c.SamplingRate == 0 {
-			c.SamplingRate = dc.SamplingRate
+		// Only changes are written: a Normalizer shares the maps it
+		// finds normal (see collectionsChange).
+		if nc := normalCollection(c, dc.SamplingRate); nc != c {
+			dc.Collections[name] = nc
 		}
-		dc.Collections[name] = c
 	}
 	if len(dc.Collections) > 0 {
 		dc.SamplingRate = 0
@@ -209,13 +264,26 @@ func normalizeDataCollector(dc *DataCollector) *DataCollector {
 	return dc
 }
 
+// normalCollection returns c normalized in a collector whose top-level
+// sampling rate is rate.
+func normalCollection(c Collection, rate float64) Collection {
+	normalizeRef(&c.Data)
+	// The service keeps a sampling rate per collection only: the CLI's
+	// top-level rate is every collection's that sets none, and reads back
+	// that way.
+	if c.SamplingRate == 0 {
+		c.SamplingRate = rate
+	}
+	return c
+}
+
 // normalizeRef trims every part of r and cleans a local path.
 func normalizeRef(r *Reference) {
-	r.Name = strings.TrimSpace(r.Name)
-	r.Version = strings.TrimSpace(r.Version)
-	r.Label = strings.TrimSpace(r.Label)
-	r.Registry = strings.TrimSpace(r.Registry)
-	r.ID = strings.TrimSpace(r.ID)
+	r.Name = trim(r.Name)
+	r.Version = trim(r.Version)
+	r.Label = trim(r.Label)
+	r.Registry = trim(r.Registry)
+	r.ID = trim(r.ID)
 	r.Type = lower(r.Type)
 	r.Path = cleanPath(r.Path)
 }
@@ -223,7 +291,7 @@ func normalizeRef(r *Reference) {
 // cleanPath trims p, drops a file: prefix and cleans a local path with
 // forward slashes, so that every spelling of one folder is one string.
 func cleanPath(p string) string {
-	p = strings.TrimSpace(p)
+	p = trim(p)
 	p = strings.TrimPrefix(p, "file:")
 	if p == "" || strings.Contains(p, "://") {
 		return p
@@ -237,7 +305,29 @@ func setDefault(v *int, def int) {
 	}
 }
 
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func lower(s string) string { return strings.ToLower(trim(s)) }
+
+// trim is [strings.TrimSpace] that returns at once, without a call, for
+// the empty strings most fields of a spec are.
+func trim(s string) string {
+	if s == "" {
+		return ""
+	}
+	return trimEnds(s)
+}
+
+// trimEnds is [strings.TrimSpace] that returns s without scanning it when
+// it has no space at either end, as most values of a spec: a byte above
+// ' ' and below utf8.RuneSelf is no space, and the spaces outside ASCII
+// begin and end with bytes at or above utf8.RuneSelf.
+func trimEnds(s string) string {
+	if unspaced(s[0]) && unspaced(s[len(s)-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+func unspaced(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 
 func nilIfEmpty[M ~map[string]V, V any](m M) M {
 	if len(m) == 0 {

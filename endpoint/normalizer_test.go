@@ -9,12 +9,15 @@ func TestNormalizerMatchesNormalized(t *testing.T) {
 	collecting := fullEndpoint()
 	collecting.Deployments[0].DataCollector.SamplingRate = 0.2
 	collecting.Deployments[0].DataCollector.Collections["model_outputs"] = Collection{Data: Reference{Path: "file:./out/"}}
+	normal := fullEndpoint()
+	normal.Deployments[0].DataCollector.Collections["model_inputs"] = Collection{Data: Reference{Name: "inputs", Version: "1"}, SamplingRate: 0.5}
 	tests := []struct {
 		name   string
 		e      *Endpoint
 		reason string
 	}{
 		{"full", fullEndpoint(), "every field of the model is set"},
+		{"collector normal", normal, "collections already normal are shared with the input and must not be written to"},
 		{"collector rewritten", collecting, "normalization rewrites collections in place, so the input's map must not be the one rewritten"},
 		{"empty", &Endpoint{Name: "e"}, "defaults only, with no identity and no deployments"},
 		{"spelled differently", &Endpoint{Name: "e", AuthMode: " Key", PublicNetworkAccess: "ENABLED",
