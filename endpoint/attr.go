@@ -225,8 +225,19 @@ func nonNil(m map[string]string) map[string]string {
 // compare with ==; diffs name each setting under the group's key. An
 // optional group takes the defaults of its settings only when one of them
 // is set (a startup probe is run only when asked for).
+//
+// A group that is not written, or that holds its defaults already (as the
+// service reports them), normalizes to its defaults, computed once for
+// each kind of deployment: without a call for each of its settings.
 func groupAttr[S any, T comparable](key, goName string, get func(*S) *T, attrs []attr[T], optional bool) attr[S] {
 	keys := keysOf(attrs)
+	var zero T
+	defaults := func(kind Kind) T {
+		g := zero
+		normalizeAttrs(attrs, &g, kind)
+		return g
+	}
+	managed, kubernetes := defaults(Managed), defaults(Kubernetes)
 	return attr[S]{
 		key: key, goName: goName, eq: cmpValue,
 		decode: func(d *decoder, f entry, p loc, s *S) {
@@ -248,8 +259,16 @@ func groupAttr[S any, T comparable](key, goName string, get func(*S) *T, attrs [
 			}
 		},
 		normalize: func(s *S, kind Kind) {
-			var zero T
-			if g := get(s); !optional || *g != zero {
+			g := get(s)
+			def, known := managed, kind == Managed
+			if kind == Kubernetes {
+				def, known = kubernetes, true
+			}
+			switch {
+			case optional && *g == zero:
+			case known && (*g == zero || *g == def):
+				*g = def
+			default:
 				normalizeAttrs(attrs, g, kind)
 			}
 		},

@@ -305,7 +305,12 @@ func setDefault(v *int, def int) {
 	}
 }
 
-func lower(s string) string { return strings.ToLower(trim(s)) }
+func lower(s string) string {
+	if s = trim(s); s == "" {
+		return ""
+	}
+	return strings.ToLower(s)
+}
 
 // trim is [strings.TrimSpace] that returns at once, without a call, for
 // the empty strings most fields of a spec are.
