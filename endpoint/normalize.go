@@ -134,8 +134,8 @@ func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
 }
 
 // copyCollectors gives each deployment of n.deps a copy of its data
-// collector, with a copy of its collections, in storage reused from one
-// call to the next.
+// collector, and of its collections when normalization rewrites them, in
+// storage reused from one call to the next.
 func (n *Normalizer) copyCollectors() {
 	// Sized first: the deployments point into dcs, which must not move.
 	n.dcs = slices.Grow(n.dcs[:0], len(n.deps))[:len(n.deps)]
