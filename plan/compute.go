@@ -164,10 +164,10 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		default:
 			same := unchanged(des[i].e, act[j].e)
 			a = an.Normalize(act[j].e)
-			if same && !des[i].e.UsesLabels() {
-				// Equal specs, names included: the desired
-				// fingerprint reads the spec from the normalized
-				// actual endpoint, without its status.
+			if same && !des[i].e.UsesLabels() && sameReferences(des[i].e, act[j].e) {
+				// Equal specs, names and references included: the
+				// desired fingerprint reads the spec from the
+				// normalized actual endpoint, without its status.
 				addBoth(&h, &hd, a)
 			} else {
 				h.add(a)
@@ -231,6 +231,22 @@ func unchanged(d, a *endpoint.Endpoint) bool {
 	}
 	for i := range a.Deployments {
 		if a.Deployments[i].Status.ProvisioningState.Failed() {
+			return false
+		}
+	}
+	return true
+}
+
+// sameReferences reports whether the deployments of d and a, which
+// [endpoint.Equal] found equal, hold the same references and environments
+// field for field, assets included. Equal compares them as the service
+// uses them: a local folder is the version registered from it, and the
+// identity observing found for a registered version (its hash) is not
+// part of the spec. The fingerprints encode them as they are.
+func sameReferences(d, a *endpoint.Endpoint) bool {
+	for i := range d.Deployments {
+		x, y := &d.Deployments[i], &a.Deployments[i]
+		if x.Model != y.Model || x.CodeConfiguration != y.CodeConfiguration || x.Environment != y.Environment {
 			return false
 		}
 	}

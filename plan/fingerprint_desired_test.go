@@ -119,3 +119,77 @@ func TestPropAddBothIsTwoAdds(t *testing.T) {
 		}
 	})
 }
+
+// TestUnchangedDesiredFingerprintReadsTheSpec: an endpoint that Equal
+// finds unchanged though its references are written otherwise than the
+// service reports them (a registered version with the hash observing
+// found, a local folder that registers as the version the service holds)
+// still records the fingerprint of the desired specs as written.
+func TestUnchangedDesiredFingerprintReadsTheSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		desired, actual endpoint.Reference
+	}{
+		{"observed hash", endpoint.Reference{Name: "code", Version: "1"},
+			endpoint.Reference{Name: "code", Version: "1", Asset: endpoint.Asset{Hash: "h1"}}},
+		{"local folder", endpoint.Reference{Path: "src", Asset: endpoint.Asset{Hash: "h1", Files: 2, Size: 10}},
+			endpoint.Reference{Name: "code", Version: "1", Asset: endpoint.Asset{Hash: "h1"}}},
+	} {
+		want := list(mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
+		held := list(mk("b-endpoint", "blue=100", "", dep("blue", 1, "m")))
+		want[0].Deployments[0].CodeConfiguration.Code = tc.desired
+		held[0].Deployments[0].CodeConfiguration.Code = tc.actual
+		if !endpoint.Equal(want[0], held[0]) {
+			t.Fatalf("%s: the specs are not Equal; the case tests nothing", tc.name)
+		}
+		p := mustCompute(t, want, held, Options{})
+		if len(p.Steps) > 0 {
+			t.Fatalf("%s: %d steps for an unchanged endpoint", tc.name, len(p.Steps))
+		}
+		if p.DesiredFingerprint != DesiredFingerprint(want) {
+			t.Errorf("%s: the plan's desired fingerprint %s differs from DesiredFingerprint(desired) %s", tc.name, p.DesiredFingerprint, DesiredFingerprint(want))
+		}
+		if p.Fingerprint != Fingerprint(held) {
+			t.Errorf("%s: the plan's fingerprint %s differs from Fingerprint(actual) %s", tc.name, p.Fingerprint, Fingerprint(held))
+		}
+	}
+}
+
+// TestPropPlanRecordsBothFingerprints: whatever path Compute takes for an
+// endpoint (compared as given, after normalization, planned), the plan
+// records Fingerprint(actual) and DesiredFingerprint(desired), also when
+// the desired state is what the service reports and observing found the
+// identities of the registered assets.
+func TestPropPlanRecordsBothFingerprints(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pair := gen.Pairs().Draw(t, "pair")
+		if rapid.Bool().Draw(t, "as_reported") {
+			pair.Desired = nil
+			for _, a := range pair.Actual {
+				d := a.Clone()
+				d.Status = endpoint.Status{}
+				for i := range d.Deployments {
+					d.Deployments[i].Status = endpoint.Status{}
+				}
+				pair.Desired = append(pair.Desired, d)
+			}
+		}
+		for _, a := range pair.Actual {
+			for i := range a.Deployments {
+				if rapid.Bool().Draw(t, "observed") {
+					a.Deployments[i].CodeConfiguration.Code.Asset.Hash = rapid.SampledFrom([]string{"h1", "h2"}).Draw(t, "hash")
+				}
+			}
+		}
+		p, err := Compute(pair.Desired, pair.Actual, Options{})
+		if err != nil {
+			return
+		}
+		if p.DesiredFingerprint != DesiredFingerprint(pair.Desired) {
+			t.Fatalf("the plan's desired fingerprint %s, DesiredFingerprint(desired) %s", p.DesiredFingerprint, DesiredFingerprint(pair.Desired))
+		}
+		if p.Fingerprint != Fingerprint(pair.Actual) {
+			t.Fatalf("the plan's fingerprint %s, Fingerprint(actual) %s", p.Fingerprint, Fingerprint(pair.Actual))
+		}
+	})
+}
