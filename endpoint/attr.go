@@ -238,7 +238,7 @@ func groupAttr[S any, T comparable](key, goName string, get func(*S) *T, attrs [
 		return g
 	}
 	managed, kubernetes := defaults(Managed), defaults(Kubernetes)
-	return attr[S]{
+	a := attr[S]{
 		key: key, goName: goName, eq: cmpValue,
 		decode: func(d *decoder, f entry, p loc, s *S) {
 			fs, ok := d.fields(f.v, p, keys)
@@ -273,6 +273,11 @@ func groupAttr[S any, T comparable](key, goName string, get func(*S) *T, attrs [
 			}
 		},
 	}
+	if !slices.ContainsFunc(attrs, func(a attr[T]) bool { return a.normalize != nil }) {
+		// Settings kept as written (resources): nothing to normalize.
+		a.normalize = nil
+	}
+	return a
 }
 
 // customAttr is a field whose every operation is its own.
