@@ -268,9 +268,8 @@ func (f field) String() string {
 	return b.String()
 }
 
-// at returns the path of a field below f. It is called for every group
-// of settings of every deployment, so it is small enough to inline; a
-// path deeper than parts holds is a bug of this file, and panics.
+// at returns the path of a field below f. A path deeper than parts
+// holds is a bug of this file, and panics.
 func (f field) at(name string) field {
 	f.parts[f.n] = name
 	f.n++
