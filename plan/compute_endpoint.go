@@ -42,6 +42,9 @@ type planner struct {
 	// changes is the slab of traffic changes (see carve); changed is
 	// scratch space for trafficChanges.
 	changes, changed []endpoint.Change
+	// ids is the slab of the traffic steps' dependencies; deps is scratch
+	// space for them.
+	ids, deps []string
 }
 
 type preWrite struct {
@@ -138,6 +141,20 @@ const maxSlab = (72 << 10) / int(unsafe.Sizeof(endpoint.Deployment{}))
 // maps: enough for an endpoint's and the last one's, few enough that
 // comparing costs less than a copy would.
 const shareWindow = 8
+
+// maxIDs bounds the dependencies of one slab: 4 KB of them.
+const maxIDs = (4 << 10) / int(unsafe.Sizeof(""))
+
+// keep returns a copy of ids in the planner's slab of dependencies, or
+// nil when there are none.
+func (p *planner) keep(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	c := carve(&p.ids, len(ids), maxIDs)
+	copy(c, ids)
+	return c
+}
 
 // maxChanges bounds the traffic changes of one slab: 8 KB of them.
 const maxChanges = (8 << 10) / int(unsafe.Sizeof(endpoint.Change{}))
@@ -731,7 +748,7 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 	p.last = p.last[:0]
 	prev := ""
 	for k, st := range stages {
-		var deps []string
+		deps := p.deps[:0]
 		held := false
 		for _, g := range st.gates {
 			var gid string
@@ -774,6 +791,8 @@ func (p *planner) traffic(live, mirror traffic.Split, first []stage, settings bo
 		} else {
 			id = p.id("traffic")
 		}
+		p.deps = deps
+		deps = p.keep(deps)
 		s := Step{ID: id, Action: SetTraffic, Endpoint: p.name, DependsOn: deps,
 			TrafficBefore: prevLive, MirrorBefore: prevMirror, Traffic: st.live, Mirror: st.mirror,
 			Changes: p.trafficChanges(prevLive, prevMirror, st.live, st.mirror), Reason: st.reason}
