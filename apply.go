@@ -516,12 +516,21 @@ type outcome struct {
 // walker runs a plan's step graph.
 //
 // There is no scheduling goroutine: the worker that finishes a step
-// records it, starts what became ready and goes on with the first of
-// those steps itself, so a chain of steps runs on one goroutine without a
-// hand-off per step. The other steps go to idle workers, or to new ones
-// when none is idle. Workers stay for the rest of the walk once started:
-// their stacks have grown to what a backend call needs, which a fresh
-// goroutine per step would pay for again.
+// records it and starts what became ready, by putting it in a queue, and
+// goes on with the first queued step itself, so a chain of steps runs on
+// one goroutine without a hand-off per step. The goroutine that called
+// Apply is a worker too.
+//
+// A worker that takes a step while others wait in the queue makes sure
+// that one more worker is on its way (an idle one woken, or a new one)
+// before its call, and that one does the same. When calls wait, for the
+// service's operations or a lock inside the backend, every queued step is
+// taken within a few hand-offs, and the writes go out together; when they
+// do not, the workers already running drain the queue themselves and the
+// next one finds nothing left to do. So a walk has one worker more than
+// calls were waiting at once, rather than one for each step that was
+// ready; workers stay for the rest of the walk once started, since their
+// stacks have grown to what a backend call needs.
 type walker struct {
 	*runner
 	p *plan.Plan
@@ -533,18 +542,26 @@ type walker struct {
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
 	eps        map[string]*endpointState
-	// running counts the writes in flight, which Parallelism bounds, and
-	// gating the gates, which it does not.
+	// running counts the writes started and not finished, which
+	// Parallelism bounds, and gating the gates, which it does not; both
+	// count the steps still queued.
 	running int
 	gating  int
-	// idle counts the workers waiting for a job; jobs has room for every
-	// one of them, so a hand-off never blocks.
+	pass    int
+	// queue[head:] holds the steps started and not yet taken by a
+	// worker, in the order they started.
+	queue []job
+	head  int
+	// coming counts the workers woken or started for the queue that have
+	// not yet looked at it; idle counts the workers waiting on wake, which
+	// has room for every one of them, so a wake-up never blocks.
+	coming   int
 	idle     int
-	pass     int
-	jobs     chan job
+	wake     chan struct{}
 	stopping bool
-	// done is closed when the last step in flight has ended.
-	done chan struct{}
+	// over is set, and wake closed, when the last step in flight has
+	// ended and nothing is left to start.
+	over bool
 	res  *Result
 
 	failed    int // index of the first step that failed, or -1
@@ -561,13 +578,8 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 
 	w.mu.Lock()
 	w.stopping = ctx.Err() != nil
-	w.startReady(ctx, false)
-	inFlight := w.running+w.gating > 0
-	w.mu.Unlock()
-	if inFlight {
-		<-w.done
-	}
-	close(w.jobs)
+	w.startReady()
+	w.work(ctx)
 
 	var err error
 	switch {
@@ -609,8 +621,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		p:       p,
 		waiting: make([]int, n),
 		eps:     make(map[string]*endpointState, len(actual)),
-		jobs:    make(chan job, min(n-gates, c.parallelism)+gates),
-		done:    make(chan struct{}),
+		wake:    make(chan struct{}, min(n-gates, c.parallelism)+gates),
 		failed:  -1,
 	}
 	for _, e := range actual {
@@ -681,15 +692,23 @@ func endpointLevel(a plan.Action) bool {
 	return false
 }
 
-// startReady starts the ready steps that parallelism and endpoint
-// exclusivity allow, in plan order, unless the walk is stopping. With
-// self, the calling worker takes the first of them, which startReady
-// returns; the others go to idle or new workers. Gates start as soon as
-// they are ready: they wait rather than call the service, so they take no
-// slot from the writes.
-func (w *walker) startReady(ctx context.Context, self bool) (mine job, ok bool) {
+// startReady queues the ready steps that parallelism and endpoint
+// exclusivity allow, in plan order, unless the walk is stopping. Gates
+// start as soon as they are ready: they wait rather than call the
+// service, so they take no slot from the writes. When nothing is in
+// flight after that, the walk is over. w.mu is held.
+func (w *walker) startReady() {
+	w.queueReady()
+	if w.running+w.gating == 0 {
+		w.over = true
+		close(w.wake)
+	}
+}
+
+// queueReady queues the ready steps that may start, for startReady.
+func (w *walker) queueReady() {
 	if w.stopping {
-		return job{}, false
+		return
 	}
 	w.pass++
 	kept := w.ready[:0]
@@ -707,19 +726,9 @@ func (w *walker) startReady(ctx context.Context, self bool) (mine job, ok bool) 
 			w.running++
 			cur = ep.fields
 		}
-		j := job{i: i, cur: cur}
-		switch {
-		case self && !ok:
-			mine, ok = j, true
-		case w.idle > 0:
-			w.idle--
-			w.jobs <- j
-		default:
-			go w.work(ctx, j)
-		}
+		w.queue = append(w.queue, job{i: i, cur: cur})
 	}
 	w.ready = kept
-	return mine, ok
 }
 
 // reserve takes a slot for write step s on its endpoint ep, or reports
@@ -757,30 +766,65 @@ type job struct {
 	cur *endpoint.Endpoint
 }
 
-// work runs j, then what its end makes ready, then waits for jobs until
-// the walk closes the channel.
-func (w *walker) work(ctx context.Context, j job) {
+// work takes queued steps and runs them until the walk is over. It is
+// called with w.mu held and returns without it.
+func (w *walker) work(ctx context.Context) {
 	for {
+		j, ok := w.take(ctx)
+		if !ok {
+			if w.over {
+				w.mu.Unlock()
+				return
+			}
+			w.idle++
+			w.mu.Unlock()
+			if _, ok := <-w.wake; !ok {
+				return
+			}
+			w.mu.Lock()
+			w.coming--
+			continue
+		}
+		w.mu.Unlock()
 		wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
 		w.mu.Lock()
 		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
 			w.stopping = true
 		}
-		next, ok := w.startReady(ctx, true)
-		if ok {
-			w.mu.Unlock()
-			j = next
-			continue
-		}
-		if w.running+w.gating == 0 {
-			close(w.done)
-		}
-		w.idle++
-		w.mu.Unlock()
-		if j, ok = <-w.jobs; !ok {
-			return
+		w.startReady()
+	}
+}
+
+// helper is a worker started for the queue.
+func (w *walker) helper(ctx context.Context) {
+	w.mu.Lock()
+	w.coming--
+	w.work(ctx)
+}
+
+// take returns the first queued step, and wakes or starts another worker
+// when more are queued and none is on its way, so that they start even if
+// this step's call blocks. w.mu is held.
+func (w *walker) take(ctx context.Context) (job, bool) {
+	if w.head == len(w.queue) {
+		return job{}, false
+	}
+	j := w.queue[w.head]
+	w.head++
+	if w.head == len(w.queue) {
+		// The queue is empty: it fills its array from the front again.
+		w.queue, w.head = w.queue[:0], 0
+	}
+	if w.head < len(w.queue) && w.coming == 0 {
+		w.coming++
+		if w.idle > 0 {
+			w.idle--
+			w.wake <- struct{}{}
+		} else {
+			go w.helper(ctx)
 		}
 	}
+	return j, true
 }
 
 // finish records the end of a step and frees what waited for it. It
