@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -491,9 +490,9 @@ type endpointState struct {
 	// one observed before the first step, then each one a gate that
 	// watched live traffic passed; none while the endpoint does not exist.
 	approved []approval
-	// capacity is each deployment's instances, by name key, as the
-	// observation and the plan's finished writes leave them.
-	capacity map[string]int
+	// capacity is each deployment's instances, as the observation and
+	// the plan's finished writes leave them.
+	capacity capacities
 	// endpointWrites counts the plan's endpoint writes not yet finished.
 	endpointWrites int
 	// busy marks an endpoint-level write in flight; deployments counts
@@ -504,6 +503,51 @@ type endpointState struct {
 	// endpoint-level step was found waiting for this endpoint, so that
 	// later deployment steps do not overtake it.
 	held int
+}
+
+// capacities are the instances of an endpoint's deployments, one entry
+// for each, in no particular order: an endpoint has few deployments, and
+// a list of them costs one allocation where a map costs two.
+type capacities []deploymentCapacity
+
+type deploymentCapacity struct {
+	key       string // the deployment's name, as key gives it
+	instances int
+}
+
+// get returns the instances of the named deployment, 0 for one not listed.
+func (c capacities) get(name string) int {
+	if i := c.find(name); i >= 0 {
+		return c[i].instances
+	}
+	return 0
+}
+
+// set records the instances of the named deployment.
+func (c *capacities) set(name string, instances int) {
+	if i := c.find(name); i >= 0 {
+		(*c)[i].instances = instances
+		return
+	}
+	*c = append(*c, deploymentCapacity{key: key(name), instances: instances})
+}
+
+// remove forgets the named deployment.
+func (c *capacities) remove(name string) {
+	if i := c.find(name); i >= 0 {
+		*c = slices.Delete(*c, i, i+1)
+	}
+}
+
+// find returns the index of the named deployment, or -1.
+func (c capacities) find(name string) int {
+	k := key(name)
+	for i := range c {
+		if c[i].key == k {
+			return i
+		}
+	}
+	return -1
 }
 
 // outcome is the end of one step.
@@ -542,6 +586,7 @@ type walker struct {
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
 	eps        map[string]*endpointState
+	states     []endpointState // the block newState allocates from
 	// running counts the writes started and not finished, which
 	// Parallelism bounds, and gating the gates, which it does not; both
 	// count the steps still queued.
@@ -624,17 +669,16 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		wake:    make(chan struct{}, min(n-gates, c.parallelism)+gates),
 		failed:  -1,
 	}
-	for _, e := range actual {
-		capacity := make(map[string]int, len(e.Deployments))
+	for j, e := range actual {
+		capacity := make(capacities, 0, len(e.Deployments))
 		for i := range e.Deployments {
-			capacity[key(e.Deployments[i].Name)] = e.Deployments[i].Capacity()
+			capacity.set(e.Deployments[i].Name, e.Deployments[i].Capacity())
 		}
-		w.eps[key(e.Name)] = &endpointState{
-			name:     e.Name,
-			fields:   withSplits(e, e.Traffic, e.Mirror),
-			capacity: capacity,
-			approved: []approval{{split: split{e.Traffic, e.Mirror}, capacity: maps.Clone(capacity)}},
-		}
+		ep := w.newState(e.Name, len(actual)-j+len(p.Steps))
+		ep.fields = withSplits(e, e.Traffic, e.Mirror)
+		ep.capacity = capacity
+		ep.approved = []approval{{split: split{e.Traffic, e.Mirror}, capacity: slices.Clone(capacity)}}
+		w.eps[key(e.Name)] = ep
 	}
 	index, _ := p.StepIndex() // checked by config.check
 	w.dependents = dependents(p.Steps, index)
@@ -642,7 +686,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		s := &p.Steps[i]
 		ep, ok := w.eps[key(s.Endpoint)]
 		if !ok {
-			ep = &endpointState{name: s.Endpoint, capacity: map[string]int{}}
+			ep = w.newState(s.Endpoint, len(p.Steps)-i)
 			w.eps[key(s.Endpoint)] = ep
 		}
 		if endpointLevel(s.Action) && s.Action != plan.DeleteEndpoint {
@@ -654,6 +698,18 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		}
 	}
 	return w
+}
+
+// newState returns a new endpointState for the endpoint named name.
+// They are allocated a block at a time, as a walk of a fleet has
+// thousands; more is an upper bound on the states still to come,
+// this one included.
+func (w *walker) newState(name string, more int) *endpointState {
+	if len(w.states) == cap(w.states) {
+		w.states = make([]endpointState, 0, min(more, 64))
+	}
+	w.states = append(w.states, endpointState{name: name})
+	return &w.states[len(w.states)-1]
 }
 
 // dependents returns, for each step, the steps that depend on it, in plan
@@ -857,15 +913,15 @@ func (w *walker) finish(o outcome, res *Result) bool {
 		ep.endpointWrites--
 	case plan.DeleteEndpoint:
 		ep.fields, ep.approved = nil, nil
-		clear(ep.capacity)
+		ep.capacity = ep.capacity[:0]
 	case plan.CreateDeployment, plan.UpdateDeployment:
-		ep.capacity[key(s.Deployment)] = s.DeploymentAfter.Capacity()
+		ep.capacity.set(s.Deployment, s.DeploymentAfter.Capacity())
 	case plan.DeleteDeployment:
-		delete(ep.capacity, key(s.Deployment))
+		ep.capacity.remove(s.Deployment)
 	case plan.Gate:
 		if ep.fields != nil && watchesLive(s) {
 			ep.approved = append(ep.approved, approval{split: split{ep.fields.Traffic, ep.fields.Mirror},
-				capacity: maps.Clone(ep.capacity), gate: s.ID})
+				capacity: slices.Clone(ep.capacity), gate: s.ID})
 		}
 	}
 	res.Completed = append(res.Completed, s.ID)

@@ -19,7 +19,7 @@ import (
 // split observed before the plan).
 type approval struct {
 	split
-	capacity map[string]int
+	capacity capacities
 	gate     string
 }
 
@@ -136,7 +136,7 @@ func unsafeNow(e *endpoint.Endpoint, a approval) string {
 			return fmt.Sprintf("deployment %s is %s", n, st)
 		}
 		grows := a.live.Get(n) > e.Traffic.Get(n) || a.mirror.Get(n) > e.Mirror.Get(n)
-		if had := a.capacity[key(n)]; grows && d.Capacity() < had {
+		if had := a.capacity.get(n); grows && d.Capacity() < had {
 			return fmt.Sprintf("deployment %s has %d instances, fewer than the %d it had then", n, d.Capacity(), had)
 		}
 	}
