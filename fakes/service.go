@@ -3,9 +3,9 @@ package fakes
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -259,22 +259,24 @@ func (s *Service) begin(ctx context.Context, op string) error {
 // with s.mu held and releases it.
 func (s *Service) finishLater(d time.Duration, end func() error) *Operation {
 	op := &Operation{done: make(chan struct{})}
-	finish := func() {
-		op.err, op.end = end(), time.Now()
-		close(op.done)
-	}
 	if d <= 0 {
-		finish()
+		op.finish(end)
 		s.unlock()
 		return op
 	}
 	s.unlock()
 	time.AfterFunc(d, func() {
 		s.mu.Lock()
-		finish()
+		op.finish(end)
 		s.unlock()
 	})
 	return op
+}
+
+// finish ends o with what end returns; s.mu is held.
+func (o *Operation) finish(end func() error) {
+	o.err, o.end = end(), time.Now()
+	close(o.done)
 }
 
 // ended returns an operation that has already ended well: the answer to
@@ -327,7 +329,7 @@ func (s *Service) changed(op, target string, end bool) {
 // gives the same ETags every time.
 func (s *Service) nextETag() string {
 	s.etags++
-	return fmt.Sprintf("%q", fmt.Sprint(s.etags))
+	return `"` + strconv.Itoa(s.etags) + `"`
 }
 
 // snapshot copies every endpoint out, sorted by name; s.mu is held.
@@ -383,6 +385,9 @@ func (r *endpointRecord) busyDeployment() *deploymentRecord {
 // takeFailure returns and disarms the provisioning failure armed for a
 // resource; s.mu is held.
 func (s *Service) takeFailure(endpointName, deployment string) (failure, bool) {
+	if len(s.failures) == 0 {
+		return failure{}, false
+	}
 	k := resourceKey(endpointName, deployment)
 	f, ok := s.failures[k]
 	delete(s.failures, k)
