@@ -154,7 +154,8 @@ type Result struct {
 // state, continues from whatever the service then holds.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
-	if err := cfg.check(p); err != nil {
+	index, err := cfg.check(p)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkAssets(b, p, nil); err != nil {
@@ -179,7 +180,7 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 			return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
 		}
 	}
-	return cfg.walk(ctx, b, p, actual, start)
+	return cfg.walk(ctx, b, p, index, actual, start)
 }
 
 // ApplyStep executes the one step of p with the given id, and nothing
@@ -265,23 +266,25 @@ func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan
 	return nil
 }
 
-// check refuses what cannot be executed, before anything is sent.
-func (c *config) check(p *plan.Plan) error {
+// check refuses what cannot be executed, before anything is sent. It
+// returns the position of each step by id, for the walk.
+func (c *config) check(p *plan.Plan) (map[string]int, error) {
 	if p == nil {
-		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
+		return nil, fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
-	if err := p.CheckGraph(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	index, err := p.StepIndex()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
 	for i := range p.Steps {
 		if err := checkStep(&p.Steps[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := checkLabels(p); err != nil {
-		return err
+		return nil, err
 	}
-	return c.checkGates(p.Steps)
+	return index, c.checkGates(p.Steps)
 }
 
 // checkStep refuses a step that lacks what its action writes, or would
@@ -613,9 +616,10 @@ type walker struct {
 	failedErr error
 }
 
-// walk executes p from the observed state actual.
-func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actual []*endpoint.Endpoint, start time.Time) (*Result, error) {
-	w := newWalker(b, c, p, actual)
+// walk executes p from the observed state actual; index is the position
+// of each step by id, as config.check returns it.
+func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, index map[string]int, actual []*endpoint.Endpoint, start time.Time) (*Result, error) {
+	w := newWalker(b, c, p, index, actual)
 	w.em.start = start
 	res := &Result{Plan: p, Completed: make([]string, 0, len(p.Steps))}
 	w.res = res
@@ -653,7 +657,7 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.Endpoint) *walker {
+func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int, actual []*endpoint.Endpoint) *walker {
 	n := len(p.Steps)
 	gates := 0
 	for i := range p.Steps {
@@ -680,7 +684,6 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		ep.approved = []approval{{split: split{e.Traffic, e.Mirror}, capacity: slices.Clone(capacity)}}
 		w.eps[key(e.Name)] = ep
 	}
-	index, _ := p.StepIndex() // checked by config.check
 	w.dependents = dependents(p.Steps, index)
 	for i := range p.Steps {
 		s := &p.Steps[i]
