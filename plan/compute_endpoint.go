@@ -118,7 +118,7 @@ func (p *planner) detach() {
 	base := len(p.slab) - len(copies)
 	for i, d := range p.carried {
 		end := base + i
-		copies[i] = cloneSharing(d, p.slab[max(0, end-shareWindow):end])
+		cloneSharing(&copies[i], d, p.slab[max(0, end-shareWindow):end])
 	}
 	own := func(d *endpoint.Deployment) *endpoint.Deployment {
 		if d == nil {
@@ -179,17 +179,17 @@ func carve[T any](slab *[]T, n, limit int) []T {
 	return (*slab)[k : k+n : k+n]
 }
 
-// cloneSharing returns a deep copy of d whose tags, properties and
+// cloneSharing makes *dst a deep copy of d whose tags, properties and
 // environment variables are the maps of an earlier copy when their
-// contents are equal.
-func cloneSharing(d *endpoint.Deployment, earlier []endpoint.Deployment) endpoint.Deployment {
-	c := *d
-	c.Tags, c.Properties, c.EnvironmentVariables = nil, nil, nil
-	c = c.Clone()
-	c.Tags = shareMap(d.Tags, earlier, func(e *endpoint.Deployment) map[string]string { return e.Tags })
-	c.Properties = shareMap(d.Properties, earlier, func(e *endpoint.Deployment) map[string]string { return e.Properties })
-	c.EnvironmentVariables = shareMap(d.EnvironmentVariables, earlier, func(e *endpoint.Deployment) map[string]string { return e.EnvironmentVariables })
-	return c
+// contents are equal. It writes in place: a deployment is large, and
+// each copy of it by value counts.
+func cloneSharing(dst, d *endpoint.Deployment, earlier []endpoint.Deployment) {
+	*dst = *d
+	dst.Tags, dst.Properties, dst.EnvironmentVariables = nil, nil, nil
+	*dst = dst.Clone()
+	dst.Tags = shareMap(d.Tags, earlier, func(e *endpoint.Deployment) map[string]string { return e.Tags })
+	dst.Properties = shareMap(d.Properties, earlier, func(e *endpoint.Deployment) map[string]string { return e.Properties })
+	dst.EnvironmentVariables = shareMap(d.EnvironmentVariables, earlier, func(e *endpoint.Deployment) map[string]string { return e.EnvironmentVariables })
 }
 
 // shareMap returns the map that field gives for one of the earlier copies
