@@ -226,8 +226,13 @@ type textArena struct {
 	b strings.Builder
 }
 
-// textBlock is the size of a block: the text of a few dozen steps.
-const textBlock = 4 << 10
+// The first block holds the text of a step or two, and each is twice
+// the last up to textBlock, the text of a few dozen steps, so that a
+// small plan takes no more than it needs.
+const (
+	firstTextBlock = 128
+	textBlock      = 4 << 10
+)
 
 // join returns the concatenation of parts.
 func (t *textArena) join(parts ...string) string {
@@ -236,8 +241,9 @@ func (t *textArena) join(parts ...string) string {
 		n += len(s)
 	}
 	if t.b.Cap()-t.b.Len() < n {
+		size := min(max(2*t.b.Cap(), firstTextBlock), textBlock)
 		t.b = strings.Builder{}
-		t.b.Grow(max(n, textBlock))
+		t.b.Grow(max(n, size))
 	}
 	start := t.b.Len()
 	for _, s := range parts {
@@ -962,7 +968,7 @@ func union(splits ...traffic.Split) []string {
 // change, as traffic.NAME and then mirror_traffic.NAME, each in name
 // order, in a slice of the planner's changes slab.
 func (p *planner) trafficChanges(live, mirror, toLive, toMirror traffic.Split) []endpoint.Change {
-	out := p.changed[:0]
+	out := slices.Grow(p.changed[:0], live.Len()+toLive.Len()+mirror.Len()+toMirror.Len())
 	add := func(prefix string, from, to traffic.Split) {
 		start := len(out)
 		eachName(func(n string) {

@@ -328,6 +328,9 @@ func (s *secretNames) is(name string) bool {
 		}
 	}
 	secret := endpoint.IsSecretName(name)
+	if *s == nil {
+		*s = make(secretNames, 0, maxSecretNames/4)
+	}
 	if len(*s) < maxSecretNames {
 		*s = append(*s, secretName{name, secret})
 	}
