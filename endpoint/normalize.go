@@ -137,10 +137,14 @@ func (n *Normalizer) Normalize(e *Endpoint) *Endpoint {
 // collector, and of its collections when normalization rewrites them, in
 // storage reused from one call to the next.
 func (n *Normalizer) copyCollectors() {
+	if !anyCollector(n.deps) {
+		// Most endpoints have none, and need no storage.
+		return
+	}
 	// Sized first: the deployments point into dcs, which must not move.
 	n.dcs = slices.Grow(n.dcs[:0], len(n.deps))[:len(n.deps)]
-	for len(n.cols) < len(n.deps) {
-		n.cols = append(n.cols, nil)
+	if len(n.cols) < len(n.deps) {
+		n.cols = append(n.cols, make([]map[string]Collection, len(n.deps)-len(n.cols))...)
 	}
 	for i := range n.deps {
 		dc := n.deps[i].DataCollector
@@ -154,6 +158,16 @@ func (n *Normalizer) copyCollectors() {
 		}
 		n.deps[i].DataCollector = c
 	}
+}
+
+// anyCollector reports whether a deployment of ds has a data collector.
+func anyCollector(ds []Deployment) bool {
+	for i := range ds {
+		if ds[i].DataCollector != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // copyCollections copies cs into the map kept for the i-th deployment.
