@@ -197,7 +197,7 @@ func BenchmarkComputeFleetCurve(b *testing.B) {
 				for i, n := range sizes {
 					desired, actual := benchFleet(n)
 					if kind == "unchanged" {
-						desired = unchangedFleet(actual)
+						desired = gen.Specs(actual)
 					}
 					var bytes, allocs float64
 					ns[i], cpu[i], bytes, allocs = perEndpoint(b, desired, actual)
@@ -238,7 +238,7 @@ func BenchmarkComputeFleet10000x4(b *testing.B) {
 // is the ratio.
 func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
 	_, actual := benchFleet(10000)
-	desired := unchangedFleet(actual)
+	desired := gen.Specs(actual)
 	benchAgainst(b, desired, actual, func() {
 		for i := range desired {
 			if !endpoint.Equal(desired[i], actual[i]) {
@@ -246,18 +246,4 @@ func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
 			}
 		}
 	})
-}
-
-// unchangedFleet returns copies of actual as a user would write them,
-// without what the service reports.
-func unchangedFleet(actual []*endpoint.Endpoint) []*endpoint.Endpoint {
-	desired := make([]*endpoint.Endpoint, len(actual))
-	for i, a := range actual {
-		desired[i] = a.Clone()
-		desired[i].Status = endpoint.Status{}
-		for j := range desired[i].Deployments {
-			desired[i].Deployments[j].Status = endpoint.Status{}
-		}
-	}
-	return desired
 }

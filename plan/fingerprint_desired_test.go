@@ -164,15 +164,7 @@ func TestPropPlanRecordsBothFingerprints(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		pair := gen.Pairs().Draw(t, "pair")
 		if rapid.Bool().Draw(t, "as_reported") {
-			pair.Desired = nil
-			for _, a := range pair.Actual {
-				d := a.Clone()
-				d.Status = endpoint.Status{}
-				for i := range d.Deployments {
-					d.Deployments[i].Status = endpoint.Status{}
-				}
-				pair.Desired = append(pair.Desired, d)
-			}
+			pair.Desired = gen.Specs(pair.Actual)
 		}
 		for _, a := range pair.Actual {
 			for i := range a.Deployments {

@@ -21,15 +21,7 @@ func TestPropUnchangedSkipsNothing(t *testing.T) {
 		if rapid.Bool().Draw(t, "as_reported") {
 			// Desired as the service reports it, defaults written out, as
 			// a program that copies an observation writes it.
-			pair.Desired = nil
-			for _, a := range pair.Actual {
-				d := a.Clone()
-				d.Status = endpoint.Status{}
-				for i := range d.Deployments {
-					d.Deployments[i].Status = endpoint.Status{}
-				}
-				pair.Desired = append(pair.Desired, d)
-			}
+			pair.Desired = gen.Specs(pair.Actual)
 		}
 		opts := Options{
 			Strategy:       rapid.SampledFrom([]Strategy{Direct(), Canary([]int{10, 50}), BlueGreen(true), Shadow(10)}).Draw(t, "strategy"),

@@ -141,3 +141,20 @@ func Provisioned(eps []*endpoint.Endpoint) []*endpoint.Endpoint {
 	}
 	return out
 }
+
+// Specs returns deep copies of eps without what the service reports (the
+// status of each endpoint and deployment): the desired state of a program
+// that writes back what it observed, which plans against eps as nothing to
+// do unless something failed.
+func Specs(eps []*endpoint.Endpoint) []*endpoint.Endpoint {
+	out := make([]*endpoint.Endpoint, len(eps))
+	for i, e := range eps {
+		c := e.Clone()
+		c.Status = endpoint.Status{}
+		for j := range c.Deployments {
+			c.Deployments[j].Status = endpoint.Status{}
+		}
+		out[i] = c
+	}
+	return out
+}

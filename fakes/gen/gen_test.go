@@ -217,3 +217,21 @@ func TestProvisioned(t *testing.T) {
 		}
 	})
 }
+
+// TestSpecs: Specs undoes Provisioned: the specs are equal, the statuses gone.
+func TestSpecs(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		eps := gen.Endpoints(4).Draw(t, "endpoints")
+		specs := gen.Specs(gen.Provisioned(eps))
+		for i := range eps {
+			if !endpoint.Equal(specs[i], eps[i]) || specs[i].Status != (endpoint.Status{}) {
+				t.Fatalf("Specs(Provisioned(e)) = %+v, want %+v", specs[i], eps[i])
+			}
+			for j := range specs[i].Deployments {
+				if specs[i].Deployments[j].Status != (endpoint.Status{}) {
+					t.Fatalf("%s/%s keeps its status %+v", specs[i].Name, specs[i].Deployments[j].Name, specs[i].Deployments[j].Status)
+				}
+			}
+		}
+	})
+}
