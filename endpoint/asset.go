@@ -158,7 +158,7 @@ func sameEnv(a, b *Environment) bool {
 // byFields reports whether e compares with another environment by its
 // fields alone: it has no label to resolve and is not inline.
 func (e *Environment) byFields() bool {
-	return e.Reference.byFields() && e.Image == "" && e.CondaFile == "" && e.Build.Path == "" && e.Build.DockerfilePath == ""
+	return e.Reference.byFields() && !e.inline()
 }
 
 func sameInline(a, b Environment) bool {

@@ -364,7 +364,7 @@ func (w *fpWriter) ref(r *endpoint.Reference) {
 	b = appendStr(b, r.ID)
 	b = appendStr(b, r.Path)
 	w.buf = appendStr(b, r.Type)
-	if noAsset(&r.Asset) || w.redact && r.IsLabel() {
+	if r.Asset.IsZero() || w.redact && r.IsLabel() {
 		// A label's version is not part of a desired state: it is
 		// what the service held when it was observed.
 		return // the fingerprints of states without local files stay as they were
@@ -375,15 +375,6 @@ func (w *fpWriter) ref(r *endpoint.Reference) {
 	if w.mark && r.IsLabel() {
 		w.spans = append(w.spans, span{start, len(w.buf), false})
 	}
-}
-
-// noAsset reports whether a is the zero Asset, as most references'
-// are, field by field: comparing with the zero value calls the generated
-// equality of both whole structs. A field added to Asset and not here
-// would go unencoded alone, which TestFingerprintCoversEveryField catches.
-func noAsset(a *endpoint.Asset) bool {
-	return a.Name == "" && a.Version == "" && a.Hash == "" && a.ObjectHash == "" && a.Files == 0 && a.Size == 0 &&
-		a.Conda == "" && a.Source == "" && a.Err == "" && a.Registry == ""
 }
 
 func (w *fpWriter) asset(a *endpoint.Asset) {
