@@ -3,7 +3,6 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,11 +28,14 @@ type planner struct {
 	// post are the writes that must follow the traffic that leaves them.
 	post []postWrite
 	errs []error
-	// carried is scratch space for detach.
-	carried []*endpoint.Deployment
+	// carried and copies are scratch space for detach: the deployments
+	// the steps carry and the plan's copies of them.
+	carried, copies []*endpoint.Deployment
 	// slab is where detach takes the copies of the endpoints' deployments
-	// from, across the endpoints of a plan (see take).
-	slab []endpoint.Deployment
+	// from, across the endpoints of a plan (see take); recent are the last
+	// copies it made, which it shares (see recentCopy).
+	slab   []endpoint.Deployment
+	recent []*endpoint.Deployment
 	// stages and last are scratch space for traffic.
 	stages []stage
 	last   changes
@@ -95,53 +97,6 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 	return p.steps, nil
 }
 
-// detach gives the steps copies of the deployments they carry, which point
-// into the normalizers' storage until then, one copy per deployment, taken
-// from a slab. Maps of equal content (the environment variables of a
-// deployment before and after its update, or of the deployments of a fleet
-// alike) are copied once and shared.
-func (p *planner) detach() {
-	p.carried = p.carried[:0]
-	for i := range p.steps {
-		for _, d := range [...]*endpoint.Deployment{p.steps[i].DeploymentBefore, p.steps[i].DeploymentAfter} {
-			if d != nil && !slices.Contains(p.carried, d) {
-				p.carried = append(p.carried, d)
-			}
-		}
-	}
-	if len(p.carried) == 0 {
-		return
-	}
-	copies := p.take(len(p.carried))
-	// The copies end the slab: the last few before each, of this endpoint
-	// or of the ones before, lend it their maps.
-	base := len(p.slab) - len(copies)
-	for i, d := range p.carried {
-		end := base + i
-		cloneSharing(&copies[i], d, p.slab[max(0, end-shareWindow):end])
-	}
-	own := func(d *endpoint.Deployment) *endpoint.Deployment {
-		if d == nil {
-			return nil
-		}
-		return &copies[slices.Index(p.carried, d)]
-	}
-	for i := range p.steps {
-		s := &p.steps[i]
-		s.DeploymentBefore, s.DeploymentAfter = own(s.DeploymentBefore), own(s.DeploymentAfter)
-	}
-}
-
-// maxSlab bounds the deployments of one slab: as many as fill 72 KB, a
-// whole number of the allocator's 8 KB pages, so that the largest slabs,
-// which hold most of a fleet's copies, waste less than one deployment.
-const maxSlab = (72 << 10) / int(unsafe.Sizeof(endpoint.Deployment{}))
-
-// shareWindow is how many copies before a deployment's lend it their
-// maps: enough for an endpoint's and the last one's, few enough that
-// comparing costs less than a copy would.
-const shareWindow = 8
-
 // maxIDs bounds the dependencies of one slab: 4 KB of them.
 const maxIDs = (4 << 10) / int(unsafe.Sizeof(""))
 
@@ -159,9 +114,6 @@ func (p *planner) keep(ids []string) []string {
 // maxChanges bounds the traffic changes of one slab: 8 KB of them.
 const maxChanges = (8 << 10) / int(unsafe.Sizeof(endpoint.Change{}))
 
-// take returns n zeroed deployments from the planner's slab.
-func (p *planner) take(n int) []endpoint.Deployment { return carve(&p.slab, n, maxSlab) }
-
 // carve returns n zeroed elements of *slab, a slab shared by the
 // endpoints of a plan: one allocation for several endpoints, with none
 // of the rounding up to a size class that each endpoint's few values
@@ -177,33 +129,6 @@ func carve[T any](slab *[]T, n, limit int) []T {
 	k := len(*slab)
 	*slab = (*slab)[:k+n]
 	return (*slab)[k : k+n : k+n]
-}
-
-// cloneSharing makes *dst a deep copy of d whose tags, properties and
-// environment variables are the maps of an earlier copy when their
-// contents are equal. It writes in place: a deployment is large, and
-// each copy of it by value counts.
-func cloneSharing(dst, d *endpoint.Deployment, earlier []endpoint.Deployment) {
-	*dst = *d
-	dst.Tags, dst.Properties, dst.EnvironmentVariables = nil, nil, nil
-	*dst = dst.Clone()
-	dst.Tags = shareMap(d.Tags, earlier, func(e *endpoint.Deployment) map[string]string { return e.Tags })
-	dst.Properties = shareMap(d.Properties, earlier, func(e *endpoint.Deployment) map[string]string { return e.Properties })
-	dst.EnvironmentVariables = shareMap(d.EnvironmentVariables, earlier, func(e *endpoint.Deployment) map[string]string { return e.EnvironmentVariables })
-}
-
-// shareMap returns the map that field gives for one of the earlier copies
-// if it equals m, or else a copy of m.
-func shareMap(m map[string]string, earlier []endpoint.Deployment, field func(*endpoint.Deployment) map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	for i := range earlier {
-		if e := field(&earlier[i]); e != nil && maps.Equal(e, m) {
-			return e
-		}
-	}
-	return maps.Clone(m)
 }
 
 // id returns the id of a step of the endpoint: its name and the parts,

@@ -17,9 +17,10 @@ const FormatVersion = 2
 // actual state to the desired one. It is plain data: computing it does no I/O,
 // and executing it is the job of the root package.
 //
-// The steps of a computed plan may share the maps of the resources they
-// carry (a deployment's environment variables before and after its
-// update): treat a plan as read-only, and clone a resource
+// The steps of a computed plan may share the resources they carry and
+// their maps (a deployment's environment variables before and after its
+// update, a deployment updated to one spec on several endpoints), though
+// never the caller's: treat a plan as read-only, and clone a resource
 // ([endpoint.Deployment.Clone]) before changing it.
 type Plan struct {
 	FormatVersion int `json:"format_version"`

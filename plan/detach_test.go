@@ -1,0 +1,122 @@
+package plan
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/rolloutkit/rollout/endpoint"
+)
+
+// TestIdenticalSeesEveryField changes each field of a deployment in turn
+// and expects identical to tell the copy from the original: a field it
+// missed would let a step carry another endpoint's deployment that
+// differs in it.
+func TestIdenticalSeesEveryField(t *testing.T) {
+	base := endpoint.Deployment{DataCollector: &endpoint.DataCollector{RequestLogging: &endpoint.RequestLogging{}}}
+	if c := base.Clone(); !identical(&base, &c) {
+		t.Fatal("a deployment is not identical to its clone")
+	}
+	for _, path := range leafPaths(reflect.TypeFor[endpoint.Deployment]()) {
+		c := base.Clone()
+		if name := setLeaf(t, reflect.ValueOf(&c).Elem(), path); identical(&base, &c) || identical(&c, &base) {
+			t.Errorf("field %s changed, and the deployments are identical", name)
+		}
+	}
+}
+
+// TestIdenticalTellsNilFromEmpty: nil and empty maps and slices mean
+// different things to some fields (tags), so a step that carries one must
+// not carry the other.
+func TestIdenticalTellsNilFromEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		// set gives d the field, empty or nil.
+		set func(d *endpoint.Deployment, empty bool)
+	}{
+		{"tags", func(d *endpoint.Deployment, empty bool) { d.Tags = emptyOrNil[map[string]string](empty) }},
+		{"properties", func(d *endpoint.Deployment, empty bool) { d.Properties = emptyOrNil[map[string]string](empty) }},
+		{"environment variables", func(d *endpoint.Deployment, empty bool) {
+			d.EnvironmentVariables = emptyOrNil[map[string]string](empty)
+		}},
+		{"data collector", func(d *endpoint.Deployment, empty bool) {
+			if empty {
+				d.DataCollector = &endpoint.DataCollector{}
+			}
+		}},
+		{"collections", func(d *endpoint.Deployment, empty bool) {
+			d.DataCollector = &endpoint.DataCollector{Collections: emptyOrNil[map[string]endpoint.Collection](empty)}
+		}},
+		{"request logging", func(d *endpoint.Deployment, empty bool) {
+			d.DataCollector = &endpoint.DataCollector{}
+			if empty {
+				d.DataCollector.RequestLogging = &endpoint.RequestLogging{}
+			}
+		}},
+		{"capture headers", func(d *endpoint.Deployment, empty bool) {
+			d.DataCollector = &endpoint.DataCollector{RequestLogging: &endpoint.RequestLogging{CaptureHeaders: emptyOrNil[[]string](empty)}}
+		}},
+	} {
+		var a, b endpoint.Deployment
+		tc.set(&a, false)
+		tc.set(&b, true)
+		if identical(&a, &b) || identical(&b, &a) {
+			t.Errorf("%s: nil and empty are identical", tc.field)
+		}
+		if c := b.Clone(); !identical(&b, &c) {
+			t.Errorf("%s: an empty one is not identical to its clone", tc.field)
+		}
+	}
+}
+
+// emptyOrNil returns an empty map or slice, or nil.
+func emptyOrNil[T any](empty bool) T {
+	var v T
+	if !empty {
+		return v
+	}
+	rv := reflect.ValueOf(&v).Elem()
+	if rv.Kind() == reflect.Map {
+		rv.Set(reflect.MakeMap(rv.Type()))
+	} else {
+		rv.Set(reflect.MakeSlice(rv.Type(), 0, 0))
+	}
+	return v
+}
+
+// TestComputeSharesIdenticalDeployments plans two endpoints that update
+// a deployment to the same spec: their steps carry one copy of it, and
+// copies of their own of the observed deployments, which differ in
+// status, none of them the caller's.
+func TestComputeSharesIdenticalDeployments(t *testing.T) {
+	actual := list(tutorial(1), tutorial(1))
+	actual[1].Name = "other-endpoint"
+	for i, e := range actual {
+		e.Deployments[0].Status.ETag = string(rune('a' + i))
+	}
+	desired := list(tutorial(2), tutorial(2))
+	desired[1].Name = actual[1].Name
+	p := mustCompute(t, desired, actual, Options{})
+	var updates []*Step
+	for i := range p.Steps {
+		if p.Steps[i].Action == UpdateDeployment {
+			updates = append(updates, &p.Steps[i])
+		}
+	}
+	if len(updates) != 2 {
+		t.Fatalf("plan %v: want two deployment updates", sketch(p))
+	}
+	x, y := updates[0], updates[1]
+	if x.DeploymentAfter != y.DeploymentAfter {
+		t.Error("the updates to the same spec carry two copies of it")
+	}
+	if x.DeploymentBefore == y.DeploymentBefore || x.DeploymentBefore.Status.ETag == y.DeploymentBefore.Status.ETag {
+		t.Error("the updates of deployments observed with other ETags carry one deployment before")
+	}
+	for _, d := range []*endpoint.Deployment{x.DeploymentBefore, x.DeploymentAfter, y.DeploymentBefore} {
+		for _, e := range append(desired, actual...) {
+			if d == &e.Deployments[0] {
+				t.Errorf("a step carries the caller's deployment %s", d.Name)
+			}
+		}
+	}
+}
