@@ -146,6 +146,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	pl := &planner{opts: opts}
 	sl := newSealer()
 	var errs []error
+	var labels []endpoint.AssetLabel
 	i, j := 0, 0
 	for i < len(des) || j < len(act) {
 		var d, a *endpoint.Endpoint
@@ -154,6 +155,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 		}
 		switch {
 		case j == len(act) || i < len(des) && des[i].key < act[j].key:
+			labels = resolvedLabels(labels, des[i].e)
 			d = dn.Normalize(des[i].e)
 			hd.add(d)
 			i++
@@ -168,8 +170,10 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 				// Equal specs, names and references included: the
 				// desired fingerprint reads the spec from the
 				// normalized actual endpoint, without its status.
+				// No label, so no resolved label either.
 				addBoth(&h, &hd, a)
 			} else {
+				labels = resolvedLabels(labels, des[i].e)
 				h.add(a)
 				d = dn.Normalize(des[i].e)
 				hd.add(d)
@@ -200,7 +204,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	if cap(p.Steps) > 2*len(p.Steps) {
 		p.Steps = slices.Clone(p.Steps)
 	}
-	if p.Labels, err = labelsOf(desired); err != nil {
+	if p.Labels, err = uniqueLabels(labels); err != nil {
 		return nil, err
 	}
 	p.Fingerprint = withLabels(h.sum(), p.Labels)

@@ -7,24 +7,25 @@ import (
 	"github.com/rolloutkit/rollout/endpoint"
 )
 
-// labelsOf lists the resolved labels the desired endpoints use, sorted and
-// each once. One label resolved to two versions (desired endpoints
-// resolved at different times) is an error: the plan could not say which
-// version it writes.
-func labelsOf(desired []*endpoint.Endpoint) ([]endpoint.AssetLabel, error) {
-	var out []endpoint.AssetLabel
-	for _, e := range desired {
-		if e == nil {
-			continue
-		}
-		for i := range e.Deployments {
-			for _, f := range e.Deployments[i].Labels() {
-				if f.Label.Version != "" {
-					out = append(out, f.Label)
-				}
+// resolvedLabels appends the resolved labels the deployments of e use to
+// out. Compute gathers them as it reaches each desired endpoint, while its
+// memory is at hand, rather than in a pass of its own over the fleet.
+func resolvedLabels(out []endpoint.AssetLabel, e *endpoint.Endpoint) []endpoint.AssetLabel {
+	for i := range e.Deployments {
+		for _, f := range e.Deployments[i].Labels() {
+			if f.Label.Version != "" {
+				out = append(out, f.Label)
 			}
 		}
 	}
+	return out
+}
+
+// uniqueLabels sorts the resolved labels of the desired endpoints and
+// keeps each once. One label resolved to two versions (desired endpoints
+// resolved at different times) is an error: the plan could not say which
+// version it writes.
+func uniqueLabels(out []endpoint.AssetLabel) ([]endpoint.AssetLabel, error) {
 	if len(out) == 0 {
 		return nil, nil
 	}
