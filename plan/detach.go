@@ -82,12 +82,14 @@ func (p *planner) take() []endpoint.Deployment { return carve(&p.slab, 1, maxSla
 
 // cloneSharing makes *dst a deep copy of d whose tags, properties and
 // environment variables are the maps of an earlier copy when their
-// contents are equal. It writes in place: a deployment is large, and
-// each copy of it by value counts.
+// contents are equal. It writes in place and copies d once: a deployment
+// is large, and each copy of it by value counts.
 func cloneSharing(dst, d *endpoint.Deployment, earlier []*endpoint.Deployment) {
 	*dst = *d
-	dst.Tags, dst.Properties, dst.EnvironmentVariables = nil, nil, nil
-	*dst = dst.Clone()
+	if d.DataCollector != nil {
+		// The one reference besides the maps; Clone knows how deep it goes.
+		dst.DataCollector = (&endpoint.Deployment{DataCollector: d.DataCollector}).Clone().DataCollector
+	}
 	dst.Tags = shareMap(d.Tags, earlier, func(e *endpoint.Deployment) map[string]string { return e.Tags })
 	dst.Properties = shareMap(d.Properties, earlier, func(e *endpoint.Deployment) map[string]string { return e.Properties })
 	dst.EnvironmentVariables = shareMap(d.EnvironmentVariables, earlier, func(e *endpoint.Deployment) map[string]string { return e.EnvironmentVariables })

@@ -120,3 +120,44 @@ func TestComputeSharesIdenticalDeployments(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneSharingCopiesDeeply sets every field of a deployment and
+// expects the copy to share no map, slice or pointer with it: a step
+// would otherwise carry what the normalizers reuse for the next endpoint.
+func TestCloneSharingCopiesDeeply(t *testing.T) {
+	var d endpoint.Deployment
+	for _, path := range leafPaths(reflect.TypeFor[endpoint.Deployment]()) {
+		setLeaf(t, reflect.ValueOf(&d).Elem(), path)
+	}
+	var c endpoint.Deployment
+	cloneSharing(&c, &d, nil)
+	if !identical(&c, &d) {
+		t.Fatal("the copy differs from the deployment")
+	}
+	for _, name := range sharedReferences(reflect.ValueOf(c), reflect.ValueOf(d), "Deployment") {
+		t.Errorf("the copy shares %s with the deployment", name)
+	}
+}
+
+// sharedReferences lists the maps, slices and pointers that a and b, two
+// values of one type, share.
+func sharedReferences(a, b reflect.Value, name string) []string {
+	var out []string
+	switch a.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return nil
+		}
+		if a.UnsafePointer() == b.UnsafePointer() {
+			out = append(out, name)
+		}
+		if a.Kind() == reflect.Pointer {
+			out = append(out, sharedReferences(a.Elem(), b.Elem(), name)...)
+		}
+	case reflect.Struct:
+		for i := range a.NumField() {
+			out = append(out, sharedReferences(a.Field(i), b.Field(i), name+"."+a.Type().Field(i).Name)...)
+		}
+	}
+	return out
+}
