@@ -60,7 +60,21 @@ func digest(p *Plan) uint64 {
 type sealer struct {
 	h maphash.Hash
 	w fpWriter
+	// recent are the encodings of the last deployments written, most
+	// recent last: steps of several endpoints may carry one deployment
+	// (see detach), which is then encoded once.
+	recent []encoded
 }
+
+// encoded is the encoding of a deployment.
+type encoded struct {
+	d   *endpoint.Deployment
+	enc []byte
+}
+
+// maxEncoded is how many encodings a sealer keeps: as many as a plan
+// keeps copies to share (see shareWindow).
+const maxEncoded = shareWindow
 
 func newSealer() *sealer {
 	s := &sealer{}
@@ -71,9 +85,32 @@ func newSealer() *sealer {
 func (s *sealer) steps(steps []Step) {
 	for i := range steps {
 		s.w.buf = s.w.buf[:0]
-		s.w.step(&steps[i])
+		s.step(&steps[i])
 		s.h.Write(s.w.buf)
 	}
+}
+
+// deployment writes the encoding of d, as the fingerprints encode it.
+func (s *sealer) deployment(d *endpoint.Deployment) {
+	w := &s.w
+	for i := len(s.recent) - 1; i >= 0; i-- {
+		if e := s.recent[i]; e.d == d {
+			w.buf = append(w.buf, e.enc...)
+			copy(s.recent[i:], s.recent[i+1:])
+			s.recent[len(s.recent)-1] = e
+			return
+		}
+	}
+	start := len(w.buf)
+	w.deployment(d)
+	var e encoded
+	if len(s.recent) == maxEncoded {
+		e = s.recent[0]
+		copy(s.recent, s.recent[1:])
+		s.recent = s.recent[:maxEncoded-1]
+	}
+	e.d, e.enc = d, append(e.enc[:0], w.buf[start:]...)
+	s.recent = append(s.recent, e)
 }
 
 // sum adds the fields of p besides its steps and returns the digest.
@@ -97,32 +134,34 @@ func (s *sealer) sum(p *Plan) uint64 {
 	return s.h.Sum64()
 }
 
-func (w *fpWriter) step(s *Step) {
-	w.strs([]string{s.ID, string(s.Action), s.Endpoint, s.Deployment, s.Gate, s.Reason})
-	w.strs(s.DependsOn)
-	for _, e := range [...]*endpoint.Endpoint{s.EndpointBefore, s.EndpointAfter} {
+// step writes every field of st.
+func (s *sealer) step(st *Step) {
+	w := &s.w
+	w.strs([]string{st.ID, string(st.Action), st.Endpoint, st.Deployment, st.Gate, st.Reason})
+	w.strs(st.DependsOn)
+	for _, e := range [...]*endpoint.Endpoint{st.EndpointBefore, st.EndpointAfter} {
 		w.present(e != nil)
 		if e != nil {
 			w.endpoint(e)
 		}
 	}
-	for _, d := range [...]*endpoint.Deployment{s.DeploymentBefore, s.DeploymentAfter} {
+	for _, d := range [...]*endpoint.Deployment{st.DeploymentBefore, st.DeploymentAfter} {
 		w.present(d != nil)
 		if d != nil {
-			w.deployment(d)
+			s.deployment(d)
 		}
 	}
-	w.split(s.TrafficBefore)
-	w.split(s.MirrorBefore)
-	w.split(s.Traffic)
-	w.split(s.Mirror)
-	w.int(len(s.Changes))
-	for _, c := range s.Changes {
+	w.split(st.TrafficBefore)
+	w.split(st.MirrorBefore)
+	w.split(st.Traffic)
+	w.split(st.Mirror)
+	w.int(len(st.Changes))
+	for _, c := range st.Changes {
 		w.strs([]string{c.Path, c.Before, c.After})
 		w.bool(c.Sensitive)
 	}
-	w.present(s.Asset != nil)
-	if a := s.Asset; a != nil {
+	w.present(st.Asset != nil)
+	if a := st.Asset; a != nil {
 		w.strs([]string{a.Kind, a.Path, a.ModelType, a.Image, a.DockerfilePath})
 		w.asset(&a.Asset)
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/rolloutkit/rollout/endpoint"
@@ -94,5 +95,39 @@ func TestComputedOnlyForComputeResults(t *testing.T) {
 	}
 	if !Computed(p) {
 		t.Error("the computed plan itself is no longer Computed")
+	}
+}
+
+// TestDigestOfSharedDeployments: a deployment that several steps carry
+// is encoded once, and the digest is the one of steps that carry copies
+// of their own.
+func TestDigestOfSharedDeployments(t *testing.T) {
+	var desired, actual []*endpoint.Endpoint
+	for _, name := range []string{"a-endpoint", "b-endpoint", "c-endpoint"} {
+		d, a := tutorial(2), tutorial(1)
+		d.Name, a.Name = name, name
+		desired, actual = append(desired, d), append(actual, a)
+	}
+	p := mustCompute(t, desired, actual, Options{})
+	if p.Steps[0].DeploymentAfter != p.Steps[1].DeploymentAfter {
+		t.Fatalf("plan %v: the updates to one spec carry copies of their own", sketch(p))
+	}
+	own := *p
+	own.Steps = slices.Clone(p.Steps)
+	for i := range own.Steps {
+		s := &own.Steps[i]
+		for _, d := range []**endpoint.Deployment{&s.DeploymentBefore, &s.DeploymentAfter} {
+			if *d != nil {
+				c := (*d).Clone()
+				*d = &c
+			}
+		}
+	}
+	if digest(&own) != digest(p) {
+		t.Error("steps that share a deployment digest otherwise than steps with copies of it")
+	}
+	p.Steps[2].DeploymentAfter.InstanceCount++
+	if digest(&own) == digest(p) {
+		t.Error("a shared deployment changed, and the digest stayed")
 	}
 }
