@@ -17,11 +17,11 @@ import (
 // It is [Service.StartCreateOrUpdateDeployment] followed by
 // [Operation.Wait].
 func (s *Service) CreateOrUpdateDeployment(ctx context.Context, endpointName string, d endpoint.Deployment) error {
-	op, err := s.StartCreateOrUpdateDeployment(ctx, endpointName, d)
-	if err != nil {
+	if err := s.begin(ctx, "CreateOrUpdateDeployment"); err != nil {
 		return err
 	}
-	return op.Wait(ctx)
+	lat, end, err := s.startDeploymentWrite(endpointName, d)
+	return s.await(ctx, lat, end, err)
 }
 
 // StartCreateOrUpdateDeployment checks and accepts the write of
@@ -46,7 +46,7 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 	if rec == nil {
 		return 0, nil, endpointNotFound(endpointName)
 	}
-	spec := normalizeDeployment(rec, d)
+	spec := s.normalizeDeployment(rec, d)
 	existing := rec.deployments[endpoint.NameKey(spec.Name)]
 	if want := d.Status.ETag; want != "" {
 		have := ""
@@ -68,7 +68,7 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 	if existing == nil {
 		state, lat = endpoint.Creating, s.latency.CreateDeployment
 		existing = &deploymentRecord{}
-		rec.deployments[endpoint.NameKey(spec.Name)] = existing
+		rec.add(endpoint.NameKey(spec.Name), existing)
 		rec.stats[endpoint.NameKey(spec.Name)] = &DeploymentStats{Deployment: spec.Name}
 	}
 	i, _ := rules.FindDeployment(next, spec.Name)
@@ -80,11 +80,11 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 // Scaling provisioning state until the operation ends. It is
 // [Service.StartScaleDeployment] followed by [Operation.Wait].
 func (s *Service) ScaleDeployment(ctx context.Context, endpointName, deploymentName string, instanceCount int) error {
-	op, err := s.StartScaleDeployment(ctx, endpointName, deploymentName, instanceCount)
-	if err != nil {
+	if err := s.begin(ctx, "ScaleDeployment"); err != nil {
 		return err
 	}
-	return op.Wait(ctx)
+	lat, end, err := s.startScale(endpointName, deploymentName, instanceCount)
+	return s.await(ctx, lat, end, err)
 }
 
 // StartScaleDeployment checks and accepts the scale of
@@ -188,7 +188,7 @@ func (s *Service) StartDeleteDeployment(ctx context.Context, endpointName, deplo
 	dr.d.Status.ETag = s.nextETag()
 	s.changed(op, target, false)
 	return s.finishLater(s.latency.DeleteDeployment, func() error {
-		delete(rec.deployments, key)
+		rec.remove(key)
 		delete(rec.stats, key)
 		s.changed(op, target, true)
 		return nil
@@ -207,11 +207,15 @@ func (s *Service) strictBusy(rec *endpointRecord, dr *deploymentRecord) error {
 }
 
 // normalizeDeployment returns a copy of d with the service's defaults
-// filled in for an endpoint of rec's kind and no status.
-func normalizeDeployment(rec *endpointRecord, d endpoint.Deployment) endpoint.Deployment {
-	e := &endpoint.Endpoint{Compute: rec.ep.Compute, Deployments: []endpoint.Deployment{d.Clone()}}
+// filled in for an endpoint of rec's kind and no status. The endpoint it
+// normalizes d in is the service's, reused from one write to the next.
+// s.mu is held.
+func (s *Service) normalizeDeployment(rec *endpointRecord, d endpoint.Deployment) endpoint.Deployment {
+	e := &s.scratch
+	*e = endpoint.Endpoint{Compute: rec.ep.Compute, Deployments: append(e.Deployments[:0], d.Clone())}
 	endpoint.Normalize(e)
 	spec := e.Deployments[0]
+	e.Deployments[0] = endpoint.Deployment{}
 	spec.Status = endpoint.Status{}
 	return spec
 }

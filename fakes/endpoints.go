@@ -5,14 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/internal/rules"
-	"github.com/rolloutkit/rollout/traffic"
 )
 
 // GetEndpoint implements [backend.Backend].
@@ -55,7 +52,7 @@ func (s *Service) PeekKeys(name string) (backend.Keys, bool) {
 	if rec == nil {
 		return backend.Keys{}, false
 	}
-	return rec.keys, true
+	return rec.endpointKeys(), true
 }
 
 // ListEndpoints implements [backend.Backend].
@@ -71,11 +68,11 @@ func (s *Service) ListEndpoints(ctx context.Context) ([]*endpoint.Endpoint, erro
 // the spelling of the name the endpoint was created with. It is
 // [Service.StartCreateOrUpdateEndpoint] followed by [Operation.Wait].
 func (s *Service) CreateOrUpdateEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
-	op, err := s.StartCreateOrUpdateEndpoint(ctx, e)
-	if err != nil {
+	if err := s.begin(ctx, "CreateOrUpdateEndpoint"); err != nil {
 		return err
 	}
-	return op.Wait(ctx)
+	d, end, err := s.startEndpointWrite(e)
+	return s.await(ctx, d, end, err)
 }
 
 // StartCreateOrUpdateEndpoint checks and accepts the write of
@@ -138,15 +135,17 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 		rec = &endpointRecord{
 			deployments: make(map[string]*deploymentRecord),
 			stats:       make(map[string]*DeploymentStats),
-			keys:        s.newKeys(key),
+			keyName:     key,
+			keyNo:       s.nextKeyNo(),
 		}
 		s.endpoints[key] = rec
 	}
-	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag(), ScoringURI: scoringURI(spec.Name)}
-	// Most updates leave the splits alone; routing then need not change.
-	if rec.router == nil || !rec.router.Live().Equal(spec.Traffic) || !rec.router.MirrorSplit().Equal(spec.Mirror) {
-		rec.router = traffic.NewRouter(spec.Traffic, spec.Mirror)
+	// An update keeps the URI, which the rules carry over.
+	uri := spec.Status.ScoringURI
+	if uri == "" {
+		uri = scoringURI(spec.Name)
 	}
+	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag(), ScoringURI: uri}
 	rec.ep = spec
 	f, fail := s.takeFailure(spec.Name, "")
 	s.changed(op, spec.Name, false)
@@ -197,7 +196,7 @@ func (s *Service) StartDeleteEndpoint(ctx context.Context, name string) (*Operat
 	name = rec.ep.Name
 	rec.ep.Status.ProvisioningState = endpoint.Deleting
 	rec.ep.Status.ETag = s.nextETag()
-	for _, dn := range slices.Sorted(maps.Keys(rec.deployments)) {
+	for _, dn := range rec.order {
 		d := rec.deployments[dn]
 		d.d.Status.ProvisioningState = endpoint.Deleting
 		d.d.Status.ETag = s.nextETag()
@@ -215,13 +214,24 @@ func scoringURI(name string) string {
 	return "https://" + endpoint.NameKey(name) + ".local.inference.ml.azure.com/score"
 }
 
-// newKeys derives an endpoint's keys from a counter, so runs repeat
-// exactly; they are secrets all the same and never printed. s.mu is held.
-func (s *Service) newKeys(key string) backend.Keys {
+// nextKeyNo numbers a new endpoint for the derivation of its keys; s.mu
+// is held.
+func (s *Service) nextKeyNo() int {
 	s.keys++
+	return s.keys
+}
+
+// endpointKeys returns the endpoint's keys, derived from its name and
+// number the first time, so runs repeat exactly; they are secrets all the
+// same and never printed. s.mu is held.
+func (r *endpointRecord) endpointKeys() backend.Keys {
+	if r.keyNo == 0 {
+		return r.keys
+	}
 	derive := func(which string) string {
-		sum := sha256.Sum256(fmt.Appendf(nil, "fakes/%s/%d/%s", key, s.keys, which))
+		sum := sha256.Sum256(fmt.Appendf(nil, "fakes/%s/%d/%s", r.keyName, r.keyNo, which))
 		return hex.EncodeToString(sum[:16])
 	}
-	return backend.NewKeys(derive("primary"), derive("secondary"))
+	r.keys, r.keyNo = backend.NewKeys(derive("primary"), derive("secondary")), 0
+	return r.keys
 }

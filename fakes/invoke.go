@@ -92,7 +92,7 @@ func (s *Service) GetKeys(ctx context.Context, endpointName string) (backend.Key
 	if rec == nil {
 		return backend.Keys{}, endpointNotFound(endpointName)
 	}
-	return rec.keys, nil
+	return rec.endpointKeys(), nil
 }
 
 // Invoke implements [backend.Backend]. A request that names no deployment
@@ -122,7 +122,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 	} else {
 		key := rec.requests
 		rec.requests++
-		target = rec.router.Pick(key)
+		target = rec.route().Pick(key)
 		if target == "" {
 			s.unlock()
 			return &backend.InvokeResponse{Status: http.StatusNotFound, Body: fmt.Appendf(nil, "Endpoint %s has no live traffic: every deployment's share is 0", rec.ep.Name)}, nil

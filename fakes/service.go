@@ -133,6 +133,8 @@ type Service struct {
 	delivering bool
 	// assets are the registered asset versions (see assets.go).
 	assets assetStore
+	// scratch is where a deployment is normalized (normalizeDeployment).
+	scratch endpoint.Endpoint
 }
 
 // endpointRecord is one endpoint as the service holds it.
@@ -141,11 +143,21 @@ type endpointRecord struct {
 	// kept in deployments instead.
 	ep          *endpoint.Endpoint
 	deployments map[string]*deploymentRecord
-	router      *traffic.Router
+	// order holds the keys of deployments, sorted, so that the views and
+	// copies of the endpoint need not sort them on every write.
+	order []string
+	// router routes by the splits it was built with; it is built when a
+	// request finds it missing or out of date, rather than on every
+	// write, most of which invoke nothing.
+	router *traffic.Router
 	// requests counts the requests routed by the split: the router's key.
 	requests uint64
-	keys     backend.Keys
-	stats    map[string]*DeploymentStats
+	// keys are derived from keyName and keyNo when first asked for, as
+	// most endpoints of a test are never invoked with a key.
+	keys    backend.Keys
+	keyName string
+	keyNo   int
+	stats   map[string]*DeploymentStats
 }
 
 // deploymentRecord is one deployment as the service holds it; an
@@ -258,12 +270,12 @@ func (s *Service) begin(ctx context.Context, op string) error {
 // returns, so zero-latency services start no goroutines. It is called
 // with s.mu held and releases it.
 func (s *Service) finishLater(d time.Duration, end func() error) *Operation {
-	op := &Operation{done: make(chan struct{})}
 	if d <= 0 {
-		op.finish(end)
+		op := &Operation{done: closed, err: end(), end: time.Now()}
 		s.unlock()
 		return op
 	}
+	op := &Operation{done: make(chan struct{})}
 	s.unlock()
 	time.AfterFunc(d, func() {
 		s.mu.Lock()
@@ -272,6 +284,30 @@ func (s *Service) finishLater(d time.Duration, end func() error) *Operation {
 	})
 	return op
 }
+
+// await is finishLater followed by Operation.Wait, for the methods that
+// wait, given what accepting the write returned: without latency, the
+// write ends before await returns, and needs no Operation. It is called
+// with s.mu held and releases it.
+func (s *Service) await(ctx context.Context, d time.Duration, end func() error, err error) error {
+	switch {
+	case err != nil:
+		s.unlock()
+		return err
+	case d <= 0:
+		err := end()
+		s.unlock()
+		return err
+	}
+	return s.finishLater(d, end).Wait(ctx)
+}
+
+// closed is the Done channel of operations that ended as they started.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // finish ends o with what end returns; s.mu is held.
 func (o *Operation) finish(end func() error) {
@@ -282,9 +318,7 @@ func (o *Operation) finish(end func() error) {
 // ended returns an operation that has already ended well: the answer to
 // deleting what does not exist.
 func ended() *Operation {
-	op := &Operation{done: make(chan struct{}), end: time.Now()}
-	close(op.done)
-	return op
+	return &Operation{done: closed, end: time.Now()}
 }
 
 // unlock releases s.mu and gives pending states to OnState.
@@ -347,9 +381,8 @@ func (s *Service) snapshot() []*endpoint.Endpoint {
 // the record.
 func (r *endpointRecord) copyOut() *endpoint.Endpoint {
 	e := r.ep.Clone()
-	names := slices.Sorted(maps.Keys(r.deployments))
-	e.Deployments = make([]endpoint.Deployment, 0, len(names))
-	for _, n := range names {
+	e.Deployments = make([]endpoint.Deployment, 0, len(r.order))
+	for _, n := range r.order {
 		e.Deployments = append(e.Deployments, r.deployments[n].d.Clone())
 	}
 	if len(e.Deployments) == 0 {
@@ -363,11 +396,35 @@ func (r *endpointRecord) copyOut() *endpoint.Endpoint {
 // It shares the records' maps, which the rules only read.
 func (r *endpointRecord) view() *endpoint.Endpoint {
 	e := *r.ep
-	e.Deployments = make([]endpoint.Deployment, 0, len(r.deployments))
-	for _, k := range slices.Sorted(maps.Keys(r.deployments)) {
+	e.Deployments = make([]endpoint.Deployment, 0, len(r.order))
+	for _, k := range r.order {
 		e.Deployments = append(e.Deployments, r.deployments[k].d)
 	}
 	return &e
+}
+
+// add stores a new deployment record under key.
+func (r *endpointRecord) add(key string, dr *deploymentRecord) {
+	r.deployments[key] = dr
+	at, _ := slices.BinarySearch(r.order, key)
+	r.order = slices.Insert(r.order, at, key)
+}
+
+// remove forgets the deployment stored under key.
+func (r *endpointRecord) remove(key string) {
+	delete(r.deployments, key)
+	if at, ok := slices.BinarySearch(r.order, key); ok {
+		r.order = slices.Delete(r.order, at, at+1)
+	}
+}
+
+// route returns the router of the endpoint's splits, built again when
+// they changed since it was built.
+func (r *endpointRecord) route() *traffic.Router {
+	if r.router == nil || !r.router.Live().Equal(r.ep.Traffic) || !r.router.MirrorSplit().Equal(r.ep.Mirror) {
+		r.router = traffic.NewRouter(r.ep.Traffic, r.ep.Mirror)
+	}
+	return r.router
 }
 
 // busyDeployment returns a deployment with an operation in progress, the
