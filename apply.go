@@ -589,7 +589,8 @@ type walker struct {
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
 	eps        map[string]*endpointState
-	states     []endpointState // the block newState allocates from
+	at         []*endpointState // the state of each step's endpoint
+	states     []endpointState  // the block newState allocates from
 	// running counts the writes started and not finished, which
 	// Parallelism bounds, and gating the gates, which it does not; both
 	// count the steps still queued.
@@ -607,6 +608,17 @@ type walker struct {
 	idle     int
 	wake     chan struct{}
 	stopping bool
+	// quick is set while the writes return within quickCall, as an
+	// in-memory service's do. Workers are then added by nudge, when a
+	// call has not returned in that time, rather than for every step
+	// taken: a hand-off costs more than such a call, and a worker that
+	// returns at once takes the next step itself.
+	quick bool
+	nudge *time.Timer
+	ctx   context.Context
+	// taken numbers the writes taken; latest is the number of the newest
+	// one while it is in flight, else 0.
+	taken, latest int
 	// over is set, and wake closed, when the last step in flight has
 	// ended and nothing is left to start.
 	over bool
@@ -628,7 +640,7 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, inde
 	w.mu.Lock()
 	w.stopping = ctx.Err() != nil
 	w.startReady()
-	w.work(ctx)
+	w.work(ctx, true)
 
 	var err error
 	switch {
@@ -669,6 +681,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 		runner:  &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
 		p:       p,
 		waiting: make([]int, n),
+		at:      make([]*endpointState, n),
 		eps:     make(map[string]*endpointState, len(actual)),
 		wake:    make(chan struct{}, min(n-gates, c.parallelism)+gates),
 		failed:  -1,
@@ -692,6 +705,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 			ep = w.newState(s.Endpoint, len(p.Steps)-i)
 			w.eps[key(s.Endpoint)] = ep
 		}
+		w.at[i] = ep
 		if endpointLevel(s.Action) && s.Action != plan.DeleteEndpoint {
 			ep.endpointWrites++
 		}
@@ -759,8 +773,7 @@ func endpointLevel(a plan.Action) bool {
 func (w *walker) startReady() {
 	w.queueReady()
 	if w.running+w.gating == 0 {
-		w.over = true
-		close(w.wake)
+		w.end()
 	}
 }
 
@@ -777,7 +790,7 @@ func (w *walker) queueReady() {
 		if s.Action == plan.Gate {
 			w.gating++
 		} else {
-			ep := w.eps[key(s.Endpoint)]
+			ep := w.at[i]
 			if !w.reserve(s, ep) {
 				kept = append(kept, i)
 				continue
@@ -823,31 +836,75 @@ func (w *walker) reserve(s *plan.Step, ep *endpointState) bool {
 type job struct {
 	i   int
 	cur *endpoint.Endpoint
+	// call numbers the writes in the order workers took them, from 1;
+	// gates have 0.
+	call int
 }
 
+// quickCall is how long a write may take and still count as one that
+// returned at once. A service across a network takes milliseconds at
+// least, so its writes never count, and a worker is added for the queue
+// as soon as a step is taken; an in-memory service's take microseconds.
+const quickCall = 100 * time.Microsecond
+
 // work takes queued steps and runs them until the walk is over. It is
-// called with w.mu held and returns without it.
-func (w *walker) work(ctx context.Context) {
+// called with w.mu held and returns without it. The caller of Apply never
+// makes way for a helper: it is the one that has to be woken at the end.
+//
+// A worker that leaves otherwise, by a panic or runtime.Goexit in a step
+// or an event listener, abandons the walk on its way out, so that the
+// other workers end rather than wait for steps that will never come.
+func (w *walker) work(ctx context.Context, caller bool) {
 	reserveStack(false)
+	held, done := true, false
+	defer func() {
+		if done {
+			return
+		}
+		if !held {
+			w.mu.Lock()
+		}
+		w.abandon()
+		w.mu.Unlock()
+	}()
+	yield := false
 	for {
-		j, ok := w.take(ctx)
+		var j job
+		ok := false
+		if !yield {
+			j, ok = w.take(ctx)
+		}
 		if !ok {
 			if w.over {
+				done, held = true, false
 				w.mu.Unlock()
 				return
 			}
+			if yield && w.head < len(w.queue) && w.coming == 0 {
+				w.armNudge(ctx)
+			}
+			yield = false
 			w.idle++
+			held = false
 			w.mu.Unlock()
 			if _, ok := <-w.wake; !ok {
+				done = true
 				return
 			}
 			w.mu.Lock()
+			held = true
 			w.coming--
 			continue
 		}
+		s := &w.p.Steps[j.i]
+		held = false
 		w.mu.Unlock()
-		wrote, err := w.exec(ctx, &w.p.Steps[j.i], j.cur)
+		start := time.Now()
+		wrote, err := w.exec(ctx, s, j.cur)
+		took := time.Since(start)
 		w.mu.Lock()
+		held = true
+		yield = w.returned(j, took) && !caller
 		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
 			w.stopping = true
 		}
@@ -855,43 +912,121 @@ func (w *walker) work(ctx context.Context) {
 	}
 }
 
+// returned records that the call of job j returned after took, and
+// reports whether its worker should make way: calls return at once and a
+// newer one is in flight, whose worker takes the queue when it returns,
+// so two workers would only take turns at the service. w.mu is held.
+func (w *walker) returned(j job, took time.Duration) bool {
+	if j.call == 0 {
+		return false
+	}
+	if took < quickCall {
+		w.quick = true
+	}
+	if w.latest == j.call {
+		w.latest = 0
+		return false
+	}
+	return w.quick && w.latest != 0
+}
+
 // helper is a worker started for the queue.
 func (w *walker) helper(ctx context.Context) {
 	w.mu.Lock()
 	w.coming--
-	w.work(ctx)
+	w.work(ctx, false)
 }
 
-// take returns the first queued step, and wakes or starts another worker
-// when more are queued and none is on its way, so that they start even if
-// this step's call blocks. w.mu is held.
+// take returns the first queued step. When more are queued and no worker
+// is on its way, it makes sure one comes, so that they start even if
+// this step's call blocks: at once, or, while calls return at once, once
+// this one has not. w.mu is held.
 func (w *walker) take(ctx context.Context) (job, bool) {
 	if w.head == len(w.queue) {
 		return job{}, false
 	}
 	j := w.queue[w.head]
 	w.head++
+	gate := w.p.Steps[j.i].Action == plan.Gate
+	if !gate {
+		w.taken++
+		j.call, w.latest = w.taken, w.taken
+	}
 	if w.head == len(w.queue) {
 		// The queue is empty: it fills its array from the front again.
 		w.queue, w.head = w.queue[:0], 0
 	}
 	if w.head < len(w.queue) && w.coming == 0 {
-		w.coming++
-		if w.idle > 0 {
-			w.idle--
-			w.wake <- struct{}{}
+		if w.quick && !gate {
+			w.armNudge(ctx)
 		} else {
-			go w.helper(ctx)
+			w.callWorker(ctx)
 		}
 	}
 	return j, true
+}
+
+// callWorker wakes an idle worker for the queue, or starts one. w.mu is
+// held.
+func (w *walker) callWorker(ctx context.Context) {
+	w.coming++
+	if w.idle > 0 {
+		w.idle--
+		w.wake <- struct{}{}
+		return
+	}
+	go w.helper(ctx)
+}
+
+// armNudge has nudged run in quickCall, unless a step is taken before.
+// One timer serves the walk. w.mu is held.
+func (w *walker) armNudge(ctx context.Context) {
+	if w.nudge == nil {
+		w.ctx = ctx
+		w.nudge = time.AfterFunc(quickCall, w.nudged)
+		return
+	}
+	w.nudge.Reset(quickCall)
+}
+
+// nudged calls a worker for steps still queued when no step was taken for
+// quickCall: a call is waiting after all, and the walk no longer counts on
+// calls that return at once.
+func (w *walker) nudged() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.over || w.head == len(w.queue) || w.coming > 0 {
+		return
+	}
+	w.quick = false
+	w.callWorker(w.ctx)
+}
+
+// end marks the walk over and releases the idle workers. w.mu is held.
+func (w *walker) end() {
+	if w.over {
+		return
+	}
+	w.over = true
+	close(w.wake)
+	if w.nudge != nil {
+		w.nudge.Stop()
+	}
+}
+
+// abandon ends the walk at once: nothing more starts and the steps queued
+// are dropped. The steps in flight end on their own. w.mu is held.
+func (w *walker) abandon() {
+	w.stopping = true
+	w.queue, w.head = w.queue[:0], 0
+	w.end()
 }
 
 // finish records the end of a step and frees what waited for it. It
 // reports false when the step failed.
 func (w *walker) finish(o outcome, res *Result) bool {
 	s := &w.p.Steps[o.i]
-	ep := w.eps[key(s.Endpoint)]
+	ep := w.at[o.i]
 	switch {
 	case s.Action == plan.Gate:
 		w.gating--

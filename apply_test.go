@@ -477,6 +477,56 @@ func TestApplyEvents(t *testing.T) {
 // twice (an activity retried after its acknowledgement was lost): the
 // second run leaves the specs as the first left them, the service ends in
 // the desired state, and every state keeps the safety rules.
+// TestApplyPanicEndsWorkers: a panic in a step that the caller of Apply
+// runs reaches the caller, and the workers Apply started end rather than
+// wait for steps that will never come; the bubble fails the test if any
+// goroutine is still blocked when it ends.
+func TestApplyPanicEndsWorkers(t *testing.T) {
+	cases := []struct {
+		name    string
+		latency *fakes.Latency
+		why     string
+	}{
+		{"idle workers", fakes.NoLatency(), "the calls end at once, so the other workers wait for steps when the panic comes"},
+		{"workers in calls", nil, "the other workers are in calls when the panic comes, and look for steps when they return"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var desired []*endpoint.Endpoint
+				for i := range 4 {
+					desired = append(desired, desiredEndpoint(fmt.Sprintf("ep-%d", i), "blue=100", deployment("blue", 1, 1)))
+				}
+				p, err := plan.Compute(desired, nil, plan.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The caller takes the first step before any other worker
+				// starts.
+				first := p.Steps[0]
+				if first.Action != plan.CreateEndpoint {
+					t.Fatalf("first step %s, want a create_endpoint", first.ID)
+				}
+				b := fakes.Intercept(fakes.New(fakes.Options{Latency: tc.latency}), fakes.Interceptor{
+					CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+						if e.Name == first.Endpoint {
+							panic("backend bug")
+						}
+						return next.CreateOrUpdateEndpoint(ctx, e)
+					},
+				})
+				defer func() {
+					if r := recover(); r != "backend bug" {
+						t.Errorf("recovered %v, want the backend's panic (%s)", r, tc.why)
+					}
+				}()
+				_, err = rollout.Apply(t.Context(), b, p)
+				t.Errorf("Apply returned %v, want its step's panic", err)
+			})
+		})
+	}
+}
+
 func TestApplyStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := fakes.New(fakes.Options{})
