@@ -19,7 +19,7 @@ var deploymentAttrs = []attr[Deployment]{
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			m.node("model", w.ref(path+".model", s.Model, "models", true, true))
 		},
-		diff:      func(df *differ, prefix string, a, b *Deployment) { df.ref(join(prefix, "model"), a.Model, b.Model) },
+		diff:      func(df *differ, prefix string, a, b *Deployment) { df.ref(join(prefix, "model"), &a.Model, &b.Model) },
 		normalize: func(s *Deployment, _ Kind) { normalizeRef(&s.Model) },
 	}),
 	textAttr("model_mount_path", "ModelMountPath", func(d *Deployment) *string { return &d.ModelMountPath }, nil),
@@ -34,7 +34,7 @@ var deploymentAttrs = []attr[Deployment]{
 		},
 		diff: func(df *differ, prefix string, a, b *Deployment) {
 			p := join(prefix, "code_configuration")
-			df.ref(join(p, "code"), a.CodeConfiguration.Code, b.CodeConfiguration.Code)
+			df.ref(join(p, "code"), &a.CodeConfiguration.Code, &b.CodeConfiguration.Code)
 			df.str2(p, "scoring_script", a.CodeConfiguration.ScoringScript, b.CodeConfiguration.ScoringScript)
 		},
 		normalize: func(s *Deployment, _ Kind) { normalizeRef(&s.CodeConfiguration.Code) },
@@ -44,7 +44,7 @@ var deploymentAttrs = []attr[Deployment]{
 		write: func(w *writer, m mapping, path string, s *Deployment) {
 			m.node("environment", w.environment(path+".environment", s.Environment))
 		},
-		diff:      func(df *differ, _ string, a, b *Deployment) { df.environment(a.Environment, b.Environment) },
+		diff:      func(df *differ, _ string, a, b *Deployment) { df.environment(&a.Environment, &b.Environment) },
 		normalize: func(s *Deployment, _ Kind) { normalizeEnvironment(&s.Environment) },
 	}),
 	mapAttr("environment_variables", "EnvironmentVariables", func(d *Deployment) *map[string]string { return &d.EnvironmentVariables }, IsSecretName),

@@ -140,7 +140,12 @@ func (d *differ) list(path string, a, b []string) {
 // model format (Type) is not part of that form and gets a change of its own;
 // so do the parts of two references whose one-line forms coincide (an ARM id
 // hides the other fields), so that no difference goes unreported.
-func (d *differ) ref(path string, a, b Reference) {
+// Equal fields, which most references compared have, show no change.
+func (d *differ) ref(path string, pa, pb *Reference) {
+	if *pa == *pb {
+		return
+	}
+	a, b := *pa, *pb
 	if sameLocal(a, b) {
 		return
 	}
@@ -162,11 +167,11 @@ func (d *differ) ref(path string, a, b Reference) {
 	d.str2(path, "type", ta, tb)
 }
 
-func (d *differ) environment(a, b Environment) {
-	if sameInline(a, b) {
+func (d *differ) environment(a, b *Environment) {
+	if *a == *b || sameInline(*a, *b) {
 		return
 	}
-	d.ref("environment", a.Reference, b.Reference)
+	d.ref("environment", &a.Reference, &b.Reference)
 	d.str2("environment", "image", a.Image, b.Image)
 	d.str2("environment", "conda_file", a.CondaFile, b.CondaFile)
 	d.str2("environment.build", "path", a.Build.Path, b.Build.Path)
@@ -195,7 +200,7 @@ func (d *differ) dataCollector(pa, pb *DataCollector) {
 			ca, cb := a.Collections[name], b.Collections[name]
 			prefix := "data_collector.collections." + name
 			d.bool2(prefix, "enabled", ca.Enabled, cb.Enabled)
-			d.ref(prefix+".data", ca.Data, cb.Data)
+			d.ref(prefix+".data", &ca.Data, &cb.Data)
 			d.str2(prefix, "client_id", ca.ClientID, cb.ClientID)
 			d.float2(prefix, "sampling_rate", ca.SamplingRate, cb.SamplingRate)
 		}
