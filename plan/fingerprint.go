@@ -153,12 +153,14 @@ func withLabels(fp string, ls []endpoint.AssetLabel) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// fpWriter appends the canonical encoding to buf; keys and kvs are
+// fpWriter appends the canonical encoding to buf; keys, kvs and envs are
 // scratch space for sorting maps.
 type fpWriter struct {
 	buf  []byte
 	keys []string
 	kvs  []entry
+	// envs are the entries of the last environment variables written.
+	envs []entry
 	// redact leaves out the values of secret-looking environment
 	// variables, and the status, which a desired state does not have.
 	redact bool
@@ -245,12 +247,42 @@ func sorted[V any](w *fpWriter, m map[string]V) []string {
 // entries returns the entries of m sorted by key, in the writer's
 // scratch space: one pass over the map, no lookup by key after it.
 func (w *fpWriter) entries(m map[string]string) []entry {
-	w.kvs = w.kvs[:0]
-	for k, v := range m {
-		w.kvs = append(w.kvs, entry{k, v})
-	}
-	slices.SortFunc(w.kvs, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	w.kvs = sortedEntries(w.kvs[:0], m)
 	return w.kvs
+}
+
+func sortedEntries(dst []entry, m map[string]string) []entry {
+	for k, v := range m {
+		dst = append(dst, entry{k, v})
+	}
+	slices.SortFunc(dst, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	return dst
+}
+
+// envEntries is entries for environment variables, with scratch space of
+// its own that keeps the last map's entries: the deployments of a fleet
+// mostly set the same variables, and when m has the keys of the last map,
+// looking their values up costs a fraction of ranging over m and sorting.
+func (w *fpWriter) envEntries(m map[string]string) []entry {
+	if len(m) == len(w.envs) && valuesOf(m, w.envs) {
+		return w.envs
+	}
+	w.envs = sortedEntries(w.envs[:0], m)
+	return w.envs
+}
+
+// valuesOf sets the values of es, entries with distinct keys, to those
+// of their keys in m, and reports whether m has every key. As long as m
+// has as many keys as es, es then holds all of m.
+func valuesOf(m map[string]string, es []entry) bool {
+	for i := range es {
+		v, ok := m[es[i].key]
+		if !ok {
+			return false
+		}
+		es[i].value = v
+	}
+	return true
 }
 
 // entry is an entry of a map of strings.
@@ -282,19 +314,16 @@ func (w *fpWriter) tags(m map[string]string) {
 // env writes environment variables, secret values left out when the
 // writer redacts.
 func (w *fpWriter) env(m map[string]string) {
-	if !w.redact && !w.mark {
-		w.strMap(m)
-		return
-	}
 	if len(m) == 0 {
 		w.int(0)
 		return
 	}
+	// As strMap writes them, but for the values left out.
 	b := appendInt(w.buf, len(m))
-	for _, e := range w.entries(m) {
+	for _, e := range w.envEntries(m) {
 		b = appendStr(b, e.key)
 		switch {
-		case !w.secrets.is(e.key):
+		case !w.redact && !w.mark || !w.secrets.is(e.key):
 			b = appendStr(b, e.value)
 		case w.redact:
 			b = appendStr(b, endpoint.Redacted)
