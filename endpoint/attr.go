@@ -45,6 +45,10 @@ type attr[S any] struct {
 const (
 	cmpValue = "%s == %s"
 	cmpMap   = "mapEqual(%s, %s)"
+	// cmpVars compares environment variables as cmpMap does, through
+	// the names of the last deployment's (see varNames), which the
+	// function comparing takes as vars.
+	cmpVars = "vars.equal(%s, %s)"
 	// cmpTags tells tags not written (nil) from tags written empty.
 	cmpTags = "(%[1]s == nil) == (%[2]s == nil) && mapEqual(%[1]s, %[2]s)"
 	// cmpRef and cmpEnv compare assets by their rule (sameRef, sameEnv)

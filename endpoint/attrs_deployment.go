@@ -47,7 +47,7 @@ var deploymentAttrs = []attr[Deployment]{
 		diff:      func(df *differ, _ string, a, b *Deployment) { df.environment(&a.Environment, &b.Environment) },
 		normalize: func(s *Deployment, _ Kind) { normalizeEnvironment(&s.Environment) },
 	}),
-	mapAttr("environment_variables", "EnvironmentVariables", func(d *Deployment) *map[string]string { return &d.EnvironmentVariables }, IsSecretName),
+	withEq(mapAttr("environment_variables", "EnvironmentVariables", func(d *Deployment) *map[string]string { return &d.EnvironmentVariables }, IsSecretName), cmpVars),
 	textAttr("instance_type", "InstanceType", func(d *Deployment) *string { return &d.InstanceType }, nil),
 	// Its default depends on scale_settings: see normalizeDeployment.
 	countAttr("instance_count", "InstanceCount", func(d *Deployment) *int { return &d.InstanceCount }, 0),
@@ -130,6 +130,12 @@ var quantityAttrs = []attr[Quantities]{
 // withDecode replaces the decoding of a.
 func withDecode[S any](a attr[S], decode func(d *decoder, f entry, p loc, s *S)) attr[S] {
 	a.decode = decode
+	return a
+}
+
+// withEq replaces how the generated Equal compares a.
+func withEq[S any](a attr[S], eq string) attr[S] {
+	a.eq = eq
 	return a
 }
 

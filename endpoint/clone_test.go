@@ -1,8 +1,10 @@
 package endpoint
 
 import (
+	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/rolloutkit/rollout/traffic"
@@ -113,6 +115,11 @@ func TestEqual(t *testing.T) {
 		{"deployment removed", func(e *Endpoint) { e.Deployments = e.Deployments[:1] }, false, "deployment count"},
 		{"instance count", func(e *Endpoint) { e.Deployments[1].InstanceCount = 3 }, false, "a deployment field"},
 		{"env var", func(e *Endpoint) { e.Deployments[1].EnvironmentVariables["API_KEY"] = "other" }, false, "secret values still compare"},
+		{"env var renamed", func(e *Endpoint) {
+			vars := e.Deployments[1].EnvironmentVariables
+			vars["OTHER"] = vars["MODE"]
+			delete(vars, "MODE")
+		}, false, "the names of the first deployment's variables do not stand for the second's"},
 		{"collector nil", func(e *Endpoint) { e.Deployments[0].DataCollector = nil }, false, "a set collector is not the absent one"},
 		{"headers", func(e *Endpoint) { e.Deployments[0].DataCollector.RequestLogging.CaptureHeaders = nil }, false, "captured headers"},
 		{"collection", func(e *Endpoint) {
@@ -215,4 +222,42 @@ func leaves(t reflect.Type, at []int) [][]int {
 		}
 	}
 	return out
+}
+
+// TestVarNames compares maps in turn with one varNames, as Equal compares
+// the deployments of an endpoint, and checks each verdict against
+// maps.Equal: the names kept from the last map never decide for the next.
+func TestVarNames(t *testing.T) {
+	ab := map[string]string{"A": "1", "B": "2"}
+	tests := []struct {
+		name   string
+		a, b   map[string]string
+		reason string
+	}{
+		{"first", ab, map[string]string{"A": "1", "B": "2"}, "no names kept yet: ranged over"},
+		{"same names", map[string]string{"A": "1", "B": "2"}, map[string]string{"B": "2", "A": "1"}, "looked up by the kept names"},
+		{"value differs", map[string]string{"A": "1", "B": "2"}, map[string]string{"A": "1", "B": "3"}, "a kept name with another value"},
+		{"name missing in b", map[string]string{"A": "1", "B": "2"}, map[string]string{"A": "1", "C": "2"}, "b lacks a kept name"},
+		{"other names", map[string]string{"A": "1", "C": "2"}, map[string]string{"A": "1", "C": "2"}, "a lacks a kept name: ranged over, and C kept"},
+		{"after other names", map[string]string{"A": "1", "B": "2"}, map[string]string{"A": "1", "B": "2"}, "B is no longer kept"},
+		{"empty value", map[string]string{"A": "", "B": "2"}, map[string]string{"B": "2", "Z": ""}, "an absent name is not an empty value"},
+		{"more names", map[string]string{"A": "1", "B": "2", "C": "3"}, map[string]string{"A": "1", "B": "2", "C": "3"}, "another count"},
+		{"empty", nil, map[string]string{}, "nil and empty are equal"},
+		{"many", manyVars(10), manyVars(10), "more names than are kept"},
+		{"many differ", manyVars(10), manyVars(9), "another count"},
+	}
+	var v varNames
+	for _, tt := range tests {
+		if got, want := v.equal(tt.a, tt.b), maps.Equal(tt.a, tt.b); got != want {
+			t.Errorf("%s: equal = %v, want %v (%s)", tt.name, got, want, tt.reason)
+		}
+	}
+}
+
+func manyVars(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[strconv.Itoa(i)] = "v"
+	}
+	return m
 }

@@ -67,7 +67,7 @@ func DiffEndpoint(a, b *Endpoint) []Change {
 func DiffDeployment(a, b Deployment) []Change {
 	// Comparing first keeps the common case, nothing changed, free of
 	// the copies that walking the table makes.
-	if deploymentEqual(&a, &b) {
+	if deploymentEqual(&a, &b, &varNames{}) {
 		return nil
 	}
 	// The table's functions take pointers, which would move a, b and

@@ -42,7 +42,7 @@ func endpointSettingsEqual(a, b *Endpoint) bool {
 }
 
 // deploymentEqual compares every field of the table of Deployment.
-func deploymentEqual(a, b *Deployment) bool {
+func deploymentEqual(a, b *Deployment, vars *varNames) bool {
 	return len(a.Name) == len(b.Name) &&
 		len(a.Type) == len(b.Type) &&
 		len(a.Description) == len(b.Description) &&
@@ -98,7 +98,7 @@ func deploymentEqual(a, b *Deployment) bool {
 		(a.Model.byFields() && refEqual(&a.Model, &b.Model) || sameRef(&a.Model, &b.Model)) &&
 		a.CodeConfiguration.ScoringScript == b.CodeConfiguration.ScoringScript && (a.CodeConfiguration.Code.byFields() && refEqual(&a.CodeConfiguration.Code, &b.CodeConfiguration.Code) || sameRef(&a.CodeConfiguration.Code, &b.CodeConfiguration.Code)) &&
 		(a.Environment.byFields() && environmentEqual(&a.Environment, &b.Environment) || sameEnv(&a.Environment, &b.Environment)) &&
-		mapEqual(a.EnvironmentVariables, b.EnvironmentVariables) &&
+		vars.equal(a.EnvironmentVariables, b.EnvironmentVariables) &&
 		(a.DataCollector == b.DataCollector || dataCollectorEqual(a.DataCollector, b.DataCollector))
 }
 

@@ -60,8 +60,12 @@ func genEqual[S any](b *bytes.Buffer, name, doc, typ string, attrs []attr[S], di
 		}
 	}
 	terms := slices.Concat(words, texts, rest)
-	fmt.Fprintf(b, "\n// %s %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
-		name, doc, name, typ, strings.Join(terms, " &&\n\t\t"))
+	params := "a, b *" + typ
+	if slices.ContainsFunc(attrs, func(a attr[S]) bool { return a.eq == cmpVars }) {
+		params += ", vars *varNames"
+	}
+	fmt.Fprintf(b, "\n// %s %s.\nfunc %s(%s) bool {\n\treturn %s\n}\n",
+		name, doc, name, params, strings.Join(terms, " &&\n\t\t"))
 }
 
 // genFieldsEqual writes a function comparing every field of a struct but
