@@ -33,6 +33,9 @@ var deploymentAttrs = []attr[Deployment]{
 			m.sub("code_configuration", cm)
 		},
 		diff: func(df *differ, prefix string, a, b *Deployment) {
+			if a.CodeConfiguration == b.CodeConfiguration {
+				return // without joining the paths of its fields
+			}
 			p := join(prefix, "code_configuration")
 			df.ref(join(p, "code"), &a.CodeConfiguration.Code, &b.CodeConfiguration.Code)
 			df.str2(p, "scoring_script", a.CodeConfiguration.ScoringScript, b.CodeConfiguration.ScoringScript)
