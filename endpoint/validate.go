@@ -106,6 +106,9 @@ func Validate(e *Endpoint) error {
 type validator struct {
 	src  *source
 	errs ErrorList
+	// valid are the names of the last deployment's environment
+	// variables, all valid.
+	valid varNames
 }
 
 // add records a problem at a canonical path, shown as the user wrote it.
@@ -129,9 +132,9 @@ func (v *validator) name(path, name string) {
 func (v *validator) endpoint(e *Endpoint) {
 	v.name("name", e.Name)
 	kind := e.Kind()
-	switch strings.ToLower(string(e.AuthMode)) {
-	case "", string(AuthKey), string(AuthAMLToken):
-	case string(AuthAADToken):
+	switch lowerEnum(e.AuthMode, AuthKey, AuthAMLToken, AuthAADToken) {
+	case "", AuthKey, AuthAMLToken:
+	case AuthAADToken:
 		if kind == Kubernetes {
 			v.add("auth_mode", "aad_token is only for managed endpoints; a Kubernetes endpoint takes key or aml_token")
 		}
@@ -213,7 +216,7 @@ func (v *validator) access(path string, a Access) {
 }
 
 func validAccess(a Access) bool {
-	switch Access(strings.ToLower(string(a))) {
+	switch lowerEnum(a, Enabled, Disabled) {
 	case "", Enabled, Disabled:
 		return true
 	}
@@ -245,6 +248,17 @@ func (v *validator) identity(id *Identity) {
 	case !user && len(id.UserAssignedIdentities) > 0:
 		v.add("identity.user_assigned_identities", "user-assigned identities are allowed only with type user_assigned or system_assigned,user_assigned, got type %q", id.Type)
 	}
+}
+
+// lowerEnum returns v in lower case. Enumerations are mostly written,
+// and always normalized, in lower case: v that is empty or one of values,
+// the lower-case spellings, is returned as it is, without the call that
+// scans it.
+func lowerEnum[T ~string](v T, values ...T) T {
+	if v == "" || slices.Contains(values, v) {
+		return v
+	}
+	return T(strings.ToLower(string(v)))
 }
 
 // field is the path of a deployment's field, built only when a problem is
@@ -280,7 +294,7 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	p := field{deployment: d.Name}
 	v.nameAt(&p, d.Name)
 
-	kind := Kind(strings.ToLower(string(d.Type)))
+	kind := lowerEnum(d.Type, Managed, Kubernetes)
 	switch kind {
 	case "":
 		kind = endpointKind
@@ -301,7 +315,7 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	if managed && strings.TrimSpace(d.InstanceType) == "" {
 		v.add(p.at("instance_type").String(), "is required for a managed deployment: a VM size such as Standard_DS3_v2")
 	}
-	scale := ScaleType(strings.ToLower(string(d.ScaleSettings.Type)))
+	scale := lowerEnum(d.ScaleSettings.Type, ScaleDefault, ScaleTargetUtilization)
 	switch {
 	case d.InstanceCount < 0 || d.InstanceCount > MaxInstanceCount:
 		v.add(p.at("instance_count").String(), "must be between 1 and %d, got %d", MaxInstanceCount, d.InstanceCount)
@@ -319,15 +333,7 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	if managed && d.Resources != (Resources{}) {
 		v.add(p.at("resources").String(), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
 	}
-	// Map order does not reach the output: the error list is sorted.
-	for name := range d.EnvironmentVariables {
-		switch {
-		case name == "":
-			v.add(p.at("environment_variables").String(), "a variable name must not be empty")
-		case !validVariableName(name):
-			v.add(p.at("environment_variables."+name).String(), "a variable name must not contain '=' or NUL")
-		}
-	}
+	v.variables(&p, d.EnvironmentVariables)
 	if dc := d.DataCollector; dc != nil {
 		if !validRate(dc.SamplingRate) {
 			v.rate(p.at("data_collector").at("sampling_rate"), dc.SamplingRate)
@@ -337,6 +343,31 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 				v.rate(p.at("data_collector").at("collections."+name).at("sampling_rate"), c.SamplingRate)
 			}
 		}
+	}
+}
+
+// variables checks the names of a deployment's environment variables,
+// unless they are the names of the last deployment's, which were valid.
+func (v *validator) variables(p *field, vars map[string]string) {
+	if v.valid.holds(vars) {
+		return
+	}
+	v.valid.n = 0
+	bad := false
+	// Map order does not reach the output: the error list is sorted.
+	for name := range vars {
+		switch {
+		case name == "":
+			v.add(p.at("environment_variables").String(), "a variable name must not be empty")
+			bad = true
+		case !validVariableName(name):
+			v.add(p.at("environment_variables."+name).String(), "a variable name must not contain '=' or NUL")
+			bad = true
+		}
+		v.valid.add(name)
+	}
+	if bad || v.valid.n < len(vars) {
+		v.valid.n = 0
 	}
 }
 

@@ -108,6 +108,17 @@ func TestValidateInCode(t *testing.T) {
 		{"resources managed", func(e *Endpoint) { e.Deployments[0].Resources.Limits.CPU = "1" }, "deployments[blue].resources: only Kubernetes deployments take resources; a managed deployment is sized by its instance_type", "resources are Kubernetes only"},
 		{"egress", func(e *Endpoint) { e.Deployments[0].EgressPublicNetworkAccess = "on" }, `deployments[blue].egress_public_network_access: must be enabled or disabled, got "on"`, "unknown access"},
 		{"env name", func(e *Endpoint) { e.Deployments[0].EnvironmentVariables["A=B"] = "hunter2" }, "deployments[blue].environment_variables.A=B: a variable name must not contain '=' or NUL", "bad variable name, value not shown"},
+		{"env name twice", func(e *Endpoint) {
+			for i := range e.Deployments {
+				e.Deployments[i].EnvironmentVariables["A=B"] = "hunter2"
+			}
+		}, "deployments[blue].environment_variables.A=B: a variable name must not contain '=' or NUL\n" +
+			"deployments[green].environment_variables.A=B: a variable name must not contain '=' or NUL", "the same bad names in two deployments, each reported"},
+		{"env name among alike", func(e *Endpoint) {
+			vars := e.Deployments[1].EnvironmentVariables
+			delete(vars, "MODE")
+			vars["MO=DE"] = "fast"
+		}, "deployments[green].environment_variables.MO=DE: a variable name must not contain '=' or NUL", "as many names as the last deployment's valid ones, one of them bad"},
 		{"sampling", func(e *Endpoint) { e.Deployments[0].DataCollector.SamplingRate = 2 }, "deployments[blue].data_collector.sampling_rate: must be between 0 and 1, got 2", "a fraction"},
 		{"too many", func(e *Endpoint) {
 			for i := range 20 {
