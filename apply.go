@@ -591,6 +591,7 @@ type walker struct {
 	eps        map[string]*endpointState
 	at         []*endpointState // the state of each step's endpoint
 	states     []endpointState  // the block newState allocates from
+	capacities capacities       // and the block of their capacities
 	// running counts the writes started and not finished, which
 	// Parallelism bounds, and gating the gates, which it does not; both
 	// count the steps still queued.
@@ -616,9 +617,16 @@ type walker struct {
 	quick bool
 	nudge *time.Timer
 	ctx   context.Context
+	// armed is set while nudge is; takes counts the steps taken, and
+	// seen is takes when it was armed.
+	armed       bool
+	takes, seen int
 	// taken numbers the writes taken; latest is the number of the newest
 	// one while it is in flight, else 0.
 	taken, latest int
+	// callerCall is the number of the write the caller of Apply is in,
+	// else 0; slowCall is the number of a write nudge found waiting.
+	callerCall, slowCall int
 	// over is set, and wake closed, when the last step in flight has
 	// ended and nothing is left to start.
 	over bool
@@ -677,13 +685,17 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 			gates++
 		}
 	}
+	// At most this many steps are in flight, or queued, at once.
+	inFlight := min(n-gates, c.parallelism) + gates
 	w := &walker{
 		runner:  &runner{b: b, cfg: c, em: newEmitter(c.onEvent, n)},
 		p:       p,
 		waiting: make([]int, n),
 		at:      make([]*endpointState, n),
+		ready:   make([]int, 0, n),
+		queue:   make([]job, 0, inFlight),
 		eps:     make(map[string]*endpointState, len(actual)),
-		wake:    make(chan struct{}, min(n-gates, c.parallelism)+gates),
+		wake:    make(chan struct{}, inFlight),
 		failed:  -1,
 	}
 	for j, e := range actual {
@@ -721,12 +733,19 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 // They are allocated a block at a time, as a walk of a fleet has
 // thousands; more is an upper bound on the states still to come,
 // this one included.
+//
+// Each state has room for the capacity of one deployment in a block too,
+// for an endpoint the plan creates with its first deployment; one
+// observed replaces it with its own list.
 func (w *walker) newState(name string, more int) *endpointState {
 	if len(w.states) == cap(w.states) {
-		w.states = make([]endpointState, 0, min(more, 64))
+		size := min(more, 64)
+		w.states = make([]endpointState, 0, size)
+		w.capacities = make(capacities, size)
 	}
-	w.states = append(w.states, endpointState{name: name})
-	return &w.states[len(w.states)-1]
+	i := len(w.states)
+	w.states = append(w.states, endpointState{name: name, capacity: w.capacities[i : i : i+1]})
+	return &w.states[i]
 }
 
 // dependents returns, for each step, the steps that depend on it, in plan
@@ -897,6 +916,9 @@ func (w *walker) work(ctx context.Context, caller bool) {
 			continue
 		}
 		s := &w.p.Steps[j.i]
+		if caller {
+			w.callerCall = j.call
+		}
 		held = false
 		w.mu.Unlock()
 		start := time.Now()
@@ -904,7 +926,7 @@ func (w *walker) work(ctx context.Context, caller bool) {
 		took := time.Since(start)
 		w.mu.Lock()
 		held = true
-		yield = w.returned(j, took) && !caller
+		yield = w.returned(j, took, caller)
 		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
 			w.stopping = true
 		}
@@ -913,10 +935,12 @@ func (w *walker) work(ctx context.Context, caller bool) {
 }
 
 // returned records that the call of job j returned after took, and
-// reports whether its worker should make way: calls return at once and a
-// newer one is in flight, whose worker takes the queue when it returns,
-// so two workers would only take turns at the service. w.mu is held.
-func (w *walker) returned(j job, took time.Duration) bool {
+// reports whether its worker, a helper, should make way: calls return at
+// once, and a newer one is in flight or the caller of Apply is in one
+// that nudge has not found waiting. That worker takes the queue when its
+// call returns; two workers would only take turns at the service. w.mu
+// is held.
+func (w *walker) returned(j job, took time.Duration, caller bool) bool {
 	if j.call == 0 {
 		return false
 	}
@@ -925,9 +949,12 @@ func (w *walker) returned(j job, took time.Duration) bool {
 	}
 	if w.latest == j.call {
 		w.latest = 0
+	}
+	if caller {
+		w.callerCall = 0
 		return false
 	}
-	return w.quick && w.latest != 0
+	return w.quick && (w.latest != 0 || w.callerCall != 0 && w.callerCall != w.slowCall)
 }
 
 // helper is a worker started for the queue.
@@ -947,6 +974,7 @@ func (w *walker) take(ctx context.Context) (job, bool) {
 	}
 	j := w.queue[w.head]
 	w.head++
+	w.takes++
 	gate := w.p.Steps[j.i].Action == plan.Gate
 	if !gate {
 		w.taken++
@@ -978,9 +1006,14 @@ func (w *walker) callWorker(ctx context.Context) {
 	go w.helper(ctx)
 }
 
-// armNudge has nudged run in quickCall, unless a step is taken before.
-// One timer serves the walk. w.mu is held.
+// armNudge has nudged run in quickCall, unless it is armed already. One
+// timer serves the walk, and it is not moved for every step taken, which
+// would cost more than such a step. w.mu is held.
 func (w *walker) armNudge(ctx context.Context) {
+	if w.armed {
+		return
+	}
+	w.armed, w.seen = true, w.takes
 	if w.nudge == nil {
 		w.ctx = ctx
 		w.nudge = time.AfterFunc(quickCall, w.nudged)
@@ -989,16 +1022,25 @@ func (w *walker) armNudge(ctx context.Context) {
 	w.nudge.Reset(quickCall)
 }
 
-// nudged calls a worker for steps still queued when no step was taken for
-// quickCall: a call is waiting after all, and the walk no longer counts on
-// calls that return at once.
+// nudged calls a worker for steps still queued when none was taken since
+// the timer was armed, quickCall to twice that ago: a call is waiting
+// after all, and the walk no longer counts on calls that return at once.
+// While steps are taken, it looks again in quickCall.
 func (w *walker) nudged() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.armed = false
 	if w.over || w.head == len(w.queue) || w.coming > 0 {
 		return
 	}
+	if w.takes != w.seen {
+		w.armNudge(w.ctx)
+		return
+	}
 	w.quick = false
+	if w.callerCall != 0 {
+		w.slowCall = w.callerCall
+	}
 	w.callWorker(w.ctx)
 }
 
