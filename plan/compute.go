@@ -193,6 +193,9 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			errs = append(errs, err)
 			continue
 		}
+		if a != nil {
+			sl.learn(a, &h.w, pl.carried, pl.copies)
+		}
 		steps = withAssets(steps)
 		n := len(p.Steps)
 		p.Steps = order(reserve(p.Steps, len(steps), i+j, len(des)+len(act)), steps)

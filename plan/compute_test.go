@@ -127,6 +127,9 @@ func runComputeCases(t *testing.T, cases []computeCase) {
 			if err := Verify(tc.desired, tc.actual, p); err != nil {
 				t.Errorf("%s: Verify: %v", tc.reason, err)
 			}
+			if !Computed(p) {
+				t.Errorf("%s: the plan Compute returned is not Computed", tc.reason)
+			}
 		})
 	}
 }

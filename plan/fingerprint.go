@@ -171,6 +171,9 @@ type fpWriter struct {
 	spans []span
 	// secrets remembers which variable names look secret.
 	secrets secretNames
+	// deployments are where the encodings of the deployments of the
+	// last endpoint written start in buf, and where the last one ends.
+	deployments []int
 }
 
 // span is a part of an encoding that redacting leaves out: a status, a
@@ -442,8 +445,10 @@ func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
 	w.split(e.Mirror)
 	w.status(&e.Status)
 	w.int(len(e.Deployments))
+	w.deployments = append(w.deployments[:0], len(w.buf))
 	for i := range e.Deployments {
 		w.deployment(&e.Deployments[i])
+		w.deployments = append(w.deployments, len(w.buf))
 	}
 }
 

@@ -144,6 +144,9 @@ func renderCase(t *testing.T, c goldenCase) (text, js []byte) {
 	if err := plan.Verify(desired, actual, p); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
+	if !plan.Computed(p) {
+		t.Error("the plan Compute returned is not Computed: its seal is not the digest of its content")
+	}
 	replan(t, desired, actual, p, c.strategy)
 	var tb, jb bytes.Buffer
 	if err := plan.WriteText(&tb, p, plan.TextOptions{}); err != nil {

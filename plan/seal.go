@@ -90,6 +90,20 @@ func (s *sealer) steps(steps []Step) {
 	}
 }
 
+// learn remembers the encodings of the deployments of e, which w wrote
+// last without redacting, as those of the copies the planner made of
+// them (copies[i] of carried[i]): the fingerprint of the actual state
+// has just encoded what the steps of an endpoint carry from it.
+func (s *sealer) learn(e *endpoint.Endpoint, w *fpWriter, carried, copies []*endpoint.Deployment) {
+	for i, d := range carried {
+		for k := range e.Deployments {
+			if d == &e.Deployments[k] {
+				s.remember(copies[i], w.buf[w.deployments[k]:w.deployments[k+1]])
+			}
+		}
+	}
+}
+
 // deployment writes the encoding of d, as the fingerprints encode it.
 func (s *sealer) deployment(d *endpoint.Deployment) {
 	w := &s.w
@@ -103,13 +117,19 @@ func (s *sealer) deployment(d *endpoint.Deployment) {
 	}
 	start := len(w.buf)
 	w.deployment(d)
+	s.remember(d, w.buf[start:])
+}
+
+// remember keeps enc as the encoding of d, the most recent, forgetting
+// the least recent past maxEncoded.
+func (s *sealer) remember(d *endpoint.Deployment, enc []byte) {
 	var e encoded
 	if len(s.recent) == maxEncoded {
 		e = s.recent[0]
 		copy(s.recent, s.recent[1:])
 		s.recent = s.recent[:maxEncoded-1]
 	}
-	e.d, e.enc = d, append(e.enc[:0], w.buf[start:]...)
+	e.d, e.enc = d, append(e.enc[:0], enc...)
 	s.recent = append(s.recent, e)
 }
 

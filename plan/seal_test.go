@@ -112,6 +112,9 @@ func TestDigestOfSharedDeployments(t *testing.T) {
 	if p.Steps[0].DeploymentAfter != p.Steps[1].DeploymentAfter {
 		t.Fatalf("plan %v: the updates to one spec carry copies of their own", sketch(p))
 	}
+	if !Computed(p) {
+		t.Error("the plan's seal is not the digest of its content")
+	}
 	own := *p
 	own.Steps = slices.Clone(p.Steps)
 	for i := range own.Steps {
