@@ -57,7 +57,7 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 			return 0, nil, preconditionFailed("deployment "+spec.Name+" in endpoint "+rec.ep.Name, want, have)
 		}
 	}
-	next, r := rules.PutDeployment(rec.view(), &spec)
+	next, r := rules.PutDeployment(s.view(rec), &spec)
 	if r != nil {
 		return 0, nil, refused(r)
 	}
@@ -72,7 +72,7 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 		rec.stats[endpoint.NameKey(spec.Name)] = &DeploymentStats{Deployment: spec.Name}
 	}
 	i, _ := rules.FindDeployment(next, spec.Name)
-	existing.d = next.Deployments[i]
+	existing.store(next.Deployments, i)
 	return lat, s.startDeploymentOp(rec, existing, "CreateOrUpdateDeployment", state), nil
 }
 
@@ -107,7 +107,7 @@ func (s *Service) startScale(endpointName, deploymentName string, instanceCount 
 	if rec == nil {
 		return 0, nil, endpointNotFound(endpointName)
 	}
-	next, r := rules.ScaleDeployment(rec.view(), deploymentName, instanceCount)
+	next, r := rules.ScaleDeployment(s.view(rec), deploymentName, instanceCount)
 	if r != nil {
 		return 0, nil, refused(r)
 	}
@@ -116,7 +116,7 @@ func (s *Service) startScale(endpointName, deploymentName string, instanceCount 
 		return 0, nil, err
 	}
 	i, _ := rules.FindDeployment(next, deploymentName)
-	existing.d = next.Deployments[i]
+	existing.store(next.Deployments, i)
 	return s.latency.ScaleDeployment, s.startDeploymentOp(rec, existing, "ScaleDeployment", endpoint.Scaling), nil
 }
 
@@ -174,7 +174,7 @@ func (s *Service) StartDeleteDeployment(ctx context.Context, endpointName, deplo
 		s.unlock()
 		return ended(), nil
 	}
-	if _, r := rules.DeleteDeployment(rec.view(), deploymentName); r != nil {
+	if _, r := rules.DeleteDeployment(s.view(rec), deploymentName); r != nil {
 		s.unlock()
 		return nil, refused(r)
 	}

@@ -110,7 +110,7 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 	endpoint.Normalize(w)
 	var cur *endpoint.Endpoint
 	if rec != nil {
-		cur = rec.view()
+		cur = s.view(rec)
 	}
 	if want := e.Status.ETag; want != "" {
 		have := ""
@@ -189,7 +189,7 @@ func (s *Service) StartDeleteEndpoint(ctx context.Context, name string) (*Operat
 		s.unlock()
 		return ended(), nil
 	}
-	if r := rules.DeleteEndpoint(rec.view()); r != nil {
+	if r := rules.DeleteEndpoint(s.view(rec)); r != nil {
 		s.unlock()
 		return nil, refused(r)
 	}

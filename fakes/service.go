@@ -133,8 +133,10 @@ type Service struct {
 	delivering bool
 	// assets are the registered asset versions (see assets.go).
 	assets assetStore
-	// scratch is where a deployment is normalized (normalizeDeployment).
+	// scratch is where a deployment is normalized (normalizeDeployment),
+	// and viewed where the rules are shown an endpoint (view).
 	scratch endpoint.Endpoint
+	viewed  endpoint.Endpoint
 }
 
 // endpointRecord is one endpoint as the service holds it.
@@ -163,7 +165,23 @@ type endpointRecord struct {
 // deploymentRecord is one deployment as the service holds it; an
 // operation on it is in progress while its provisioning state is Busy.
 type deploymentRecord struct {
-	d endpoint.Deployment
+	d *endpoint.Deployment
+}
+
+// store keeps deployment i of ds, the rules' answer to a write, which
+// nothing else holds: in the record's storage once it has some, else in
+// place when it is the only one, as the first deployment of an endpoint
+// is, rather than in a copy.
+func (dr *deploymentRecord) store(ds []endpoint.Deployment, i int) {
+	switch {
+	case dr.d != nil:
+		*dr.d = ds[i]
+	case len(ds) == 1:
+		dr.d = &ds[0]
+	default:
+		d := ds[i]
+		dr.d = &d
+	}
 }
 
 type failure struct{ code, message string }
@@ -391,16 +409,22 @@ func (r *endpointRecord) copyOut() *endpoint.Endpoint {
 	return e
 }
 
-// view is the endpoint as the service's rules (internal/rules) see it: its
-// own fields and status, and its deployments with theirs, sorted by name.
-// It shares the records' maps, which the rules only read.
-func (r *endpointRecord) view() *endpoint.Endpoint {
-	e := *r.ep
-	e.Deployments = make([]endpoint.Deployment, 0, len(r.order))
-	for _, k := range r.order {
-		e.Deployments = append(e.Deployments, r.deployments[k].d)
+// view is the endpoint of rec as the service's rules (internal/rules) see
+// it: its own fields and status, and its deployments with theirs, sorted
+// by name. It shares the records' maps, which the rules only read, and
+// is built in the service's own storage, valid until the next view: the
+// rules keep no part of their arguments but what they share, and a write
+// keeps no part of the rules' answer but a deployment it copies. s.mu is
+// held.
+func (s *Service) view(rec *endpointRecord) *endpoint.Endpoint {
+	e := &s.viewed
+	deps := e.Deployments[:0]
+	*e = *rec.ep
+	for _, k := range rec.order {
+		deps = append(deps, *rec.deployments[k].d)
 	}
-	return &e
+	e.Deployments = deps
+	return e
 }
 
 // add stores a new deployment record under key.
