@@ -244,22 +244,6 @@ func unchanged(d, a *endpoint.Endpoint) bool {
 	return true
 }
 
-// sameReferences reports whether the deployments of d and a, which
-// [endpoint.Equal] found equal, hold the same references and environments
-// field for field, assets included. Equal compares them as the service
-// uses them: a local folder is the version registered from it, and the
-// identity observing found for a registered version (its hash) is not
-// part of the spec. The fingerprints encode them as they are.
-func sameReferences(d, a *endpoint.Endpoint) bool {
-	for i := range d.Deployments {
-		x, y := &d.Deployments[i], &a.Deployments[i]
-		if x.Model != y.Model || x.CodeConfiguration != y.CodeConfiguration || x.Environment != y.Environment {
-			return false
-		}
-	}
-	return true
-}
-
 // reserve makes room for n more steps, having planned done of the total
 // endpoints (counted on both sides). A full slice grows to what the
 // endpoints so far predict for all of them: a fleet of similar endpoints
