@@ -307,7 +307,7 @@ func errText(err error) string {
 }
 
 // IsZero reports whether nothing is known about the asset.
-func (a Asset) IsZero() bool { return a == Asset{} }
+func (a Asset) IsZero() bool { return a.isZero() }
 
 // The kinds of [LocalAsset], by the field that names it.
 const (

@@ -157,6 +157,30 @@ func environmentEqual(a, b *Environment) bool {
 		(len(a.OSType) == 0 || a.OSType == b.OSType)
 }
 
+// isZero reports whether every field of Asset is zero.
+func (a *Asset) isZero() bool {
+	return len(a.Name) == 0 &&
+		len(a.Version) == 0 &&
+		len(a.Hash) == 0 &&
+		len(a.ObjectHash) == 0 &&
+		a.Files == 0 &&
+		a.Size == 0 &&
+		len(a.Conda) == 0 &&
+		len(a.Source) == 0 &&
+		len(a.Err) == 0 &&
+		len(a.Registry) == 0
+}
+
+// isZero reports whether every field of Resources is zero.
+func (r *Resources) isZero() bool {
+	return len(r.Requests.CPU) == 0 &&
+		len(r.Requests.Memory) == 0 &&
+		len(r.Requests.GPU) == 0 &&
+		len(r.Limits.CPU) == 0 &&
+		len(r.Limits.Memory) == 0 &&
+		len(r.Limits.GPU) == 0
+}
+
 // cloneShared replaces the maps, slices and pointers of e with deep copies.
 func (e *Endpoint) cloneShared() {
 	e.Tags = maps.Clone(e.Tags)

@@ -23,6 +23,8 @@ func TestGenerated(t *testing.T) {
 	genEqual(&b, "deploymentEqual", "compares every field of the table of Deployment", "Deployment", deploymentAttrs, false)
 	genFieldsEqual(&b, "refEqual", reflect.TypeFor[Reference](), "Asset")
 	genFieldsEqual(&b, "environmentEqual", reflect.TypeFor[Environment](), "Asset")
+	genZero(&b, reflect.TypeFor[Asset](), "a")
+	genZero(&b, reflect.TypeFor[Resources](), "r")
 	genClone(&b, "Endpoint", "e", endpointAttrs)
 	genClone(&b, "Deployment", "d", deploymentAttrs)
 	src, err := format.Source(b.Bytes())
@@ -76,6 +78,34 @@ func genFieldsEqual(b *bytes.Buffer, name string, typ reflect.Type, skip string)
 	words, texts := leafTerms(typ, "", skip)
 	fmt.Fprintf(b, "\n// %s compares the fields of %s but %s.\nfunc %s(a, b *%s) bool {\n\treturn %s\n}\n",
 		name, typ.Name(), skip, name, typ.Name(), strings.Join(slices.Concat(words, texts), " &&\n\t\t"))
+}
+
+// genZero writes a method telling whether every field of a struct is
+// zero, as == on the zero value does, but without the call to compare
+// memory that == makes for every string, empty or not.
+func genZero(b *bytes.Buffer, typ reflect.Type, recv string) {
+	fmt.Fprintf(b, "\n// isZero reports whether every field of %s is zero.\nfunc (%s *%s) isZero() bool {\n\treturn %s\n}\n",
+		typ.Name(), recv, typ.Name(), strings.Join(zeroTerms(typ, recv), " &&\n\t\t"))
+}
+
+// zeroTerms tests the fields of a value of type t at path for zero,
+// through nested structs.
+func zeroTerms(t reflect.Type, path string) []string {
+	switch t.Kind() {
+	case reflect.String:
+		return []string{fmt.Sprintf("len(%s) == 0", path)}
+	case reflect.Bool:
+		return []string{"!" + path}
+	case reflect.Struct:
+		var out []string
+		for f := range t.Fields() {
+			out = append(out, zeroTerms(f.Type, path+"."+f.Name)...)
+		}
+		return out
+	case reflect.Map, reflect.Slice, reflect.Pointer:
+		return []string{path + " == nil"}
+	}
+	return []string{path + " == 0"}
 }
 
 // leafTerms compares a value of type t at path field by field, through
@@ -136,4 +166,33 @@ func genClone[S any](b *bytes.Buffer, typ, recv string, attrs []attr[S]) {
 		}
 	}
 	b.WriteString("}\n")
+}
+
+// TestIsZeroSeesEveryField sets each field of the types whose isZero is
+// generated in turn, and checks that isZero sees it.
+func TestIsZeroSeesEveryField(t *testing.T) {
+	check := func(v reflect.Value, isZero func() bool) {
+		if !isZero() {
+			t.Fatalf("isZero of the zero %s = false", v.Type().Name())
+		}
+		for _, leaf := range leaves(v.Type(), nil) {
+			f := v.FieldByIndex(leaf)
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString("x")
+			case reflect.Int, reflect.Int64:
+				f.SetInt(1)
+			default:
+				t.Fatalf("%s has a field of kind %s, which this test cannot set", v.Type().Name(), f.Kind())
+			}
+			if isZero() {
+				t.Errorf("isZero does not see %s.%s", v.Type().Name(), v.Type().FieldByIndex(leaf).Name)
+			}
+			f.SetZero()
+		}
+	}
+	var a Asset
+	check(reflect.ValueOf(&a).Elem(), func() bool { return a.IsZero() })
+	var r Resources
+	check(reflect.ValueOf(&r).Elem(), func() bool { return r.isZero() })
 }

@@ -330,7 +330,7 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	if !validAccess(d.EgressPublicNetworkAccess) {
 		v.add(p.at("egress_public_network_access").String(), "must be enabled or disabled, got %q", d.EgressPublicNetworkAccess)
 	}
-	if managed && d.Resources != (Resources{}) {
+	if managed && !d.Resources.isZero() {
 		v.add(p.at("resources").String(), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
 	}
 	v.variables(&p, d.EnvironmentVariables)
