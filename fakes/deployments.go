@@ -124,8 +124,13 @@ func (s *Service) startScale(endpointName, deploymentName string, instanceCount 
 // state, records the change, and returns what ends the operation. s.mu is
 // held.
 func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, op string, state endpoint.ProvisioningState) func() error {
-	target := rec.ep.Name + "/" + dr.d.Name
 	f, fail := s.takeFailure(rec.ep.Name, dr.d.Name)
+	// The target names the deployment in states and in the failure; a
+	// service that records no states and fails nothing needs none.
+	target := ""
+	if s.recording() || fail {
+		target = rec.ep.Name + "/" + dr.d.Name
+	}
 	dr.d.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag()}
 	s.changed(op, target, false)
 	return func() error {
