@@ -194,7 +194,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			continue
 		}
 		if a != nil {
-			sl.learn(a, &h.w, pl.carried, pl.copies)
+			sl.learn(a, &h.w, pl.carried)
 		}
 		steps = withAssets(steps)
 		n := len(p.Steps)

@@ -28,9 +28,8 @@ type planner struct {
 	// post are the writes that must follow the traffic that leaves them.
 	post []postWrite
 	errs []error
-	// carried and copies are scratch space for detach: the deployments
-	// the steps carry and the plan's copies of them.
-	carried, copies []*endpoint.Deployment
+	// carried is scratch space for detach.
+	carried []carried
 	// slab is where detach takes the copies of the endpoints' deployments
 	// from, across the endpoints of a plan (see take); recent are the last
 	// copies it made, which it shares (see recentCopy).

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"unsafe"
@@ -13,34 +14,65 @@ import (
 // carry is copied once, and one identical to a recent copy, of this
 // endpoint or of the ones before, is that copy: the desired deployments
 // of a fleet planned alike are mostly the same, and a deployment is large.
-// Maps of equal content (the environment variables of a deployment before
-// and after its update, or of the deployments of a fleet alike) are
-// copied once and shared too.
+// The new copies of an endpoint are taken from its slab together. Maps of
+// equal content (the environment variables of a deployment before and
+// after its update, or of the deployments of a fleet alike) are copied
+// once and shared too.
 func (p *planner) detach() {
-	p.carried, p.copies = p.carried[:0], p.copies[:0]
+	p.carried = p.carried[:0]
+	missing := 0
+	for i := range p.steps {
+		for _, d := range [...]*endpoint.Deployment{p.steps[i].DeploymentBefore, p.steps[i].DeploymentAfter} {
+			if d != nil && p.own(d) == nil {
+				c := p.recentCopy(d)
+				if c == nil {
+					missing++
+				}
+				p.carried = append(p.carried, carried{d, c})
+			}
+		}
+	}
+	p.copyMissing(missing)
 	for i := range p.steps {
 		s := &p.steps[i]
 		s.DeploymentBefore, s.DeploymentAfter = p.own(s.DeploymentBefore), p.own(s.DeploymentAfter)
 	}
 }
 
-// own returns the plan's copy of d, which it makes on first sight; nil
-// stays nil.
+// carried is a deployment that steps carry, and the plan's copy of it.
+type carried struct {
+	d, copy *endpoint.Deployment
+}
+
+// copyMissing makes the copies that detach found no recent one for, the
+// given number, in the slab: what is left of the current one first, so
+// that none of it goes unused.
+func (p *planner) copyMissing(missing int) {
+	var slab []endpoint.Deployment
+	for i := range p.carried {
+		cd := &p.carried[i]
+		if cd.copy != nil {
+			continue
+		}
+		if len(slab) == 0 {
+			slab = p.take(cmp.Or(min(cap(p.slab)-len(p.slab), missing), missing))
+		}
+		cd.copy = &slab[0]
+		slab, missing = slab[1:], missing-1
+		cloneSharing(cd.copy, cd.d, p.recent)
+		p.remember(cd.copy)
+	}
+}
+
+// own returns the plan's copy of d, a deployment that steps carry, or nil
+// when it has none yet.
 func (p *planner) own(d *endpoint.Deployment) *endpoint.Deployment {
-	if d == nil {
-		return nil
+	for _, cd := range p.carried {
+		if cd.d == d {
+			return cd.copy
+		}
 	}
-	if k := slices.Index(p.carried, d); k >= 0 {
-		return p.copies[k]
-	}
-	c := p.recentCopy(d)
-	if c == nil {
-		c = &p.take()[0]
-		cloneSharing(c, d, p.recent)
-		p.remember(c)
-	}
-	p.carried, p.copies = append(p.carried, d), append(p.copies, c)
-	return c
+	return nil
 }
 
 // recentCopy returns a recent copy identical to d, or nil. The copy
@@ -60,7 +92,10 @@ func (p *planner) recentCopy(d *endpoint.Deployment) *endpoint.Deployment {
 // remember adds c to the recent copies as the most recent, forgetting
 // the least recent past shareWindow.
 func (p *planner) remember(c *endpoint.Deployment) {
-	if len(p.recent) == shareWindow {
+	switch len(p.recent) {
+	case 0:
+		p.recent = make([]*endpoint.Deployment, 0, shareWindow)
+	case shareWindow:
 		copy(p.recent, p.recent[1:])
 		p.recent = p.recent[:shareWindow-1]
 	}
@@ -77,8 +112,8 @@ const maxSlab = (72 << 10) / int(unsafe.Sizeof(endpoint.Deployment{}))
 // few enough that comparing costs less than a copy would.
 const shareWindow = 8
 
-// take returns a zeroed deployment from the planner's slab.
-func (p *planner) take() []endpoint.Deployment { return carve(&p.slab, 1, maxSlab) }
+// take returns n zeroed deployments from the planner's slab.
+func (p *planner) take(n int) []endpoint.Deployment { return carve(&p.slab, n, maxSlab) }
 
 // cloneSharing makes *dst a deep copy of d whose tags, properties and
 // environment variables are the maps of an earlier copy when their

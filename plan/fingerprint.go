@@ -445,7 +445,7 @@ func (w *fpWriter) endpoint(e *endpoint.Endpoint) {
 	w.split(e.Mirror)
 	w.status(&e.Status)
 	w.int(len(e.Deployments))
-	w.deployments = append(w.deployments[:0], len(w.buf))
+	w.deployments = append(slices.Grow(w.deployments[:0], len(e.Deployments)+1), len(w.buf))
 	for i := range e.Deployments {
 		w.deployment(&e.Deployments[i])
 		w.deployments = append(w.deployments, len(w.buf))

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"runtime"
 	"sync"
@@ -47,7 +48,8 @@ func Computed(p *Plan) bool {
 }
 
 // digest hashes every field of p, the steps first, with the encoding of
-// the fingerprints for the resources the steps carry.
+// the fingerprints for the resources the steps carry; a deployment is
+// hashed on its own and counts by that hash (see sealer.deployment).
 func digest(p *Plan) uint64 {
 	s := newSealer()
 	s.steps(p.Steps)
@@ -60,21 +62,21 @@ func digest(p *Plan) uint64 {
 type sealer struct {
 	h maphash.Hash
 	w fpWriter
-	// recent are the encodings of the last deployments written, most
-	// recent last: steps of several endpoints may carry one deployment
-	// (see detach), which is then encoded once.
-	recent []encoded
+	// recent are the hashes of the last deployments written, most recent
+	// last: steps of several endpoints may carry one deployment (see
+	// detach), which is then encoded once.
+	recent []hashed
 }
 
-// encoded is the encoding of a deployment.
-type encoded struct {
+// hashed is the hash of a deployment's encoding.
+type hashed struct {
 	d   *endpoint.Deployment
-	enc []byte
+	sum uint64
 }
 
-// maxEncoded is how many encodings a sealer keeps: as many as a plan
-// keeps copies to share (see shareWindow).
-const maxEncoded = shareWindow
+// maxHashed is how many hashes a sealer keeps: as many as a plan keeps
+// copies to share (see shareWindow).
+const maxHashed = shareWindow
 
 func newSealer() *sealer {
 	s := &sealer{}
@@ -90,26 +92,29 @@ func (s *sealer) steps(steps []Step) {
 	}
 }
 
-// learn remembers the encodings of the deployments of e, which w wrote
-// last without redacting, as those of the copies the planner made of
-// them (copies[i] of carried[i]): the fingerprint of the actual state
-// has just encoded what the steps of an endpoint carry from it.
-func (s *sealer) learn(e *endpoint.Endpoint, w *fpWriter, carried, copies []*endpoint.Deployment) {
-	for i, d := range carried {
+// learn remembers the hashes of the encodings of the deployments of e,
+// which w wrote last without redacting, as those of the copies the
+// planner made of them: the fingerprint of the actual state has just
+// encoded what the steps of an endpoint carry from it.
+func (s *sealer) learn(e *endpoint.Endpoint, w *fpWriter, copies []carried) {
+	for _, cd := range copies {
 		for k := range e.Deployments {
-			if d == &e.Deployments[k] {
-				s.remember(copies[i], w.buf[w.deployments[k]:w.deployments[k+1]])
+			if cd.d == &e.Deployments[k] {
+				s.remember(cd.copy, maphash.Bytes(sealSeed, w.buf[w.deployments[k]:w.deployments[k+1]]))
 			}
 		}
 	}
 }
 
-// deployment writes the encoding of d, as the fingerprints encode it.
+// deployment writes the hash of the encoding of d, as the fingerprints
+// encode it: a fixed size, so that the digest still tells every plan
+// from another, and a value the sealer can remember for the next step
+// that carries d.
 func (s *sealer) deployment(d *endpoint.Deployment) {
 	w := &s.w
 	for i := len(s.recent) - 1; i >= 0; i-- {
 		if e := s.recent[i]; e.d == d {
-			w.buf = append(w.buf, e.enc...)
+			w.buf = binary.LittleEndian.AppendUint64(w.buf, e.sum)
 			copy(s.recent[i:], s.recent[i+1:])
 			s.recent[len(s.recent)-1] = e
 			return
@@ -117,20 +122,22 @@ func (s *sealer) deployment(d *endpoint.Deployment) {
 	}
 	start := len(w.buf)
 	w.deployment(d)
-	s.remember(d, w.buf[start:])
+	sum := maphash.Bytes(sealSeed, w.buf[start:])
+	w.buf = binary.LittleEndian.AppendUint64(w.buf[:start], sum)
+	s.remember(d, sum)
 }
 
-// remember keeps enc as the encoding of d, the most recent, forgetting
-// the least recent past maxEncoded.
-func (s *sealer) remember(d *endpoint.Deployment, enc []byte) {
-	var e encoded
-	if len(s.recent) == maxEncoded {
-		e = s.recent[0]
+// remember keeps sum as the hash of d, the most recent, forgetting the
+// least recent past maxHashed.
+func (s *sealer) remember(d *endpoint.Deployment, sum uint64) {
+	switch len(s.recent) {
+	case 0:
+		s.recent = make([]hashed, 0, maxHashed)
+	case maxHashed:
 		copy(s.recent, s.recent[1:])
-		s.recent = s.recent[:maxEncoded-1]
+		s.recent = s.recent[:maxHashed-1]
 	}
-	e.d, e.enc = d, append(e.enc[:0], enc...)
-	s.recent = append(s.recent, e)
+	s.recent = append(s.recent, hashed{d, sum})
 }
 
 // sum adds the fields of p besides its steps and returns the digest.
