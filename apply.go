@@ -694,9 +694,10 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 		at:      make([]*endpointState, n),
 		ready:   make([]int, 0, n),
 		queue:   make([]job, 0, inFlight),
-		eps:     make(map[string]*endpointState, len(actual)),
-		wake:    make(chan struct{}, inFlight),
-		failed:  -1,
+		// A plan has a few steps for each endpoint it writes.
+		eps:    make(map[string]*endpointState, len(actual)+n/2),
+		wake:   make(chan struct{}, inFlight),
+		failed: -1,
 	}
 	for j, e := range actual {
 		capacity := make(capacities, 0, len(e.Deployments))
@@ -919,14 +920,20 @@ func (w *walker) work(ctx context.Context, caller bool) {
 		if caller {
 			w.callerCall = j.call
 		}
+		// Only nudge finds calls slow again: once they are quick, they
+		// need not be timed.
+		timed := !w.quick
 		held = false
 		w.mu.Unlock()
-		start := time.Now()
+		var start time.Time
+		if timed {
+			start = time.Now()
+		}
 		wrote, err := w.exec(ctx, s, j.cur)
-		took := time.Since(start)
+		quick := timed && time.Since(start) < quickCall
 		w.mu.Lock()
 		held = true
-		yield = w.returned(j, took, caller)
+		yield = w.returned(j, quick, caller)
 		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
 			w.stopping = true
 		}
@@ -934,17 +941,17 @@ func (w *walker) work(ctx context.Context, caller bool) {
 	}
 }
 
-// returned records that the call of job j returned after took, and
-// reports whether its worker, a helper, should make way: calls return at
-// once, and a newer one is in flight or the caller of Apply is in one
-// that nudge has not found waiting. That worker takes the queue when its
-// call returns; two workers would only take turns at the service. w.mu
-// is held.
-func (w *walker) returned(j job, took time.Duration, caller bool) bool {
+// returned records that the call of job j returned, within quickCall
+// when quick is set, and reports whether its worker, a helper, should
+// make way: calls return at once, and a newer one is in flight or the
+// caller of Apply is in one that nudge has not found waiting. That worker
+// takes the queue when its call returns; two workers would only take
+// turns at the service. w.mu is held.
+func (w *walker) returned(j job, quick, caller bool) bool {
 	if j.call == 0 {
 		return false
 	}
-	if took < quickCall {
+	if quick {
 		w.quick = true
 	}
 	if w.latest == j.call {
