@@ -23,7 +23,7 @@ func (p *planner) detach() {
 	missing := 0
 	for i := range p.steps {
 		for _, d := range [...]*endpoint.Deployment{p.steps[i].DeploymentBefore, p.steps[i].DeploymentAfter} {
-			if d != nil && p.own(d) == nil {
+			if d != nil && p.carries(d) < 0 {
 				c := p.recentCopy(d)
 				if c == nil {
 					missing++
@@ -64,15 +64,18 @@ func (p *planner) copyMissing(missing int) {
 	}
 }
 
-// own returns the plan's copy of d, a deployment that steps carry, or nil
-// when it has none yet.
+// own returns the plan's copy of d, a deployment that steps carry; nil
+// stays nil.
 func (p *planner) own(d *endpoint.Deployment) *endpoint.Deployment {
-	for _, cd := range p.carried {
-		if cd.d == d {
-			return cd.copy
-		}
+	if d == nil {
+		return nil
 	}
-	return nil
+	return p.carried[p.carries(d)].copy
+}
+
+// carries returns the index of d in carried, or -1.
+func (p *planner) carries(d *endpoint.Deployment) int {
+	return slices.IndexFunc(p.carried, func(cd carried) bool { return cd.d == d })
 }
 
 // recentCopy returns a recent copy identical to d, or nil. The copy

@@ -161,3 +161,37 @@ func sharedReferences(a, b reflect.Value, name string) []string {
 	}
 	return out
 }
+
+// TestComputeCopiesACarriedDeploymentOnce: the failed blue is written
+// again with its instances kept, then scaled down; the deployment between
+// the two writes is one copy that both steps carry.
+func TestComputeCopiesACarriedDeploymentOnce(t *testing.T) {
+	actual := mk(ep, "blue=100", "", dep("blue", 4, "model-1", state(endpoint.Failed)), dep("green", 2, "model-1"))
+	desired := mk(ep, "blue=50 green=50", "", dep("blue", 2, "model-1"), dep("green", 2, "model-1"))
+	p := mustCompute(t, list(desired), list(actual), Options{})
+	update, scale := p.Step(ep+"/blue/update"), p.Step(ep+"/blue/scale")
+	if update == nil || scale == nil {
+		t.Fatalf("plan %v: want blue written again, then scaled down", sketch(p))
+	}
+	if update.DeploymentAfter != scale.DeploymentBefore {
+		t.Error("the deployment between blue's update and its scale-down is copied twice")
+	}
+}
+
+// TestDetachCopiesEachDeploymentOnce: steps that carry one deployment
+// carry one copy of it, taken once from the slab.
+func TestDetachCopiesEachDeploymentOnce(t *testing.T) {
+	a, b := dep("blue", 1, "model-1"), dep("blue", 2, "model-1")
+	p := &planner{steps: []Step{{DeploymentBefore: &a, DeploymentAfter: &b}, {DeploymentBefore: &b}, {DeploymentAfter: &a}}}
+	p.detach()
+	if len(p.slab) != 2 {
+		t.Errorf("detach made %d copies of 2 deployments", len(p.slab))
+	}
+	s := p.steps
+	if s[0].DeploymentAfter != s[1].DeploymentBefore || s[0].DeploymentBefore != s[2].DeploymentAfter {
+		t.Error("steps that carry one deployment carry copies of their own")
+	}
+	if s[0].DeploymentBefore == &a || s[0].DeploymentAfter == &b {
+		t.Error("a step carries the deployment itself, not a copy")
+	}
+}
