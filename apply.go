@@ -578,6 +578,18 @@ type outcome struct {
 // calls were waiting at once, rather than one for each step that was
 // ready; workers stay for the rest of the walk once started, since their
 // stacks have grown to what a backend call needs.
+//
+// Once a write has returned within quickCall, as an in-memory service's
+// do, that hand-off costs more than the calls it would overlap: a worker
+// that takes a step then arms a timer instead (nudge), which calls a
+// worker only if no step was taken for quickCall, and helpers whose calls
+// return make way for a newer call's worker or the caller's. The first
+// calls of a walk are not known to be quick, so the writes of a service
+// with latency still go out together from the start, in a
+// testing/synctest bubble too, where the timer would add simulated time.
+//
+// However a worker leaves, the others end with the walk: a panic in a
+// step on the caller's goroutine abandons it (work).
 type walker struct {
 	*runner
 	p *plan.Plan

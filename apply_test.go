@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -525,6 +526,49 @@ func TestApplyPanicEndsWorkers(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestApplyQuickCallsStillOverlap: once writes return at once, a worker
+// takes the queue itself rather than hand steps off, and yet a write that
+// does wait, here for another write of the plan, gets that write started
+// beside it. Without a worker called for it, the walk would wait forever.
+func TestApplyQuickCallsStillOverlap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		desired := []*endpoint.Endpoint{desiredEndpoint("shop", "blue=50 green=50", deployment("blue", 1, 1), deployment("green", 1, 1))}
+		p, err := plan.Compute(desired, nil, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range p.Steps {
+			if s.Action == plan.CreateDeployment && len(s.DependsOn) != 1 {
+				t.Fatalf("step %s depends on %v; the test needs the two deployments to depend on the endpoint only", s.ID, s.DependsOn)
+			}
+		}
+		// The first deployment write waits for the second to be made.
+		var calls atomic.Int32
+		second := make(chan struct{})
+		b := fakes.Intercept(fakes.New(fakes.Options{Latency: fakes.NoLatency()}), fakes.Interceptor{
+			CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, ep string, d endpoint.Deployment) error {
+				if calls.Add(1) == 1 {
+					select {
+					case <-second:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				} else {
+					close(second)
+				}
+				return next.CreateOrUpdateDeployment(ctx, ep, d)
+			},
+		})
+		res, err := rollout.Apply(t.Context(), b, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Completed) != len(p.Steps) {
+			t.Errorf("completed %v, want every step of %d", res.Completed, len(p.Steps))
+		}
+	})
 }
 
 func TestApplyStep(t *testing.T) {
