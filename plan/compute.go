@@ -150,6 +150,14 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 	i, j := 0, 0
 	for i < len(des) || j < len(act) {
 		var d, a *endpoint.Endpoint
+		var same bool
+		if i < len(des) && j < len(act) && des[i].key == act[j].key {
+			// Compared before it is validated: comparing reads the
+			// spec and the observation side by side, which the memory
+			// system fetches at once, and validating then finds the
+			// spec in the cache.
+			same = unchanged(des[i].e, act[j].e)
+		}
 		if i < len(des) && (j == len(act) || des[i].key <= act[j].key) && endpoint.Validate(des[i].e) != nil {
 			return nil, refuse(desired, nil)
 		}
@@ -164,7 +172,6 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 			h.add(a)
 			j++
 		default:
-			same := unchanged(des[i].e, act[j].e)
 			a = an.Normalize(act[j].e)
 			if same && !des[i].e.UsesLabels() && sameReferences(des[i].e, act[j].e) {
 				// Equal specs, names and references included: the
