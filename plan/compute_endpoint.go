@@ -66,6 +66,9 @@ type postWrite struct {
 // reuses the space and the caller copies the steps out first.
 func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 	p.steps, p.pre, p.post, p.errs = p.steps[:0], p.pre[:0], p.post[:0], p.errs[:0]
+	// What detach carried for the last endpoint points into the storage
+	// the normalizers reuse for this one.
+	p.carried = p.carried[:0]
 	if d == nil {
 		if a == nil || !p.opts.DeleteUnlisted {
 			return nil, nil

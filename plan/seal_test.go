@@ -134,3 +134,28 @@ func TestDigestOfSharedDeployments(t *testing.T) {
 		t.Error("a shared deployment changed, and the digest stayed")
 	}
 }
+
+// TestComputedAfterAnEndpointLeftAlone: an observed endpoint that is not
+// desired gets no step, and the deployments the planner carried for the
+// endpoint before it must not be taken for its own, whose storage they
+// share: the seal of the plan is still its digest when a later step
+// carries one of those deployments again.
+func TestComputedAfterAnEndpointLeftAlone(t *testing.T) {
+	named := func(e *endpoint.Endpoint, name string) *endpoint.Endpoint { e.Name = name; return e }
+	actual := list(
+		named(mk(ep, "blue=100", "", dep("blue", 1, "model-1")), "a-endpoint"),
+		named(mk(ep, "blue=100", "", dep("blue", 3, "model-1")), "b-endpoint"),
+		named(mk(ep, "blue=100", "", dep("blue", 2, "model-1")), "c-endpoint"),
+	)
+	desired := list(
+		named(mk(ep, "blue=100", "", dep("blue", 2, "model-1")), "a-endpoint"),
+		named(mk(ep, "blue=100", "", dep("blue", 1, "model-1")), "c-endpoint"),
+	)
+	p := mustCompute(t, desired, actual, Options{})
+	if len(p.Steps) != 2 || p.Steps[0].DeploymentBefore != p.Steps[1].DeploymentAfter {
+		t.Fatalf("plan %v: want c-endpoint's blue after to be a-endpoint's blue before", sketch(p))
+	}
+	if !Computed(p) {
+		t.Error("the plan's seal is not the digest of its content")
+	}
+}
