@@ -407,17 +407,17 @@ func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endp
 	case plan.DeleteEndpoint:
 		return b.DeleteEndpoint(ctx, s.Endpoint)
 	case plan.CreateDeployment, plan.UpdateDeployment:
+		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
+			return b.ScaleDeployment(ctx, s.Endpoint, s.DeploymentAfter.Name, s.DeploymentAfter.InstanceCount)
+		}
 		// A copy without status, for an unconditional write; its maps are
-		// the plan's, which backends copy and never change.
-		// Labels are written as the versions they resolved to, as the
-		// service's CLI writes them.
+		// the plan's, which backends copy and never change. Labels are
+		// written as the versions they resolved to, as the service's CLI
+		// writes them. The spec is large: it is copied once, here, and
+		// changed in place.
 		d := s.DeploymentAfter.Pinned()
 		d.Status = endpoint.Status{}
-		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
-			return b.ScaleDeployment(ctx, s.Endpoint, d.Name, d.InstanceCount)
-		}
-		d, err := withRegistered(ctx, b, d)
-		if err != nil {
+		if err := useRegistered(ctx, b, &d); err != nil {
 			return err
 		}
 		return b.CreateOrUpdateDeployment(ctx, s.Endpoint, d)

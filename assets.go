@@ -25,17 +25,17 @@ func (r *runner) register(ctx context.Context, s *plan.Step) error {
 	return err
 }
 
-// withRegistered replaces the local assets of d by the versions registered
+// useRegistered replaces the local assets of d by the versions registered
 // from them, which the register_asset steps before it created, as the
 // service's CLI writes a deployment once its assets are registered.
-func withRegistered(ctx context.Context, b backend.Backend, d endpoint.Deployment) (endpoint.Deployment, error) {
+func useRegistered(ctx context.Context, b backend.Backend, d *endpoint.Deployment) error {
 	locals := d.LocalAssets()
 	if len(locals) == 0 {
-		return d, nil
+		return nil
 	}
 	assets, ok := b.(backend.Assets)
 	if !ok {
-		return d, nil // checkAssets refused what needs registering
+		return nil // checkAssets refused what needs registering
 	}
 	for _, l := range locals {
 		if l.Key() == "" {
@@ -43,11 +43,11 @@ func withRegistered(ctx context.Context, b backend.Backend, d endpoint.Deploymen
 		}
 		ref, err := assets.FindAsset(ctx, l)
 		if err != nil {
-			return d, fmt.Errorf("local %s %s: %w", l.Kind, strconv.Quote(l.Path), err)
+			return fmt.Errorf("local %s %s: %w", l.Kind, strconv.Quote(l.Path), err)
 		}
-		d = d.WithRegistered(l.Kind, ref)
+		*d = d.WithRegistered(l.Kind, ref)
 	}
-	return d, nil
+	return nil
 }
 
 // checkAssets refuses, before anything is written, a plan whose
