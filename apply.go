@@ -890,14 +890,9 @@ func (w *walker) work(ctx context.Context, caller bool) {
 	reserveStack(false)
 	held, done := true, false
 	defer func() {
-		if done {
-			return
+		if !done {
+			w.leave(held)
 		}
-		if !held {
-			w.mu.Lock()
-		}
-		w.abandon()
-		w.mu.Unlock()
 	}()
 	yield := false
 	for {
@@ -912,45 +907,74 @@ func (w *walker) work(ctx context.Context, caller bool) {
 				w.mu.Unlock()
 				return
 			}
-			if yield && w.head < len(w.queue) && w.coming == 0 {
-				w.armNudge(ctx)
-			}
-			yield = false
-			w.idle++
 			held = false
-			w.mu.Unlock()
-			if _, ok := <-w.wake; !ok {
+			if !w.wait(ctx, yield) {
 				done = true
 				return
 			}
-			w.mu.Lock()
-			held = true
-			w.coming--
+			held, yield = true, false
 			continue
 		}
-		s := &w.p.Steps[j.i]
-		if caller {
-			w.callerCall = j.call
-		}
-		// Only nudge finds calls slow again: once they are quick, they
-		// need not be timed.
-		timed := !w.quick
-		held = false
-		w.mu.Unlock()
-		var start time.Time
-		if timed {
-			start = time.Now()
-		}
-		wrote, err := w.exec(ctx, s, j.cur)
-		quick := timed && time.Since(start) < quickCall
-		w.mu.Lock()
-		held = true
-		yield = w.returned(j, quick, caller)
-		if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
-			w.stopping = true
-		}
-		w.startReady()
+		yield = w.run(ctx, j, caller, &held)
 	}
+}
+
+// wait makes an idle worker of one that found nothing to take, or made
+// way (yield) for steps still queued, until it is woken, and reports
+// whether the walk goes on. It is called with w.mu held, and returns with
+// it when it reports true.
+func (w *walker) wait(ctx context.Context, yield bool) bool {
+	if yield && w.head < len(w.queue) && w.coming == 0 {
+		w.armNudge(ctx)
+	}
+	w.idle++
+	w.mu.Unlock()
+	if _, ok := <-w.wake; !ok {
+		return false
+	}
+	w.mu.Lock()
+	w.coming--
+	return true
+}
+
+// run makes the call of job j without w.mu, records its end, and queues
+// what became ready; it reports whether its worker should make way. It is
+// called with w.mu held and returns with it, keeping held, for work,
+// true exactly while it holds it.
+func (w *walker) run(ctx context.Context, j job, caller bool, held *bool) bool {
+	s := &w.p.Steps[j.i]
+	if caller {
+		w.callerCall = j.call
+	}
+	// Only nudge finds calls slow again: once they are quick, they need
+	// not be timed.
+	timed := !w.quick
+	*held = false
+	w.mu.Unlock()
+	var start time.Time
+	if timed {
+		start = time.Now()
+	}
+	wrote, err := w.exec(ctx, s, j.cur)
+	quick := timed && time.Since(start) < quickCall
+	w.mu.Lock()
+	*held = true
+	yield := w.returned(j, quick, caller)
+	if !w.finish(outcome{i: j.i, wrote: wrote, err: err}, w.res) || ctx.Err() != nil {
+		w.stopping = true
+	}
+	w.startReady()
+	return yield
+}
+
+// leave abandons the walk for a worker that leaves it otherwise than at
+// its end; held says whether it holds w.mu.
+func (w *walker) leave(held bool) {
+	if !held {
+		w.mu.Lock()
+	}
+	w.abandon()
+	w.mu.Unlock()
 }
 
 // returned records that the call of job j returned, within quickCall
