@@ -73,7 +73,7 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 	}
 	i, _ := rules.FindDeployment(next, spec.Name)
 	existing.store(next.Deployments, i)
-	return lat, s.startDeploymentOp(rec, existing, "CreateOrUpdateDeployment", state), nil
+	return lat, s.startDeploymentOp(rec, existing, "CreateOrUpdateDeployment", state, lat), nil
 }
 
 // ScaleDeployment implements [backend.Backend]. The deployment shows the
@@ -117,13 +117,13 @@ func (s *Service) startScale(endpointName, deploymentName string, instanceCount 
 	}
 	i, _ := rules.FindDeployment(next, deploymentName)
 	existing.store(next.Deployments, i)
-	return s.latency.ScaleDeployment, s.startDeploymentOp(rec, existing, "ScaleDeployment", endpoint.Scaling), nil
+	return s.latency.ScaleDeployment, s.startDeploymentOp(rec, existing, "ScaleDeployment", endpoint.Scaling, s.latency.ScaleDeployment), nil
 }
 
 // startDeploymentOp marks a deployment whose new spec is stored as busy in
-// state, records the change, and returns what ends the operation. s.mu is
-// held.
-func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, op string, state endpoint.ProvisioningState) func() error {
+// state, records the change, and returns what ends the operation, which
+// takes lat. s.mu is held.
+func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, op string, state endpoint.ProvisioningState, lat time.Duration) func() error {
 	f, fail := s.takeFailure(rec.ep.Name, dr.d.Name)
 	// The target names the deployment in states and in the failure; a
 	// service that records no states and fails nothing needs none.
@@ -131,7 +131,7 @@ func (s *Service) startDeploymentOp(rec *endpointRecord, dr *deploymentRecord, o
 	if s.recording() || fail {
 		target = rec.ep.Name + "/" + dr.d.Name
 	}
-	dr.d.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag()}
+	dr.d.Status = endpoint.Status{ProvisioningState: state, ETag: s.startETag(lat)}
 	s.changed(op, target, false)
 	return func() error {
 		dr.d.Status.ETag = s.nextETag()

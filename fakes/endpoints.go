@@ -145,7 +145,7 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 	if uri == "" {
 		uri = scoringURI(spec.Name)
 	}
-	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.nextETag(), ScoringURI: uri}
+	spec.Status = endpoint.Status{ProvisioningState: state, ETag: s.startETag(latency), ScoringURI: uri}
 	rec.ep = spec
 	f, fail := s.takeFailure(spec.Name, "")
 	s.changed(op, spec.Name, false)

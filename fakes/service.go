@@ -377,6 +377,18 @@ func (s *Service) changed(op, target string, end bool) {
 	}
 }
 
+// startETag returns the ETag of a resource whose operation, taking d,
+// starts; s.mu is held. An operation without latency ends before the lock
+// is released, so unless the state in between is recorded, its ETag is
+// never seen: it is counted, and not written.
+func (s *Service) startETag(d time.Duration) string {
+	if d <= 0 && !s.recording() {
+		s.etags++
+		return ""
+	}
+	return s.nextETag()
+}
+
 // recording reports whether the service keeps or reports its states.
 func (s *Service) recording() bool { return s.onState != nil || s.history }
 
