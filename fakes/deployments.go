@@ -67,9 +67,8 @@ func (s *Service) startDeploymentWrite(endpointName string, d endpoint.Deploymen
 	state, lat := endpoint.Updating, s.latency.UpdateDeployment
 	if existing == nil {
 		state, lat = endpoint.Creating, s.latency.CreateDeployment
-		existing = &deploymentRecord{}
+		existing = &deploymentRecord{stats: DeploymentStats{Deployment: spec.Name}}
 		rec.add(endpoint.NameKey(spec.Name), existing)
-		rec.stats[endpoint.NameKey(spec.Name)] = &DeploymentStats{Deployment: spec.Name}
 	}
 	i, _ := rules.FindDeployment(next, spec.Name)
 	existing.store(next.Deployments, i)
@@ -194,7 +193,6 @@ func (s *Service) StartDeleteDeployment(ctx context.Context, endpointName, deplo
 	s.changed(op, target, false)
 	return s.finishLater(s.latency.DeleteDeployment, func() error {
 		rec.remove(key)
-		delete(rec.stats, key)
 		s.changed(op, target, true)
 		return nil
 	}), nil

@@ -134,7 +134,6 @@ func (s *Service) startEndpointWrite(e *endpoint.Endpoint) (time.Duration, func(
 		key := endpoint.NameKey(spec.Name)
 		rec = &endpointRecord{
 			deployments: make(map[string]*deploymentRecord),
-			stats:       make(map[string]*DeploymentStats),
 			keyName:     key,
 			keyNo:       s.nextKeyNo(),
 		}

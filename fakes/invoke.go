@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/rolloutkit/rollout/backend"
@@ -74,9 +72,9 @@ func (s *Service) Stats(endpointName string) []DeploymentStats {
 	if rec == nil {
 		return nil
 	}
-	out := make([]DeploymentStats, 0, len(rec.stats))
-	for _, n := range slices.Sorted(maps.Keys(rec.stats)) {
-		out = append(out, *rec.stats[n])
+	out := make([]DeploymentStats, 0, len(rec.order))
+	for _, k := range rec.order {
+		out = append(out, rec.deployments[k].stats)
 	}
 	return out
 }
@@ -144,7 +142,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 	}
 
 	s.mu.Lock()
-	if st := rec.stats[endpoint.NameKey(target)]; st != nil {
+	if st := rec.stats(target); st != nil {
 		st.Requests++
 		if req.Deployment != "" {
 			st.Direct++
@@ -153,7 +151,7 @@ func (s *Service) Invoke(ctx context.Context, endpointName string, req backend.I
 			st.Errors++
 		}
 	}
-	if st := rec.stats[endpoint.NameKey(mirror)]; st != nil && copyTo != nil {
+	if st := rec.stats(mirror); st != nil && copyTo != nil {
 		st.Mirrored++
 		if mirrorStatus >= 500 {
 			st.MirrorErrors++

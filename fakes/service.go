@@ -159,13 +159,24 @@ type endpointRecord struct {
 	keys    backend.Keys
 	keyName string
 	keyNo   int
-	stats   map[string]*DeploymentStats
 }
 
 // deploymentRecord is one deployment as the service holds it; an
 // operation on it is in progress while its provisioning state is Busy.
 type deploymentRecord struct {
 	d *endpoint.Deployment
+	// stats count the requests the deployment received; they start when
+	// it is created and end when it is deleted, with the record.
+	stats DeploymentStats
+}
+
+// stats returns the request counts of the named deployment, or nil when
+// the endpoint has none of that name (any longer).
+func (r *endpointRecord) stats(deployment string) *DeploymentStats {
+	if dr := r.deployments[endpoint.NameKey(deployment)]; dr != nil {
+		return &dr.stats
+	}
+	return nil
 }
 
 // store keeps deployment i of ds, the rules' answer to a write, which
