@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -152,6 +154,17 @@ type Result struct {
 // complete record of what may have changed. Cancelling while no step is
 // in flight stops the rollout without a call. Run, given the same desired
 // state, continues from whatever the service then holds.
+//
+// # Panics
+//
+// Apply runs steps on its caller's goroutine and on goroutines of its
+// own. When a step panics (its backend call, its gate or an event
+// listener called for it), wherever it ran, nothing new starts, the steps
+// in flight finish, and once every goroutine Apply started has ended,
+// Apply panics on its caller's goroutine with a [*PanicError] that holds
+// the step, the value and the stack of the first panic. When a step calls
+// runtime.Goexit instead, as t.FailNow does in a test, Apply likewise
+// ends its caller's goroutine with runtime.Goexit.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	index, err := cfg.check(p)
@@ -588,8 +601,9 @@ type outcome struct {
 // with latency still go out together from the start, in a
 // testing/synctest bubble too, where the timer would add simulated time.
 //
-// However a worker leaves, the others end with the walk: a panic in a
-// step on the caller's goroutine abandons it (work).
+// However a worker leaves, the others end with the walk: a panic or
+// runtime.Goexit in a step abandons it, and the caller of Apply leaves
+// the same way once the helpers have ended (work).
 type walker struct {
 	*runner
 	p *plan.Plan
@@ -646,6 +660,13 @@ type walker struct {
 
 	failed    int // index of the first step that failed, or -1
 	failedErr error
+
+	// helpers counts the workers started beside the caller of Apply that
+	// have not ended. abnormal is set once a worker left the walk by a
+	// panic or runtime.Goexit; panicked is the first panic.
+	helpers  sync.WaitGroup
+	abnormal bool
+	panicked *PanicError
 }
 
 // walk executes p from the observed state actual; index is the position
@@ -661,6 +682,7 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, inde
 	w.stopping = ctx.Err() != nil
 	w.startReady()
 	w.work(ctx, true)
+	w.rethrow()
 
 	var err error
 	switch {
@@ -885,18 +907,24 @@ const quickCall = 100 * time.Microsecond
 //
 // A worker that leaves otherwise, by a panic or runtime.Goexit in a step
 // or an event listener, abandons the walk on its way out, so that the
-// other workers end rather than wait for steps that will never come.
+// other workers end rather than wait for steps that will never come, and
+// records how it left for the caller of Apply (rethrow), which waits for
+// the helpers to end before it leaves the same way.
 func (w *walker) work(ctx context.Context, caller bool) {
 	reserveStack(false)
 	held, done := true, false
+	var j job
 	defer func() {
-		if !done {
-			w.leave(held)
+		if done {
+			return
+		}
+		w.leave(held, j.i, recover())
+		if caller {
+			w.rethrow()
 		}
 	}()
 	yield := false
 	for {
-		var j job
 		ok := false
 		if !yield {
 			j, ok = w.take(ctx)
@@ -968,13 +996,37 @@ func (w *walker) run(ctx context.Context, j job, caller bool, held *bool) bool {
 }
 
 // leave abandons the walk for a worker that leaves it otherwise than at
-// its end; held says whether it holds w.mu.
-func (w *walker) leave(held bool) {
+// its end, in step i, with the value r it panicked with, nil for
+// runtime.Goexit; held says whether it holds w.mu. The first panic is
+// kept, with the stack it was raised on, for rethrow.
+func (w *walker) leave(held bool, i int, r any) {
 	if !held {
 		w.mu.Lock()
 	}
+	w.abnormal = true
+	if r != nil && w.panicked == nil {
+		w.panicked = &PanicError{Step: w.p.Steps[i].ID, Value: r, Stack: debug.Stack()}
+	}
 	w.abandon()
 	w.mu.Unlock()
+}
+
+// rethrow makes the caller of Apply leave as a worker did, once every
+// helper has ended: it panics with the first panic, or calls
+// runtime.Goexit for a worker that called it. It returns at once when
+// every worker ended with the walk.
+func (w *walker) rethrow() {
+	w.mu.Lock()
+	abnormal := w.abnormal
+	w.mu.Unlock()
+	if !abnormal {
+		return
+	}
+	w.helpers.Wait()
+	if w.panicked != nil {
+		panic(w.panicked)
+	}
+	runtime.Goexit()
 }
 
 // returned records that the call of job j returned, within quickCall
@@ -1002,6 +1054,7 @@ func (w *walker) returned(j job, quick, caller bool) bool {
 
 // helper is a worker started for the queue.
 func (w *walker) helper(ctx context.Context) {
+	defer w.helpers.Done()
 	w.mu.Lock()
 	w.coming--
 	w.work(ctx, false)
@@ -1046,6 +1099,7 @@ func (w *walker) callWorker(ctx context.Context) {
 		w.wake <- struct{}{}
 		return
 	}
+	w.helpers.Add(1)
 	go w.helper(ctx)
 }
 

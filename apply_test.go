@@ -478,18 +478,36 @@ func TestApplyEvents(t *testing.T) {
 // twice (an activity retried after its acknowledgement was lost): the
 // second run leaves the specs as the first left them, the service ends in
 // the desired state, and every state keeps the safety rules.
-// TestApplyPanicEndsWorkers: a panic in a step that the caller of Apply
-// runs reaches the caller, and the workers Apply started end rather than
-// wait for steps that will never come; the bubble fails the test if any
-// goroutine is still blocked when it ends.
-func TestApplyPanicEndsWorkers(t *testing.T) {
+// errBackendBug is what a panicking backend panics with.
+var errBackendBug = errors.New("backend bug")
+
+// backendBug panics as a backend with a bug does, in a function whose name
+// the stack of the panic shows.
+//
+//go:noinline
+func backendBug() { panic(errBackendBug) }
+
+// TestApplyPanics: a panic or runtime.Goexit in a step ends the walk,
+// whether the caller of Apply ran the step or a goroutine Apply started,
+// and reaches the caller once every goroutine Apply started has ended: a
+// panic as a *rollout.PanicError that holds the step, the value and the
+// stack it was raised on. The bubble fails the test if any goroutine is
+// still blocked when it ends; without the panic carried over, one on a
+// helper crashes the test binary.
+func TestApplyPanics(t *testing.T) {
 	cases := []struct {
 		name    string
+		helper  bool // the step that ends runs beside the caller's
+		goexit  bool // it calls runtime.Goexit rather than panic
 		latency *fakes.Latency
 		why     string
 	}{
-		{"idle workers", fakes.NoLatency(), "the calls end at once, so the other workers wait for steps when the panic comes"},
-		{"workers in calls", nil, "the other workers are in calls when the panic comes, and look for steps when they return"},
+		{"caller, idle workers", false, false, fakes.NoLatency(), "the calls end at once, so the other workers wait for steps when the panic comes"},
+		{"caller, workers in calls", false, false, nil, "the other workers are in calls when the panic comes, and look for steps when they return"},
+		{"helper, idle workers", true, false, fakes.NoLatency(), "the caller waits in its own call when a helper panics"},
+		{"helper, workers in calls", true, false, nil, "the caller and other helpers are in calls when a helper panics"},
+		{"caller goexit", false, true, nil, "runtime.Goexit on the caller's goroutine ends it, after the helpers"},
+		{"helper goexit", true, true, nil, "runtime.Goexit on a helper, as t.FailNow in a fake, ends the caller's goroutine too"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -503,28 +521,83 @@ func TestApplyPanicEndsWorkers(t *testing.T) {
 					t.Fatal(err)
 				}
 				// The caller takes the first step before any other worker
-				// starts.
-				first := p.Steps[0]
-				if first.Action != plan.CreateEndpoint {
-					t.Fatalf("first step %s, want a create_endpoint", first.ID)
+				// starts; the other creates are queued with it, and helpers
+				// take them. Every create waits until all have started, so
+				// that the caller and the other helpers are in calls when
+				// the step ends.
+				var ready []plan.Step
+				for _, s := range p.Steps {
+					if len(s.DependsOn) == 0 {
+						ready = append(ready, s)
+					}
 				}
+				if len(ready) < 2 || p.Steps[0].Action != plan.CreateEndpoint || ready[1].Action != plan.CreateEndpoint {
+					t.Fatalf("plan %v, want two create_endpoints that depend on nothing first", p)
+				}
+				ending := ready[0]
+				if tc.helper {
+					ending = ready[1]
+				}
+				var entered, inFlight atomic.Int64
+				all := make(chan struct{})
 				b := fakes.Intercept(fakes.New(fakes.Options{Latency: tc.latency}), fakes.Interceptor{
 					CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
-						if e.Name == first.Endpoint {
-							panic("backend bug")
+						inFlight.Add(1)
+						defer inFlight.Add(-1)
+						if entered.Add(1) == int64(len(ready)) {
+							close(all)
+						}
+						<-all
+						if e.Name == ending.Endpoint {
+							if tc.goexit {
+								runtime.Goexit()
+							}
+							backendBug()
 						}
 						return next.CreateOrUpdateEndpoint(ctx, e)
 					},
 				})
-				defer func() {
-					if r := recover(); r != "backend bug" {
-						t.Errorf("recovered %v, want the backend's panic (%s)", r, tc.why)
-					}
+				var recovered any
+				returned, left := false, make(chan struct{})
+				go func() {
+					defer close(left)
+					defer func() {
+						recovered = recover()
+						if n := inFlight.Load(); n != 0 {
+							t.Errorf("%d calls in flight when Apply ended, want none (%s)", n, tc.why)
+						}
+					}()
+					_, err = rollout.Apply(t.Context(), b, p)
+					returned = true
 				}()
-				_, err = rollout.Apply(t.Context(), b, p)
-				t.Errorf("Apply returned %v, want its step's panic", err)
+				<-left
+				if returned {
+					t.Fatalf("Apply returned %v, want it to end as its step did (%s)", err, tc.why)
+				}
+				if tc.goexit {
+					if recovered != nil {
+						t.Errorf("recovered %v, want runtime.Goexit (%s)", recovered, tc.why)
+					}
+					return
+				}
+				checkPanic(t, recovered, ending.ID, tc.why)
 			})
 		})
+	}
+}
+
+// checkPanic checks that recovered is the panic of backendBug in step id.
+func checkPanic(t *testing.T, recovered any, id, why string) {
+	t.Helper()
+	pe, ok := recovered.(*rollout.PanicError)
+	if !ok {
+		t.Fatalf("recovered %v (%T), want a *rollout.PanicError (%s)", recovered, recovered, why)
+	}
+	if pe.Step != id || pe.Value != errBackendBug || !errors.Is(pe, errBackendBug) {
+		t.Errorf("recovered step %q, value %v; want step %q and the backend's panic, matched by errors.Is (%s)", pe.Step, pe.Value, id, why)
+	}
+	if !strings.Contains(string(pe.Stack), "backendBug") {
+		t.Errorf("stack does not show the function that panicked (%s):\n%s", why, pe.Stack)
 	}
 }
 

@@ -108,3 +108,28 @@ func (e *StepError) Error() string {
 // Unwrap returns the cause, so that errors.Is(err, backend.ErrInvalid) and
 // the like look through the step to the service's answer.
 func (e *StepError) Unwrap() error { return e.Err }
+
+// PanicError is what [Apply] panics with when a step it ran panicked: the
+// step's backend call, its gate or an event listener called for it. Apply
+// runs steps on its caller's goroutine and on goroutines of its own, and
+// re-panics on the caller's goroutine either way, so that a caller can
+// recover the panic wherever the step ran.
+type PanicError struct {
+	// Step is the id of the step that panicked.
+	Step string
+	// Value is the value the step panicked with.
+	Value any
+	// Stack is the stack of the goroutine that panicked, when it did.
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("rollout: step %q panicked: %v\n\n%s", e.Step, e.Value, e.Stack)
+}
+
+// Unwrap returns Value when it is an error, so that errors.Is and
+// errors.As reach the error a step panicked with.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
