@@ -512,14 +512,7 @@ func TestApplyPanics(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var desired []*endpoint.Endpoint
-				for i := range 4 {
-					desired = append(desired, desiredEndpoint(fmt.Sprintf("ep-%d", i), "blue=100", deployment("blue", 1, 1)))
-				}
-				p, err := plan.Compute(desired, nil, plan.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				p := createPlan(t, 4)
 				// The caller takes the first step before any other worker
 				// starts; the other creates are queued with it, and helpers
 				// take them. Every create waits until all have started, so
@@ -558,6 +551,7 @@ func TestApplyPanics(t *testing.T) {
 					},
 				})
 				var recovered any
+				var err error
 				returned, left := false, make(chan struct{})
 				go func() {
 					defer close(left)
@@ -993,6 +987,21 @@ func TestFleetUnderThrottle(t *testing.T) {
 	})
 }
 
+// createPlan plans n endpoints from nothing, ep-00 onwards, each with a
+// deployment blue that takes all traffic: three steps an endpoint.
+func createPlan(tb testing.TB, n int) *plan.Plan {
+	tb.Helper()
+	var desired []*endpoint.Endpoint
+	for i := range n {
+		desired = append(desired, desiredEndpoint(fmt.Sprintf("ep-%02d", i), "blue=100", deployment("blue", 1, 1)))
+	}
+	p, err := plan.Compute(desired, nil, plan.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // BenchmarkApplyOverhead measures the executor's own cost per step: a
 // plan that creates 50 endpoints with a deployment each and their traffic
 // (150 steps), applied to an in-memory service with no latency. The same
@@ -1002,14 +1011,7 @@ func TestFleetUnderThrottle(t *testing.T) {
 // process spent on each (all goroutines, the runtime's included), which
 // time others hold a loaded machine inflates less.
 func BenchmarkApplyOverhead(b *testing.B) {
-	var desired []*endpoint.Endpoint
-	for i := range 50 {
-		desired = append(desired, desiredEndpoint(fmt.Sprintf("ep-%02d", i), "blue=100", deployment("blue", 1, 1)))
-	}
-	p, err := plan.Compute(desired, nil, plan.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := createPlan(b, 50)
 	ctx := context.Background()
 	fresh := func() *fakes.Service { return fakes.New(fakes.Options{Latency: fakes.NoLatency(), NoHistory: true}) }
 	b.ReportAllocs()
