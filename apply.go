@@ -642,7 +642,6 @@ type walker struct {
 	// returns at once takes the next step itself.
 	quick bool
 	nudge *time.Timer
-	ctx   context.Context
 	// armed is set while nudge is; takes counts the steps taken, and
 	// seen is takes when it was armed.
 	armed       bool
@@ -1112,8 +1111,7 @@ func (w *walker) armNudge(ctx context.Context) {
 	}
 	w.armed, w.seen = true, w.takes
 	if w.nudge == nil {
-		w.ctx = ctx
-		w.nudge = time.AfterFunc(quickCall, w.nudged)
+		w.nudge = time.AfterFunc(quickCall, func() { w.nudged(ctx) })
 		return
 	}
 	w.nudge.Reset(quickCall)
@@ -1123,7 +1121,7 @@ func (w *walker) armNudge(ctx context.Context) {
 // the timer was armed, quickCall to twice that ago: a call is waiting
 // after all, and the walk no longer counts on calls that return at once.
 // While steps are taken, it looks again in quickCall.
-func (w *walker) nudged() {
+func (w *walker) nudged(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.armed = false
@@ -1131,14 +1129,14 @@ func (w *walker) nudged() {
 		return
 	}
 	if w.takes != w.seen {
-		w.armNudge(w.ctx)
+		w.armNudge(ctx)
 		return
 	}
 	w.quick = false
 	if w.callerCall != 0 {
 		w.slowCall = w.callerCall
 	}
-	w.callWorker(w.ctx)
+	w.callWorker(ctx)
 }
 
 // end marks the walk over and releases the idle workers. w.mu is held.
