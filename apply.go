@@ -922,7 +922,9 @@ func (w *walker) work(ctx context.Context, caller bool) {
 			w.rethrow()
 		}
 	}()
-	yield := false
+	// A helper that arrives while a quick call is in flight makes way at
+	// first too: the worker in that call takes the queue when it returns.
+	yield := !caller && w.callReturnsSoon()
 	for {
 		ok := false
 		if !yield {
@@ -1030,10 +1032,7 @@ func (w *walker) rethrow() {
 
 // returned records that the call of job j returned, within quickCall
 // when quick is set, and reports whether its worker, a helper, should
-// make way: calls return at once, and a newer one is in flight or the
-// caller of Apply is in one that nudge has not found waiting. That worker
-// takes the queue when its call returns; two workers would only take
-// turns at the service. w.mu is held.
+// make way (callReturnsSoon). w.mu is held.
 func (w *walker) returned(j job, quick, caller bool) bool {
 	if j.call == 0 {
 		return false
@@ -1048,6 +1047,15 @@ func (w *walker) returned(j job, quick, caller bool) bool {
 		w.callerCall = 0
 		return false
 	}
+	return w.callReturnsSoon()
+}
+
+// callReturnsSoon reports whether calls return at once and one is in
+// flight that will: a newer one than any that returned, or the one the
+// caller of Apply is in, unless nudge found it waiting. Its worker takes
+// the queue when it returns, so another would only take turns with it at
+// the service. w.mu is held.
+func (w *walker) callReturnsSoon() bool {
 	return w.quick && (w.latest != 0 || w.callerCall != 0 && w.callerCall != w.slowCall)
 }
 
