@@ -136,9 +136,11 @@ func assetName(l endpoint.AssetLabel) string {
 	return l.Name
 }
 
-// checkLabels refuses a plan whose deployment writes carry a resolved
-// label that the plan does not list with that version: the fingerprint
-// covers the listed versions only, so such a plan was edited by hand.
+// checkLabels refuses a plan whose deployment writes carry a label that
+// was not resolved, which the service would refuse, or a resolved label
+// that the plan does not list with that version: the fingerprint covers
+// the listed versions only. Compute plans neither, so such a plan was
+// edited by hand.
 func checkLabels(p *plan.Plan) error {
 	for i := range p.Steps {
 		s := &p.Steps[i]
@@ -146,7 +148,10 @@ func checkLabels(p *plan.Plan) error {
 			continue
 		}
 		for _, f := range s.DeploymentAfter.Labels() {
-			if f.Label.Version != "" && !slices.Contains(p.Labels, f.Label) {
+			if f.Label.Version == "" {
+				return fmt.Errorf("%w: step %q writes %s as %s, a label that was not resolved, which the service refuses", ErrInvalidPlan, s.ID, f.Path, f.Label)
+			}
+			if !slices.Contains(p.Labels, f.Label) {
 				return fmt.Errorf("%w: step %q writes %s at version %s, which the plan's labels do not list", ErrInvalidPlan, s.ID, f.Label, f.Label.Version)
 			}
 		}

@@ -288,6 +288,30 @@ func TestLabelEditedIntoPlan(t *testing.T) {
 	}
 }
 
+// TestUnresolvedLabelEditedIntoPlan refuses, before anything is written,
+// a saved plan whose deployment write was edited to carry a label without
+// the version it resolved to: the service takes versions only.
+func TestUnresolvedLabelEditedIntoPlan(t *testing.T) {
+	ctx := context.Background()
+	_, load := labelSpec(t)
+	svc := labelService(t)
+	p := planFor(t, svc, load())
+	for i := range p.Steps {
+		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
+			c := d.Clone()
+			c.Model = endpoint.Reference{Name: c.Model.Name, Label: c.Model.Label}
+			p.Steps[i].DeploymentAfter = &c
+		}
+	}
+	_, err := rollout.Apply(ctx, svc, p)
+	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), "model as azureml:taxi-model@latest, a label that was not resolved") {
+		t.Fatalf("Apply of an edited plan: %v, want ErrInvalidPlan naming the field and the label", err)
+	}
+	if eps, _ := svc.ListEndpoints(ctx); len(eps) != 0 {
+		t.Fatalf("a refused plan wrote %d endpoints", len(eps))
+	}
+}
+
 // TestLabelResolvesToNothing refuses, before any write, a spec whose label
 // selects no version, with the position of the field; so does a code
 // label, which the service's CLI does not resolve.

@@ -8,7 +8,8 @@
 // provisioning succeeded, the mirror rules, no deleting a deployment that has
 // traffic, immutable instance_type and compute, one endpoint-level operation
 // at a time (409 Conflict for a second), no creating a deployment while its
-// endpoint is updating. Those rules are the one model of the service that
+// endpoint is updating, asset versions rather than labels in a
+// deployment's spec. Those rules are the one model of the service that
 // the planner and the plan checker of package plan use too; the Service
 // adds time, concurrency, injected faults and observation. Where the
 // service's documentation is silent it keeps these rules (the plan

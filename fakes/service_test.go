@@ -165,6 +165,11 @@ func TestRules(t *testing.T) {
 			d.Type = endpoint.Kubernetes
 			return s.CreateOrUpdateDeployment(ctx, ep, d)
 		}, backend.Invalid, "BadArgument", "type", "a managed endpoint takes managed deployments"},
+		{"unresolved label", func(s *Service) error {
+			d := dep("green", "1")
+			d.Model = endpoint.Reference{Name: "m", Label: endpoint.LatestLabel}
+			return s.CreateOrUpdateDeployment(ctx, ep, d)
+		}, backend.Invalid, "BadArgument", "model of deployment green in endpoint my-endpoint is azureml:m@latest, a label the service does not resolve", "the service takes versions; clients resolve labels"},
 		{"bad auth mode", func(s *Service) error {
 			return s.CreateOrUpdateEndpoint(ctx, &endpoint.Endpoint{Name: ep, AuthMode: "password"})
 		}, backend.Invalid, "BadArgument", "auth_mode", "key, aml_token or aad_token"},

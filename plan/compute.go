@@ -48,6 +48,13 @@ import (
 // and only a fresh observation says what the operation left behind. A
 // resource that reports no provisioning state counts as Succeeded.
 //
+// The service takes asset versions, never labels: a deployment write that
+// selects an asset by a label (azureml:NAME@latest) without the version it
+// resolved to is refused with a [*RefusedError] of rule "spec" naming the
+// field. Resolve labels first ([endpoint.Deployment.WithLabels], or
+// rollout.ResolveLabels against the service); a deployment the service
+// holds with the same spec is not written, and is not refused.
+//
 // # Changes that cannot be made in place (S6)
 //
 // A deployment's instance_type and type, and an endpoint's compute, cannot

@@ -87,6 +87,7 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 	default:
 		p.update()
 	}
+	p.refuseUnresolved()
 	if a != nil && (len(p.steps) > 0 || len(p.errs) > 0) {
 		if err := busy(a); err != nil {
 			return nil, err
@@ -97,6 +98,28 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 	}
 	p.detach()
 	return p.steps, nil
+}
+
+// refuseUnresolved refuses the deployment writes planned that select an
+// asset by a label no one resolved, which the service refuses
+// (rules.UnresolvedLabel): one refusal for each deployment.
+func (p *planner) refuseUnresolved() {
+	var last string
+	for i := range p.steps {
+		s := &p.steps[i]
+		if s.DeploymentAfter == nil || s.Deployment == last {
+			continue
+		}
+		if field, l := rules.UnresolvedLabel(s.DeploymentAfter); field != "" {
+			last = s.Deployment
+			p.errs = append(p.errs, &RefusedError{
+				Endpoint: p.name, Deployment: s.Deployment, Rule: "spec",
+				Path:   "deployments[" + s.Deployment + "]." + field,
+				Msg:    fmt.Sprintf("%s is %s, a label the service does not resolve", field, l),
+				Remedy: "resolve the labels of the desired state to the versions they select before planning (rollout.ResolveLabels; rollout.Run and the rollout command do)",
+			})
+		}
+	}
 }
 
 // maxIDs bounds the dependencies of one slab: 4 KB of them.

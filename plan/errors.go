@@ -27,9 +27,10 @@ var ErrStale = errors.New("plan: computed from another state")
 type RefusedError struct {
 	Endpoint   string
 	Deployment string // empty when the endpoint itself is at fault
-	// Rule is the safety rule the plan would break: "S6", or "limit" when
+	// Rule is the safety rule the plan would break: "S6", "limit" when
 	// the endpoint would need more deployments at once than the service
-	// allows.
+	// allows, or "spec" for a spec the service refuses to take, such as an
+	// asset selected by a label that was not resolved.
 	Rule string
 	// Path is the field of the desired endpoint the refusal is about, in
 	// the canonical form [endpoint.Endpoint.Position] takes

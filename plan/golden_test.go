@@ -121,10 +121,10 @@ func stepNumber(path string) string {
 // again from where it leads gives nothing to do.
 func renderCase(t *testing.T, c goldenCase) (text, js []byte) {
 	t.Helper()
-	desired := load(t, c.to)
+	desired := withLabelsAt(load(t, c.to), "3", false)
 	var actual []*endpoint.Endpoint
 	if len(c.from) > 0 {
-		actual = load(t, c.from)
+		actual = withLabelsAt(load(t, c.from), "3", true)
 	}
 	var opts plan.Options
 	if c.strategy != "" {
@@ -163,6 +163,23 @@ func renderCase(t *testing.T, c goldenCase) (text, js []byte) {
 		t.Errorf("JSON round trip changed the plan (-computed +decoded):\n%s", diff)
 	}
 	return tb.Bytes(), jb.Bytes()
+}
+
+// withLabelsAt resolves every asset label of es to version, as observing
+// a service that holds it would before planning; pinned writes the version
+// instead of the label, as the service holds what was written from such a
+// spec.
+func withLabelsAt(es []*endpoint.Endpoint, version string, pinned bool) []*endpoint.Endpoint {
+	for _, e := range es {
+		for i := range e.Deployments {
+			d := e.Deployments[i].WithLabels(func(endpoint.LabelField) string { return version })
+			if pinned {
+				d = d.Pinned()
+			}
+			e.Deployments[i] = d
+		}
+	}
+	return es
 }
 
 // replan applies the plan's steps in order with [plan.Simulate] and plans

@@ -70,12 +70,8 @@ func TestLabelsInFingerprint(t *testing.T) {
 	actual := list(held("7"))
 	p7 := mustCompute(t, list(labelled("7")), actual, Options{})
 	p8 := mustCompute(t, list(labelled("8")), actual, Options{})
-	unresolved := mustCompute(t, list(labelled("")), actual, Options{})
 	if p7.Fingerprint == p8.Fingerprint || p7.Fingerprint == Fingerprint(actual) {
 		t.Error("the fingerprint does not cover the versions labels resolved to")
-	}
-	if unresolved.Fingerprint != Fingerprint(actual) || unresolved.Labels != nil {
-		t.Error("a plan without resolved labels has another fingerprint than the state's alone")
 	}
 	if got := Fingerprint(actual, p7.Labels...); got != p7.Fingerprint {
 		t.Errorf("Fingerprint(actual, labels...) = %s, the plan's %s", got, p7.Fingerprint)
@@ -92,6 +88,60 @@ func TestLabelsInFingerprint(t *testing.T) {
 	// loaded again, unresolved, give the plan's desired fingerprint.
 	if DesiredFingerprint(list(labelled(""))) != p8.DesiredFingerprint || p7.DesiredFingerprint != p8.DesiredFingerprint {
 		t.Error("the desired fingerprint depends on where labels pointed")
+	}
+}
+
+// TestUnresolvedLabelsRefused: the service takes versions, never labels,
+// so the planner refuses a deployment write that selects an asset by a
+// label no one resolved, naming the field, once for each deployment, and
+// plans what needs no such write.
+func TestUnresolvedLabelsRefused(t *testing.T) {
+	tests := []struct {
+		reason  string
+		desired *endpoint.Endpoint
+		actual  []*endpoint.Endpoint
+		paths   []string // of the refusals, in order; none: a plan
+	}{
+		{reason: "a new endpoint writes both labelled deployments", desired: labelled(""),
+			paths: []string{"deployments[blue].model", "deployments[green].model"}},
+		{reason: "held versions cannot be compared with a label that selects none", desired: labelled(""), actual: list(held("7")),
+			paths: []string{"deployments[blue].model", "deployments[green].model"}},
+		{reason: "a deployment holding the label as written is not written again", desired: labelled(""), actual: list(labelled(""))},
+		{reason: "resolved labels are written as versions", desired: labelled("7"), actual: list(held("7"))},
+		{reason: "an environment label in a registry", desired: mk(ep, "blue=100", "", dep("blue", 1, "m", func(d *endpoint.Deployment) {
+			d.Environment.Reference = endpoint.Reference{Registry: "azureml", Name: "sklearn-1.5", Label: endpoint.LatestLabel}
+		})), paths: []string{"deployments[blue].environment"}},
+	}
+	for _, tt := range tests {
+		p, err := Compute(list(tt.desired), tt.actual, Options{})
+		if len(tt.paths) == 0 {
+			if err != nil {
+				t.Errorf("%s: %v", tt.reason, err)
+			} else if err := Check(tt.actual, p); err != nil {
+				t.Errorf("%s: Check of the plan: %v", tt.reason, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: Compute: %v, want ErrRefused", tt.reason, err)
+			continue
+		}
+		var paths []string
+		var walk func(error)
+		walk = func(e error) {
+			if r, ok := e.(*RefusedError); ok && r.Rule == "spec" && strings.Contains(r.Msg, "label") {
+				paths = append(paths, r.Path)
+			}
+			if j, ok := e.(interface{ Unwrap() []error }); ok {
+				for _, e := range j.Unwrap() {
+					walk(e)
+				}
+			}
+		}
+		walk(err)
+		if !slices.Equal(paths, tt.paths) {
+			t.Errorf("%s: refused %q, want %q (%v)", tt.reason, paths, tt.paths, err)
+		}
 	}
 }
 

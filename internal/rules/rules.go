@@ -140,6 +140,30 @@ func validate(e *endpoint.Endpoint) *Refusal {
 	return refuse("spec", BadArgument, "%v", err)
 }
 
+// UnresolvedLabel returns the field of deployment d that selects an asset
+// by a label no one resolved, with the label, or "" when there is none.
+// The service takes asset versions, never labels: a client resolves each
+// label and writes the version it selects ([endpoint.Deployment.Pinned]),
+// as the service's CLI does, so a label that reaches the service
+// unresolved is refused.
+func UnresolvedLabel(d *endpoint.Deployment) (field string, label endpoint.AssetLabel) {
+	for _, f := range d.Labels() {
+		if f.Label.Version == "" {
+			return f.Path, f.Label
+		}
+	}
+	return "", endpoint.AssetLabel{}
+}
+
+// checkSpec checks deployment d of endpoint e against the service's rules for
+// a deployment's spec: a label it cannot resolve.
+func checkSpec(e *endpoint.Endpoint, d *endpoint.Deployment) *Refusal {
+	if field, l := UnresolvedLabel(d); field != "" {
+		return refuse("spec", BadArgument, "%s of deployment %s in endpoint %s is %s, a label the service does not resolve; write the version it selects", field, d.Name, e.Name, l)
+	}
+	return nil
+}
+
 // succeeded is the state a write leaves a resource in once it succeeded.
 var succeeded = endpoint.Status{ProvisioningState: endpoint.Succeeded}
 
@@ -148,7 +172,9 @@ var succeeded = endpoint.Status{ProvisioningState: endpoint.Succeeded}
 // created with. The service refuses a write to an endpoint that does not
 // exist (NotFound), a change of instance_type or type (S6), a new
 // deployment past [endpoint.MaxDeployments] (limit), a spec its static
-// rules reject, and a write while the endpoint or the deployment is busy;
+// rules reject or that selects an asset by an unresolved label
+// ([UnresolvedLabel]), and a write while the endpoint or the deployment
+// is busy;
 // creating a deployment while another deployment of the endpoint is busy
 // is allowed, as the service's documentation does not forbid it.
 func PutDeployment(e *endpoint.Endpoint, d *endpoint.Deployment) (*endpoint.Endpoint, *Refusal) {
@@ -176,6 +202,9 @@ func PutDeployment(e *endpoint.Endpoint, d *endpoint.Deployment) (*endpoint.Endp
 		next.Deployments = slices.Insert(slices.Clip(e.Deployments), i, spec)
 	}
 	if r := validate(&next); r != nil {
+		return nil, r
+	}
+	if r := checkSpec(e, d); r != nil {
 		return nil, r
 	}
 	verb, cur := "create", (*endpoint.Deployment)(nil)

@@ -64,6 +64,10 @@ func TestRules(t *testing.T) {
 		}
 	}
 	invalid := dep("red", 0, "")
+	unresolved := dep("green", 1, "")
+	unresolved.Model = endpoint.Reference{Name: "m", Label: endpoint.LatestLabel}
+	resolved := unresolved
+	resolved.Model = resolved.Model.WithVersion("8")
 	k8s := state()
 	k8s.Compute = "azureml:k8s"
 	for _, tc := range []struct {
@@ -91,6 +95,15 @@ func TestRules(t *testing.T) {
 		{"instance_type cannot change in place", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &renamedType) }, "S6", BadArgument, nil},
 		{"at most 20 deployments", func() (*endpoint.Endpoint, *Refusal) { d := dep("zz", 1, ""); return PutDeployment(state(full), &d) }, "limit", BadArgument, nil},
 		{"a spec the static rules reject", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &invalid) }, "spec", BadArgument, nil},
+		{"a label no one resolved", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &unresolved) }, "spec", BadArgument, nil},
+		{"a label resolved, which the client writes as its version", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &resolved) }, "", "", nil},
+		{"a label resolved and pinned", func() (*endpoint.Endpoint, *Refusal) { p := resolved.Pinned(); return PutDeployment(state(), &p) }, "", "",
+			func(e *endpoint.Endpoint) string {
+				if m := e.Deployments[1].Model; m.Label != "" || m.Version != "8" {
+					return "green does not hold version 8: " + m.String()
+				}
+				return ""
+			}},
 		{"no create while the endpoint is busy", func() (*endpoint.Endpoint, *Refusal) {
 			d := dep("cyan", 1, "")
 			return PutDeployment(state(withState("", endpoint.Updating)), &d)
