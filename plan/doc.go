@@ -47,7 +47,10 @@
 //
 // The rules of the service that these rest on are one model, shared by
 // [Compute]'s ordering, [Simulate], [Check] and [Verify], and the in-memory
-// service in package fakes. Where the service's documentation is silent,
+// service in package fakes. Among them: a deployment's spec names asset
+// versions, never labels, which clients resolve before they write; a plan
+// that would write a label no one resolved is refused. Where the
+// service's documentation is silent,
 // the model keeps the in-memory service's rule:
 //   - names of endpoints and deployments compare without regard to case
 //     ([endpoint.SameName]): Blue and blue are one deployment, which keeps
