@@ -31,9 +31,9 @@ import (
 //
 //	blue.yml:3:8: model: no version of taxi-model carries the label latest
 //
-// A backend without the capability leaves the labels unresolved: they are
-// planned as written, and a backend that cannot write them refuses the
-// write. Other failures of the backend are returned as they are, after
+// A backend without the capability leaves the labels unresolved, and
+// plan.Compute refuses to plan a write of one, as the service takes
+// versions only (plan.RefusedError, rule "spec"). Other failures of the backend are returned as they are, after
 // retries as for writes.
 func ResolveLabels(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, opts ...Option) ([]*endpoint.Endpoint, error) {
 	return newConfig(opts).resolveLabels(ctx, b, desired)

@@ -75,8 +75,8 @@
 // ($orderBy=createdtime desc, $top=1, archived versions left out), in the
 // workspace, or in a registry found through the cloud's registry
 // discovery. The executor writes the version it resolved; a deployment
-// that reaches the client with a label still unresolved (a plan computed
-// without resolving it) is refused.
+// that reaches the client with a label still unresolved, which plan.Compute
+// does not plan, is refused before it is sent.
 //
 // # Operations
 //
