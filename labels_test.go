@@ -237,13 +237,7 @@ func TestLabelsEditedInPlan(t *testing.T) {
 			p.Labels[i].Version = "3"
 		}
 	}
-	for i := range p.Steps {
-		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
-			c := d.Clone()
-			c.Model = c.Model.WithVersion("3")
-			p.Steps[i].DeploymentAfter = &c
-		}
-	}
+	editModels(p, func(r endpoint.Reference) endpoint.Reference { return r.WithVersion("3") })
 	_, err := rollout.Apply(context.Background(), svc, p)
 	var stale *rollout.StalePlanError
 	if !errors.As(err, &stale) || len(stale.Moved) != 1 || stale.Moved[0] != "azureml:taxi-model@latest moved from 3 to 7" {
@@ -268,47 +262,46 @@ func TestLabelResolvingToNothingMakesPlanStale(t *testing.T) {
 	}
 }
 
-// TestLabelEditedIntoPlan refuses a saved plan whose deployment write
-// carries a resolved version that the plan's labels do not list: the
-// fingerprint would not cover it.
-func TestLabelEditedIntoPlan(t *testing.T) {
-	_, load := labelSpec(t)
-	svc := labelService(t)
-	p := planFor(t, svc, load())
+// editModels has every deployment write of p that selects its model by
+// label select it as edit says instead, as a hand-edited saved plan would.
+func editModels(p *plan.Plan, edit func(endpoint.Reference) endpoint.Reference) {
 	for i := range p.Steps {
 		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
 			c := d.Clone()
-			c.Model = c.Model.WithVersion("3")
+			c.Model = edit(c.Model)
 			p.Steps[i].DeploymentAfter = &c
 		}
-	}
-	_, err := rollout.Apply(context.Background(), svc, p)
-	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), "azureml:taxi-model@latest at version 3") {
-		t.Fatalf("Apply of an edited plan: %v, want ErrInvalidPlan naming the label", err)
 	}
 }
 
-// TestUnresolvedLabelEditedIntoPlan refuses, before anything is written,
-// a saved plan whose deployment write was edited to carry a label without
-// the version it resolved to: the service takes versions only.
-func TestUnresolvedLabelEditedIntoPlan(t *testing.T) {
+// TestLabelEditedIntoPlan refuses, before anything is written, a saved
+// plan whose deployment writes were edited to carry a label the plan's
+// labels do not list, which the fingerprint would not cover, or one
+// without the version it resolved to, which the service would refuse.
+func TestLabelEditedIntoPlan(t *testing.T) {
 	ctx := context.Background()
-	_, load := labelSpec(t)
-	svc := labelService(t)
-	p := planFor(t, svc, load())
-	for i := range p.Steps {
-		if d := p.Steps[i].DeploymentAfter; d != nil && d.Model.IsLabel() {
-			c := d.Clone()
-			c.Model = endpoint.Reference{Name: c.Model.Name, Label: c.Model.Label}
-			p.Steps[i].DeploymentAfter = &c
+	tests := []struct {
+		reason string
+		edit   func(endpoint.Reference) endpoint.Reference
+		want   string
+	}{
+		{"a version the plan's labels do not list", func(r endpoint.Reference) endpoint.Reference { return r.WithVersion("3") },
+			"azureml:taxi-model@latest at version 3"},
+		{"a label without its version", func(r endpoint.Reference) endpoint.Reference { return endpoint.Reference{Name: r.Name, Label: r.Label} },
+			"model as azureml:taxi-model@latest, a label that was not resolved"},
+	}
+	for _, tt := range tests {
+		_, load := labelSpec(t)
+		svc := labelService(t)
+		p := planFor(t, svc, load())
+		editModels(p, tt.edit)
+		_, err := rollout.Apply(ctx, svc, p)
+		if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Apply of the edited plan: %v, want ErrInvalidPlan saying %q", tt.reason, err, tt.want)
 		}
-	}
-	_, err := rollout.Apply(ctx, svc, p)
-	if !errors.Is(err, rollout.ErrInvalidPlan) || !strings.Contains(err.Error(), "model as azureml:taxi-model@latest, a label that was not resolved") {
-		t.Fatalf("Apply of an edited plan: %v, want ErrInvalidPlan naming the field and the label", err)
-	}
-	if eps, _ := svc.ListEndpoints(ctx); len(eps) != 0 {
-		t.Fatalf("a refused plan wrote %d endpoints", len(eps))
+		if eps, _ := svc.ListEndpoints(ctx); len(eps) != 0 {
+			t.Errorf("%s: a refused plan wrote %d endpoints", tt.reason, len(eps))
+		}
 	}
 }
 
