@@ -33,8 +33,8 @@ import (
 //
 // A backend without the capability leaves the labels unresolved, and
 // plan.Compute refuses to plan a write of one, as the service takes
-// versions only (plan.RefusedError, rule "spec"). Other failures of the backend are returned as they are, after
-// retries as for writes.
+// versions only (plan.RefusedError, rule "spec"). Other failures of the
+// backend are returned as they are, after retries as for writes.
 func ResolveLabels(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, opts ...Option) ([]*endpoint.Endpoint, error) {
 	return newConfig(opts).resolveLabels(ctx, b, desired)
 }

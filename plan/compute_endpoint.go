@@ -104,14 +104,14 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 // asset by a label no one resolved, which the service refuses
 // (rules.UnresolvedLabel): one refusal for each deployment.
 func (p *planner) refuseUnresolved() {
-	var last string
+	var refused []string
 	for i := range p.steps {
 		s := &p.steps[i]
-		if s.DeploymentAfter == nil || s.Deployment == last {
+		if s.DeploymentAfter == nil || slices.Contains(refused, s.Deployment) {
 			continue
 		}
 		if field, l := rules.UnresolvedLabel(s.DeploymentAfter); field != "" {
-			last = s.Deployment
+			refused = append(refused, s.Deployment)
 			p.errs = append(p.errs, &RefusedError{
 				Endpoint: p.name, Deployment: s.Deployment, Rule: "spec",
 				Path:   "deployments[" + s.Deployment + "]." + field,
