@@ -247,3 +247,21 @@ func BenchmarkComputeFleetUnchanged10000x4(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkComputed measures what trusting a computed plan costs an
+// executor: plan.Computed digests every step again, for a plan over 50
+// endpoints with 4 changes each.
+func BenchmarkComputed(b *testing.B) {
+	desired, actual := benchFleet(50)
+	p, err := plan.Compute(desired, actual, plan.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !plan.Computed(p) {
+			b.Fatal("the plan Compute returned is not Computed")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p.Steps)), "ns/step")
+}
