@@ -179,10 +179,10 @@ func (r *endpointRecord) stats(deployment string) *DeploymentStats {
 	return nil
 }
 
-// store keeps deployment i of ds, the rules' answer to a write, which
-// nothing else holds: in the record's storage once it has some, else in
-// place when it is the only one, as the first deployment of an endpoint
-// is, rather than in a copy.
+// store keeps deployment i of ds, the rules' answer to a write, whose
+// array nothing else holds (rules.PutDeployment says so): in the record's
+// storage once it has some, else in place when it is the only one, as the
+// first deployment of an endpoint is, rather than in a copy.
 func (dr *deploymentRecord) store(ds []endpoint.Deployment, i int) {
 	switch {
 	case dr.d != nil:
@@ -445,8 +445,8 @@ func (r *endpointRecord) copyOut() *endpoint.Endpoint {
 // by name. It shares the records' maps, which the rules only read, and
 // is built in the service's own storage, valid until the next view: the
 // rules keep no part of their arguments but what they share, and a write
-// keeps no part of the rules' answer but a deployment it copies. s.mu is
-// held.
+// keeps of the rules' answer only the deployment it wrote, which is in an
+// array of its own (see store). s.mu is held.
 func (s *Service) view(rec *endpointRecord) *endpoint.Endpoint {
 	e := &s.viewed
 	deps := e.Deployments[:0]

@@ -177,6 +177,10 @@ var succeeded = endpoint.Status{ProvisioningState: endpoint.Succeeded}
 // is busy;
 // creating a deployment while another deployment of the endpoint is busy
 // is allowed, as the service's documentation does not forbid it.
+//
+// The deployments of the result are in an array of their own, shared with
+// nothing, as are those of [ScaleDeployment]'s: a caller may keep the
+// written deployment in place.
 func PutDeployment(e *endpoint.Endpoint, d *endpoint.Deployment) (*endpoint.Endpoint, *Refusal) {
 	if e == nil {
 		return nil, refuse("P1", NotFound, "Online endpoint not found")

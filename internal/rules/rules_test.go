@@ -179,6 +179,36 @@ func TestRules(t *testing.T) {
 
 // TestRulesDoNotModify: the functions copy on write, so that a checker can
 // keep every state it has seen.
+// TestWrittenDeploymentsOwnTheirArray: the deployments a write's result
+// holds share no array with the state written to, even one with room to
+// spare, so that a caller may keep the written deployment in place.
+func TestWrittenDeploymentsOwnTheirArray(t *testing.T) {
+	e := state()
+	e.Deployments = append(make([]endpoint.Deployment, 0, 8), e.Deployments...)
+	room := e.Deployments[:cap(e.Deployments)]
+	create, update := dep("cyan", 1, ""), dep("green", 3, "")
+	for _, tc := range []struct {
+		reason string
+		write  func() (*endpoint.Endpoint, *Refusal)
+	}{
+		{"a create", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(e, &create) }},
+		{"an update", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(e, &update) }},
+		{"a scale", func() (*endpoint.Endpoint, *Refusal) { return ScaleDeployment(e, "green", 4) }},
+	} {
+		next, r := tc.write()
+		if r != nil {
+			t.Fatalf("%s: %v", tc.reason, r)
+		}
+		for i := range next.Deployments {
+			for j := range room {
+				if &next.Deployments[i] == &room[j] {
+					t.Errorf("%s: deployment %d of the result is in the array of the state written to", tc.reason, i)
+				}
+			}
+		}
+	}
+}
+
 func TestRulesDoNotModify(t *testing.T) {
 	e := state()
 	before := e.Clone()
