@@ -595,8 +595,9 @@ type outcome struct {
 // Once a write has returned within quickCall, as an in-memory service's
 // do, that hand-off costs more than the calls it would overlap: a worker
 // that takes a step then arms a timer instead (nudge), which calls a
-// worker only if no step was taken for quickCall, and helpers whose calls
-// return make way for a newer call's worker or the caller's. The first
+// worker only if no step was taken for quickCall, and goes back to a
+// worker per step only when that worker's call waits too; helpers whose
+// calls return make way for a newer call's worker or the caller's. The first
 // calls of a walk are not known to be quick, so the writes of a service
 // with latency still go out together from the start, in a
 // testing/synctest bubble too, where the timer would add simulated time.
@@ -650,8 +651,11 @@ type walker struct {
 	// one while it is in flight, else 0.
 	taken, latest int
 	// callerCall is the number of the write the caller of Apply is in,
-	// else 0; slowCall is the number of a write nudge found waiting.
+	// else 0; slowCall is the number of the newest write in flight when
+	// nudge last found no step taken, and suspect is set while that was
+	// the last time it looked.
 	callerCall, slowCall int
+	suspect              bool
 	// over is set, and wake closed, when the last step in flight has
 	// ended and nothing is left to start.
 	over bool
@@ -1052,11 +1056,11 @@ func (w *walker) returned(j job, quick, caller bool) bool {
 
 // callReturnsSoon reports whether calls return at once and one is in
 // flight that will: a newer one than any that returned, or the one the
-// caller of Apply is in, unless nudge found it waiting. Its worker takes
-// the queue when it returns, so another would only take turns with it at
-// the service. w.mu is held.
+// caller of Apply is in, if it started after the last call that nudge
+// found waiting. Its worker takes the queue when it returns, so another
+// would only take turns with it at the service. w.mu is held.
 func (w *walker) callReturnsSoon() bool {
-	return w.quick && (w.latest != 0 || w.callerCall != 0 && w.callerCall != w.slowCall)
+	return w.quick && (w.latest > w.slowCall || w.callerCall > w.slowCall)
 }
 
 // helper is a worker started for the queue.
@@ -1126,9 +1130,15 @@ func (w *walker) armNudge(ctx context.Context) {
 }
 
 // nudged calls a worker for steps still queued when none was taken since
-// the timer was armed, quickCall to twice that ago: a call is waiting
-// after all, and the walk no longer counts on calls that return at once.
-// While steps are taken, it looks again in quickCall.
+// the timer was armed, quickCall to twice that ago: the calls in flight
+// are waiting, or the process stood still (a collection, a machine busy
+// with other programs). The first time, the worker takes the next step
+// beside them; only when that finds no step taken either does the walk
+// stop counting on calls that return at once, and add a worker for every
+// step it takes from then on. A stall of the process alone then costs one
+// worker rather than one for every step queued, which would each take
+// turns with the others at the service and make every call slow. While
+// steps are taken, it looks again in quickCall.
 func (w *walker) nudged(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -1137,12 +1147,15 @@ func (w *walker) nudged(ctx context.Context) {
 		return
 	}
 	if w.takes != w.seen {
+		w.suspect = false
 		w.armNudge(ctx)
 		return
 	}
-	w.quick = false
-	if w.callerCall != 0 {
-		w.slowCall = w.callerCall
+	w.slowCall = max(w.latest, w.callerCall)
+	if w.suspect {
+		w.quick, w.suspect = false, false
+	} else {
+		w.suspect = true
 	}
 	w.callWorker(ctx)
 }

@@ -638,6 +638,94 @@ func TestApplyQuickCallsStillOverlap(t *testing.T) {
 	})
 }
 
+// TestApplyQuickCallsThatStall holds what the walk does when, once calls
+// have returned at once, one stops returning: the first look that finds
+// no step taken adds one worker, which takes the steps queued beside the
+// waiting call; only a second look that finds none taken either (that
+// worker's call waits too) adds a worker for every step from then on. A
+// process that stands still for a moment (a collection, a busy machine)
+// then costs one worker, not one per step queued, all of which would take
+// turns with each other at the service.
+func TestApplyQuickCallsThatStall(t *testing.T) {
+	const wait = time.Millisecond
+	cases := []struct {
+		name    string
+		waits   func(call int32) bool // whether the n-th deployment write waits
+		helpers int
+		elapsed time.Duration
+		why     string
+	}{
+		{"one call waits", func(n int32) bool { return n == 1 }, 1, wait,
+			"one worker takes the other writes 100µs into the first, and the traffic follows the first"},
+		{"every call waits", func(int32) bool { return true }, 5, wait + 200*time.Microsecond,
+			"the second write starts 100µs in, and when it waits too the other four start together 100µs later"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				deps := make([]endpoint.Deployment, 6)
+				for i := range deps {
+					deps[i] = deployment(fmt.Sprintf("dep%d", i+1), 1, 1)
+				}
+				p, err := plan.Compute([]*endpoint.Endpoint{desiredEndpoint("shop", "dep1=100", deps...)}, nil, plan.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Steps) != 8 || p.Steps[0].Action != plan.CreateEndpoint || p.Steps[7].Action != plan.SetTraffic {
+					t.Fatalf("the plan has steps %v; the test needs an endpoint, six deployments, then the traffic", p.Steps)
+				}
+				var calls atomic.Int32
+				helpers := -1
+				b := fakes.Intercept(fakes.New(fakes.Options{Latency: fakes.NoLatency()}), fakes.Interceptor{
+					CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, ep string, d endpoint.Deployment) error {
+						if tc.waits(calls.Add(1)) {
+							time.Sleep(wait)
+						}
+						return next.CreateOrUpdateDeployment(ctx, ep, d)
+					},
+					CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+						if !e.Traffic.IsZero() {
+							helpers = walkHelpers(t)
+						}
+						return next.CreateOrUpdateEndpoint(ctx, e)
+					},
+				})
+				start := time.Now()
+				if _, err := rollout.Apply(t.Context(), b, p); err != nil {
+					t.Fatal(err)
+				}
+				if got := time.Since(start); got != tc.elapsed {
+					t.Errorf("the walk took %v, want %v: %s", got, tc.elapsed, tc.why)
+				}
+				if helpers != tc.helpers {
+					t.Errorf("%d workers beside the caller at the traffic step, want %d: %s", helpers, tc.helpers, tc.why)
+				}
+			})
+		})
+	}
+}
+
+// walkHelpers counts the workers of walks in the caller's testing/synctest
+// bubble that run beside the callers of Apply.
+func walkHelpers(t *testing.T) int {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	own := string(buf[:runtime.Stack(buf, false)])
+	bubble := own[:strings.Index(own, "]")]
+	bubble = bubble[strings.LastIndex(bubble, ", ")+2:]
+	if !strings.HasPrefix(bubble, "synctest bubble ") {
+		t.Fatalf("no bubble in %q", own[:strings.Index(own, "\n")])
+	}
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.HasSuffix(header, ", "+bubble+"]:") && strings.Contains(g, "rollout.(*walker).helper(") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestApplyStep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		svc := fakes.New(fakes.Options{})
