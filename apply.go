@@ -167,8 +167,8 @@ type Result struct {
 // ends its caller's goroutine with runtime.Goexit.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
-	index, err := cfg.check(p)
-	if err != nil {
+	sealed := plan.Computed(p)
+	if err := cfg.check(p, sealed); err != nil {
 		return nil, err
 	}
 	if err := checkAssets(b, p, nil); err != nil {
@@ -188,12 +188,12 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 	if got := plan.Fingerprint(actual, labels...); got != p.Fingerprint || len(moved) > 0 {
 		return nil, &StalePlanError{Want: p.Fingerprint, Got: got, Moved: moved}
 	}
-	if !plan.Computed(p) {
+	if !sealed {
 		if err := plan.Check(actual, p); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
 		}
 	}
-	return cfg.walk(ctx, b, p, index, actual, start)
+	return cfg.walk(ctx, b, p, actual, start)
 }
 
 // ApplyStep executes the one step of p with the given id, and nothing
@@ -279,25 +279,27 @@ func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan
 	return nil
 }
 
-// check refuses what cannot be executed, before anything is sent. It
-// returns the position of each step by id, for the walk.
-func (c *config) check(p *plan.Plan) (map[string]int, error) {
+// check refuses what cannot be executed, before anything is sent. The
+// graph of a plan that Compute returned unchanged (sealed) is sound by
+// construction: every id is unique and every dependency an earlier step.
+func (c *config) check(p *plan.Plan, sealed bool) error {
 	if p == nil {
-		return nil, fmt.Errorf("%w: no plan", ErrInvalidPlan)
+		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
-	index, err := p.StepIndex()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	if !sealed {
+		if _, err := p.StepIndex(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		}
 	}
 	for i := range p.Steps {
 		if err := checkStep(&p.Steps[i]); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := checkLabels(p); err != nil {
-		return nil, err
+		return err
 	}
-	return index, c.checkGates(p.Steps)
+	return c.checkGates(p.Steps)
 }
 
 // checkStep refuses a step that lacks what its action writes, or would
@@ -672,10 +674,10 @@ type walker struct {
 	panicked *PanicError
 }
 
-// walk executes p from the observed state actual; index is the position
-// of each step by id, as config.check returns it.
-func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, index map[string]int, actual []*endpoint.Endpoint, start time.Time) (*Result, error) {
-	w := newWalker(b, c, p, index, actual)
+// walk executes p, whose graph config.check accepted, from the observed
+// state actual.
+func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actual []*endpoint.Endpoint, start time.Time) (*Result, error) {
+	w := newWalker(b, c, p, actual)
 	w.em.start = start
 	res := &Result{Plan: p, Completed: make([]string, 0, len(p.Steps))}
 	w.res = res
@@ -714,7 +716,7 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int, actual []*endpoint.Endpoint) *walker {
+func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.Endpoint) *walker {
 	n := len(p.Steps)
 	gates := 0
 	for i := range p.Steps {
@@ -747,7 +749,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, index map[string]int,
 		ep.approved = []approval{{split: split{e.Traffic, e.Mirror}, capacity: slices.Clone(capacity)}}
 		w.eps[key(e.Name)] = ep
 	}
-	w.dependents = dependents(p.Steps, index)
+	w.dependents = dependents(p.Steps)
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		ep, ok := w.eps[key(s.Endpoint)]
@@ -787,14 +789,22 @@ func (w *walker) newState(name string, more int) *endpointState {
 }
 
 // dependents returns, for each step, the steps that depend on it, in plan
-// order, all in one backing array; index gives the position of each id.
-func dependents(steps []plan.Step, index map[string]int) [][]int {
-	count := make([]int, len(steps))
+// order, all in one backing array. The steps' ids are unique, and each
+// dependency is an earlier step.
+func dependents(steps []plan.Step) [][]int {
 	edges := 0
 	for i := range steps {
+		edges += len(steps[i].DependsOn)
+	}
+	// count, then the dependencies' positions, in one array.
+	scratch := make([]int, len(steps)+edges)
+	count, on := scratch[:len(steps)], scratch[len(steps):len(steps)]
+	f := stepFinder{steps: steps}
+	for i := range steps {
 		for _, d := range steps[i].DependsOn {
-			count[index[d]]++
-			edges++
+			j := f.find(d, i)
+			count[j]++
+			on = append(on, j)
 		}
 	}
 	all := make([]int, 0, edges)
@@ -804,12 +814,39 @@ func dependents(steps []plan.Step, index map[string]int) [][]int {
 		all = all[:len(all)+c]
 	}
 	for i := range steps {
-		for _, d := range steps[i].DependsOn {
-			j := index[d]
-			out[j] = append(out[j], i)
+		for range steps[i].DependsOn {
+			out[on[0]] = append(out[on[0]], i)
+			on = on[1:]
 		}
 	}
 	return out
+}
+
+// A stepFinder finds the position of a step by its id among the steps
+// before another. A step most often depends on steps just before it, its
+// endpoint's, so it looks there first, and indexes every id only for a
+// dependency further back.
+type stepFinder struct {
+	steps []plan.Step
+	index map[string]int
+}
+
+// nearSteps is how many steps before a step stepFinder looks at first.
+const nearSteps = 8
+
+func (f *stepFinder) find(id string, before int) int {
+	for j := before - 1; j >= max(0, before-nearSteps); j-- {
+		if f.steps[j].ID == id {
+			return j
+		}
+	}
+	if f.index == nil {
+		f.index = make(map[string]int, len(f.steps))
+		for j := range f.steps {
+			f.index[f.steps[j].ID] = j
+		}
+	}
+	return f.index[id]
 }
 
 // endpointLevel reports whether the action writes the endpoint itself,

@@ -53,14 +53,14 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 		if err != nil {
 			return nil, err
 		}
-		index, err := cfg.check(p)
-		if err != nil {
+		// The plan was just computed: its graph is sound.
+		if err := cfg.check(p, true); err != nil {
 			return nil, err
 		}
 		if err := checkAssets(b, p, desired); err != nil {
 			return nil, err
 		}
-		return cfg.walk(ctx, b, p, index, actual, start)
+		return cfg.walk(ctx, b, p, actual, start)
 	}
 }
 
