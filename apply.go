@@ -158,13 +158,14 @@ type Result struct {
 // # Panics
 //
 // Apply runs steps on its caller's goroutine and on goroutines of its
-// own. When a step panics (its backend call, its gate or an event
-// listener called for it), wherever it ran, nothing new starts, the steps
-// in flight finish, and once every goroutine Apply started has ended,
-// Apply panics on its caller's goroutine with a [*PanicError] that holds
-// the step, the value and the stack of the first panic. When a step calls
-// runtime.Goexit instead, as t.FailNow does in a test, Apply likewise
-// ends its caller's goroutine with runtime.Goexit.
+// own, and returns once every goroutine it started has ended. When a step
+// panics (its backend call, its gate or an event listener called for it),
+// wherever it ran, nothing new starts, the steps in flight finish, and
+// once every goroutine Apply started has ended, Apply panics on its
+// caller's goroutine with a [*PanicError] that holds the step, the value
+// and the stack of the first panic. When a step calls runtime.Goexit
+// instead, as t.FailNow does in a test, Apply likewise ends its caller's
+// goroutine with runtime.Goexit.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	sealed := plan.Computed(p)
@@ -1053,18 +1054,18 @@ func (w *walker) leave(held bool, i int, r any) {
 	w.mu.Unlock()
 }
 
-// rethrow makes the caller of Apply leave as a worker did, once every
-// helper has ended: it panics with the first panic, or calls
-// runtime.Goexit for a worker that called it. It returns at once when
-// every worker ended with the walk.
+// rethrow waits for every goroutine the walk started to end, and then
+// makes the caller of Apply leave as a worker did, if one did: it panics
+// with the first panic, or calls runtime.Goexit for a worker that called
+// it. It returns when every worker ended with the walk.
 func (w *walker) rethrow() {
+	w.helpers.Wait()
 	w.mu.Lock()
 	abnormal := w.abnormal
 	w.mu.Unlock()
 	if !abnormal {
 		return
 	}
-	w.helpers.Wait()
 	if w.panicked != nil {
 		panic(w.panicked)
 	}
@@ -1159,8 +1160,10 @@ func (w *walker) armNudge(ctx context.Context) {
 		return
 	}
 	w.armed, w.seen = true, w.takes
+	// The goroutine the timer starts is the walk's too: Apply waits for it.
+	w.helpers.Add(1)
 	if w.nudge == nil {
-		w.nudge = time.AfterFunc(quickCall, func() { w.nudged(ctx) })
+		w.nudge = time.AfterFunc(quickCall, func() { defer w.helpers.Done(); w.nudged(ctx) })
 		return
 	}
 	w.nudge.Reset(quickCall)
@@ -1204,8 +1207,9 @@ func (w *walker) end() {
 	}
 	w.over = true
 	close(w.wake)
-	if w.nudge != nil {
-		w.nudge.Stop()
+	if w.nudge != nil && w.nudge.Stop() {
+		// It will not fire: no goroutine to wait for.
+		w.helpers.Done()
 	}
 }
 

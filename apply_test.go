@@ -685,7 +685,7 @@ func TestApplyQuickCallsThatStall(t *testing.T) {
 					},
 					CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
 						if !e.Traffic.IsZero() {
-							helpers = walkHelpers(t)
+							helpers = walkGoroutines(t, "rollout.(*walker).helper(")
 						}
 						return next.CreateOrUpdateEndpoint(ctx, e)
 					},
@@ -705,9 +705,9 @@ func TestApplyQuickCallsThatStall(t *testing.T) {
 	}
 }
 
-// walkHelpers counts the workers of walks in the caller's testing/synctest
-// bubble that run beside the callers of Apply.
-func walkHelpers(t *testing.T) int {
+// walkGoroutines counts the goroutines in the caller's testing/synctest
+// bubble whose stack holds a function whose name starts with frame.
+func walkGoroutines(t *testing.T, frame string) int {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	own := string(buf[:runtime.Stack(buf, false)])
@@ -719,11 +719,56 @@ func walkHelpers(t *testing.T) int {
 	n := 0
 	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
 		header, _, _ := strings.Cut(g, "\n")
-		if strings.HasSuffix(header, ", "+bubble+"]:") && strings.Contains(g, "rollout.(*walker).helper(") {
+		if strings.HasSuffix(header, ", "+bubble+"]:") && strings.Contains(g, frame) {
 			n++
 		}
 	}
 	return n
+}
+
+// TestApplyLeavesNoGoroutine holds that Apply returns once every goroutine
+// it started has ended, its workers and its timer's, however the walk
+// ended: a program that checks for leaks right after it finds none.
+func TestApplyLeavesNoGoroutine(t *testing.T) {
+	cases := []struct {
+		name    string
+		latency *fakes.Latency
+		fail    bool
+		reason  string
+	}{
+		{"quick calls", fakes.NoLatency(), false, "the first worker beside the caller is idle when the walk ends, and is woken to leave"},
+		{"calls that wait", nil, false, "workers are in calls together and idle when the walk ends"},
+		{"a failed step", fakes.NoLatency(), true, "the walk ends early, with steps still queued"},
+	}
+	// On one processor, a goroutine the walk woke at its end runs only
+	// when the caller blocks: by waiting for it, or not at all before the
+	// count.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := createPlan(t, 8)
+				var b backend.Backend = fakes.New(fakes.Options{Latency: tc.latency})
+				if tc.fail {
+					b = fakes.Intercept(b, fakes.Interceptor{
+						CreateOrUpdateDeployment: func(ctx context.Context, next backend.Backend, ep string, d endpoint.Deployment) error {
+							if ep == "ep-03" {
+								return errors.New("refused")
+							}
+							return next.CreateOrUpdateDeployment(ctx, ep, d)
+						},
+					})
+				}
+				_, err := rollout.Apply(t.Context(), b, p)
+				if (err != nil) != tc.fail {
+					t.Fatalf("Apply: %v", err)
+				}
+				if n := walkGoroutines(t, "rollout.(*walker)."); n != 0 {
+					t.Errorf("%d goroutines of the walk left after Apply returned: %s", n, tc.reason)
+				}
+			})
+		})
+	}
 }
 
 func TestApplyStep(t *testing.T) {
