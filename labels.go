@@ -148,7 +148,7 @@ func checkLabels(p *plan.Plan) error {
 			continue
 		}
 		for _, f := range s.DeploymentAfter.Labels() {
-			if f.Label.Version == "" {
+			if !f.Label.IsResolved() {
 				return fmt.Errorf("%w: step %q writes %s as %s, a label that was not resolved, which the service refuses", ErrInvalidPlan, s.ID, f.Path, f.Label)
 			}
 			if !slices.Contains(p.Labels, f.Label) {

@@ -34,6 +34,11 @@ type AssetLabel struct {
 	Version string `json:"version,omitempty"`
 }
 
+// IsResolved reports whether l carries the version its label selected.
+// The service takes versions only: a write of a label that is not
+// resolved is refused.
+func (l AssetLabel) IsResolved() bool { return l.Version != "" }
+
 // String is the label's reference as a spec writes it, without the version:
 // azureml:taxi-model@latest, or
 // azureml://registries/azureml/environments/sklearn-1.5/labels/latest.

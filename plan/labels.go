@@ -13,7 +13,7 @@ import (
 func resolvedLabels(out []endpoint.AssetLabel, e *endpoint.Endpoint) []endpoint.AssetLabel {
 	for i := range e.Deployments {
 		for _, f := range e.Deployments[i].Labels() {
-			if f.Label.Version != "" {
+			if f.Label.IsResolved() {
 				out = append(out, f.Label)
 			}
 		}

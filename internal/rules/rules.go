@@ -148,7 +148,7 @@ func validate(e *endpoint.Endpoint) *Refusal {
 // unresolved is refused.
 func UnresolvedLabel(d *endpoint.Deployment) (field string, label endpoint.AssetLabel) {
 	for _, f := range d.Labels() {
-		if f.Label.Version == "" {
+		if !f.Label.IsResolved() {
 			return f.Path, f.Label
 		}
 	}
