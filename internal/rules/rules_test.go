@@ -177,8 +177,6 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// TestRulesDoNotModify: the functions copy on write, so that a checker can
-// keep every state it has seen.
 // TestWrittenDeploymentsOwnTheirArray: the deployments a write's result
 // holds share no array with the state written to, even one with room to
 // spare, so that a caller may keep the written deployment in place.
@@ -209,6 +207,8 @@ func TestWrittenDeploymentsOwnTheirArray(t *testing.T) {
 	}
 }
 
+// TestRulesDoNotModify: the functions copy on write, so that a checker can
+// keep every state it has seen.
 func TestRulesDoNotModify(t *testing.T) {
 	e := state()
 	before := e.Clone()
