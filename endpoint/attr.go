@@ -184,7 +184,7 @@ func boolAttr[S any](key, goName string, get func(*S) *bool) attr[S] {
 func mapAttr[S any](key, goName string, get func(*S) *map[string]string, secret func(string) bool) attr[S] {
 	return attr[S]{
 		key: key, goName: goName, eq: cmpMap, cp: cpMap,
-		decode: func(d *decoder, f entry, p loc, s *S) { *get(s) = d.stringMap(f, p) },
+		decode: func(d *decoder, f entry, p loc, s *S) { *get(s) = d.stringMap(f, p, secret != nil) },
 		write:  func(_ *writer, m mapping, _ string, s *S) { m.strMap(key, *get(s)) },
 		diff: func(df *differ, prefix string, a, b *S) {
 			df.strMap(join(prefix, key), *get(a), *get(b), secret)
@@ -203,7 +203,7 @@ func tagsAttr[S any](get func(*S) *map[string]string) attr[S] {
 	a.eq = cmpTags
 	a.decode = func(d *decoder, f entry, p loc, s *S) {
 		// A null value is not written; the decoder leaves it out.
-		*get(s) = nonNil(d.stringMap(f, p))
+		*get(s) = nonNil(d.stringMap(f, p, false))
 	}
 	a.write = func(_ *writer, m mapping, _ string, s *S) {
 		if t := *get(s); t != nil && len(t) == 0 {

@@ -337,8 +337,15 @@ func foldEnum(s string) string {
 }
 
 // stringMap decodes tags, properties and environment variables: a mapping
-// of names to single values, kept as written.
-func (d *decoder) stringMap(e entry, p loc) map[string]string {
+// of names to single values, kept as written. With secrets, its values
+// may be secret, and no error shows the text of one.
+func (d *decoder) stringMap(e entry, p loc, secrets bool) map[string]string {
+	if secrets && e.v.Kind == yaml.ScalarNode && !isNull(e.v) {
+		// Most often the mapping's own text on one line, secret values
+		// included (API_KEY s3cr3t): not shown.
+		d.errorf(e.v, p.w, "want a mapping, got a single value (not shown: it may hold a secret)")
+		return nil
+	}
 	if !d.kind(e.v, p, yaml.MappingNode) {
 		return nil
 	}

@@ -464,6 +464,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "deployments scalar", files: map[string]string{"ep.yml": "name: my-endpoint\ndeployments: blue\n"}, reason: "neither list nor mapping"},
 		{name: "traffic list", files: with("traffic:\n  blue: 100", "traffic:\n  - blue"), reason: "a list where a mapping belongs"},
 		{name: "model list", files: with("model: azureml:model-1:1", "model: [a, b]"), reason: "a list where a reference belongs"},
+		{name: "environment variables on one line", files: with("instance_count: 1", "instance_count: 1\n    environment_variables: API_KEY s3cr3t"), reason: "the text may hold a secret value: not shown"},
 		{name: "tags nested", files: with("auth_mode: key", "auth_mode: key\ntags:\n  team: {a: b}"), reason: "tag values are single values"},
 		{name: "oversize", files: map[string]string{"ep.yml": managed}, loader: Loader{MaxFileSize: 64}, reason: "larger than MaxFileSize is refused before parsing"},
 		{name: "deep nesting", files: map[string]string{"ep.yml": deep}, reason: "no spec is 40 levels deep"},
