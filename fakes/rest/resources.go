@@ -13,6 +13,7 @@ import (
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
+	"github.com/rolloutkit/rollout/internal/rules"
 )
 
 // page cuts items at the request's $skipToken (an offset) and returns the
@@ -307,14 +308,18 @@ func (s *Server) listDeployments(req *request, endpointName string) {
 	req.writeJSON(http.StatusOK, out)
 }
 
-// deployment reads one deployment without counting a call; a missing one
-// is nil with the endpoint.
+// deployment reads one deployment without counting a call, its name
+// matched as the service matches names ([rules.FindDeployment]); a missing
+// one is nil with the endpoint.
 func (s *Server) deployment(endpointName, name string) (*endpoint.Endpoint, *endpoint.Deployment, error) {
 	e, err := s.peek(endpointName)
 	if err != nil {
 		return nil, nil, err
 	}
-	return e, e.Deployment(name), nil
+	if i, found := rules.FindDeployment(e, name); found {
+		return e, &e.Deployments[i], nil
+	}
+	return e, nil, nil
 }
 
 // existingDeployment reads one deployment, reporting a missing one as the

@@ -63,3 +63,41 @@ func TestAnswersAsTheSpecExamples(t *testing.T) {
 		t.Errorf("listed deployment %v: want the kind, identity, sku tier and newer property the PUT held", d)
 	}
 }
+
+// TestDeploymentNamesIgnoreCase: ARM matches resource names without
+// regard to case, deployments as well as endpoints; the in-memory
+// service's rules do. Every call on a deployment named in another case
+// reaches the deployment, which keeps the spelling it was created with.
+func TestDeploymentNamesIgnoreCase(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/case-ep", endpointBody(nil)))
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/case-ep/deployments/blue", deploymentBody(ws+"/models/m/versions/1", 1)))
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		status       int
+		reason       string
+	}{
+		{http.MethodGet, "/onlineEndpoints/CASE-EP/deployments/BLUE", nil, http.StatusOK, "a GET finds the deployment"},
+		{http.MethodPost, "/onlineEndpoints/case-ep/deployments/Blue/getLogs", `{}`, http.StatusOK, "getLogs finds it"},
+		{http.MethodGet, "/onlineEndpoints/case-ep/deployments/Blue/skus", nil, http.StatusOK, "skus finds it"},
+		{http.MethodPut, "/onlineEndpoints/case-ep/deployments/BLUE", deploymentBody(ws+"/models/m/versions/2", 1), http.StatusOK, "a PUT updates it (200), not creates another (201)"},
+		{http.MethodPatch, "/onlineEndpoints/case-ep/deployments/BLUE", `{"sku": {"capacity": 2}}`, http.StatusAccepted, "a PATCH scales it"},
+		{http.MethodDelete, "/onlineEndpoints/case-ep/deployments/BLUE", nil, http.StatusAccepted, "a DELETE deletes it (202), not answers 204 as for a deployment that is not there"},
+	} {
+		r := c.do(tc.method, tc.path, tc.body)
+		if r.status != tc.status {
+			t.Errorf("%s %s: %d %s; want %d (%s)", tc.method, tc.path, r.status, r.body, tc.status, tc.reason)
+			continue
+		}
+		if r.header.Get("Azure-AsyncOperation") != "" {
+			c.poll(r)
+		}
+		if tc.method == http.MethodGet && tc.body == nil && r.json(t)["name"] != nil && r.json(t)["name"] != "blue" {
+			t.Errorf("%s %s: name %v, want blue as created (%s)", tc.method, tc.path, r.json(t)["name"], tc.reason)
+		}
+	}
+	if r := c.do(http.MethodGet, "/onlineEndpoints/case-ep/deployments/blue", nil); r.status != http.StatusNotFound {
+		t.Errorf("after DELETE of BLUE, GET of blue: %d %s; want 404", r.status, r.body)
+	}
+}
