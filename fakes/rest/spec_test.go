@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rolloutkit/rollout/fakes/rest"
@@ -23,16 +24,19 @@ func TestRequiredProperties(t *testing.T) {
 		{"/onlineEndpoints/req-ep2", `{"location": "eastus"}`, "properties", "properties are required"},
 		{"/onlineEndpoints/req-ep2", `{"location": "eastus", "properties": {}}`, "properties.authMode", "an endpoint's auth mode is required"},
 		{"/onlineEndpoints/req-ep/deployments/blue", `{"location": "eastus", "properties": {"instanceType": "Standard_DS3_v2"}}`, "properties.endpointComputeType", "a deployment's compute type is required"},
+		{"/onlineEndpoints/req-ep2", "", "location properties", "the body is required: a PUT without one creates nothing"},
+		{"/onlineEndpoints/req-ep/deployments/green", "", "location properties", "the body of a deployment's PUT is required too"},
 	} {
 		r := c.do(http.MethodPut, tc.path, tc.body)
 		e, _ := r.json(t)["error"].(map[string]any)
 		details, _ := e["details"].([]any)
-		var target any
-		if len(details) == 1 {
-			target = details[0].(map[string]any)["target"]
+		var targets []string
+		for _, d := range details {
+			target, _ := d.(map[string]any)["target"].(string)
+			targets = append(targets, target)
 		}
-		if r.status != http.StatusBadRequest || e["code"] != "BadArgument" || target != tc.target {
-			t.Errorf("PUT %s %s: %d %s; want 400 BadArgument with one detail for %s (%s)", tc.path, tc.body, r.status, r.body, tc.target, tc.reason)
+		if r.status != http.StatusBadRequest || e["code"] != "BadArgument" || strings.Join(targets, " ") != tc.target {
+			t.Errorf("PUT %s %s: %d %s; want 400 BadArgument with a detail for each of %s (%s)", tc.path, tc.body, r.status, r.body, tc.target, tc.reason)
 		}
 	}
 }

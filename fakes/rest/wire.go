@@ -41,10 +41,11 @@ var (
 
 // missingRequired returns the 400 body of a PUT that lacks properties the
 // specification requires: one detail per property, its path as the target.
-// A body that is not a JSON object is left to the decoding to refuse.
+// A missing body is an empty object, as unmarshalBody reads it; any other
+// body that is not a JSON object is left to the decoding to refuse.
 func missingRequired(body []byte, required []string) *errorDetail {
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
+	m := map[string]any{}
+	if len(body) > 0 && json.Unmarshal(body, &m) != nil {
 		return nil
 	}
 	var details []errorDetail
