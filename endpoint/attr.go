@@ -213,8 +213,26 @@ func tagsAttr[S any](get func(*S) *map[string]string) attr[S] {
 		}
 		m.strMap("tags", *get(s))
 	}
+	a.diff = func(df *differ, prefix string, x, y *S) {
+		tx, ty := *get(x), *get(y)
+		if len(tx) == 0 && len(ty) == 0 && (tx == nil) != (ty == nil) {
+			// No entry differs, and yet one side manages the tags
+			// and the other does not: a change Equal sees.
+			df.add(prefix, "tags", showTags(tx), showTags(ty))
+			return
+		}
+		df.strMap(join(prefix, "tags"), tx, ty, nil)
+	}
 	a.normalize = nil
 	return a
+}
+
+// showTags shows tags without entries: not written, or written empty.
+func showTags(t map[string]string) string {
+	if t == nil {
+		return None
+	}
+	return "{}"
 }
 
 // nonNil returns m, or an empty map when m is nil.

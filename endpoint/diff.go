@@ -20,7 +20,9 @@ const None = "(none)"
 // literals ("Standard_F2s_v2", so an empty value or trailing space is
 // visible), numbers in decimal, booleans as true and false, references in
 // their one-line form ([Reference.String], e.g. azureml:model-1:1), lists as
-// ["a", "b"], and a field that is not set as [None].
+// ["a", "b"], and a field that is not set as [None]. Tags without entries
+// show whether they are written: not written as [None], written empty
+// (tags: {}) as {}.
 type Change struct {
 	// Path is the field in YAML names, e.g. scale_settings.max_instances or
 	// environment_variables.API_KEY.

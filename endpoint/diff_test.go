@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func changeLines(cs []Change) []string {
@@ -135,6 +137,9 @@ func TestDiffEndpoint(t *testing.T) {
 	if got := changeLines(DiffEndpoint(nil, &Endpoint{Name: "e1"})); !slices.Equal(got, []string{`name: (none) → "e1"`}) {
 		t.Errorf("DiffEndpoint(nil, e1) = %q", got)
 	}
+	if got := changeLines(DiffEndpoint(&Endpoint{}, &Endpoint{Tags: map[string]string{}})); !slices.Equal(got, []string{"tags: (none) → {}"}) {
+		t.Errorf("DiffEndpoint(tags not written, tags: {}) = %q, want the one change Equal sees: tags managed, and none", got)
+	}
 }
 
 // TestDiffNeverShowsSecrets checks every output of a diff (fields, String,
@@ -199,4 +204,76 @@ func BenchmarkDiffDeployment(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestEqualIffNoDiff checks, over generated normalized endpoints and
+// copies of them with one field changed, that Equal reports a difference
+// exactly when the diffs show one: the endpoint's own fields, the splits
+// and each deployment. A difference Equal sees and no diff shows leaves a
+// plan or a checker with nothing to say about it.
+func TestEqualIffNoDiff(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a := genEndpoint().Draw(t, "a")
+		b := a.Clone()
+		changeOneField(t, b)
+		if rapid.Bool().Draw(t, "independent") {
+			b = genEndpoint().Draw(t, "b")
+		}
+		Normalize(a)
+		Normalize(b)
+		if eq, none := Equal(a, b), noDiff(a, b); eq != none {
+			t.Fatalf("Equal = %v, but the diffs show %q", eq, diffAll(a, b))
+		}
+	})
+}
+
+// changeOneField changes one field of e that has an empty form: the ones
+// where Equal and the diffs are most likely to part.
+func changeOneField(t *rapid.T, e *Endpoint) {
+	empty := func(m map[string]string) map[string]string {
+		if m == nil {
+			return map[string]string{}
+		}
+		return nil
+	}
+	var d *Deployment
+	if len(e.Deployments) > 0 {
+		d = &e.Deployments[rapid.IntRange(0, len(e.Deployments)-1).Draw(t, "deployment")]
+	}
+	switch rapid.IntRange(0, 5).Draw(t, "change") {
+	case 0:
+		e.Tags = empty(e.Tags)
+	case 1:
+		e.Identity = nil
+	case 2:
+		e.Properties = empty(e.Properties)
+	case 3:
+		if d != nil {
+			d.Tags = empty(d.Tags)
+		}
+	case 4:
+		if d != nil && d.DataCollector != nil {
+			d.DataCollector = nil
+		} else if d != nil {
+			d.DataCollector = &DataCollector{RequestLogging: &RequestLogging{}}
+		}
+	case 5:
+		if d != nil {
+			d.EnvironmentVariables = empty(d.EnvironmentVariables)
+		}
+	}
+}
+
+// noDiff reports whether no diff tells a from b: DiffEndpoint, the
+// splits, the names of the deployments and DiffDeployment of each.
+func noDiff(a, b *Endpoint) bool {
+	if len(DiffEndpoint(a, b)) > 0 || !a.Traffic.Equal(b.Traffic) || !a.Mirror.Equal(b.Mirror) || len(a.Deployments) != len(b.Deployments) {
+		return false
+	}
+	for i := range a.Deployments {
+		if a.Deployments[i].Name != b.Deployments[i].Name || len(DiffDeployment(a.Deployments[i], b.Deployments[i])) > 0 {
+			return false
+		}
+	}
+	return true
 }
