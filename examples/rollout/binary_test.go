@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -164,24 +165,35 @@ func TestDevNullIsNoTerminal(t *testing.T) {
 	}
 }
 
-// TestInterrupt stops an apply with an interrupt, as Ctrl-C does: the
-// message says what was done, once prefixed.
+// TestInterrupt stops an apply with an interrupt, as Ctrl-C does, and with
+// SIGTERM, as a CI runner cancelling a job or Kubernetes stopping a pod
+// does: the message says what was done, once prefixed.
 func TestInterrupt(t *testing.T) {
 	needCorpus(t)
-	p := start(t, nil, nil, "apply", "--auto-approve", "--speed", "1", "--to", flow("1-create-endpoint-with-blue"))
-	p.stdout.await(t, "step started")
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.wait(t); code != exitError {
-		t.Errorf("exit status %d, want 1", code)
-	}
-	stderr := p.stderr.String()
-	if strings.Contains(stderr, "rollout: rollout:") || strings.Contains(stderr, "apply: rollout:") {
-		t.Errorf("doubled prefix:\n%s", stderr)
-	}
-	if !strings.Contains(stderr, "\nrollout apply: stopped after ") {
-		t.Errorf("stderr does not say, after the command's name, that the apply stopped:\n%s", stderr)
+	for _, tc := range []struct {
+		sig    os.Signal
+		reason string
+	}{
+		{os.Interrupt, "Ctrl-C on a terminal"},
+		{syscall.SIGTERM, "a pipeline cancelled, or a pod stopped: the same safe stop, not a death mid-write"},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			p := start(t, nil, nil, "apply", "--auto-approve", "--speed", "1", "--to", flow("1-create-endpoint-with-blue"))
+			p.stdout.await(t, "step started")
+			if err := p.cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t); code != exitError {
+				t.Errorf("exit status %d, want 1 (%s)", code, tc.reason)
+			}
+			stderr := p.stderr.String()
+			if strings.Contains(stderr, "rollout: rollout:") || strings.Contains(stderr, "apply: rollout:") {
+				t.Errorf("doubled prefix:\n%s", stderr)
+			}
+			if !strings.Contains(stderr, "\nrollout apply: stopped after ") {
+				t.Errorf("stderr does not say, after the command's name, that the apply stopped (%s):\n%s", tc.reason, stderr)
+			}
+		})
 	}
 }
 

@@ -120,7 +120,8 @@
 // nothing to do and 2 when the plan has steps, as terraform plan does,
 // so a pipeline can tell the two apart. 1 on invalid input, a plan the
 // planner refuses to make, a stale, mismatched or unconfirmed plan, a
-// step or gate that failed, or an interrupt. Errors go to standard error,
+// step or gate that failed, or an interrupt (Ctrl-C or SIGTERM, which
+// stop an apply safely: no new step starts). Errors go to standard error,
 // those about specs as FILE:LINE:COL: PATH: message.
 // Specs in the 2021 forms (the service's tutorial) load with warnings on
 // standard error, FILE:LINE:COL: warning: PATH: message; --refuse-legacy
@@ -139,6 +140,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -167,7 +169,10 @@ terminals unless --no-color is given or NO_COLOR is set.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is how pipelines cancel a job and how Kubernetes stops a
+	// pod: it stops an apply as safely as Ctrl-C does, rather than kill
+	// it between a write and the next.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c := &command{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
