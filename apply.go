@@ -229,10 +229,17 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)
 	}
-	s := p.Step(id)
-	if s == nil {
+	// The graph is checked whatever the step: in a plan that is not one,
+	// an id may name two steps, or a step wait for one that never runs.
+	index, err := p.StepIndex()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
+	i, ok := index[id]
+	if !ok {
 		return fmt.Errorf("%w: the plan has no step %q", ErrInvalidPlan, id)
 	}
+	s := &p.Steps[i]
 	if err := checkStep(s); err != nil {
 		return err
 	}
@@ -246,7 +253,7 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 		return err
 	}
 	r := &runner{b: b, cfg: cfg, em: newEmitter(cfg.onEvent, 1), standalone: true}
-	_, err := r.exec(ctx, s, nil)
+	_, err = r.exec(ctx, s, nil)
 	if err != nil {
 		r.em.step(failedKind(s), s, 0, err)
 		return &StepError{Step: s.ID, Action: s.Action, Err: err}

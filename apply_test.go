@@ -860,6 +860,39 @@ func TestApplyStepErrors(t *testing.T) {
 	}
 }
 
+// TestApplyStepRefusesMalformedPlans: a plan whose graph is not one is
+// refused before anything is sent, whatever the action of the step asked
+// for, since the step an id names, and what it waits for, are ambiguous.
+func TestApplyStepRefusesMalformedPlans(t *testing.T) {
+	pause := rollout.Gates(map[string]rollout.Gate{"bake": rollout.Pause(0)})
+	tests := []struct {
+		reason string
+		steps  []plan.Step
+		id     string
+	}{
+		{"two steps share the id: which endpoint to delete is ambiguous",
+			[]plan.Step{{ID: "a", Action: plan.DeleteEndpoint, Endpoint: "ep-e"}, {ID: "a", Action: plan.DeleteEndpoint, Endpoint: "ep-f"}}, "a"},
+		{"a gate depends on a step the plan does not have",
+			[]plan.Step{{ID: "ep-e/gate/bake/1", Action: plan.Gate, Endpoint: "ep-e", Gate: "bake", DependsOn: []string{"ep-e/traffic"}}}, "ep-e/gate/bake/1"},
+		{"a delete depends on a later step",
+			[]plan.Step{{ID: "a", Action: plan.DeleteEndpoint, Endpoint: "ep-e", DependsOn: []string{"b"}}, {ID: "b", Action: plan.DeleteEndpoint, Endpoint: "ep-f"}}, "a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint("ep-e", "blue=100", deployment("blue", 1, 1)), desiredEndpoint("ep-f", "blue=100", deployment("blue", 1, 1))}, plan.Options{})
+			before := calls(svc)
+			err := rollout.ApplyStep(t.Context(), svc, &plan.Plan{Steps: tc.steps}, tc.id, pause)
+			if !errors.Is(err, rollout.ErrInvalidPlan) {
+				t.Errorf("ApplyStep(%s) = %v, want ErrInvalidPlan", tc.id, err)
+			}
+			if d := delta(before, calls(svc)); len(d) != 0 {
+				t.Errorf("ApplyStep made calls %v before refusing", d)
+			}
+		})
+	}
+}
+
 // latencies are the fake's default durations, for lower bounds.
 var latencies = fakes.DefaultLatency()
 
