@@ -521,6 +521,9 @@ type endpointState struct {
 	capacity capacities
 	// endpointWrites counts the plan's endpoint writes not yet finished.
 	endpointWrites int
+	// planned is set when the plan has a step for the endpoint: the ones
+	// a StepError's State holds.
+	planned bool
 	// busy marks an endpoint-level write in flight; deployments counts
 	// the deployment writes in flight.
 	busy        bool
@@ -766,6 +769,7 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 			w.eps[key(s.Endpoint)] = ep
 		}
 		w.at[i] = ep
+		ep.planned = true
 		if endpointLevel(s.Action) && s.Action != plan.DeleteEndpoint {
 			ep.endpointWrites++
 		}
@@ -1289,7 +1293,7 @@ func (w *walker) state(ctx context.Context) []*endpoint.Endpoint {
 	}
 	out := all[:0]
 	for _, e := range all {
-		if _, ok := w.eps[key(e.Name)]; ok {
+		if ep, ok := w.eps[key(e.Name)]; ok && ep.planned {
 			out = append(out, e)
 		}
 	}

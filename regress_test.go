@@ -298,3 +298,42 @@ func TestApplyStepChecksAlone(t *testing.T) {
 	}
 	converged(t, svc, desired, plan.Options{})
 }
+
+// TestStepErrorStateIsThePlans: StepError.State holds the endpoints the
+// plan touches, and not the others the service holds beside them.
+func TestStepErrorStateIsThePlans(t *testing.T) {
+	refuse := rollout.GateFunc(func(context.Context, rollout.GateContext) error { return errors.New("green answers 500") })
+	tests := []struct {
+		reason string
+		opts   []rollout.Option
+	}{
+		{"the state is observed after the stop", nil},
+		{"the state is observed after the rollback", []rollout.Option{rollout.Rollback()}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint("other-endpoint", "blue=100", deployment("blue", 1, 1))}, plan.Options{})
+				desired := toGreen(t, svc)
+				p, err := plan.Compute(desired, observe(t, svc), plan.Options{Strategy: plan.Canary([]int{10})})
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := append([]rollout.Option{rollout.Gates(map[string]rollout.Gate{"smoke": refuse, "bake": rollout.Pause(0)})}, tc.opts...)
+				_, err = rollout.Apply(t.Context(), svc, p, opts...)
+				var se *rollout.StepError
+				if !errors.As(err, &se) {
+					t.Fatalf("Apply = %v, want a *StepError", err)
+				}
+				var names []string
+				for _, e := range se.State {
+					names = append(names, e.Name)
+				}
+				if len(names) != 1 || names[0] != "my-endpoint" {
+					t.Errorf("State holds %v, want only my-endpoint, the plan's", names)
+				}
+			})
+		})
+	}
+}
