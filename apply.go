@@ -714,13 +714,24 @@ func (c *config) walk(ctx context.Context, b backend.Backend, p *plan.Plan, actu
 		}
 		err = se
 	case ctx.Err() != nil && len(res.Completed) < len(p.Steps):
-		err = fmt.Errorf("rollout: stopped after %d of %d steps: %w", len(res.Completed), len(p.Steps), context.Cause(ctx))
+		err = fmt.Errorf("rollout: stopped after %d of %d steps: %w", len(res.Completed), len(p.Steps), stopCause(ctx))
 	}
 	res.Calls = int(w.calls.Load())
 	res.Retries = int(w.retries.Load())
 	res.Elapsed = time.Since(start)
 	w.em.emit(Event{Kind: PlanFinished, Err: err})
 	return res, err
+}
+
+// stopCause returns why ctx ended: its error, and with it the cause its
+// cancellation gave when that is another error, so that errors.Is finds
+// both context.Canceled (or DeadlineExceeded) and the cause.
+func stopCause(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || errors.Is(cause, err) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", cause, err)
 }
 
 func isContextErr(err error) bool {

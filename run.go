@@ -45,8 +45,8 @@ func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, p
 		}
 		if errors.Is(err, plan.ErrBusy) {
 			em.emit(Event{Kind: Waiting, Err: err})
-			if err := sleep(ctx, cfg.backoff(attempt, nil)); err != nil {
-				return nil, err
+			if sleep(ctx, cfg.backoff(attempt, nil)) != nil {
+				return nil, stopCause(ctx)
 			}
 			continue
 		}

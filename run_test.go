@@ -357,3 +357,47 @@ func otherType(d endpoint.Deployment) endpoint.Deployment {
 	d.InstanceType = "Standard_F4s_v2"
 	return d
 }
+
+// TestCancelWithCause: a rollout stopped by its context returns the
+// context's error, wrapped, and the cause given to the cancellation too,
+// so that errors.Is finds either.
+func TestCancelWithCause(t *testing.T) {
+	stopped := errors.New("stopped by the operator")
+	tests := []struct {
+		reason string
+		ctx    func(parent context.Context) (context.Context, context.CancelFunc)
+		want   []error
+	}{
+		{"a plain cancellation", func(parent context.Context) (context.Context, context.CancelFunc) {
+			return context.WithCancel(parent)
+		}, []error{context.Canceled}},
+		{"a cancellation with a cause", func(parent context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancelCause(parent)
+			return ctx, func() { cancel(stopped) }
+		}, []error{context.Canceled, stopped}},
+		{"a deadline with a cause", func(parent context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithTimeoutCause(parent, time.Hour, stopped)
+			return ctx, func() { time.Sleep(2 * time.Hour); cancel() }
+		}, []error{context.DeadlineExceeded, stopped}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				ctx, cancel := tc.ctx(t.Context())
+				defer cancel()
+				stopAfterFirst := rollout.OnEvent(func(e rollout.Event) {
+					if e.Kind == rollout.StepFinished {
+						cancel()
+					}
+				})
+				_, err := rollout.Run(ctx, svc, tutorial()[0], plan.Options{}, stopAfterFirst)
+				for _, want := range tc.want {
+					if !errors.Is(err, want) {
+						t.Errorf("Run = %v, want it to match %v", err, want)
+					}
+				}
+			})
+		})
+	}
+}
