@@ -98,18 +98,11 @@ func (c *command) apply(ctx context.Context, args []string) int {
 	svc.register(fs)
 	specs.register(fs, "the desired state: a spec file or directory (`PATH`); repeatable")
 	// The plan FILE may come before flags, as in rollout apply plan.json
-	// --speed 1000, which the flag package alone would not parse.
-	var files []string
-	for {
-		if code, ok := fs.parse(c, args); !ok {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	// --speed 1000.
+	if code, ok := fs.parse(c, args); !ok {
+		return code
 	}
+	files := fs.args
 	if err := c.checkApply(fs, &f, &specs, &svc, files); err != nil {
 		return c.usageError("apply", "%v", err)
 	}

@@ -16,6 +16,8 @@ type flagSet struct {
 	*flag.FlagSet
 	cmd   string // plan, apply, ...
 	usage string // the text before the list of flags
+	// args are the arguments that are not flags, wherever they were.
+	args []string
 }
 
 func newFlagSet(cmd, usage string) *flagSet {
@@ -25,19 +27,32 @@ func newFlagSet(cmd, usage string) *flagSet {
 	return &flagSet{FlagSet: fs, cmd: cmd, usage: usage}
 }
 
-// parse parses args. It returns false with the exit status when the
-// command should stop: after printing the help (exit 0), or after
-// reporting a flag that does not parse (exit 1).
+// parse parses args, flags and arguments in any order: the flag package
+// alone stops at the first argument, and would take the flags after it
+// (rollout status my-endpoint --watch, rollout show plan.json --json) for
+// more arguments. The arguments are in [flagSet.args]. It returns false
+// with the exit status when the command should stop: after printing the
+// help (exit 0), or after reporting a flag that does not parse (exit 1).
 func (fs *flagSet) parse(c *command, args []string) (int, bool) {
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return 0, true
-	case errors.Is(err, flag.ErrHelp):
-		fs.help(c.stdout)
-		return exitOK, false
+	fs.args = nil
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.help(c.stdout)
+			return exitOK, false
+		case err != nil:
+			return c.usageError(fs.cmd, "%s", dashes(err.Error())), false
+		case fs.NArg() == 0:
+			return 0, true
+		case fs.NArg() < len(args) && args[len(args)-fs.NArg()-1] == "--":
+			// After --, as for the flag package, nothing is a flag.
+			fs.args = append(fs.args, fs.Args()...)
+			return 0, true
+		}
+		fs.args = append(fs.args, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return c.usageError(fs.cmd, "%s", dashes(err.Error())), false
 }
 
 // dashes rewrites the flag package's messages, which name flags with one

@@ -256,3 +256,37 @@ func TestRefusalUnlocated(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsAfterArguments: a flag written after an argument means what it
+// means before it, as apply's plan FILE has always allowed; it is never
+// taken for an endpoint name or a second FILE.
+func TestFlagsAfterArguments(t *testing.T) {
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if code := run([]string{"plan", "--to", specs, "--out", planFile}, new(bytes.Buffer), new(bytes.Buffer)); code != 0 {
+		t.Fatalf("plan --out: exit status %d", code)
+	}
+	for _, tc := range []struct {
+		after, before []string
+		reason        string
+	}{
+		{[]string{"status", "credit-risk", "--from", specs}, []string{"status", "--from", specs, "credit-risk"},
+			"status ENDPOINT --from PATH: --from is the state, not two more endpoints"},
+		{[]string{"status", "credit-risk", "--watch=false", "other"}, []string{"status", "--watch=false", "credit-risk", "other"},
+			"flags between endpoint names"},
+		{[]string{"show", planFile, "--format", "markdown"}, []string{"show", "--format", "markdown", planFile},
+			"show FILE --format markdown, as a pipeline step may write it"},
+	} {
+		var outA, errA, outB, errB bytes.Buffer
+		codeA := run(tc.after, &outA, &errA)
+		codeB := run(tc.before, &outB, &errB)
+		if codeA != codeB || outA.String() != outB.String() || errA.String() != errB.String() {
+			t.Errorf("%q: exit status %d, stdout:\n%s\nstderr:\n%s\nwant as %q: %d, stdout:\n%s\nstderr:\n%s\n(%s)",
+				tc.after, codeA, outA.String(), errA.String(), tc.before, codeB, outB.String(), errB.String(), tc.reason)
+		}
+	}
+	// After --, nothing is a flag, as for the flag package.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"status", "one", "--", "--from", "-x"}, &stdout, &stderr); code != 0 || strings.Count(stdout.String(), ": not found") != 3 || !strings.Contains(stdout.String(), "Endpoint --from: not found") {
+		t.Errorf("status one -- --from -x: exit status %d, stdout:\n%s\nstderr:\n%s\nwant three endpoints not found", code, stdout.String(), stderr.String())
+	}
+}

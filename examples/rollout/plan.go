@@ -118,8 +118,8 @@ func (c *command) plan(ctx context.Context, args []string) int {
 	}
 	write, err := ff.writer(c, fs)
 	switch {
-	case fs.NArg() > 0:
-		return c.usageError("plan", "unexpected argument %q; paths go after --from or --to", fs.Arg(0))
+	case len(fs.args) > 0:
+		return c.usageError("plan", "unexpected argument %q; paths go after --from or --to", fs.args[0])
 	case err != nil:
 		return c.usageError("plan", "%v", err)
 	case len(specs.to) == 0:

@@ -26,12 +26,12 @@ func (c *command) show(args []string) int {
 	switch {
 	case err != nil:
 		return c.usageError("show", "%v", err)
-	case fs.NArg() == 0:
+	case len(fs.args) == 0:
 		return c.usageError("show", "a plan FILE is required")
-	case fs.NArg() > 1:
-		return c.usageError("show", "unexpected argument %q; give one plan FILE", fs.Arg(1))
+	case len(fs.args) > 1:
+		return c.usageError("show", "unexpected argument %q; give one plan FILE", fs.args[1])
 	}
-	path := fs.Arg(0)
+	path := fs.args[0]
 	data, err := os.ReadFile(path)
 	if err != nil {
 		c.printError("show", err, nil)

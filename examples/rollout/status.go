@@ -40,7 +40,7 @@ func (c *command) status(ctx context.Context, args []string) int {
 	if *interval <= 0 {
 		return c.usageError("status", "--interval %v: want a duration above zero", *interval)
 	}
-	names := fs.Args()
+	names := fs.args
 	if len(specs.to) > 0 {
 		desired, err := c.loadSpecs(&specs, "--to", specs.to)
 		if err != nil {
