@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -165,7 +163,10 @@ type Result struct {
 // caller's goroutine with a [*PanicError] that holds the step, the value
 // and the stack of the first panic. When a step calls runtime.Goexit
 // instead, as t.FailNow does in a test, Apply likewise ends its caller's
-// goroutine with runtime.Goexit.
+// goroutine with runtime.Goexit. The rollback runs on goroutines of its
+// own too, and a panic in it (a backend call, or a listener told of it)
+// reaches the caller the same way, as a [*PanicError] that names the step
+// that stopped the rollout.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	sealed := plan.Computed(p)
@@ -678,11 +679,10 @@ type walker struct {
 	failedErr error
 
 	// helpers counts the workers started beside the caller of Apply that
-	// have not ended. abnormal is set once a worker left the walk by a
-	// panic or runtime.Goexit; panicked is the first panic.
-	helpers  sync.WaitGroup
-	abnormal bool
-	panicked *PanicError
+	// have not ended; ends records those that left the walk by a panic or
+	// runtime.Goexit.
+	helpers sync.WaitGroup
+	ends    abnormalEnd
 }
 
 // walk executes p, whose graph config.check accepted, from the observed
@@ -1068,10 +1068,7 @@ func (w *walker) leave(held bool, i int, r any) {
 	if !held {
 		w.mu.Lock()
 	}
-	w.abnormal = true
-	if r != nil && w.panicked == nil {
-		w.panicked = &PanicError{Step: w.p.Steps[i].ID, Value: r, Stack: debug.Stack()}
-	}
+	w.ends.record(w.p.Steps[i].ID, r)
 	w.abandon()
 	w.mu.Unlock()
 }
@@ -1082,16 +1079,7 @@ func (w *walker) leave(held bool, i int, r any) {
 // it. It returns when every worker ended with the walk.
 func (w *walker) rethrow() {
 	w.helpers.Wait()
-	w.mu.Lock()
-	abnormal := w.abnormal
-	w.mu.Unlock()
-	if !abnormal {
-		return
-	}
-	if w.panicked != nil {
-		panic(w.panicked)
-	}
-	runtime.Goexit()
+	w.ends.rethrow()
 }
 
 // returned records that the call of job j returned, within quickCall

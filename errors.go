@@ -115,7 +115,8 @@ func (e *StepError) Unwrap() error { return e.Err }
 // re-panics on the caller's goroutine either way, so that a caller can
 // recover the panic wherever the step ran.
 type PanicError struct {
-	// Step is the id of the step that panicked.
+	// Step is the id of the step that panicked; for a panic in the
+	// rollback, of the step that stopped the rollout.
 	Step string
 	// Value is the value the step panicked with.
 	Value any

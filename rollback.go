@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -69,14 +71,16 @@ func (w *walker) rollback(ctx context.Context, failed *plan.Step) ([]string, []s
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, w.cfg.parallelism)
 	var wg sync.WaitGroup
+	var end abnormalEnd
 	for i, k := range keys {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			notes[i], errs[i] = w.restore(ctx, w.eps[k])
+			end.guard(failed.ID, func() { notes[i], errs[i] = w.restore(ctx, w.eps[k]) })
 		})
 	}
 	wg.Wait()
+	end.rethrow()
 
 	var names, restored []string
 	for i, k := range keys {
@@ -86,6 +90,56 @@ func (w *walker) rollback(ctx context.Context, failed *plan.Step) ([]string, []s
 		}
 	}
 	return names, restored, errors.Join(errs...)
+}
+
+// abnormalEnd records how goroutines that left otherwise than by
+// returning left: by a panic, or by runtime.Goexit.
+type abnormalEnd struct {
+	mu       sync.Mutex
+	ended    bool
+	panicked *PanicError // the first panic
+}
+
+// record notes, from a deferred function, that its goroutine is leaving
+// the step with id step by a panic with value r, or by runtime.Goexit when
+// r is nil. The first panic is kept, with the stack it was raised on.
+func (a *abnormalEnd) record(step string, r any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = true
+	if r != nil && a.panicked == nil {
+		a.panicked = &PanicError{Step: step, Value: r, Stack: debug.Stack()}
+	}
+}
+
+// guard runs f, which is about the step with id step, and records a panic
+// or runtime.Goexit in it, which then ends the goroutine without
+// reaching the program.
+func (a *abnormalEnd) guard(step string, f func()) {
+	returned := false
+	defer func() {
+		if !returned {
+			a.record(step, recover())
+		}
+	}()
+	f()
+	returned = true
+}
+
+// rethrow makes its caller leave as a recorded goroutine did: it panics
+// with the first panic, or calls runtime.Goexit when none panicked. It
+// returns when none left. Call it once they have all ended.
+func (a *abnormalEnd) rethrow() {
+	a.mu.Lock()
+	ended, panicked := a.ended, a.panicked
+	a.mu.Unlock()
+	if !ended {
+		return
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
+	runtime.Goexit()
 }
 
 // restore writes back the latest split approved for ep that is safe in the

@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/rolloutkit/rollout"
 	"github.com/rolloutkit/rollout/backend"
+	"github.com/rolloutkit/rollout/endpoint"
 	"github.com/rolloutkit/rollout/fakes"
 	"github.com/rolloutkit/rollout/plan"
 )
@@ -129,4 +131,72 @@ func TestRollbackCannotRestore(t *testing.T) {
 			t.Errorf("state left %v, want blue=100", se.State)
 		}
 	})
+}
+
+// TestRollbackPanics: the rollback runs on goroutines of its own, and a
+// panic or runtime.Goexit there, in the backend or in an event listener,
+// reaches the caller of Apply as one in a step does, rather than end the
+// program: a panic as a *rollout.PanicError naming the step that stopped
+// the rollout.
+func TestRollbackPanics(t *testing.T) {
+	tests := []struct {
+		reason  string
+		backend bool // the backend's rollback write panics, else the listener
+		goexit  bool
+	}{
+		{"the listener told of the rollback panics", false, false},
+		{"the backend panics in the rollback's write", true, false},
+		{"the listener calls runtime.Goexit, as t.FailNow does", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				desired := toGreen(t, svc)
+				var rollingBack atomic.Bool
+				end := func() {
+					if tc.goexit {
+						runtime.Goexit()
+					}
+					backendBug()
+				}
+				b := fakes.Intercept(svc, fakes.Interceptor{
+					CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+						if tc.backend && rollingBack.Load() {
+							end()
+						}
+						return next.CreateOrUpdateEndpoint(ctx, e)
+					},
+				})
+				listen := rollout.OnEvent(func(e rollout.Event) {
+					if e.Kind == rollout.RollingBack {
+						rollingBack.Store(true)
+						if !tc.backend {
+							end()
+						}
+					}
+				})
+				var recovered any
+				returned, left := false, make(chan struct{})
+				go func() {
+					defer close(left)
+					defer func() { recovered = recover() }()
+					rollout.Run(t.Context(), b, desired, plan.Options{Strategy: plan.Canary([]int{10, 50})}, listen, rollout.Rollback(),
+						rollout.Gates(map[string]rollout.Gate{"smoke": rollout.Pause(0), "bake": failSecondBake()}))
+					returned = true
+				}()
+				<-left
+				if returned {
+					t.Fatal("Run returned, want it to end as the rollback did")
+				}
+				if tc.goexit {
+					if recovered != nil {
+						t.Errorf("recovered %v, want runtime.Goexit", recovered)
+					}
+					return
+				}
+				checkPanic(t, recovered, "my-endpoint/gate/bake/2", "the rollback that followed the step panicked")
+			})
+		})
+	}
 }
