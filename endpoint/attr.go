@@ -38,6 +38,10 @@ type attr[S any] struct {
 	// normalize rewrites the field into its canonical form; kind is the
 	// endpoint's. Nil when there is nothing to do.
 	normalize func(s *S, kind Kind)
+	// readOnly marks a key that is read and ignored (readOnlyAttr), which
+	// tells nothing of what a file holds: kind and location are as much
+	// a Kubernetes manifest's or an ARM template's.
+	readOnly bool
 }
 
 // How the generated Equal compares a field and Clone copies it: templates
@@ -111,6 +115,15 @@ func normalizeAttrs[S any](attrs []attr[S], s *S, kind Kind) {
 // aliasAttr is another name a field is read under: it only decodes.
 func aliasAttr[S any](key string, decode func(d *decoder, f entry, p loc, s *S)) attr[S] {
 	return attr[S]{key: key, decode: decode}
+}
+
+// readOnlyAttr is a field the service reports and the service's CLI
+// writes out (az ml ... show), which the CLI reads back and ignores, and
+// so does the loader: status is for observing, not for a spec.
+func readOnlyAttr[S any](key string) attr[S] {
+	a := aliasAttr(key, func(*decoder, entry, loc, *S) {})
+	a.readOnly = true
+	return a
 }
 
 // textAttr is a string field, kept as written; clean, when given, is its
@@ -313,7 +326,7 @@ func customAttr[S any](key, goName, eq, cp string, ops attr[S]) attr[S] {
 func signals[S any](attrs []attr[S], others ...string) []string {
 	var out []string
 	for _, a := range attrs {
-		if !slices.Contains(others, a.key) && !strings.HasPrefix(a.key, "$") {
+		if !slices.Contains(others, a.key) && !strings.HasPrefix(a.key, "$") && !a.readOnly {
 			out = append(out, a.key)
 		}
 	}

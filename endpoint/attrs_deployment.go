@@ -82,6 +82,8 @@ var deploymentAttrs = []attr[Deployment]{
 		d.requirements(f, p, &s.Resources.Requests)
 	}),
 	aliasAttr("private_network_connection", func(d *decoder, f entry, p loc, s *Deployment) { d.privateNetwork(f, p, s) }),
+	readOnlyAttr[Deployment]("id"),
+	readOnlyAttr[Deployment]("provisioning_state"),
 }
 
 // nameAttr is a deployment's name, which the loader reads before the

@@ -83,6 +83,15 @@ var endpointAttrs = []attr[Endpoint]{
 			}
 		},
 	}),
+
+	readOnlyAttr[Endpoint]("id"),
+	readOnlyAttr[Endpoint]("kind"),
+	// The CLI writes the endpoint's location out and creates it in the
+	// workspace's, whatever the spec says.
+	readOnlyAttr[Endpoint]("location"),
+	readOnlyAttr[Endpoint]("openapi_uri"),
+	readOnlyAttr[Endpoint]("provisioning_state"),
+	readOnlyAttr[Endpoint]("scoring_uri"),
 }
 
 var endpointKeys = keysOf(endpointAttrs)

@@ -10,7 +10,13 @@ import (
 	"github.com/rolloutkit/rollout/traffic"
 )
 
-var identityKeys = []string{"type", "user_assigned_identities"}
+// identityKeys and userIdentityKeys add to what a spec sets the read-only
+// ids that the service's CLI writes out and ignores on input, as the
+// loader does.
+var (
+	identityKeys     = []string{"type", "user_assigned_identities", "principal_id", "tenant_id"}
+	userIdentityKeys = []string{"resource_id", "client_id", "principal_id", "object_id"}
+)
 
 var authModes = []string{string(AuthKey), string(AuthAMLToken), string(AuthAADToken)}
 
@@ -76,7 +82,7 @@ func (d *decoder) identityIDs(e entry, p loc) []string {
 		ip := loc{fmt.Sprintf("%s[%d]", p.w, i), fmt.Sprintf("%s[%d]", p.c, i)}
 		var id string
 		if item.Kind == yaml.MappingNode {
-			fs, _ := d.fields(item, ip, []string{"resource_id"})
+			fs, _ := d.fields(item, ip, userIdentityKeys)
 			f, ok := fs.get("resource_id")
 			if !ok {
 				d.errorf(item, ip.w, "missing resource_id")

@@ -31,8 +31,14 @@
 //
 // What the service's CLI reads beyond that is read the same way:
 // resources.requests and limits take gpu as well as nvidia.com/gpu; the
-// read-only id that the CLI writes into an inline model or environment is
-// dropped; and the deprecated private_network_connection: true (false) of
+// read-only fields that the CLI writes out and ignores on input are
+// dropped (an endpoint's id, kind, location, openapi_uri,
+// provisioning_state and scoring_uri, its identity's principal_id and
+// tenant_id and a user-assigned identity's client_id, principal_id and
+// object_id, a deployment's id and provisioning_state, the id of an
+// inline model or environment), so the output of az ml online-endpoint
+// show and online-deployment show loads; and the deprecated
+// private_network_connection: true (false) of
 // a managed deployment is egress_public_network_access: disabled
 // (enabled), with a warning.
 //

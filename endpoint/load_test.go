@@ -251,6 +251,49 @@ func TestParseQuirks(t *testing.T) {
 			reason: "false agrees with egress enabled",
 		},
 		{
+			name: "read-only fields of the CLI's show output",
+			spec: `$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineEndpoint.schema.json
+auth_mode: key
+id: /subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/my-endpoint
+identity:
+  principal_id: 00000000-0000-0000-0000-000000000001
+  tenant_id: 00000000-0000-0000-0000-000000000002
+  type: system_assigned
+kind: Managed
+location: westeurope
+mirror_traffic: {}
+name: my-endpoint
+openapi_uri: https://my-endpoint.westeurope.inference.ml.azure.com/swagger.json
+provisioning_state: Succeeded
+public_network_access: enabled
+scoring_uri: https://my-endpoint.westeurope.inference.ml.azure.com/score
+traffic:
+  blue: 100
+deployments:
+  - name: blue
+    id: /subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/my-endpoint/deployments/blue
+    provisioning_state: Succeeded
+    model: azureml:model-1:1
+    environment: azureml:env:1
+    instance_type: Standard_DS3_v2
+    instance_count: 1
+`,
+			got: func(e *Endpoint) any {
+				want, err := Parse("endpoint.yml", []byte(managed))
+				return err == nil && Equal(e, want) && e.Status == (Status{}) && e.Deployments[0].Status == (Status{})
+			},
+			want: true,
+			reason: "the service's CLI reads back what its show command writes, ignoring the read-only fields " +
+				"(and location, which it takes from the workspace); so does the loader, leaving Status to observing",
+		},
+		{
+			name:   "read-only ids of user-assigned identities",
+			spec:   managed + "identity:\n  type: user_assigned\n  user_assigned_identities:\n    - resource_id: /subscriptions/s/id1\n      client_id: c1\n      principal_id: p1\n      object_id: o1\n",
+			got:    func(e *Endpoint) any { return *e.Identity },
+			want:   Identity{Type: "user_assigned", UserAssignedIdentities: []string{"/subscriptions/s/id1"}},
+			reason: "the CLI writes each identity's client and principal ids out beside its resource id, and reads only the resource id",
+		},
+		{
 			name:   "null values are unset",
 			spec:   managed + "description:\ntags:\n",
 			got:    func(e *Endpoint) any { return []any{e.Description, e.Tags == nil} },
@@ -384,6 +427,7 @@ func TestLoadWalkSkips(t *testing.T) {
 		"d/readme.md":            {Data: []byte("not yaml")},
 		"d/sub/package.yml":      {Data: []byte("target_environment: pkg\ninferencing_server:\n  type: azureml_online\n")},
 		"d/sub/olive/config.yml": {Data: []byte("model_repository: ./m\nperf_output: true\n")},
+		"d/k8s/configmap.yml":    {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n  location: x\n")},
 	}
 	var l Loader
 	r, err := l.LoadFS(fsys, "d")
@@ -396,6 +440,7 @@ func TestLoadWalkSkips(t *testing.T) {
 	}
 	want := `d/empty.yml: empty
 d/env/conda.yml: conda environment file (dependencies, channels)
+d/k8s/configmap.yml: no $schema and no endpoint keys (auth_mode, traffic, deployments, ...) or deployment keys (endpoint_name, model, instance_type, ...)
 d/list.YML: not a mapping at the top level
 d/model.yml: model asset ($schema model.schema.json)
 d/sub/olive/config.yml: Triton model analyzer config (model_repository)
