@@ -8,7 +8,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -181,7 +180,9 @@ const objectHashSeed = "Initialize for october 2021 AML CLI version"
 //     file's bytes or a folder's entries. The root folder's name is not
 //     hashed; an empty sub-folder changes the hash (its name is hashed).
 //
-// Links are followed, relative to the link's own folder.
+// Links are followed, relative to the link's own folder; a link whose
+// target is missing adds only its name. Entries are matched against the
+// ignore file as by [Scan], through the real path of their folder.
 func ObjectHash(p string, alg Algorithm) (string, error) {
 	h, err := alg.new()
 	if err != nil {
@@ -199,7 +200,7 @@ func ObjectHash(p string, alg Algorithm) (string, error) {
 		var ig Ignore
 		if ig, err = ReadIgnore(p); err == nil {
 			o := objectHasher{h: h, ignore: ig, buf: buf, onPath: map[string]bool{}}
-			err = o.dir(p, "")
+			err = o.dir(p)
 		}
 	}
 	if err != nil {
@@ -215,8 +216,8 @@ type objectHasher struct {
 	onPath map[string]bool
 }
 
-func (o *objectHasher) dir(dir, rel string) error {
-	real, err := filepath.EvalSymlinks(dir)
+func (o *objectHasher) dir(dir string) error {
+	real, err := realPath(dir)
 	if err != nil {
 		return err
 	}
@@ -235,24 +236,29 @@ func (o *objectHasher) dir(dir, rel string) error {
 	}
 	slices.SortFunc(names, compareNames)
 	for _, name := range names {
-		if err := o.entry(filepath.Join(dir, name), path.Join(rel, name)); err != nil {
+		if err := o.entry(dir, real, name); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *objectHasher) entry(src, rel string) error {
-	if o.ignore.Excluded(rel) {
+// entry hashes the entry name of the folder dir, whose real path is real.
+// Folders are matched against the ignore file too, as by the CLI.
+func (o *objectHasher) entry(dir, real, name string) error {
+	if o.ignore.excludedIn(real, name) {
 		return nil
 	}
-	io.WriteString(o.h, path.Base(rel))
+	io.WriteString(o.h, name)
+	src := filepath.Join(dir, name)
 	fi, err := os.Stat(src)
 	switch {
+	case missing(err):
+		return nil // a link whose target is missing: its name only, as for the CLI
 	case err != nil:
 		return err
 	case fi.IsDir():
-		return o.dir(src, rel)
+		return o.dir(src)
 	case fi.Mode().IsRegular():
 		return hashFile(o.h, File{Source: src, Size: fi.Size()}, o.buf)
 	}

@@ -1,13 +1,16 @@
 package asset
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The ignore files the service's CLI reads, in order of precedence: only the
@@ -25,7 +28,7 @@ const (
 // with # are skipped, ! negates, a leading / anchors to the root, a trailing
 // / matches only what is below a folder, ** spans folders, * ? and [...]
 // stay within one path segment, and \ escapes the next character. Lines are
-// trimmed of surrounding spaces, as the CLI does.
+// trimmed of surrounding white space, as the CLI does.
 //
 // When several patterns match a path, the last one decides, as in git. The
 // CLI's releases differ here (older ones stop at the first match, some
@@ -34,7 +37,10 @@ const (
 // whenever the patterns do not contradict each other.
 type Ignore struct {
 	// File is the path of the ignore file read, or "" for none.
-	File  string
+	File string
+	// base is the real path of the folder that holds File, which paths
+	// are made relative to (see [Ignore.excludedIn]).
+	base  string
 	rules []rule
 }
 
@@ -45,18 +51,22 @@ type rule struct {
 
 // ReadIgnore reads the ignore file of root: .amlignore if it exists,
 // otherwise .gitignore, otherwise none (an Ignore that excludes nothing).
-// Ignore files in sub-folders have no effect, as in the CLI.
+// Ignore files in sub-folders have no effect, as in the CLI. A link whose
+// target is missing counts as no file, as for the CLI.
 func ReadIgnore(root string) (Ignore, error) {
 	for _, name := range []string{AMLIgnoreFile, GitIgnoreFile} {
 		p := filepath.Join(root, name)
 		data, err := os.ReadFile(p)
-		if os.IsNotExist(err) {
+		if missing(err) {
 			continue
 		}
 		if err != nil {
 			return Ignore{}, err
 		}
 		ig, err := ParseIgnore(data)
+		if err == nil {
+			ig.base, err = realDir(p)
+		}
 		if err != nil {
 			return Ignore{}, fmt.Errorf("%s: %w", p, err)
 		}
@@ -66,22 +76,51 @@ func ReadIgnore(root string) (Ignore, error) {
 	return Ignore{}, nil
 }
 
-// ParseIgnore compiles the text of an ignore file. An error names the line
-// that cannot be compiled.
+// missing reports whether err says that a path, or a link's target, does
+// not exist: the errors for which Python's Path.exists and is_file answer
+// false instead of failing.
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP)
+}
+
+// realDir is the real path of the folder that holds the file p, links
+// resolved in p itself too: the CLI resolves the ignore file's path.
+func realDir(p string) (string, error) {
+	real, err := realPath(p)
+	return filepath.Dir(real), err
+}
+
+// realPath is the absolute path of p with every link resolved.
+func realPath(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
+}
+
+// ParseIgnore compiles the text of an ignore file, read as the CLI reads
+// it: UTF-8 (anything else is an error, as for the CLI), a leading byte
+// order mark dropped, and lines ended by "\n", "\r\n" or a lone "\r"
+// (Python's universal newlines). An error names the line that cannot be
+// compiled.
 func ParseIgnore(data []byte) (Ignore, error) {
+	if !utf8.Valid(data) {
+		return Ignore{}, errors.New("not UTF-8 text")
+	}
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
 	var ig Ignore
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		r, ok, err := compilePattern(sc.Text())
+	for n, line := range strings.Split(text, "\n") {
+		r, ok, err := compilePattern(line)
 		if err != nil {
-			return Ignore{}, fmt.Errorf("line %d: %w", n, err)
+			return Ignore{}, fmt.Errorf("line %d: %w", n+1, err)
 		}
 		if ok {
 			ig.rules = append(ig.rules, r)
 		}
 	}
-	return ig, sc.Err()
+	return ig, nil
 }
 
 // Excluded reports whether the file or folder at rel, a /-separated path
@@ -95,10 +134,27 @@ func (ig Ignore) Excluded(rel string) bool {
 	return false
 }
 
+// excludedIn reports whether the entry name of the folder whose real path
+// is dir is excluded. The CLI matches an entry by its path from the ignore
+// file's real folder through the real path of the folder that holds it:
+// a file in a linked folder is matched where the link leads (a path that
+// starts with ../ when that is outside the root), not where the link is.
+// Only an Ignore read by [ReadIgnore] knows its folder.
+func (ig Ignore) excludedIn(dir, name string) bool {
+	if len(ig.rules) == 0 || ig.base == "" {
+		return false
+	}
+	rel, err := filepath.Rel(ig.base, filepath.Join(dir, name))
+	if err != nil {
+		return true // another volume: the CLI excludes what it cannot relate
+	}
+	return ig.Excluded(filepath.ToSlash(rel))
+}
+
 // compilePattern turns one line into a rule; ok is false for blank lines,
 // comments and the lone "/", which match nothing.
 func compilePattern(line string) (rule, bool, error) {
-	p := strings.TrimSpace(line)
+	p := strings.TrimFunc(line, isPySpace)
 	if p == "" || p == "/" || strings.HasPrefix(p, "#") {
 		return rule{}, false, nil
 	}
@@ -115,6 +171,12 @@ func compilePattern(line string) (rule, bool, error) {
 		return rule{}, false, fmt.Errorf("pattern %q: %w", line, err)
 	}
 	return r, true, nil
+}
+
+// isPySpace is Python's str.isspace, which the CLI strips lines by: Go's
+// white space plus the separators U+001C to U+001F.
+func isPySpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
 }
 
 // patternRegexp translates a gitwildmatch pattern (without its leading !)

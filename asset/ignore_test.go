@@ -44,6 +44,10 @@ func TestIgnore(t *testing.T) {
 		{"regexp characters are literals", "a+b(c).txt", "a+b(c).txt", true},
 		{"a dot is not a wildcard", "a.txt", "abtxt", false},
 		{"blank lines are skipped", "\n\n", "a", false},
+		{"a byte order mark is not part of the first pattern", "\ufeff*.log", "a.log", true},
+		{"a lone carriage return ends a line", "*.log\r*.tmp", "a.tmp", true},
+		{"the line ends of Windows", "*.log\r\n*.tmp\r\n", "a.log", true},
+		{"Python's white space includes U+001C to U+001F", "*.log\x1f", "a.log", true},
 	}
 	for _, tt := range tests {
 		ig, err := ParseIgnore([]byte(tt.patterns))
@@ -61,6 +65,7 @@ func TestParseIgnoreErrors(t *testing.T) {
 	tests := []struct{ reason, patterns, want string }{
 		{"a trailing backslash escapes nothing", "ok\nbad\\", `line 2: pattern "bad\\": trailing \ escapes nothing`},
 		{"a lone negation matches nothing", "!", `line 1: pattern "!": matches nothing`},
+		{"the CLI reads ignore files as UTF-8 and fails on anything else", "*.log\n\xff\n", "not UTF-8 text"},
 	}
 	for _, tt := range tests {
 		_, err := ParseIgnore([]byte(tt.patterns))

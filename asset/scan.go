@@ -3,7 +3,6 @@ package asset
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -42,11 +41,19 @@ type Tree struct {
 	Files []File
 	// Ignore is the root folder's ignore file (zero for none and for files).
 	Ignore Ignore
+	// name is the base name of Path with links resolved.
+	name string
 }
 
-// Name is the base name of the asset's path: the folder or file name that
-// the service's CLI puts in front of every blob it uploads.
-func (t *Tree) Name() string { return filepath.Base(filepath.Clean(t.Path)) }
+// Name is the base name of the asset's path, links resolved as the
+// service's CLI resolves the path: the folder or file name that it puts in
+// front of every blob it uploads.
+func (t *Tree) Name() string {
+	if t.name == "" {
+		return filepath.Base(filepath.Clean(t.Path))
+	}
+	return t.name
+}
 
 // Size is the sum of the sizes of the files.
 func (t *Tree) Size() int64 {
@@ -58,23 +65,32 @@ func (t *Tree) Size() int64 {
 }
 
 // Scan lists the files of the asset at p, following symbolic links as the
-// service's CLI does: a link takes the link's name and the target's bytes,
-// and a link to a folder is walked like a folder (a link that leads back
-// into a folder being walked is an error, not an endless walk). Only the
-// root folder's ignore file applies (see [ReadIgnore]); files in a folder
-// that it excludes are excluded with it. Anything that is not a regular
-// file or a folder (a socket, a device) is skipped.
+// service's CLI does: a link in a folder takes the link's name and the
+// target's bytes, and a link to a folder is walked like a folder (a link
+// that leads back into a folder being walked is an error, not an endless
+// walk). A single file reached through a link takes its target's name, as
+// the CLI resolves the asset's path. Only the root folder's ignore file
+// applies (see [ReadIgnore]), to files only: a file is matched by its path
+// through the real path of its folder, so a file in a linked folder is
+// matched where the link leads. Files in a folder that a pattern excludes
+// are excluded with it. A link whose target is missing is an error unless
+// it is excluded. Anything that is not a regular file or a folder (a
+// socket, a device) is skipped.
 func Scan(p string) (*Tree, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tree{Path: p, Dir: fi.IsDir()}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tree{Path: p, Dir: fi.IsDir(), name: filepath.Base(real)}
 	if !t.Dir {
 		if !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("asset: %s is neither a regular file nor a folder", p)
 		}
-		t.Files = []File{{Rel: filepath.Base(p), Source: p, Size: fi.Size()}}
+		t.Files = []File{{Rel: t.name, Source: p, Size: fi.Size()}}
 		return t, nil
 	}
 	if t.Ignore, err = ReadIgnore(p); err != nil {
@@ -114,7 +130,7 @@ type walker struct {
 }
 
 func (w *walker) walk(dir, rel string) error {
-	real, err := filepath.EvalSymlinks(dir)
+	real, err := realPath(dir)
 	if err != nil {
 		return err
 	}
@@ -128,26 +144,27 @@ func (w *walker) walk(dir, rel string) error {
 		return err
 	}
 	for _, e := range entries {
-		if err := w.entry(dir, rel, e); err != nil {
+		if err := w.entry(dir, real, rel, e.Name()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *walker) entry(dir, rel string, e fs.DirEntry) error {
-	src := filepath.Join(dir, e.Name())
-	r := path.Join(rel, e.Name())
+// entry takes the entry name of the folder dir, whose real path is real.
+func (w *walker) entry(dir, real, rel, name string) error {
+	src := filepath.Join(dir, name)
 	fi, err := os.Stat(src) // follows links
-	if err != nil {
-		return err
-	}
 	switch {
-	case fi.IsDir():
-		return w.walk(src, r)
-	case !fi.Mode().IsRegular() || w.ignore.Excluded(r):
+	case err == nil && fi.IsDir():
+		return w.walk(src, path.Join(rel, name))
+	case w.ignore.excludedIn(real, name):
+		return nil
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
 		return nil
 	}
-	w.files = append(w.files, File{Rel: r, Source: src, Size: fi.Size()})
+	w.files = append(w.files, File{Rel: path.Join(rel, name), Source: src, Size: fi.Size()})
 	return nil
 }
