@@ -266,7 +266,7 @@ func (o *objectHasher) entry(dir, real, name string) error {
 }
 
 func compareNames(a, b string) int {
-	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+	if c := strings.Compare(pyLower(a), pyLower(b)); c != 0 {
 		return c
 	}
 	return strings.Compare(a, b)

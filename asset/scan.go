@@ -108,14 +108,14 @@ func Scan(p string) (*Tree, error) {
 	return t, nil
 }
 
-// SortFiles sorts files into the content hash's order: by lower-case Rel,
-// then by Rel.
+// SortFiles sorts files into the content hash's order: by Rel lowered as
+// Python lowers it, then by Rel.
 func SortFiles(files []File) {
 	slices.SortFunc(files, compareFiles)
 }
 
 func compareFiles(a, b File) int {
-	if c := strings.Compare(strings.ToLower(a.Rel), strings.ToLower(b.Rel)); c != 0 {
+	if c := strings.Compare(pyLower(a.Rel), pyLower(b.Rel)); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Rel, b.Rel)

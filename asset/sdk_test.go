@@ -80,6 +80,14 @@ func TestSDKVectors(t *testing.T) {
 			[]node{{"f", "target.bin", "abc"}, {"l", "a", "target.bin"}},
 			"target.bin", "1857cbb22b6392e70947c6db4dbedc0b3b0e854c1070bcc162b2a29a5da877e2",
 			"3dd4b37a5b6c38dd3ff9b4d192fbe46b", "8c9f3c3c7166fa465b6774bdf7df9836af6b9f51475fcb9d53d8589958376b25"},
+		{"a dotted capital I lowers to two characters",
+			[]node{{"f", "a/\u0130x", "1"}, {"f", "a/iy", "2"}, {"f", "a/ia", "3"}},
+			"ia iy \u0130x", "ccf2d68d3ef3674a89219d87402b21e503df47d07167536425718894eccdfe81",
+			"0f8f6e2727a876f1a71f9e63791ab0ae", "a79209a2e9b3a258c69d876987440150d3c963474683be264b4e1ce9b63c7f5e"},
+		{"a final capital sigma lowers to the final form",
+			[]node{{"f", "a/\u0391\u03a3", "1"}, {"f", "a/\u03b1\u03c3\u03b1", "2"}, {"f", "a/\u03b1\u03c2a", "3"}},
+			"\u0391\u03a3 \u03b1\u03c2a \u03b1\u03c3\u03b1", "2723db33f0a8b80bccdc6b0bffebaa6e2b5af5b98690f17f1ac8240a13895428",
+			"8b85a2ee6ca7d4dac4801acba3cc98cc", "b6f5cbfc503ae4e86f2279e63ac54ccbdc3dd9c05de3aa1b093a56c657e2bcb4"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
