@@ -523,6 +523,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "list item without name", files: with("  - name: blue\n", "  - instance_type: x\n  - name: blue\n"), reason: "every list item needs a name"},
 		{name: "non-integer instance_count", files: with("instance_count: 1", "instance_count: two"), reason: "counts are integers"},
 		{name: "float instance_count", files: with("instance_count: 1", "instance_count: 1.5"), reason: "counts are whole"},
+		{name: "huge probe period", files: with("instance_count: 1", "instance_count: 1\n    liveness_probe:\n      period: 9223372036854775807"), reason: "an integer Go holds but the service does not is refused where it is written"},
 		{name: "negative instance_count", files: with("instance_count: 1", "instance_count: -1"), reason: "counts are never negative"},
 		{name: "bad boolean", files: with("instance_count: 1", "instance_count: 1\n    app_insights_enabled: yes"), reason: "YAML 1.1 yes is refused"},
 		{name: "bad auth_mode", files: with("auth_mode: key", "auth_mode: password"), reason: "enums list what is allowed"},

@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,6 +23,16 @@ const (
 	// deployment: 3 minutes.
 	MaxRequestTimeoutMS = 180000
 )
+
+// maxSetting bounds every other integer of a deployment. The service's
+// REST API types its counts (instances, requests, thresholds) as 32-bit
+// integers and refuses larger ones; durations in seconds or milliseconds
+// are held to the same bound (68 years in seconds), so that every setting
+// reaches the wire as written, without overflow.
+const maxSetting = math.MaxInt32
+
+// maxPort is the largest TCP port, for the routes of a custom container.
+const maxPort = 65535
 
 const (
 	minNameLen = 3
@@ -89,6 +100,11 @@ func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <
 //     least 0;
 //   - probes: period, timeout and thresholds at least 1, initial_delay at
 //     least 0;
+//   - every count and duration of scale_settings, request_settings and
+//     the probes at most 2147483647, the largest integer the service
+//     takes;
+//   - the ports of an inline environment's inference_config routes: 1 to
+//     65535;
 //   - egress_public_network_access: enabled or disabled;
 //   - resources: only on Kubernetes deployments (a managed deployment is
 //     sized by its instance_type);
@@ -327,6 +343,9 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 	v.probe(&p, "liveness_probe", &d.LivenessProbe)
 	v.probe(&p, "readiness_probe", &d.ReadinessProbe)
 	v.probe(&p, "startup_probe", &d.StartupProbe)
+	if ic := &d.Environment.InferenceConfig; uint(ic.LivenessRoute.Port|ic.ReadinessRoute.Port|ic.ScoringRoute.Port) > maxPort {
+		v.routes(&p, ic)
+	}
 	if !validAccess(d.EgressPublicNetworkAccess) {
 		v.add(p.at("egress_public_network_access").String(), "must be enabled or disabled, got %q", d.EgressPublicNetworkAccess)
 	}
@@ -427,8 +446,8 @@ func (v *validator) request(p *field, r *RequestSettings, managed bool) {
 	switch t := r.RequestTimeoutMS; {
 	case managed && (t < 0 || t > MaxRequestTimeoutMS):
 		v.add(p.at(requestGroup).at("request_timeout_ms").String(), "must be between 1 and %d on a managed deployment, got %d", MaxRequestTimeoutMS, t)
-	case t < 0:
-		v.add(p.at(requestGroup).at("request_timeout_ms").String(), "must be at least 1, got %d", t)
+	default:
+		v.atLeast(p, requestGroup, "request_timeout_ms", t, 1)
 	}
 	v.atLeast(p, requestGroup, "max_concurrent_requests_per_instance", r.MaxConcurrentRequestsPerInstance, 1)
 	v.atLeast(p, requestGroup, "max_queue_wait_ms", r.MaxQueueWaitMS, 0)
@@ -436,9 +455,10 @@ func (v *validator) request(p *field, r *RequestSettings, managed bool) {
 
 // probe checks the probe named group of the deployment at p.
 func (v *validator) probe(p *field, group string, pr *Probe) {
-	if pr.InitialDelay|pr.Period|pr.Timeout|pr.SuccessThreshold|pr.FailureThreshold >= 0 {
-		// Only a negative setting breaks a rule (see atLeast), and the
-		// bitwise or of settings is negative when one of them is.
+	if uint(pr.InitialDelay|pr.Period|pr.Timeout|pr.SuccessThreshold|pr.FailureThreshold) <= maxSetting {
+		// Only a setting below 0 or above maxSetting breaks a rule (see
+		// atLeast), and either sets a bit of the bitwise or of the
+		// settings that no setting in bounds sets.
 		return
 	}
 	v.atLeast(p, group, "initial_delay", pr.InitialDelay, 0)
@@ -449,10 +469,27 @@ func (v *validator) probe(p *field, group string, pr *Probe) {
 }
 
 // atLeast checks a setting whose zero means "the default": only negative
-// values can be below the minimum of 0 or 1.
+// values can be below the minimum of 0 or 1, and it is at most
+// maxSetting.
 func (v *validator) atLeast(p *field, group, name string, n, least int) {
-	if n < 0 {
+	switch {
+	case n < 0:
 		v.add(p.at(group).at(name).String(), "must be at least %d, got %d", least, n)
+	case n > maxSetting:
+		v.add(p.at(group).at(name).String(), "must be at most %d, got %d", maxSetting, n)
+	}
+}
+
+// routes checks the ports of an inline environment's routes, where 0 is
+// a port not set.
+func (v *validator) routes(p *field, ic *InferenceConfig) {
+	for _, r := range [...]struct {
+		name string
+		port int
+	}{{"liveness_route", ic.LivenessRoute.Port}, {"readiness_route", ic.ReadinessRoute.Port}, {"scoring_route", ic.ScoringRoute.Port}} {
+		if r.port < 0 || r.port > maxPort {
+			v.add(p.at("environment").at("inference_config."+r.name).at("port").String(), "must be between 1 and %d, got %d", maxPort, r.port)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package endpoint
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,17 @@ func TestValidateInCode(t *testing.T) {
 		{"negative concurrency", func(e *Endpoint) { e.Deployments[0].RequestSettings.MaxConcurrentRequestsPerInstance = -1 }, "deployments[blue].request_settings.max_concurrent_requests_per_instance: must be at least 1, got -1", "at least one request"},
 		{"probe", func(e *Endpoint) { e.Deployments[0].ReadinessProbe.InitialDelay = -5 }, "deployments[blue].readiness_probe.initial_delay: must be at least 0, got -5", "probe minimum"},
 		{"probe threshold", func(e *Endpoint) { e.Deployments[0].StartupProbe.FailureThreshold = -1 }, "deployments[blue].startup_probe.failure_threshold: must be at least 1, got -1", "the last setting of the last probe is checked too"},
+		{"probe huge", func(e *Endpoint) { e.Deployments[0].LivenessProbe.Period = math.MaxInt32 + 1 }, "deployments[blue].liveness_probe.period: must be at most 2147483647, got 2147483648", "the service takes 32-bit integers, and a period in seconds this large overflows in milliseconds"},
+		{"queue wait huge", func(e *Endpoint) { e.Deployments[0].RequestSettings.MaxQueueWaitMS = 1 << 40 }, "deployments[blue].request_settings.max_queue_wait_ms: must be at most 2147483647, got 1099511627776", "every setting is bounded, not only the managed request timeout"},
+		{"max instances huge", func(e *Endpoint) { e.Deployments[0].ScaleSettings.MaxInstances = math.MaxInt32 + 1 }, "deployments[blue].scale_settings.max_instances: must be at most 2147483647, got 2147483648", "scale settings too"},
+		{"port", func(e *Endpoint) {
+			e.Deployments[0].Environment.InferenceConfig.ScoringRoute = Route{Path: "/score", Port: 70000}
+		},
+			"deployments[blue].environment.inference_config.scoring_route.port: must be between 1 and 65535, got 70000", "a route's port is a TCP port"},
+		{"negative port", func(e *Endpoint) {
+			e.Deployments[0].Environment.InferenceConfig.LivenessRoute = Route{Path: "/", Port: -1}
+		},
+			"deployments[blue].environment.inference_config.liveness_route.port: must be between 1 and 65535, got -1", "built in code, a port can be negative"},
 		{"autoscale managed", func(e *Endpoint) { e.Deployments[0].ScaleSettings.Type = ScaleTargetUtilization },
 			"deployments[blue].scale_settings.type: target_utilization is only for Kubernetes deployments; a managed deployment scales by instance_count (autoscale it with Azure Monitor)", "autoscale is Kubernetes only"},
 		{"min max", func(e *Endpoint) {
