@@ -12,6 +12,7 @@ import (
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 	"github.com/rolloutkit/rollout/plan"
 	"github.com/rolloutkit/rollout/traffic"
 )
@@ -250,11 +251,12 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 	if err := checkAssets(b, &plan.Plan{Steps: []plan.Step{*s}}, nil); err != nil {
 		return err
 	}
-	if err := cfg.checkAlone(ctx, b, p, s); err != nil {
+	cur, err := cfg.checkAlone(ctx, b, p, s)
+	if err != nil {
 		return err
 	}
 	r := &runner{b: b, cfg: cfg, em: newEmitter(cfg.onEvent, 1), standalone: true}
-	_, err = r.exec(ctx, s, nil)
+	_, err = r.exec(ctx, s, nil, notSucceeded(cur, s.Deployment))
 	if err != nil {
 		r.em.step(failedKind(s), s, 0, err)
 		return &StepError{Step: s.ID, Action: s.Action, Err: err}
@@ -265,27 +267,38 @@ func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, 
 }
 
 // checkAlone reads the endpoint a write step of p is about to change and
-// refuses the step as plan.CheckStep does, before it is sent.
-func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan, s *plan.Step) error {
+// refuses the step as plan.CheckStep does, before it is sent. It returns
+// the endpoint it read, nil when it read none.
+func (c *config) checkAlone(ctx context.Context, b backend.Backend, p *plan.Plan, s *plan.Step) (*endpoint.Endpoint, error) {
 	if !s.Action.IsWrite() || s.Action == plan.DeleteEndpoint || s.Action == plan.RegisterAsset {
-		return nil
+		return nil, nil
 	}
 	cur, err := c.getEndpoint(ctx, b, s.Endpoint)
 	if errors.Is(err, backend.ErrNotFound) {
 		cur, err = nil, nil
 	}
 	if err != nil {
-		return &StepError{Step: s.ID, Action: s.Action, Err: err}
+		return nil, &StepError{Step: s.ID, Action: s.Action, Err: err}
 	}
 	err = plan.CheckStep(cur, p, s.ID)
 	var v *plan.ViolationError
 	switch {
 	case errors.As(err, &v):
-		return fmt.Errorf("%w: %w", ErrUnsafePlan, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnsafePlan, err)
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	return nil
+	return cur, nil
+}
+
+// notSucceeded reports whether endpoint e, as the service holds it, has a
+// deployment of that name whose last operation did not succeed.
+func notSucceeded(e *endpoint.Endpoint, name string) bool {
+	if e == nil || name == "" {
+		return false
+	}
+	i, found := rules.FindDeployment(e, name)
+	return found && !e.Deployments[i].Status.ProvisioningState.Succeeded()
 }
 
 // check refuses what cannot be executed, before anything is sent. The
@@ -366,9 +379,11 @@ type runner struct {
 }
 
 // exec runs step s. cur is the endpoint's settings as the service holds
-// them, for set_traffic; when nil, they are read. It returns the
-// endpoint written, for steps that write one.
-func (r *runner) exec(ctx context.Context, s *plan.Step, cur *endpoint.Endpoint) (*endpoint.Endpoint, error) {
+// them, for set_traffic; when nil, they are read. failed says that the
+// deployment s writes did not provision successfully, as observed, which
+// the plan's own record of it may not say. It returns the endpoint
+// written, for steps that write one.
+func (r *runner) exec(ctx context.Context, s *plan.Step, cur *endpoint.Endpoint, failed bool) (*endpoint.Endpoint, error) {
 	if s.Action == plan.Gate {
 		r.em.step(GateWaiting, s, 0, nil)
 		g, _ := r.cfg.gate(s.Gate)
@@ -408,7 +423,7 @@ func (r *runner) exec(ctx context.Context, s *plan.Step, cur *endpoint.Endpoint)
 		if s.Action == plan.RegisterAsset {
 			return r.register(ctx, s)
 		}
-		return call(ctx, r.b, s, wrote)
+		return call(ctx, r.b, s, wrote, failed)
 	})
 	return wrote, err
 }
@@ -423,15 +438,16 @@ func (r *runner) read(ctx context.Context, name string) (*endpoint.Endpoint, err
 }
 
 // call makes the one backend call of a write step; e is the endpoint to
-// write, for the steps that write one.
-func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endpoint) error {
+// write, for the steps that write one, and failed says that the
+// deployment it writes did not provision successfully.
+func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endpoint, failed bool) error {
 	switch s.Action {
 	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
 		return b.CreateOrUpdateEndpoint(ctx, e)
 	case plan.DeleteEndpoint:
 		return b.DeleteEndpoint(ctx, s.Endpoint)
 	case plan.CreateDeployment, plan.UpdateDeployment:
-		if s.Action == plan.UpdateDeployment && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
+		if s.Action == plan.UpdateDeployment && !failed && scaleOnly(s.DeploymentBefore, s.DeploymentAfter) {
 			return b.ScaleDeployment(ctx, s.Endpoint, s.DeploymentAfter.Name, s.DeploymentAfter.InstanceCount)
 		}
 		// A copy without status, for an unconditional write; its maps are
@@ -460,7 +476,8 @@ func call(ctx context.Context, b backend.Backend, s *plan.Step, e *endpoint.Endp
 // scaleOnly reports whether the update from before to after changes only
 // the instance count of a deployment that provisioned successfully: the
 // service's scale operation, which leaves the running code alone. A failed
-// deployment needs its full spec again.
+// deployment needs its full spec again. A plan file does not keep the
+// state of before, so call is told too what the executor observed.
 func scaleOnly(before, after *endpoint.Deployment) bool {
 	if before == nil || before.InstanceCount == after.InstanceCount {
 		return false
@@ -520,6 +537,9 @@ type endpointState struct {
 	// capacity is each deployment's instances, as the observation and
 	// the plan's finished writes leave them.
 	capacity capacities
+	// failed holds the keys of the deployments whose last operation did
+	// not succeed, as observed, until the plan writes them again.
+	failed []string
 	// endpointWrites counts the plan's endpoint writes not yet finished.
 	endpointWrites int
 	// planned is set when the plan has a step for the endpoint: the ones
@@ -768,6 +788,11 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 		ep := w.newState(e.Name, len(actual)-j+len(p.Steps))
 		ep.fields = withSplits(e, e.Traffic, e.Mirror)
 		ep.capacity = capacity
+		for i := range e.Deployments {
+			if notSucceeded(e, e.Deployments[i].Name) {
+				ep.failed = append(ep.failed, key(e.Deployments[i].Name))
+			}
+		}
 		ep.approved = []approval{{split: split{e.Traffic, e.Mirror}, capacity: slices.Clone(capacity)}}
 		w.eps[key(e.Name)] = ep
 	}
@@ -904,6 +929,7 @@ func (w *walker) queueReady() {
 	for _, i := range w.ready {
 		s := &w.p.Steps[i]
 		var cur *endpoint.Endpoint
+		failed := false
 		if s.Action == plan.Gate {
 			w.gating++
 		} else {
@@ -914,8 +940,9 @@ func (w *walker) queueReady() {
 			}
 			w.running++
 			cur = ep.fields
+			failed = slices.Contains(ep.failed, key(s.Deployment))
 		}
-		w.queue = append(w.queue, job{i: i, cur: cur})
+		w.queue = append(w.queue, job{i: i, cur: cur, failed: failed})
 	}
 	w.ready = kept
 }
@@ -949,10 +976,11 @@ func (w *walker) reserve(s *plan.Step, ep *endpointState) bool {
 }
 
 // job is a step handed to a worker, with the endpoint's settings for
-// set_traffic.
+// set_traffic, and whether the deployment it writes has failed.
 type job struct {
-	i   int
-	cur *endpoint.Endpoint
+	i      int
+	cur    *endpoint.Endpoint
+	failed bool
 	// call numbers the writes in the order workers took them, from 1;
 	// gates have 0.
 	call int
@@ -1048,7 +1076,7 @@ func (w *walker) run(ctx context.Context, j job, caller bool, held *bool) bool {
 	if timed {
 		start = time.Now()
 	}
-	wrote, err := w.exec(ctx, s, j.cur)
+	wrote, err := w.exec(ctx, s, j.cur, j.failed)
 	quick := timed && time.Since(start) < quickCall
 	w.mu.Lock()
 	*held = true
@@ -1260,12 +1288,14 @@ func (w *walker) finish(o outcome, res *Result) bool {
 		ep.fields = o.wrote
 		ep.endpointWrites--
 	case plan.DeleteEndpoint:
-		ep.fields, ep.approved = nil, nil
+		ep.fields, ep.approved, ep.failed = nil, nil, nil
 		ep.capacity = ep.capacity[:0]
 	case plan.CreateDeployment, plan.UpdateDeployment:
 		ep.capacity.set(s.Deployment, s.DeploymentAfter.Capacity())
+		ep.failed = slices.DeleteFunc(ep.failed, func(k string) bool { return k == key(s.Deployment) })
 	case plan.DeleteDeployment:
 		ep.capacity.remove(s.Deployment)
+		ep.failed = slices.DeleteFunc(ep.failed, func(k string) bool { return k == key(s.Deployment) })
 	case plan.Gate:
 		if ep.fields != nil && watchesLive(s) {
 			ep.approved = append(ep.approved, approval{split: split{ep.fields.Traffic, ep.fields.Mirror},

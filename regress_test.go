@@ -337,3 +337,63 @@ func TestStepErrorStateIsThePlans(t *testing.T) {
 		})
 	}
 }
+
+// savedOf returns p as a plan file reads it back.
+func savedOf(t *testing.T, p *plan.Plan) *plan.Plan {
+	t.Helper()
+	data, err := p.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := plan.Decode(data)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	return saved
+}
+
+// TestFailedDeploymentIsWrittenInFull: a deployment whose last operation
+// failed gets its full spec again, never the scale operation, when the
+// plan changes only its instance count, however the plan reached the
+// executor: a plan file does not keep the provisioning state the plan
+// was computed from, so the executor goes by the state it observes.
+func TestFailedDeploymentIsWrittenInFull(t *testing.T) {
+	const name = "my-endpoint"
+	tests := []struct {
+		reason string
+		saved  bool
+		alone  bool // run the step with ApplyStep
+	}{
+		{"a plan Compute returned knows green failed", false, false},
+		{"a saved plan reads green's state back empty", true, false},
+		{"a saved plan's step run alone", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			runTo(t, svc, []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 2), deployment("green", 1, 1))}, plan.Options{})
+			failTo(t, svc, "green", []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 2), deployment("green", 2, 1))})
+			desired := []*endpoint.Endpoint{desiredEndpoint(name, "blue=100", deployment("blue", 1, 2), deployment("green", 2, 3))}
+			p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.saved {
+				p = savedOf(t, p)
+			}
+			before := calls(svc)
+			if tc.alone {
+				err = rollout.ApplyStep(t.Context(), svc, p, name+"/green/update")
+			} else {
+				_, err = rollout.Apply(t.Context(), svc, p)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := delta(before, calls(svc)); d["ScaleDeployment"] != 0 || d["CreateOrUpdateDeployment"] != 1 {
+				t.Errorf("calls %v, want green's full spec written once and no scale", d)
+			}
+			converged(t, svc, desired, plan.Options{})
+		})
+	}
+}
