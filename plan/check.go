@@ -86,7 +86,7 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 		g.Name = f.Name
 		g.Deployments = slices.Clone(g.Deployments)
 		spellLike(&g, f)
-		endpoint.AdoptTags(&g, f)
+		adopt(&g, f)
 		if msg := difference(f, &g); msg != "" {
 			return &ViolationError{Rule: "P1", Msg: fmt.Sprintf("endpoint %s does not reach the desired state: %s", d.e.Name, msg)}
 		}

@@ -57,15 +57,18 @@ import (
 //
 // # Changes that cannot be made in place (S6)
 //
-// A deployment's instance_type and type, and an endpoint's compute, cannot
-// change in place. A deployment with neither live nor mirror traffic before
+// A deployment's instance_type and type, an endpoint's compute, and the
+// value of a property either holds cannot change in place: the service's
+// properties "can be added, but not removed or altered". A property a spec
+// leaves out is no change; the writes send it back as the service holds
+// it. A deployment with neither live nor mirror traffic before
 // and after the plan is replaced: deleted, then created. Otherwise Compute
 // refuses with a [*RefusedError] (matching [ErrRefused]) that spells out the
 // safe path: a deployment under a new name, traffic shifted to it, the old
 // one deleted. [Options.AllowReplace] drains, replaces and refills the
-// deployment instead. An endpoint whose compute changes is replaced (with
-// its deployments) only while it serves no traffic; otherwise Compute
-// refuses, with or without AllowReplace.
+// deployment instead. An endpoint whose compute or property changes is
+// replaced (with its deployments) only while it serves no traffic;
+// otherwise Compute refuses, with or without AllowReplace.
 //
 // # Ordering
 //
@@ -193,7 +196,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 				hd.add(d)
 				d.Name = a.Name
 				spellLike(d, a)
-				endpoint.AdoptTags(d, a)
+				adopt(d, a)
 				same = unchanged(d, a)
 			}
 			i++
@@ -256,6 +259,22 @@ func unchanged(d, a *endpoint.Endpoint) bool {
 		}
 	}
 	return true
+}
+
+// adopt gives the desired endpoint d, spelled like the actual a, what a
+// write of it leaves as a holds it: the tags d does not manage
+// ([endpoint.AdoptTags]) and the properties d leaves out, which the
+// service never removes ([rules.Properties]). A property d alters stays
+// d's, for the planner to refuse or replace.
+func adopt(d, a *endpoint.Endpoint) {
+	endpoint.AdoptTags(d, a)
+	d.Properties = rules.Properties(a.Properties, d.Properties)
+	for i := range d.Deployments {
+		dd := &d.Deployments[i]
+		if j, found := rules.FindDeployment(a, dd.Name); found {
+			dd.Properties = rules.Properties(a.Deployments[j].Properties, dd.Properties)
+		}
+	}
 }
 
 // reserve makes room for n more steps, having planned done of the total

@@ -79,11 +79,15 @@ func (p *planner) plan(d, a *endpoint.Endpoint) ([]Step, error) {
 		return append(p.steps, deleteEndpoint(a, "not in the desired state")), nil
 	}
 	p.name, p.a, p.d = d.Name, a, d
+	field, before, after := "", "", ""
+	if a != nil {
+		field, before, after = rules.FixedEndpointField(a, d)
+	}
 	switch {
 	case a == nil:
 		p.create("", "new endpoint")
-	case a.Compute != d.Compute:
-		p.replaceEndpoint()
+	case field != "":
+		p.replaceEndpoint(field, before, after)
 	default:
 		p.update()
 	}
@@ -220,19 +224,22 @@ func (p *planner) usePre(dep string) string {
 	return ""
 }
 
-func (p *planner) replaceEndpoint() {
+// replaceEndpoint plans the delete and create of an endpoint whose field
+// cannot change in place (rules.FixedEndpointField), or refuses (S6) when
+// it serves traffic.
+func (p *planner) replaceEndpoint(field, before, after string) {
 	if serving(p.a) {
 		p.errs = append(p.errs, &RefusedError{
 			Endpoint: p.name,
 			Rule:     "S6",
-			Path:     "compute",
-			Msg:      fmt.Sprintf("compute cannot change in place (%q → %q) and the endpoint serves traffic", p.a.Compute, p.d.Compute),
-			Remedy: fmt.Sprintf("create an endpoint under a new name with compute %q and its deployments, move clients to its scoring URI, then delete %s",
-				p.d.Compute, p.name),
+			Path:     field,
+			Msg:      fmt.Sprintf("%s cannot change in place (%s → %s) and the endpoint serves traffic", field, before, after),
+			Remedy: fmt.Sprintf("create an endpoint under a new name with %s %s and its deployments, move clients to its scoring URI, then delete %s",
+				field, after, p.name),
 		})
 		return
 	}
-	reason := fmt.Sprintf("replaced: compute changes from %q to %q, which cannot change in place; the endpoint serves no traffic", p.a.Compute, p.d.Compute)
+	reason := fmt.Sprintf("replaced: %s changes from %s to %s, which cannot change in place; the endpoint serves no traffic", field, before, after)
 	del := deleteEndpoint(p.a, reason)
 	p.add(del)
 	p.create(del.ID, reason)

@@ -39,7 +39,8 @@
 //   - S4: a deployment is deleted only once its live and mirror shares are 0.
 //   - S5: capacity first: scale up or create before a share grows, scale
 //     down only after it shrank.
-//   - S6: what cannot change in place (instance_type, endpoint compute) is
+//   - S6: what cannot change in place (instance_type, endpoint compute, a
+//     property the service holds) is
 //     replaced, and only when no traffic depends on it; otherwise Compute
 //     refuses with an error ([RefusedError]) that spells out the safe path:
 //     a new deployment, a traffic shift, then deleting the old one.

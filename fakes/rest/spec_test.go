@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -103,5 +104,44 @@ func TestDeploymentNamesIgnoreCase(t *testing.T) {
 	}
 	if r := c.do(http.MethodGet, "/onlineEndpoints/case-ep/deployments/blue", nil); r.status != http.StatusNotFound {
 		t.Errorf("after DELETE of BLUE, GET of blue: %d %s; want 404", r.status, r.body)
+	}
+}
+
+// TestPropertiesAddOnly: "Properties can be added, but not removed or
+// altered", the specification says of endpoints and deployments. A PUT
+// that leaves a property out keeps it; one that alters it is refused.
+func TestPropertiesAddOnly(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	withProps := func(body map[string]any, props map[string]string) map[string]any {
+		body["properties"].(map[string]any)["properties"] = props
+		return body
+	}
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/prop-ep", withProps(endpointBody(nil), map[string]string{"owner": "svc"})))
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/prop-ep/deployments/blue", withProps(deploymentBody(ws+"/models/m/versions/1", 1), map[string]string{"owner": "svc"})))
+	for _, tc := range []struct {
+		path   string
+		body   map[string]any
+		status int
+		want   string // the properties after, as JSON
+		reason string
+	}{
+		{"/onlineEndpoints/prop-ep", endpointBody(nil), http.StatusOK, `{"owner":"svc"}`, "an endpoint's property left out is kept"},
+		{"/onlineEndpoints/prop-ep", withProps(endpointBody(nil), map[string]string{"team": "ml"}), http.StatusOK, `{"owner":"svc","team":"ml"}`, "one added is added"},
+		{"/onlineEndpoints/prop-ep", withProps(endpointBody(nil), map[string]string{"owner": "me"}), http.StatusBadRequest, `{"owner":"svc","team":"ml"}`, "one altered is refused"},
+		{"/onlineEndpoints/prop-ep/deployments/blue", deploymentBody(ws+"/models/m/versions/1", 1), http.StatusOK, `{"owner":"svc"}`, "a deployment's property left out is kept"},
+		{"/onlineEndpoints/prop-ep/deployments/blue", withProps(deploymentBody(ws+"/models/m/versions/1", 1), map[string]string{"owner": "me"}), http.StatusBadRequest, `{"owner":"svc"}`, "a deployment's property altered is refused"},
+	} {
+		r := c.do(http.MethodPut, tc.path, tc.body)
+		if r.status != tc.status {
+			t.Errorf("PUT %s: %d %s; want %d (%s)", tc.path, r.status, r.body, tc.status, tc.reason)
+			continue
+		}
+		if r.status == http.StatusOK {
+			c.poll(r)
+		}
+		got, _ := json.Marshal(c.do(http.MethodGet, tc.path, nil).json(t)["properties"].(map[string]any)["properties"])
+		if string(got) != tc.want {
+			t.Errorf("PUT %s, then GET: properties %s, want %s (%s)", tc.path, got, tc.want, tc.reason)
+		}
 	}
 }

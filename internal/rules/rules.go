@@ -17,6 +17,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,7 +84,8 @@ func FindDeployment(e *endpoint.Endpoint, name string) (int, bool) {
 }
 
 // FixedField returns the first field that differs between deployments a
-// and b and cannot change in place, with both values quoted, or "". The
+// and b and cannot change in place, with both values quoted, or "": the
+// instance type, the type, then a property b alters ([Properties]). The
 // service compares instance types without regard to case
 // (Standard_DS3_v2 is standard_ds3_v2): that is not documented, and is the
 // rule this model keeps.
@@ -94,7 +96,57 @@ func FixedField(a, b *endpoint.Deployment) (field, before, after string) {
 	case a.Type != b.Type:
 		return "type", strconv.Quote(string(a.Type)), strconv.Quote(string(b.Type))
 	}
-	return "", "", ""
+	return alteredProperty(a.Properties, b.Properties)
+}
+
+// FixedEndpointField is [FixedField] for endpoints: the compute, then a
+// property b alters.
+func FixedEndpointField(a, b *endpoint.Endpoint) (field, before, after string) {
+	if a.Compute != b.Compute {
+		return "compute", strconv.Quote(a.Compute), strconv.Quote(b.Compute)
+	}
+	return alteredProperty(a.Properties, b.Properties)
+}
+
+// Properties returns the properties a write of want leaves on a resource
+// that holds have. The specification says of the properties of endpoints
+// and deployments: "Properties can be added, but not removed or altered".
+// A property want leaves out is kept as held, and a new one is added. A
+// property want gives another value keeps want's value here, for
+// [FixedField] to find: the documentation does not say whether the service
+// refuses such a write or ignores the new value, and this model refuses
+// it, so that no plan counts on either. The result may be want itself.
+func Properties(have, want map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range have {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(have)+len(want))
+			maps.Copy(out, want)
+		}
+		out[k] = v
+	}
+	if out == nil {
+		return want
+	}
+	return out
+}
+
+// alteredProperty returns the first property, by name, that want gives
+// another value than have holds, with both values quoted, or "".
+func alteredProperty(have, want map[string]string) (field, before, after string) {
+	key := ""
+	for k, v := range have {
+		if w, ok := want[k]; ok && w != v && (key == "" || k < key) {
+			key = k
+		}
+	}
+	if key == "" {
+		return "", "", ""
+	}
+	return "properties." + key, strconv.Quote(have[key]), strconv.Quote(want[key])
 }
 
 // busy returns the Conflict for a write to e, or to its deployment d (nil
@@ -169,8 +221,9 @@ var succeeded = endpoint.Status{ProvisioningState: endpoint.Succeeded}
 
 // PutDeployment creates deployment d in endpoint e, or updates the
 // deployment of that name, which keeps the spelling of the name it was
-// created with. The service refuses a write to an endpoint that does not
-// exist (NotFound), a change of instance_type or type (S6), a new
+// created with and every property it holds ([Properties]). The service
+// refuses a write to an endpoint that does not exist (NotFound), a change
+// of instance_type or type or of a property held (S6), a new
 // deployment past [endpoint.MaxDeployments] (limit), a spec its static
 // rules reject or that selects an asset by an unresolved label
 // ([UnresolvedLabel]), and a write while the endpoint or the deployment
@@ -197,6 +250,7 @@ func PutDeployment(e *endpoint.Endpoint, d *endpoint.Deployment) (*endpoint.Endp
 			return nil, refuse("S6", BadArgument, "%s of deployment %s in endpoint %s cannot change in place (from %s to %s); create a new deployment with the new %s, move the traffic to it, then delete %s",
 				field, old.Name, e.Name, before, after, field, old.Name)
 		}
+		spec.Properties = Properties(old.Properties, spec.Properties)
 		next.Deployments = slices.Clone(e.Deployments)
 		next.Deployments[i] = spec
 	} else {
@@ -278,10 +332,11 @@ func DeleteDeployment(e *endpoint.Endpoint, name string) (*endpoint.Endpoint, *R
 // PutEndpoint creates endpoint w (cur is nil) or updates cur with w's own
 // fields and its full live and mirror splits; w's deployments are ignored,
 // cur's kept, and an endpoint keeps the spelling of the name it was created
-// with. The service replaces both splits on every write, and refuses:
+// with and every property it holds ([Properties]). The service replaces
+// both splits on every write, and refuses:
 //   - a split that names a deployment the endpoint does not have
 //     (NotFound; S2);
-//   - a change of compute (S6);
+//   - a change of compute or of a property held (S6);
 //   - live traffic that does not total 100 or 0 (S1); a mirror on more
 //     than one deployment, above 50 percent, on a deployment with live
 //     traffic or on a Kubernetes endpoint (S3); any other spec its static
@@ -311,8 +366,11 @@ func PutEndpoint(cur, w *endpoint.Endpoint) (*endpoint.Endpoint, *Refusal) {
 	if next.Mirror, r = canonical(&next, w.Mirror); r != nil {
 		return nil, r
 	}
-	if cur != nil && cur.Compute != next.Compute {
-		return nil, refuse("S6", BadArgument, "compute of endpoint %s cannot change in place (from %q to %q); create a new endpoint", next.Name, cur.Compute, next.Compute)
+	if cur != nil {
+		if field, before, after := FixedEndpointField(cur, &next); field != "" {
+			return nil, refuse("S6", BadArgument, "%s of endpoint %s cannot change in place (from %s to %s); create a new endpoint", field, next.Name, before, after)
+		}
+		next.Properties = Properties(cur.Properties, next.Properties)
 	}
 	if err := next.Traffic.Validate(); err != nil {
 		return nil, refuse("S1", BadArgument, "live traffic of endpoint %s: %v", next.Name, err)

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,6 +46,39 @@ func withState(name string, st endpoint.ProvisioningState) func(*endpoint.Endpoi
 		}
 		i, _ := FindDeployment(e, name)
 		e.Deployments[i].Status.ProvisioningState = st
+	}
+}
+
+// withProperties gives the endpoint (name "") or its deployment a
+// property, as the service or another client may have added it.
+func withProperties(name, key, value string) func(*endpoint.Endpoint) {
+	return func(e *endpoint.Endpoint) {
+		p := &e.Properties
+		if name != "" {
+			i, _ := FindDeployment(e, name)
+			p = &e.Deployments[i].Properties
+		}
+		*p = map[string]string{key: value}
+	}
+}
+
+// hasProperties checks the properties of the endpoint (name "") or its
+// deployment, written as sorted key=value pairs.
+func hasProperties(name, want string) func(*endpoint.Endpoint) string {
+	return func(e *endpoint.Endpoint) string {
+		p := e.Properties
+		if name != "" {
+			i, _ := FindDeployment(e, name)
+			p = e.Deployments[i].Properties
+		}
+		var got []string
+		for _, k := range slices.Sorted(maps.Keys(p)) {
+			got = append(got, k+"="+p[k])
+		}
+		if strings.Join(got, " ") != want {
+			return "properties " + strings.Join(got, " ") + ", want " + want
+		}
+		return ""
 	}
 }
 
@@ -162,6 +197,24 @@ func TestRules(t *testing.T) {
 		{"deleting a busy endpoint", func() (*endpoint.Endpoint, *Refusal) {
 			return nil, DeleteEndpoint(state(withState("", endpoint.Deleting)))
 		}, "busy", Conflict, nil},
+		{"a deployment's property a write leaves out is kept: properties can be added, not removed", func() (*endpoint.Endpoint, *Refusal) {
+			d := dep("green", 1, "")
+			d.Properties = map[string]string{"team": "ml"}
+			return PutDeployment(state(withProperties("green", "owner", "svc")), &d)
+		}, "", "", hasProperties("green", "owner=svc team=ml")},
+		{"a deployment's property cannot be altered", func() (*endpoint.Endpoint, *Refusal) {
+			d := dep("green", 1, "")
+			d.Properties = map[string]string{"owner": "me"}
+			return PutDeployment(state(withProperties("green", "owner", "svc")), &d)
+		}, "S6", BadArgument, nil},
+		{"an endpoint's property a write leaves out is kept", func() (*endpoint.Endpoint, *Refusal) {
+			return PutEndpoint(state(withProperties("", "owner", "svc")), splits("blue=100", ""))
+		}, "", "", hasProperties("", "owner=svc")},
+		{"an endpoint's property cannot be altered", func() (*endpoint.Endpoint, *Refusal) {
+			w := splits("blue=100", "")
+			w.Properties = map[string]string{"owner": "me"}
+			return PutEndpoint(state(withProperties("", "owner", "svc")), w)
+		}, "S6", BadArgument, nil},
 	} {
 		next, r := tc.op()
 		switch {
