@@ -241,8 +241,13 @@ func normalizeDeployment(d *Deployment, kind Kind) {
 // name, as the bare name is. Full ARM ids are kept as written.
 func normalizeCompute(c string) string {
 	c = trim(c)
-	if len(c) > len("azureml:") && strings.EqualFold(c[:len("azureml:")], "azureml:") && !strings.Contains(c, "/") {
-		return c[len("azureml:"):]
+	if strings.Contains(c, "/") {
+		return c
+	}
+	// Every prefix, and the space after it, goes at once: what is left
+	// is normal already, as Normalize must leave it.
+	for len(c) > len("azureml:") && strings.EqualFold(c[:len("azureml:")], "azureml:") {
+		c = trim(c[len("azureml:"):])
 	}
 	return c
 }
@@ -306,7 +311,11 @@ func normalizeRef(r *Reference) {
 // forward slashes, so that every spelling of one folder is one string.
 func cleanPath(p string) string {
 	p = trim(p)
-	p = strings.TrimPrefix(p, "file:")
+	// Every prefix, and the space after it, goes at once: what is left
+	// is normal already, as Normalize must leave it.
+	for strings.HasPrefix(p, "file:") {
+		p = trim(p[len("file:"):])
+	}
 	if p == "" || strings.Contains(p, "://") {
 		return p
 	}

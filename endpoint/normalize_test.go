@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func TestNormalizeDefaults(t *testing.T) {
@@ -174,4 +176,36 @@ func TestNormalizeCompute(t *testing.T) {
 			t.Errorf("compute %q normalized to %q, want %q (%s)", tc.in, e.Compute, tc.want, tc.reason)
 		}
 	}
+}
+
+// TestNormalizeIdempotentProperty normalizes generated endpoints whose
+// references, paths, compute and enumerations are written in the
+// spellings normalization takes away (white space, file: and azureml:
+// prefixes, capitals), and checks that a second normalization changes
+// nothing.
+func TestNormalizeIdempotentProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := genEndpoint().Draw(t, "endpoint")
+		respell := func(label string, s *string, prefixes ...string) {
+			if *s == "" {
+				return
+			}
+			p := rapid.SampledFrom(append([]string{"", " ", "\t"}, prefixes...)).Draw(t, label+" prefix")
+			q := rapid.SampledFrom([]string{"", " ", "\n"}).Draw(t, label+" suffix")
+			*s = p + *s + q
+		}
+		respell("compute", &e.Compute, "azureml:", "AzureML: ", "azureml:azureml:")
+		for i := range e.Deployments {
+			d := &e.Deployments[i]
+			respell("model path", &d.Model.Path, "file:", "file: ", "file:file:")
+			respell("code path", &d.CodeConfiguration.Code.Path, "file:", "file: ./", " file:")
+			respell("conda file", &d.Environment.CondaFile, "file:", "file:  ")
+			respell("model name", &d.Model.Name)
+			respell("type", (*string)(&d.Type))
+		}
+		once := Normalized(e)
+		if twice := Normalized(once); !Equal(once, twice) {
+			t.Fatalf("normalizing twice changed %q", diffAll(once, twice))
+		}
+	})
 }
