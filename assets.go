@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/rolloutkit/rollout/backend"
 	"github.com/rolloutkit/rollout/endpoint"
@@ -89,7 +88,7 @@ func missingFiles(s *plan.Step, l endpoint.LocalAsset, desired []*endpoint.Endpo
 	msg := fmt.Sprintf("local %s %s: no files were found at this path when the spec was loaded, and the backend must upload them before step %s: create them, or reference a registered asset (azureml:NAME:VERSION)",
 		l.Kind, strconv.Quote(l.Path), s.ID)
 	for _, e := range desired {
-		if e != nil && strings.EqualFold(e.Name, s.Endpoint) {
+		if e != nil && endpoint.SameName(e.Name, s.Endpoint) {
 			if pos, path := e.Position(field); pos.File != "" {
 				return placedError{&endpoint.Error{Pos: pos, Path: path, Msg: msg}}
 			}

@@ -67,7 +67,7 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 	name := s.DeploymentAfter.Name
 	var src *endpoint.Endpoint
 	for _, e := range desired {
-		if e != nil && strings.EqualFold(e.Name, s.Endpoint) {
+		if e != nil && endpoint.SameName(e.Name, s.Endpoint) {
 			src = e
 			break
 		}
@@ -76,10 +76,13 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 		return nil, fmt.Errorf("%w: step %q writes deployment %s/%s with redacted secrets, and the desired state has no endpoint %s to take them from; plan again",
 			ErrInvalidPlan, s.ID, s.Endpoint, name, s.Endpoint)
 	}
+	// The desired deployment may spell its name otherwise than the plan,
+	// which spells it as the service does: it is the same deployment, and
+	// it is compared under the plan's spelling.
 	var want *endpoint.Deployment
 	norm := endpoint.Normalized(src)
 	for i := range norm.Deployments {
-		if norm.Deployments[i].Name == name {
+		if endpoint.SameName(norm.Deployments[i].Name, name) {
 			want = &norm.Deployments[i]
 			break
 		}
@@ -87,6 +90,7 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 	if want == nil {
 		return nil, mismatch(s, src, name, "the desired state no longer defines this deployment")
 	}
+	name, want.Name = want.Name, name
 	filled := s.DeploymentAfter.Clone()
 	var missing []string
 	for k, v := range filled.EnvironmentVariables {

@@ -162,6 +162,40 @@ func TestFillSecretsRefuses(t *testing.T) {
 	}
 }
 
+// TestFillSecretsNamesWithoutCase: the service's names compare without
+// regard to case, so a desired state that spells the endpoint or the
+// deployment otherwise than the service does is still the state the plan
+// was computed for, and fills its secrets.
+func TestFillSecretsNamesWithoutCase(t *testing.T) {
+	scaled := []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    environment_variables"}
+	tests := []struct {
+		reason  string
+		replace []string
+	}{
+		{"the deployment is spelled Green, the service's green", append([]string{"name: green", "name: Green"}, scaled...)},
+		{"the endpoint is spelled Credit-Risk, the service's credit-risk", append([]string{"name: credit-risk", "name: Credit-Risk"}, scaled...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			runTo(t, svc, []*endpoint.Endpoint{secretSpec(t)}, plan.Options{})
+			desired := []*endpoint.Endpoint{secretSpec(t, tc.replace...)}
+			p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			filled, err := rollout.FillSecrets(savedOf(t, p), desired)
+			if err != nil {
+				t.Fatalf("FillSecrets: %v", err)
+			}
+			if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
+				t.Fatalf("Apply of the filled plan: %v", err)
+			}
+			converged(t, svc, desired, plan.Options{})
+		})
+	}
+}
+
 // TestFillSecretsKeepsOtherSteps: steps without redacted values are the
 // plan's own, and a nil plan is refused like Apply refuses it.
 func TestFillSecretsKeepsOtherSteps(t *testing.T) {
