@@ -109,7 +109,9 @@ func systemData(created, modified time.Time) map[string]any {
 }
 
 // mergeMissing adds v under k to out when out has no k; into objects that
-// both have (properties, sku), key by key.
+// both have (properties, sku), key by key. Objects the model holds whole
+// (tags, the splits, an endpoint's identity) are answered as the model
+// has them: a PATCH may have replaced them since the PUT that v is from.
 func mergeMissing(out map[string]any, k string, v any) {
 	have, ok := out[k]
 	if !ok {
@@ -118,7 +120,7 @@ func mergeMissing(out map[string]any, k string, v any) {
 	}
 	ho, ok1 := have.(map[string]any)
 	vo, ok2 := v.(map[string]any)
-	if !ok1 || !ok2 || k == "tags" || k == "traffic" || k == "mirrorTraffic" {
+	if !ok1 || !ok2 || k == "tags" || k == "traffic" || k == "mirrorTraffic" || k == "identity" {
 		return
 	}
 	for sk, sv := range vo {

@@ -145,3 +145,36 @@ func TestPropertiesAddOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchedIdentityIsAnswered: a PATCH of an endpoint's identity
+// replaces it, and every answer after shows the identity it left, not the
+// user-assigned identities an earlier PUT named.
+func TestPatchedIdentityIsAnswered(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	const uai = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+	body := endpointBody(nil)
+	body["identity"] = map[string]any{"type": "UserAssigned", "userAssignedIdentities": map[string]any{uai: map[string]any{}}}
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/id-ep", body))
+	r := c.do(http.MethodPatch, "/onlineEndpoints/id-ep", `{"identity": {"type": "SystemAssigned"}}`)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("PATCH: %d %s", r.status, r.body)
+	}
+	result := c.do(http.MethodGet, r.header.Get("Location"), nil)
+	for _, tc := range []struct {
+		what   string
+		answer response
+	}{
+		{"the PATCH's result", result},
+		{"a GET", c.do(http.MethodGet, "/onlineEndpoints/id-ep", nil)},
+		{"the list", c.do(http.MethodGet, "/onlineEndpoints", nil)},
+	} {
+		got := tc.answer.json(t)
+		if v, ok := got["value"].([]any); ok && len(v) == 1 {
+			got = v[0].(map[string]any)
+		}
+		id, _ := json.Marshal(got["identity"])
+		if string(id) != `{"type":"SystemAssigned"}` {
+			t.Errorf("%s: identity %s, want the system-assigned identity alone, as patched", tc.what, id)
+		}
+	}
+}
