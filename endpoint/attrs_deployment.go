@@ -1,5 +1,7 @@
 package endpoint
 
+import "strings"
+
 // deploymentAttrs are the fields of a [Deployment], in the order of the
 // model: the order of Marshal's output and of DiffDeployment.
 var deploymentAttrs = []attr[Deployment]{
@@ -92,7 +94,16 @@ var nameAttr = withDecode(textAttr("name", "Name", func(d *Deployment) *string {
 
 var scaleAttrs = []attr[ScaleSettings]{
 	enumAttr("type", "Type", func(s *ScaleSettings) *ScaleType { return &s.Type }, scaleTypes, ScaleDefault),
-	countAttr("min_instances", "MinInstances", func(s *ScaleSettings) *int { return &s.MinInstances }, 0),
+	withWrite(countAttr("min_instances", "MinInstances", func(s *ScaleSettings) *int { return &s.MinInstances }, 0),
+		func(_ *writer, m mapping, _ string, s *ScaleSettings) {
+			if s.MinInstances == 0 && strings.EqualFold(string(s.Type), string(ScaleTargetUtilization)) {
+				// Written even when 0 (scale to zero): absent, it
+				// would load as the service's default of 1.
+				m.node("min_instances", scalar("!!int", "0"))
+				return
+			}
+			m.int("min_instances", s.MinInstances)
+		}),
 	countAttr("max_instances", "MaxInstances", func(s *ScaleSettings) *int { return &s.MaxInstances }, 0),
 	countAttr("polling_interval", "PollingInterval", func(s *ScaleSettings) *int { return &s.PollingInterval }, 0),
 	countAttr("target_utilization_percentage", "TargetUtilizationPercentage", func(s *ScaleSettings) *int { return &s.TargetUtilizationPercentage }, 0),
@@ -135,6 +146,12 @@ var quantityAttrs = []attr[Quantities]{
 // withDecode replaces the decoding of a.
 func withDecode[S any](a attr[S], decode func(d *decoder, f entry, p loc, s *S)) attr[S] {
 	a.decode = decode
+	return a
+}
+
+// withWrite replaces the writing of a.
+func withWrite[S any](a attr[S], write func(w *writer, m mapping, path string, s *S)) attr[S] {
+	a.write = write
 	return a
 }
 

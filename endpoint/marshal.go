@@ -17,7 +17,9 @@ import (
 //   - fields in the order of the model (name, description, tags, ...,
 //     traffic, mirror_traffic, deployments), deployments in the order of
 //     e.Deployments, map keys sorted, indented by two spaces;
-//   - only fields that are set; a data collection always states enabled;
+//   - only fields that are set; a data collection always states enabled
+//     and its sampling_rate, and target_utilization scaling its
+//     min_instances, 0 included, since absent they load as defaults;
 //   - references in their one-line form (azureml:model-1:1, a path, an ARM
 //     id, a registry URI with the asset kind) when that form reads back to
 //     the same reference, and otherwise as a mapping (name, version, path,

@@ -6,7 +6,8 @@ import (
 )
 
 // TestMinInstancesZero: min_instances: 0 (scale to zero) is kept as
-// written; only an absent min_instances takes the service's default of 1.
+// written, and by Marshal; only an absent min_instances takes the
+// service's default of 1.
 func TestMinInstancesZero(t *testing.T) {
 	for _, tc := range []struct {
 		scale  string
@@ -25,6 +26,15 @@ func TestMinInstancesZero(t *testing.T) {
 		}
 		if got := e.Deployments[0].ScaleSettings.MinInstances; got != tc.want {
 			t.Errorf("min_instances %d, want %d (%s)", got, tc.want, tc.reason)
+			continue
+		}
+		data, err := Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse("endpoint.yml", data)
+		if err != nil || back.Deployments[0].ScaleSettings.MinInstances != tc.want {
+			t.Errorf("%s: written and loaded again as %v, %v:\n%s", tc.reason, back, err, data)
 		}
 	}
 }
