@@ -94,9 +94,30 @@ func TestCondaText(t *testing.T) {
 		{"empty collections", "a: []\nb: {}\n", "a: []\nb: {}\n"},
 		{"mappings in mappings are indented", "a:\n  z: 1\n  b: 2\n", "a:\n  b: 2\n  z: 1\n"},
 		{"strings that start with a document marker are quoted", "a: ...\nb: ---x\n", "a: '...'\nb: '---x'\n"},
-		{"a document that is one such string", " ...", "'...'\n...\n"},
 		{"what YAML 1.1 reads as a string stays one", "a: 08\nb: 0o7\n", "a: 08\nb: 0o7\n"},
 		{"an empty value is null", "a:\nb: ~\n", "a: null\nb: null\n"},
+		// The rest were computed by PyYAML's safe_load and yaml.dump as the
+		// CLI calls them.
+		{"the CLI sends no conda file for an empty one", "", ""},
+		{"nor for one that is only comments", "# none\n", ""},
+		{"nor for an empty mapping", "{}\n", ""},
+		{"nor for false", "false\n", ""},
+		{"text outside ASCII is escaped in double quotes", "name: caf\u00e9-env\ndependencies:\n  - \u65e5\u672c\n  - env-\U0001f600\n", "dependencies:\n- \"\\u65E5\\u672C\"\n- \"env-\\U0001F600\"\nname: \"caf\\xE9-env\"\n"},
+		{"a collection met twice is written once with an anchor", "base: &deps\n  - numpy\ndependencies: *deps\nx: &m {a: 1}\ny: *m\n", "base: &id001\n- numpy\ndependencies: *id001\nx: &id002\n  a: 1\ny: *id002\n"},
+		{"merge keys are expanded, own keys winning", "base: &b {a: 1, b: 2}\nderived:\n  <<: *b\n  b: 3\n", "base:\n  a: 1\n  b: 2\nderived:\n  a: 1\n  b: 3\n"},
+		{"a long string is folded at 80 columns", "a: word word word word word word word word word word word word word word word word word word word word word word word word word word word word word word end\n", "a: word word word word word word word word word word word word word word word word\n  word word word word word word word word word word word word word word end\n"},
+		{"a long string with escapes is folded with a backslash", "a: \"\u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \u00e9 \"\n", "a: \"\\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9\\\n  \\ \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9\\\n  \\ \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9 \\xE9\\\n  \\ \\xE9 \\xE9 \"\n"},
+		{"dates and times in ISO form", "a: 2021-01-01\nb: 2001-12-14t21:59:43.10-05:00\nc: 2001-12-14 21:59:43 Z\nd: 2021-1-1\n", "a: 2021-01-01\nb: 2001-12-14 21:59:43.100000-05:00\nc: 2001-12-14 21:59:43+00:00\nd: 2021-1-1\n"},
+		{"ints of any size and in YAML 1.1 forms", "a: 123456789012345678901234567890\nb: 017\nc: 0x1F\nd: 190:20:30\ne: 0b101\nf: 1_000\n", "a: 123456789012345678901234567890\nb: 15\nc: 31\nd: 685230\ne: 5\nf: 1000\n"},
+		{"floats in PyYAML's spelling", "a: .Inf\nb: -.inf\nc: .NaN\nd: 1.0e+3\ne: 1e3\nf: 6.02E+23\ng: 1:30.5\nh: 1.0e+16\n", "a: .inf\nb: -.inf\nc: .nan\nd: 1000.0\ne: 1e3\nf: 6.02e+23\ng: 90.5\nh: 1.0e+16\n"},
+		{"the last of duplicate keys wins", "name: a\nname: b\n", "name: b\n"},
+		{"numeric keys sort by value", "10: a\n9: b\n1.5: c\n", "1.5: c\n9: b\n10: a\n"},
+		{"keys of mixed types keep their order", "b: 1\n1: 2\na: 3\n", "b: 1\n1: 2\na: 3\n"},
+		{"a key that is an empty string is a complex key", "'': x\n", "? ''\n: x\n"},
+		{"a string that starts a document is quoted, without an end marker", " ...", "'...'\n"},
+		{"a plain string document ends with an end marker", "hello\n", "hello\n...\n"},
+		{"a question mark inside a string is no indicator", "a: x?\n", "a: x?\n"},
+		{"literal blocks become quoted lines", "a: |\n  line1\n  line2\n", "a: 'line1\n\n  line2\n\n  '\n"},
 	}
 	for _, tt := range tests {
 		got, err := CondaText([]byte(tt.in))
@@ -104,8 +125,22 @@ func TestCondaText(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want %q", tt.reason, got, err, tt.want)
 		}
 	}
-	if _, err := CondaText([]byte("a: [")); err == nil {
-		t.Error("CondaText of broken YAML: no error")
+}
+
+// TestCondaTextErrors: what the CLI refuses to load is refused.
+func TestCondaTextErrors(t *testing.T) {
+	tests := []struct{ reason, in string }{
+		{"broken YAML", "a: ["},
+		{"two documents", "a: 1\n---\nb: 2\n"},
+		{"an unknown tag", "a: !!python/tuple [1, 2]\n"},
+		{"= as a value", "a: =\n"},
+		{"<< as a value", "a: <<\n"},
+		{"an invalid date", "a: 2021-13-01\n"},
+	}
+	for _, tt := range tests {
+		if got, err := CondaText([]byte(tt.in)); err == nil {
+			t.Errorf("%s: got %q, want an error", tt.reason, got)
+		}
 	}
 }
 

@@ -1,9 +1,10 @@
 package asset
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
-	"slices"
+	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -11,197 +12,272 @@ import (
 )
 
 // CondaText returns a conda file as the service's CLI sends it and hashes
-// it: not the file's bytes, but the YAML loaded and dumped again by PyYAML
-// with sorted keys (block style, sequences not indented under their key,
-// plain scalars where PyYAML writes them plain, single quotes otherwise).
-// Two conda files that say the same thing thus give one environment
-// version, as they do for the CLI.
+// it: not the file's bytes, but the YAML loaded by PyYAML's safe_load and
+// dumped again by yaml.dump with sorted keys (block style, sequences not
+// indented under their key, lines folded at 80 columns, strings quoted
+// where PyYAML quotes them, text outside ASCII escaped in double quotes,
+// collections met twice written once with an anchor). Two conda files that
+// say the same thing thus give one environment version, as they do for the
+// CLI.
 //
-// This is PyYAML's output for what conda files hold: mappings, sequences,
-// strings, numbers, booleans and nulls. Where PyYAML would fold a long
-// string or choose double quotes (control characters), the text differs,
-// and the environment is registered under another version than the CLI's:
-// an equal environment, built once more.
+// A file whose content is empty, null, false, zero or an empty collection
+// gives "": the CLI then sends no conda file and leaves it out of the
+// environment's version. A file of several documents is an error, as for
+// the CLI. So are the tags !!binary, !!set, !!omap and !!pairs, which
+// safe_load accepts but whose dump this package does not reproduce.
 func CondaText(data []byte) (string, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	root, err := loadSingle(data)
+	if err != nil {
 		return "", fmt.Errorf("conda file: %w", err)
 	}
-	if doc.Kind == 0 {
-		return "null\n...\n", nil
+	if root == nil {
+		return "", nil
 	}
-	var b strings.Builder
-	root := doc.Content[0]
-	if err := dumpNode(&b, root, 0, false); err != nil {
+	c := constructor{done: map[*yaml.Node]*pyValue{}}
+	v, err := c.value(root)
+	if err != nil {
 		return "", fmt.Errorf("conda file: %w", err)
 	}
-	if root.Kind == yaml.ScalarNode {
-		b.WriteString("...\n") // PyYAML ends a document that is one scalar
+	if v.falsy() {
+		return "", nil
 	}
-	return b.String(), nil
+	return pyDump(v), nil
 }
 
-// dumpNode writes n at indent; inline says the line is already started
-// ("- " of a sequence item), so the first line takes no indentation.
-func dumpNode(b *strings.Builder, n *yaml.Node, indent int, inline bool) error {
+// loadSingle parses the one document of data; nil for an empty stream.
+func loadSingle(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		if err == nil {
+			err = errors.New("expected a single document in the stream, but found another document")
+		}
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// pyKind is the Python type that safe_load makes of a node.
+type pyKind int
+
+const (
+	pyNull pyKind = iota
+	pyBool
+	pyInt
+	pyFloat
+	pyStr
+	pyDate // datetime.date and datetime.datetime
+	pySeq
+	pyMap
+)
+
+// pyValue is a value as safe_load builds it. One node gives one value, so
+// that a collection reached through an alias is the same value twice, as
+// the same Python object is.
+type pyValue struct {
+	kind pyKind
+	// text is a scalar as PyYAML writes it: the string itself, the digits
+	// of an int, the repr of a float, true or false, an ISO date.
+	text string
+	// num orders numeric keys: ints and floats by value, bools as 0 and 1.
+	num   float64
+	items []*pyValue // pySeq
+	pairs []pyPair   // pyMap, in the order of the file
+}
+
+type pyPair struct{ key, value *pyValue }
+
+// falsy reports whether Python's truth test fails on v.
+func (v *pyValue) falsy() bool {
+	switch v.kind {
+	case pyNull:
+		return true
+	case pyBool, pyInt, pyFloat:
+		return v.num == 0
+	case pyStr:
+		return v.text == ""
+	case pySeq:
+		return len(v.items) == 0
+	case pyMap:
+		return len(v.pairs) == 0
+	}
+	return false
+}
+
+// constructor builds values from nodes as PyYAML's SafeConstructor does.
+type constructor struct {
+	done map[*yaml.Node]*pyValue
+}
+
+func (c *constructor) value(n *yaml.Node) (*pyValue, error) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if v, ok := c.done[n]; ok {
+		return v, nil
+	}
+	v := &pyValue{}
+	c.done[n] = v // before the content, as PyYAML does for recursive aliases
+	var err error
 	switch n.Kind {
-	case yaml.AliasNode:
-		return dumpNode(b, n.Alias, indent, inline)
 	case yaml.ScalarNode:
-		b.WriteString(pyScalar(n) + "\n")
-	case yaml.MappingNode:
-		if len(n.Content) == 0 {
-			b.WriteString("{}\n")
-			return nil
-		}
-		return dumpMapping(b, n, indent, inline)
+		err = scalarValue(n, v)
 	case yaml.SequenceNode:
-		if len(n.Content) == 0 {
-			b.WriteString("[]\n")
-			return nil
-		}
-		return dumpSequence(b, n, indent, inline)
+		err = c.sequence(n, v)
+	case yaml.MappingNode:
+		err = c.mapping(n, v)
 	default:
-		return fmt.Errorf("line %d: unsupported YAML node", n.Line)
+		err = fmt.Errorf("line %d: unsupported YAML node", n.Line)
+	}
+	return v, err
+}
+
+func (c *constructor) sequence(n *yaml.Node, v *pyValue) error {
+	if err := checkTag(n, "!!seq"); err != nil {
+		return err
+	}
+	v.kind = pySeq
+	for _, item := range n.Content {
+		iv, err := c.value(item)
+		if err != nil {
+			return err
+		}
+		v.items = append(v.items, iv)
 	}
 	return nil
 }
 
-func dumpMapping(b *strings.Builder, n *yaml.Node, indent int, inline bool) error {
-	type pair struct {
-		k string
-		v *yaml.Node
+func (c *constructor) mapping(n *yaml.Node, v *pyValue) error {
+	if err := checkTag(n, "!!map"); err != nil {
+		return err
 	}
-	pairs := make([]pair, 0, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		pairs = append(pairs, pair{pyScalar(n.Content[i]), n.Content[i+1]})
+	v.kind = pyMap
+	pairs, err := flatten(n)
+	if err != nil {
+		return err
 	}
-	slices.SortStableFunc(pairs, func(x, y pair) int { return strings.Compare(x.k, y.k) })
-	for i, p := range pairs {
-		if i > 0 || !inline {
-			b.WriteString(strings.Repeat(" ", indent))
+	index := map[string]int{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i].Kind != yaml.ScalarNode && pairs[i].Kind != yaml.AliasNode {
+			return fmt.Errorf("line %d: found unhashable key", pairs[i].Line)
 		}
-		b.WriteString(p.k + ":")
-		v := p.v
-		if v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
-		var err error
-		switch {
-		case v.Kind == yaml.MappingNode && len(v.Content) > 0:
-			b.WriteString("\n")
-			err = dumpMapping(b, v, indent+2, false)
-		case v.Kind == yaml.SequenceNode && len(v.Content) > 0:
-			b.WriteString("\n")
-			err = dumpSequence(b, v, indent, false)
-		default:
-			b.WriteString(" ")
-			err = dumpNode(b, v, indent+2, true)
+		k, err := c.value(pairs[i])
+		if err == nil && (k.kind == pySeq || k.kind == pyMap) {
+			err = fmt.Errorf("line %d: found unhashable key", pairs[i].Line)
 		}
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func dumpSequence(b *strings.Builder, n *yaml.Node, indent int, inline bool) error {
-	for i, item := range n.Content {
-		if i > 0 || !inline {
-			b.WriteString(strings.Repeat(" ", indent))
-		}
-		b.WriteString("- ")
-		if err := dumpNode(b, item, indent+2, true); err != nil {
+		val, err := c.value(pairs[i+1])
+		if err != nil {
 			return err
 		}
+		v.set(index, k, val)
 	}
 	return nil
 }
 
-// pyResolved matches the plain scalars that PyYAML's resolver reads as
-// something other than a string: such strings must be quoted.
-var pyResolved = regexp.MustCompile(`^(?:~|null|Null|NULL|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|` +
-	`[-+]?(?:0b[0-1_]+|0[0-7_]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)|` +
-	`[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|` +
-	`[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?.*|<<|=)$`)
+// set stores key: value as a Python dict does: a key equal to one already
+// there keeps that key and its place, and takes the new value. index maps
+// each key's identity to its place.
+func (v *pyValue) set(index map[string]int, k, val *pyValue) {
+	id := k.identity()
+	if i, ok := index[id]; ok {
+		v.pairs[i].value = val
+		return
+	}
+	index[id] = len(v.pairs)
+	v.pairs = append(v.pairs, pyPair{k, val})
+}
 
-// pyScalar writes a scalar as PyYAML dumps the value safe_load gives:
-// numbers, booleans and nulls in PyYAML's spelling, strings plain where it
-// allows, single-quoted otherwise.
-func pyScalar(n *yaml.Node) string {
-	if n.Style == 0 {
-		// YAML 1.1, which PyYAML reads, has more booleans than 1.2.
-		switch n.Value {
-		case "yes", "Yes", "YES", "on", "On", "ON":
-			return "true"
-		case "no", "No", "NO", "off", "Off", "OFF":
-			return "false"
-		}
-	}
-	tag := n.ShortTag()
-	if n.Style == 0 && n.Value != "" && tag != "!!str" && !pyResolved.MatchString(n.Value) {
-		// Plain text that YAML 1.2 resolves (08 as a float) but PyYAML's
-		// YAML 1.1 resolver reads as a string.
-		tag = "!!str"
-	}
-	switch tag {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		var v bool
-		if n.Decode(&v) == nil {
-			return fmt.Sprint(v)
-		}
-	case "!!int":
-		var v int64
-		if n.Decode(&v) == nil {
-			return fmt.Sprint(v)
-		}
-	case "!!float":
-		var v float64
-		if n.Decode(&v) == nil {
-			return pyFloat(v)
-		}
-	}
-	s := n.Value
+// identity is what Python's dict compares of a key: numbers by value
+// (True == 1 == 1.0), other scalars by type and text. Every NaN is one
+// key: safe_load makes each the same float object.
+func (v *pyValue) identity() string {
 	switch {
-	case plainOK(s):
-		return s
-	case strings.ContainsFunc(s, isControl):
-		return strconv.Quote(s)
+	case v.numeric() && v.num != v.num:
+		return "nan"
+	case v.kind == pyInt:
+		return "n:" + v.text // exact, whatever its size
+	case v.numeric() && v.num == math.Trunc(v.num) && math.Abs(v.num) < 1<<53:
+		return "n:" + strconv.FormatFloat(v.num, 'f', 0, 64)
+	case v.numeric():
+		return "f:" + strconv.FormatFloat(v.num, 'g', -1, 64)
 	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return fmt.Sprint(v.kind, ":", v.text)
 }
 
-func pyFloat(v float64) string {
-	s := fmt.Sprint(v)
-	if !strings.ContainsAny(s, ".eEnI") {
-		s += ".0"
+func (v *pyValue) numeric() bool { return v.kind == pyBool || v.kind == pyInt || v.kind == pyFloat }
+
+// flatten returns a mapping's key and value nodes with merge keys (<<)
+// expanded: SafeConstructor.flatten_mapping. Merged pairs come first, so
+// that the mapping's own keys override them.
+func flatten(n *yaml.Node) ([]*yaml.Node, error) {
+	var merged, own []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], deref(n.Content[i+1])
+		if !isMergeKey(k) {
+			own = append(own, n.Content[i], n.Content[i+1])
+			continue
+		}
+		m, err := mergeSource(val)
+		if err != nil {
+			return nil, err
+		}
+		merged = append(merged, m...)
 	}
-	return s
+	return append(merged, own...), nil
 }
 
-// plainOK approximates PyYAML's analysis of whether a string can be written
-// plain in block context.
-func plainOK(s string) bool {
-	if s == "" || pyResolved.MatchString(s) || strings.TrimSpace(s) != s {
-		return false
+func mergeSource(val *yaml.Node) ([]*yaml.Node, error) {
+	switch val.Kind {
+	case yaml.MappingNode:
+		return flatten(val)
+	case yaml.SequenceNode:
+		var out []*yaml.Node
+		for i := len(val.Content) - 1; i >= 0; i-- {
+			sub := deref(val.Content[i])
+			if sub.Kind != yaml.MappingNode {
+				return nil, fmt.Errorf("line %d: expected a mapping for merging", sub.Line)
+			}
+			m, err := flatten(sub)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m...)
+		}
+		return out, nil
 	}
-	// A line that starts with a document marker would end or start a
-	// document when read back.
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
-		return false
-	}
-	if strings.ContainsAny(s[:1], "#,[]{}&*!|>'\"%@`") {
-		return false
-	}
-	if strings.ContainsAny(s[:1], "-?:") && (len(s) == 1 || s[1] == ' ') {
-		return false
-	}
-	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
-		return false
-	}
-	return !strings.ContainsFunc(s, isControl)
+	return nil, fmt.Errorf("line %d: expected a mapping or list of mappings for merging", val.Line)
 }
 
-func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+func deref(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n.Alias
+	}
+	return n
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	k = deref(k)
+	return k.Kind == yaml.ScalarNode && (k.Style == 0 && k.Value == "<<" || k.Tag == "!!merge")
+}
+
+// checkTag refuses a collection tagged other than its plain kind: safe_load
+// fails on unknown tags, and the dumps of !!set, !!omap and !!pairs are not
+// reproduced here.
+func checkTag(n *yaml.Node, plain string) error {
+	if t := n.ShortTag(); t != plain {
+		return fmt.Errorf("line %d: the tag %s is not supported", n.Line, t)
+	}
+	return nil
+}
