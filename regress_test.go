@@ -397,3 +397,53 @@ func TestFailedDeploymentIsWrittenInFull(t *testing.T) {
 		})
 	}
 }
+
+// TestGateForOneDeploymentApprovesNoSplit: a gate about one deployment,
+// whether the step names it or the gate's name does (canary:green, as
+// GateContext.Deployment reads it), approves no split; a gate about the
+// whole endpoint approves the one it watched.
+func TestGateForOneDeploymentApprovesNoSplit(t *testing.T) {
+	const name = "my-endpoint"
+	tests := []struct {
+		reason     string
+		gate, dep  string // the first stage's gate step, as edited
+		rolledBack string
+	}{
+		{"a bake watches the endpoint and approves blue=90 green=10", "bake", "", "blue=90 green=10"},
+		{"a gate whose step names green approves nothing", "bake", "green", "blue=100"},
+		{"a gate whose name names green approves nothing", "canary:green", "", "blue=100"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				desired := toGreen(t, svc)
+				p, err := plan.Compute(desired, observe(t, svc), plan.Options{Strategy: plan.Canary([]int{10, 50})})
+				if err != nil {
+					t.Fatal(err)
+				}
+				first := p.Step(name + "/gate/bake/1")
+				if first == nil {
+					t.Fatalf("no first bake in\n%s", p)
+				}
+				first.Gate, first.Deployment = tc.gate, tc.dep
+				var gates int
+				check := rollout.GateFunc(func(context.Context, rollout.GateContext) error {
+					if gates++; gates == 3 {
+						return errors.New("p99 latency above 300ms")
+					}
+					return nil
+				})
+				_, err = rollout.Apply(t.Context(), svc, p, rollout.Rollback(),
+					rollout.Gates(map[string]rollout.Gate{"smoke": check, "bake": check, "canary": check}))
+				var se *rollout.StepError
+				if !errors.As(err, &se) || se.Step != name+"/gate/bake/2" {
+					t.Fatalf("got %v, want bake/2 to refuse", err)
+				}
+				if len(se.State) != 1 || se.State[0].Traffic.String() != tc.rolledBack {
+					t.Errorf("rolled back to %v (%v), want %s", se.State, se.Restored, tc.rolledBack)
+				}
+			})
+		})
+	}
+}

@@ -38,11 +38,11 @@ func (a approval) String() string {
 
 // watchesLive reports whether gate step s looked at live traffic, and so
 // approves the split it saw: a smoke test (smoke:DEPLOYMENT, or any gate
-// for one deployment) invokes one deployment in isolation and approves
-// none.
+// for one deployment, as its GateContext names it) invokes one deployment
+// in isolation and approves none.
 func watchesLive(s *plan.Step) bool {
 	kind, _, _ := strings.Cut(s.Gate, ":")
-	return s.Deployment == "" && kind != "smoke"
+	return gateContext(nil, s).Deployment == "" && kind != "smoke"
 }
 
 // rollback restores an approved split of every endpoint whose traffic has
