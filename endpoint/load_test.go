@@ -519,6 +519,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unknown endpoint", files: map[string]string{"ep.yml": managed, "green.yml": deploymentFile}, reason: "a deployment file must join a loaded endpoint"},
 		{name: "duplicate deployment in list", files: with("  - name: blue\n", "  - name: blue\n    model: azureml:m:1\n  - name: blue\n"), reason: "two items of one name"},
 		{name: "duplicate deployment across files", files: map[string]string{"ep.yml": managed, "blue.yml": strings.Replace(strings.Replace(deploymentFile, "green", "blue", 1), "other", "my-endpoint", 1)}, reason: "inline and a file of its own"},
+		{name: "duplicate deployment differing in case", files: map[string]string{"ep.yml": managed, "blue.yml": strings.Replace(strings.Replace(deploymentFile, "green", "Blue", 1), "other", "my-endpoint", 1)}, reason: "the service's names ignore case; both places are named"},
 		{name: "name mismatch in map form", files: map[string]string{"ep.yml": "name: my-endpoint\ndeployments:\n  blue:\n    name: green\n    instance_type: Standard_DS3_v2\n"}, reason: "the key and name: disagree"},
 		{name: "list item without name", files: with("  - name: blue\n", "  - instance_type: x\n  - name: blue\n"), reason: "every list item needs a name"},
 		{name: "non-integer instance_count", files: with("instance_count: 1", "instance_count: two"), reason: "counts are integers"},

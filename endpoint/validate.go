@@ -133,6 +133,16 @@ func (v *validator) add(path, format string, args ...any) {
 	v.errs.Add(pos, shown, format, args...)
 }
 
+// firstAt names where the field at path was written, for a message about
+// a second one: ", first at FILE:LINE:COL", or "" for a spec built in
+// code.
+func (v *validator) firstAt(path string) string {
+	if pos, _ := v.src.locate(path); pos.Line > 0 {
+		return ", first at " + pos.String()
+	}
+	return ""
+}
+
 func (v *validator) name(path, name string) {
 	n := utf8.RuneCountInString(name)
 	switch {
@@ -173,7 +183,7 @@ func (v *validator) endpoint(e *Endpoint) {
 			// A linear scan: at most 20 deployments, and no map to allocate.
 			for j := range i {
 				if prev := e.Deployments[j].Name; strings.EqualFold(prev, d.Name) {
-					v.add("deployments["+d.Name+"]", "deployment %q is defined twice (as %q and %q); names must be unique, ignoring case", d.Name, prev, d.Name)
+					v.add("deployments["+d.Name+"]", "deployment %q is defined twice (as %q and %q)%s; names must be unique, ignoring case", d.Name, prev, d.Name, v.firstAt("deployments["+prev+"]"))
 					break
 				}
 			}
