@@ -182,7 +182,8 @@ const objectHashSeed = "Initialize for october 2021 AML CLI version"
 //
 // Links are followed, relative to the link's own folder; a link whose
 // target is missing adds only its name. Entries are matched against the
-// ignore file as by [Scan], through the real path of their folder.
+// ignore file as by [Scan], through the real path of their folder. A name
+// that is not UTF-8 is an error, as for the CLI.
 func ObjectHash(p string, alg Algorithm) (string, error) {
 	h, err := alg.new()
 	if err != nil {
@@ -248,6 +249,9 @@ func (o *objectHasher) dir(dir string) error {
 func (o *objectHasher) entry(dir, real, name string) error {
 	if o.ignore.excludedIn(real, name) {
 		return nil
+	}
+	if err := checkUTF8(name); err != nil {
+		return err
 	}
 	io.WriteString(o.h, name)
 	src := filepath.Join(dir, name)

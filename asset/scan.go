@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrEmpty is returned for a folder that holds no file once the ignore file
@@ -75,7 +76,8 @@ func (t *Tree) Size() int64 {
 // matched where the link leads. Files in a folder that a pattern excludes
 // are excluded with it. A link whose target is missing is an error unless
 // it is excluded. Anything that is not a regular file or a folder (a
-// socket, a device) is skipped.
+// socket, a device) is skipped. A file name that is not UTF-8 is an error,
+// as for the CLI.
 func Scan(p string) (*Tree, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -91,7 +93,7 @@ func Scan(p string) (*Tree, error) {
 			return nil, fmt.Errorf("asset: %s is neither a regular file nor a folder", p)
 		}
 		t.Files = []File{{Rel: t.name, Source: p, Size: fi.Size()}}
-		return t, nil
+		return t, checkUTF8(t.name)
 	}
 	if t.Ignore, err = ReadIgnore(p); err != nil {
 		return nil, err
@@ -165,6 +167,19 @@ func (w *walker) entry(dir, real, rel, name string) error {
 	case !fi.Mode().IsRegular():
 		return nil
 	}
-	w.files = append(w.files, File{Rel: path.Join(rel, name), Source: src, Size: fi.Size()})
+	r := path.Join(rel, name)
+	if err := checkUTF8(r); err != nil {
+		return err
+	}
+	w.files = append(w.files, File{Rel: r, Source: src, Size: fi.Size()})
+	return nil
+}
+
+// checkUTF8 refuses a name that is not UTF-8, which the CLI cannot encode
+// to hash it.
+func checkUTF8(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("asset: the name %q is not UTF-8 text", name)
+	}
 	return nil
 }

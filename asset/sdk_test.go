@@ -114,3 +114,27 @@ func TestSDKVectors(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesNotUTF8: the CLI fails on a file name that is not UTF-8 (it
+// cannot encode it to hash it), unless the ignore file excludes it.
+func TestNamesNotUTF8(t *testing.T) {
+	tests := []struct {
+		reason string
+		nodes  []node
+		fails  bool
+	}{
+		{"a file", []node{{"f", "a/ok", "1"}, {"f", "a/bad\xff", "2"}}, true},
+		{"a file in a folder", []node{{"f", "a/ok", "1"}, {"f", "a/bad\xff/x", "2"}}, true},
+		{"an excluded file", []node{{"f", "a/ok", "1"}, {"f", "a/bad\xff", "2"}, {"f", "a/.amlignore", "bad*\n"}}, false},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		buildNodes(t, dir, tt.nodes)
+		a := filepath.Join(dir, "a")
+		_, err := Scan(a)
+		_, oerr := ObjectHash(a, MD5)
+		if (err != nil) != tt.fails || (oerr != nil) != tt.fails {
+			t.Errorf("%s: Scan: %v, ObjectHash: %v; want failures %v", tt.reason, err, oerr, tt.fails)
+		}
+	}
+}
