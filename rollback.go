@@ -65,7 +65,9 @@ func (w *walker) rollback(ctx context.Context, failed *plan.Step) ([]string, []s
 		}
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	// Sorted by name, as Result.RolledBack lists them; the keys of two
+	// endpoints differ, so their names do too.
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(w.eps[a].name, w.eps[b].name) })
 
 	notes := make([]string, len(keys))
 	errs := make([]error, len(keys))

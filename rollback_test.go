@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,6 +197,42 @@ func TestRollbackPanics(t *testing.T) {
 					return
 				}
 				checkPanic(t, recovered, "my-endpoint/gate/bake/2", "the rollback that followed the step panicked")
+			})
+		})
+	}
+}
+
+// TestRolledBackSorted: the endpoints a rollback restored are listed
+// sorted, as Result.RolledBack says, whatever the case of their names.
+func TestRolledBackSorted(t *testing.T) {
+	tests := []struct {
+		reason string
+		names  []string
+	}{
+		{"lower-case names", []string{"beta-ep", "alpha-ep"}},
+		{"a capital sorts before every lower-case letter", []string{"beta-ep", "Gamma-ep"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				svc := fakes.New(fakes.Options{})
+				var from, to []*endpoint.Endpoint
+				for _, n := range tc.names {
+					from = append(from, desiredEndpoint(n, "blue=100", deployment("blue", 1, 2)))
+					to = append(to, desiredEndpoint(n, "green=100", deployment("blue", 1, 2), deployment("green", 2, 2)))
+				}
+				runTo(t, svc, from, plan.Options{})
+				refuse := rollout.GateFunc(func(context.Context, rollout.GateContext) error {
+					return errors.New("p99 latency above 300ms")
+				})
+				res, err := rollout.Run(t.Context(), svc, to, plan.Options{Strategy: plan.Canary([]int{10})}, rollout.Rollback(),
+					rollout.Gates(map[string]rollout.Gate{"smoke": rollout.Pause(0), "bake": refuse}))
+				if err == nil {
+					t.Fatal("Run passed a refusing gate")
+				}
+				if len(res.RolledBack) != 2 || !slices.IsSorted(res.RolledBack) {
+					t.Errorf("RolledBack %v, want both endpoints, sorted", res.RolledBack)
+				}
 			})
 		})
 	}
