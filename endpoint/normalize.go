@@ -19,6 +19,9 @@ const (
 	defaultIdentityType     = "system_assigned"
 
 	defaultMinInstances          = 1
+	defaultMaxInstances          = 1
+	defaultPollingInterval       = 1
+	defaultTargetUtilization     = 70
 	defaultSamplingRate          = 1.0
 	defaultProbeInitialDelay     = 10
 	defaultProbePeriod           = 10
@@ -63,6 +66,13 @@ const (
 //   - scale_settings.type: default (deployment schema);
 //   - instance_count: 1 when scale_settings.type is default and no count is
 //     given (the CLI's default for a manually scaled deployment);
+//   - under scale_settings.type target_utilization: max_instances 1, or
+//     min_instances when that is more (the service's default of 1 would
+//     be below the minimum), polling_interval 1,
+//     target_utilization_percentage 70 (the REST API's
+//     TargetUtilizationScaleSettings; min_instances' default of 1 is
+//     filled when the spec is loaded, where an absent key can be told from
+//     a written 0);
 //   - request_settings: request_timeout_ms 5000,
 //     max_concurrent_requests_per_instance 1, max_queue_wait_ms 500
 //     (deployment schema, RequestSettings);
@@ -231,8 +241,15 @@ func normalizeIdentity(id *Identity) {
 // what depends on more than one field.
 func normalizeDeployment(d *Deployment, kind Kind) {
 	normalizeAttrs(deploymentAttrs, d, kind)
-	if d.ScaleSettings.Type == ScaleDefault && d.InstanceCount == 0 {
-		d.InstanceCount = defaultInstanceCount
+	switch ss := &d.ScaleSettings; ss.Type {
+	case ScaleDefault:
+		if d.InstanceCount == 0 {
+			d.InstanceCount = defaultInstanceCount
+		}
+	case ScaleTargetUtilization:
+		setDefault(&ss.MaxInstances, max(defaultMaxInstances, ss.MinInstances))
+		setDefault(&ss.PollingInterval, defaultPollingInterval)
+		setDefault(&ss.TargetUtilizationPercentage, defaultTargetUtilization)
 	}
 }
 

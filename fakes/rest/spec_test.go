@@ -178,3 +178,34 @@ func TestPatchedIdentityIsAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoscaleDefaults: a deployment autoscaled by target utilization is
+// answered with the defaults the specification gives what a PUT leaves
+// out (TargetUtilizationScaleSettings: maxInstances 1, pollingInterval
+// PT1S, targetUtilizationPercentage 70), as the service answers them.
+func TestAutoscaleDefaults(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	ep := endpointBody(nil)
+	ep["properties"].(map[string]any)["compute"] = "k8s-compute"
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/k8s-ep", ep))
+	for _, tc := range []struct {
+		sent, want string
+		reason     string
+	}{
+		{`{"scaleType": "TargetUtilization"}`, `{"maxInstances":1,"minInstances":1,"pollingInterval":"PT1S","scaleType":"TargetUtilization","targetUtilizationPercentage":70}`,
+			"every default"},
+		{`{"scaleType": "TargetUtilization", "maxInstances": 5, "pollingInterval": "PT10S", "targetUtilizationPercentage": 50}`, `{"maxInstances":5,"minInstances":1,"pollingInterval":"PT10S","scaleType":"TargetUtilization","targetUtilizationPercentage":50}`,
+			"values written are kept"},
+	} {
+		body := `{"location": "eastus", "properties": {"endpointComputeType": "Kubernetes", "model": "azureml:m:1", "instanceType": "defaultinstancetype", "scaleSettings": ` + tc.sent + `}}`
+		if r := c.do(http.MethodPut, "/onlineEndpoints/k8s-ep/deployments/blue", body); r.status >= 300 {
+			t.Fatalf("PUT %s: %d %s", tc.sent, r.status, r.body)
+		} else {
+			c.poll(r)
+		}
+		got, _ := json.Marshal(c.do(http.MethodGet, "/onlineEndpoints/k8s-ep/deployments/blue", nil).json(t)["properties"].(map[string]any)["scaleSettings"])
+		if string(got) != tc.want {
+			t.Errorf("PUT scaleSettings %s, then GET: %s; want %s (%s)", tc.sent, got, tc.want, tc.reason)
+		}
+	}
+}
