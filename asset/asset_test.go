@@ -131,6 +131,7 @@ func TestCondaText(t *testing.T) {
 func TestCondaTextErrors(t *testing.T) {
 	tests := []struct{ reason, in string }{
 		{"broken YAML", "a: ["},
+		{"UTF-16, which the CLI does not decode", "\xff\xfen\x00:\x00 \x00x\x00\n\x00"},
 		{"two documents", "a: 1\n---\nb: 2\n"},
 		{"an unknown tag", "a: !!python/tuple [1, 2]\n"},
 		{"= as a value", "a: =\n"},
