@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -176,8 +175,8 @@ type Rule struct {
 	// Endpoint selects calls on this endpoint (case-insensitive); "" means
 	// any. Calls without an endpoint (ListEndpoints) match only "".
 	Endpoint string
-	// Deployment selects calls on this deployment; "" means any. Calls on
-	// the endpoint itself match only "".
+	// Deployment selects calls on this deployment (case-insensitive); ""
+	// means any. Calls on the endpoint itself match only "".
 	Deployment  string
 	Skip        int
 	Count       int
@@ -277,10 +276,10 @@ func (r Rule) matches(op Op, endpointName, deployment string) bool {
 	if r.Fault.Kind == FailProvisioning && op != OpCreateOrUpdateEndpoint && op != OpCreateOrUpdateDeployment && op != OpScaleDeployment {
 		return false
 	}
-	if r.Endpoint != "" && !strings.EqualFold(r.Endpoint, endpointName) {
+	if r.Endpoint != "" && !endpoint.SameName(r.Endpoint, endpointName) {
 		return false
 	}
-	return r.Deployment == "" || r.Deployment == deployment
+	return r.Deployment == "" || endpoint.SameName(r.Deployment, deployment)
 }
 
 // errDropped is the transport failure behind dropped requests and

@@ -83,6 +83,7 @@ func TestFaultSelection(t *testing.T) {
 		{"writes", Rule{Ops: Writes(), Fault: throttle}, "TTT.TT", "reads pass"},
 		{"by endpoint", Rule{Endpoint: "MY-ENDPOINT", Fault: throttle}, "TTTTT.", "other endpoints pass; names ignore case"},
 		{"by deployment", Rule{Deployment: "green", Fault: throttle}, ".T..T.", "blue and endpoint-level calls pass"},
+		{"by deployment in another case", Rule{Deployment: "GREEN", Fault: throttle}, ".T..T.", "deployment names ignore case, as endpoint names do"},
 		{"skip and count", Rule{Skip: 1, Count: 2, Fault: throttle}, ".TT...", "the second and third matching calls only"},
 	}
 	calls := []func(b backend.Backend) error{
