@@ -60,7 +60,8 @@ type Result struct {
 // Load reads endpoint and deployment specs from the operating system's
 // file system. Each path is a file or a directory, which is walked
 // recursively for *.yml and *.yaml files (in any case), leaving out
-// directories whose names begin with a dot.
+// directories whose names begin with a dot; a symbolic link so named is
+// read as the file it links to, from where the link is.
 //
 // A file named in paths must be a spec; a file found by walking that is not
 // one is returned in Result.Skipped with the reason (see the package
@@ -194,7 +195,10 @@ func visit(name, root string, d fs.DirEntry, err error, fn func(string)) error {
 		}
 		return nil
 	}
-	if isYAMLName(name) && d.Type().IsRegular() {
+	// A link is read as the file it names (or reported as the error
+	// reading it gives): left out, a linked deployment file would
+	// vanish from its endpoint without a word.
+	if isYAMLName(name) && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
 		fn(name)
 	}
 	return nil

@@ -474,6 +474,38 @@ func TestLoadOS(t *testing.T) {
 	}
 }
 
+// TestLoadWalkFollowsFileLinks: a symbolic link to a spec, found by
+// walking a directory, is loaded as the spec, its relative paths resolved
+// from where the link is, as the service's CLI resolves them from the
+// path it is given.
+func TestLoadWalkFollowsFileLinks(t *testing.T) {
+	dir := t.TempDir()
+	app, shared := filepath.Join(dir, "app"), filepath.Join(dir, "shared")
+	for _, d := range []string{app, shared} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	endpointFile := "name: my-endpoint\nauth_mode: key\ntraffic:\n  blue: 100\n"
+	deploymentFile := "name: blue\nendpoint_name: my-endpoint\nmodel:\n  path: model\ninstance_type: Standard_DS3_v2\ninstance_count: 1\n"
+	if err := os.WriteFile(filepath.Join(app, "endpoint.yml"), []byte(endpointFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shared, "blue.yml"), []byte(deploymentFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "shared", "blue.yml"), filepath.Join(app, "blue.yml")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	es, err := Load(app)
+	if err != nil {
+		t.Fatalf("Load: %v (a linked deployment file is a spec like any other, not left out)", err)
+	}
+	if d := es[0].Deployment("blue"); d == nil || d.Model.Path != "model" {
+		t.Errorf("deployments %+v, want blue with its model at model, beside the link", es[0].Deployments)
+	}
+}
+
 // TestLoadErrors records, for each kind of bad input, every error the
 // loader reports, in testdata/load/errors.golden.
 func TestLoadErrors(t *testing.T) {
