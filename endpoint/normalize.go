@@ -23,6 +23,7 @@ const (
 	defaultPollingInterval       = 1
 	defaultTargetUtilization     = 70
 	defaultSamplingRate          = 1.0
+	defaultRollingRate           = "hour"
 	defaultProbeInitialDelay     = 10
 	defaultProbePeriod           = 10
 	defaultProbeTimeout          = 2
@@ -80,6 +81,7 @@ const (
 //     success_threshold 1, failure_threshold 30 (deployment schema,
 //     ProbeSettings);
 //   - readiness_probe: the same except failure_threshold 3;
+//   - data_collector.rolling_rate: hour (the REST API's DataCollector);
 //   - startup_probe: when given, the defaults of liveness_probe (the
 //     service's ProbeSettings); when not given, none, as the service runs
 //     no startup probe unless asked.
@@ -296,6 +298,9 @@ func normalizeDataCollector(dc *DataCollector) *DataCollector {
 	}
 	if dc.Collections == nil && dc.SamplingRate == 0 && dc.RollingRate == "" && dc.RequestLogging == nil {
 		return nil
+	}
+	if dc.RollingRate == "" {
+		dc.RollingRate = defaultRollingRate
 	}
 	return dc
 }
