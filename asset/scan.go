@@ -83,7 +83,7 @@ func Scan(p string) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	real, err := filepath.EvalSymlinks(p)
+	real, err := realPath(p)
 	if err != nil {
 		return nil, err
 	}

@@ -138,3 +138,25 @@ func TestNamesNotUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeName: the name in front of the blobs is that of the resolved
+// path, as the CLI resolves it (Path.resolve) before it uploads.
+func TestTreeName(t *testing.T) {
+	dir := t.TempDir()
+	buildNodes(t, dir, []node{{"f", "real/x", "1"}, {"l", "alias", "real"}, {"f", "m.pkl", "m"}, {"l", "model", "m.pkl"}})
+	t.Chdir(filepath.Join(dir, "real"))
+	tests := []struct{ reason, path, want string }{
+		{"the current folder", ".", "real"},
+		{"a link to a folder", filepath.Join(dir, "alias"), "real"},
+		{"a link to a file", filepath.Join(dir, "model"), "m.pkl"},
+		{"a plain folder", filepath.Join(dir, "real"), "real"},
+	}
+	for _, tt := range tests {
+		tree, err := Scan(tt.path)
+		if err != nil {
+			t.Errorf("%s: %v", tt.reason, err)
+		} else if got := tree.Name(); got != tt.want {
+			t.Errorf("%s: Name() = %q, want %q", tt.reason, got, tt.want)
+		}
+	}
+}
