@@ -209,3 +209,20 @@ func TestAutoscaleDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceTypeDefault: a managed deployment's instanceType is
+// optional in the specification, which gives it a default,
+// Standard_F4s_v2; a PUT without one creates the deployment with it.
+func TestInstanceTypeDefault(t *testing.T) {
+	c, _ := newServer(t, rest.Options{})
+	c.poll(c.do(http.MethodPut, "/onlineEndpoints/it-ep", endpointBody(nil)))
+	r := c.do(http.MethodPut, "/onlineEndpoints/it-ep/deployments/blue", `{"location": "eastus", "properties": {"endpointComputeType": "Managed", "model": "azureml:m:1"}}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("PUT without instanceType: %d %s; want 201", r.status, r.body)
+	}
+	c.poll(r)
+	got := c.do(http.MethodGet, "/onlineEndpoints/it-ep/deployments/blue", nil).json(t)["properties"].(map[string]any)["instanceType"]
+	if got != "Standard_F4s_v2" {
+		t.Errorf("instanceType %v, want the specification's default Standard_F4s_v2", got)
+	}
+}

@@ -576,6 +576,10 @@ func encodeQuantities(q endpoint.Quantities) *resourceQuantities {
 	return &resourceQuantities{CPU: q.CPU, Memory: q.Memory, GPU: q.GPU}
 }
 
+// defaultInstanceType is the instance type of a managed deployment whose
+// PUT names none: the specification's default of instanceType.
+const defaultInstanceType = "Standard_F4s_v2"
+
 // decodeDeployment turns a PUT body into the model.
 func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error) {
 	p := w.Properties
@@ -598,6 +602,9 @@ func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error
 		InstanceType:              p.InstanceType,
 		AppInsightsEnabled:        p.AppInsightsEnabled,
 		EgressPublicNetworkAccess: endpoint.Access(enumOf(accesses, "properties.egressPublicNetworkAccess", p.EgressPublicNetworkAccess)),
+	}
+	if d.InstanceType == "" && d.Type == endpoint.Managed {
+		d.InstanceType = defaultInstanceType
 	}
 	d.Model, errs = decodeModel(p.Model, errs)
 	d.Environment.Reference = decodeRef(p.EnvironmentID, "properties.environmentId", &errs)
