@@ -269,15 +269,32 @@ func (d *decoder) count(e entry, p loc, dst *int) {
 		return
 	}
 	n, err := strconv.Atoi(s)
+	octal, isOctal := octalToCLI(e.v, n)
 	switch {
 	case err != nil:
 		d.errorf(e.v, p.w, "want a non-negative integer, got %q", s)
 	case n < 0:
 		d.errorf(e.v, p.w, "want a non-negative integer, got %d", n)
+	case isOctal:
+		d.errorf(e.v, p.w, "%s is octal %d to the service's CLI, which reads YAML 1.1, and %d to YAML 1.2; write %d, or %d without the leading zero", s, octal, n, octal, n)
 	default:
 		*dst = n
 		d.record(p, e)
 	}
+}
+
+// octalToCLI returns the number that the service's CLI, which reads YAML
+// 1.1, takes n read from the plain scalar v for when that is another:
+// with a leading zero (010), it is octal. Taking either silently would
+// be wrong for someone. Quoted, or written 0 to 07, the two agree.
+func octalToCLI(v *yaml.Node, n int) (int64, bool) {
+	s := strings.TrimLeft(v.Value, "+")
+	if v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 ||
+		v.ShortTag() == "!!str" || len(s) < 2 || s[0] != '0' || n < 8 {
+		return 0, false
+	}
+	octal, err := strconv.ParseInt(s, 8, 64)
+	return octal, err == nil && octal != int64(n)
 }
 
 // boolean accepts true and false in any case, quoted or not, because the

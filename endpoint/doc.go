@@ -47,7 +47,9 @@
 // errors, with [SeverityWarning].
 //
 // Values are read as written, never through a float: version: 1 is "1"
-// and version: 1.10 is "1.10". Enumerations ignore case and underscores
+// and version: 1.10 is "1.10". A count written with a leading zero that
+// the service's CLI, which reads YAML 1.1, would take as octal
+// (instance_count: 010 is 8 to it) is an error. Enumerations ignore case and underscores
 // (auth_mode: Key, AMLToken); names and instance types keep their case.
 // Booleans are true or false in any case, quoted or not (the service's
 // examples write enabled: 'True'). References are read by

@@ -174,6 +174,13 @@ func TestParseQuirks(t *testing.T) {
 			reason: "the 2021 place for instance_count, with scale_type manual",
 		},
 		{
+			name:   "quoted leading zero",
+			spec:   strings.Replace(managed, "instance_count: 1", "instance_count: '010'", 1),
+			got:    func(e *Endpoint) any { return e.Deployments[0].InstanceCount },
+			want:   10,
+			reason: "quoted, 010 is a string to the service's CLI too, which reads it as the decimal 10",
+		},
+		{
 			name:   "no newline at end of file",
 			spec:   strings.TrimSuffix(strings.Replace(managed, "instance_count: 1", "instance_count: 4", 1), "\n"),
 			got:    func(e *Endpoint) any { return e.Deployments[0].InstanceCount },
@@ -556,6 +563,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "list item without name", files: with("  - name: blue\n", "  - instance_type: x\n  - name: blue\n"), reason: "every list item needs a name"},
 		{name: "non-integer instance_count", files: with("instance_count: 1", "instance_count: two"), reason: "counts are integers"},
 		{name: "float instance_count", files: with("instance_count: 1", "instance_count: 1.5"), reason: "counts are whole"},
+		{name: "leading zero", files: with("instance_count: 1", "instance_count: 010"), reason: "the service's CLI reads YAML 1.1, where a plain 010 is octal 8: neither reading is taken silently"},
 		{name: "huge probe period", files: with("instance_count: 1", "instance_count: 1\n    liveness_probe:\n      period: 9223372036854775807"), reason: "an integer Go holds but the service does not is refused where it is written"},
 		{name: "negative instance_count", files: with("instance_count: 1", "instance_count: -1"), reason: "counts are never negative"},
 		{name: "bad boolean", files: with("instance_count: 1", "instance_count: 1\n    app_insights_enabled: yes"), reason: "YAML 1.1 yes is refused"},
