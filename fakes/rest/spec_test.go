@@ -182,7 +182,9 @@ func TestPatchedIdentityIsAnswered(t *testing.T) {
 // TestAutoscaleDefaults: a deployment autoscaled by target utilization is
 // answered with the defaults the specification gives what a PUT leaves
 // out (TargetUtilizationScaleSettings: maxInstances 1, pollingInterval
-// PT1S, targetUtilizationPercentage 70), as the service answers them.
+// PT1S, targetUtilizationPercentage 70), as the service answers them; so
+// is a Kubernetes deployment without scale settings, which the
+// specification autoscales.
 func TestAutoscaleDefaults(t *testing.T) {
 	c, _ := newServer(t, rest.Options{})
 	ep := endpointBody(nil)
@@ -196,6 +198,8 @@ func TestAutoscaleDefaults(t *testing.T) {
 			"every default"},
 		{`{"scaleType": "TargetUtilization", "maxInstances": 5, "pollingInterval": "PT10S", "targetUtilizationPercentage": 50}`, `{"maxInstances":5,"minInstances":1,"pollingInterval":"PT10S","scaleType":"TargetUtilization","targetUtilizationPercentage":50}`,
 			"values written are kept"},
+		{`null`, `{"maxInstances":1,"minInstances":1,"pollingInterval":"PT1S","scaleType":"TargetUtilization","targetUtilizationPercentage":70}`,
+			"a Kubernetes deployment without scale settings is autoscaled: the specification's default for KubernetesOnlineDeployment"},
 	} {
 		body := `{"location": "eastus", "properties": {"endpointComputeType": "Kubernetes", "model": "azureml:m:1", "instanceType": "defaultinstancetype", "scaleSettings": ` + tc.sent + `}}`
 		if r := c.do(http.MethodPut, "/onlineEndpoints/k8s-ep/deployments/blue", body); r.status >= 300 {

@@ -622,7 +622,12 @@ func decodeDeployment(name string, w wireDeployment) (endpoint.Deployment, error
 		return int(n)
 	}
 	sec := func(field, v string) int { return ms(field, v) / 1000 }
-	if ss := p.ScaleSettings; ss != nil {
+	ss := p.ScaleSettings
+	if ss == nil && d.Type == endpoint.Kubernetes {
+		// The specification's default for a Kubernetes deployment.
+		ss = &scaleSettings{ScaleType: "TargetUtilization"}
+	}
+	if ss != nil {
 		d.ScaleSettings = endpoint.ScaleSettings{
 			Type:                        endpoint.ScaleType(enumOf(scaleTypes, "properties.scaleSettings.scaleType", ss.ScaleType)),
 			MinInstances:                readMin(ss),
