@@ -117,6 +117,7 @@ func TestCondaText(t *testing.T) {
 		{"a string that starts a document is quoted, without an end marker", " ...", "'...'\n"},
 		{"a plain string document ends with an end marker", "hello\n", "hello\n...\n"},
 		{"a question mark inside a string is no indicator", "a: x?\n", "a: x?\n"},
+		{"tabs are allowed in comments, quotes and block scalars", "a: x # a\tcomment\nb: \"t\\tq\tx\"\nc: 'u\tv'\nd: |\n  l\tm\n# \t\n", "a: x\nb: \"t\\tq\\tx\"\nc: \"u\\tv\"\nd: \"l\\tm\\n\"\n"},
 		{"literal blocks become quoted lines", "a: |\n  line1\n  line2\n", "a: 'line1\n\n  line2\n\n  '\n"},
 	}
 	for _, tt := range tests {
@@ -131,6 +132,11 @@ func TestCondaText(t *testing.T) {
 func TestCondaTextErrors(t *testing.T) {
 	tests := []struct{ reason, in string }{
 		{"broken YAML", "a: ["},
+		{"a tab after a colon", "name:\tx\n"},
+		{"a tab at the end of a line", "name: x\t\n"},
+		{"a tab inside a plain scalar", "a: x\ty\n"},
+		{"a tab in a flow sequence", "a: [x,\ty]\n"},
+		{"a tab before a comment", "a: x\t# c\n"},
 		{"UTF-16, which the CLI does not decode", "\xff\xfen\x00:\x00 \x00x\x00\n\x00"},
 		{"two documents", "a: 1\n---\nb: 2\n"},
 		{"an unknown tag", "a: !!python/tuple [1, 2]\n"},

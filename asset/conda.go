@@ -23,14 +23,18 @@ import (
 //
 // A file whose content is empty, null, false, zero or an empty collection
 // gives "": the CLI then sends no conda file and leaves it out of the
-// environment's version. A file that is not UTF-8 (UTF-16 included) or
-// holds several documents is an error, as for the CLI. So are the tags !!binary, !!set, !!omap and !!pairs, which
+// environment's version. A file that is not UTF-8 (UTF-16 included),
+// holds several documents or has a tab outside comments, quotes and block
+// scalars is an error, as for the CLI. So are the tags !!binary, !!set, !!omap and !!pairs, which
 // safe_load accepts but whose dump this package does not reproduce.
 func CondaText(data []byte) (string, error) {
 	if !utf8.Valid(data) {
 		return "", errors.New("conda file: not UTF-8 text") // the CLI reads it as UTF-8 only
 	}
 	root, err := loadSingle(data)
+	if err == nil && root != nil {
+		err = checkTabs(strings.TrimPrefix(string(data), "\ufeff"), root)
+	}
 	if err != nil {
 		return "", fmt.Errorf("conda file: %w", err)
 	}

@@ -103,7 +103,7 @@ func compareFloat(a, b float64) int {
 }
 
 // context is what PyYAML's emitter knows of the place of a node.
-type context struct{ root, sequence, mapping, simpleKey bool }
+type context struct{ root, mapping, simpleKey bool }
 
 // emitter follows PyYAML's Emitter for the events yaml.dump makes of
 // safe_load's values.
@@ -152,7 +152,7 @@ func (e *emitter) sequence(v *pyValue) {
 	for _, item := range v.items {
 		e.writeIndent()
 		e.writeIndicator("-", true, false, true)
-		e.node(item, context{sequence: true})
+		e.node(item, context{})
 	}
 	e.popIndent()
 }
