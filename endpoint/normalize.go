@@ -257,12 +257,10 @@ func normalizeDeployment(d *Deployment, kind Kind) {
 
 // normalizeCompute writes a compute target as its name in the workspace:
 // the YAML's azureml:NAME is the CLI's shorthand for the compute of that
-// name, as the bare name is. Full ARM ids are kept as written.
+// name, as the bare name is. Full ARM ids are kept as written, without
+// the azureml: the CLI drops before them too (azureml:/subscriptions/...).
 func normalizeCompute(c string) string {
 	c = trim(c)
-	if strings.Contains(c, "/") {
-		return c
-	}
 	// Every prefix, and the space after it, goes at once: what is left
 	// is normal already, as Normalize must leave it.
 	for len(c) > len("azureml:") && strings.EqualFold(c[:len("azureml:")], "azureml:") {

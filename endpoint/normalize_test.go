@@ -178,6 +178,7 @@ func TestNormalizeCompute(t *testing.T) {
 		{"azureml:inferencecompute", "inferencecompute", "the CLI's shorthand"},
 		{"AzureML:k8s ", "k8s", "any case, trimmed"},
 		{"k8s", "k8s", "the bare name"},
+		{"azureml:/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "the CLI drops azureml: before an ARM id too, which is no id with it"},
 		{"/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/computes/k8s", "an ARM id as written"},
 	} {
 		e := &Endpoint{Name: "e", Compute: tc.in}

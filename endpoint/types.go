@@ -102,7 +102,7 @@ type Endpoint struct {
 	AuthMode   AuthMode          `json:"auth_mode,omitempty"`
 	// Compute is the Kubernetes compute target; empty for managed endpoints.
 	// Normalized, it is the compute's name in the workspace (the YAML's
-	// azureml:NAME), or a full ARM id as written. It cannot change in place.
+	// azureml:NAME), or a full ARM id as written, without a leading azureml:. It cannot change in place.
 	Compute             string    `json:"compute,omitempty"`
 	Identity            *Identity `json:"identity,omitempty"`
 	PublicNetworkAccess Access    `json:"public_network_access,omitempty"`
