@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -77,6 +78,8 @@ func (f *applyFlags) check() error {
 	switch {
 	case f.parallelism < 1:
 		return fmt.Errorf("--parallelism %d: want 1 or more", f.parallelism)
+	case math.IsNaN(f.speed) || math.IsInf(f.speed, 0):
+		return fmt.Errorf("--speed %v: want a number, 1 (real time) or more", f.speed)
 	case f.speed < 1:
 		return fmt.Errorf("--speed %v: want 1 (real time) or more", f.speed)
 	case f.bake < 0:

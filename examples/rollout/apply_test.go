@@ -162,6 +162,8 @@ func TestApplyFake(t *testing.T) {
 				"the workspace is required"},
 			{"unknown-backend", []string{"plan", "--backend", "aws", "--to", specs}, false, "", 1, "only two backends"},
 			{"slow", []string{"apply", "--speed", "0.5", "--to", specs}, false, "", 1, "the fake cannot run slower than the service"},
+			{"speed-nan", []string{"apply", "--speed", "NaN", "--to", specs}, false, "", 1, "NaN is no speed: before, it was taken, and the times printed were nonsense"},
+			{"speed-inf", []string{"apply", "--speed", "+Inf", "--to", specs}, false, "", 1, "an infinite speed is no speed: before, it was taken, and apply never ended"},
 			{"missing-plan", []string{"apply", filepath.Join("testdata", "no-such-plan.json")}, false, "", 1, "an unreadable plan file"},
 			{"not-a-plan", []string{"apply", filepath.Join("testdata", "invalid.yaml")}, false, "", 1, "a file that is not a plan"},
 			{"apply-help", []string{"apply", "-h"}, false, "", 0, "help is not an error, and goes to stdout"},
