@@ -118,6 +118,7 @@ func TestCondaText(t *testing.T) {
 		{"a plain string document ends with an end marker", "hello\n", "hello\n...\n"},
 		{"a question mark inside a string is no indicator", "a: x?\n", "a: x?\n"},
 		{"tabs are allowed in comments, quotes and block scalars", "a: x # a\tcomment\nb: \"t\\tq\tx\"\nc: 'u\tv'\nd: |\n  l\tm\n# \t\n", "a: x\nb: \"t\\tq\\tx\"\nc: \"u\\tv\"\nd: \"l\\tm\\n\"\n"},
+		{"= is a string as a key", "=: x\n", "'=': x\n"},
 		{"literal blocks become quoted lines", "a: |\n  line1\n  line2\n", "a: 'line1\n\n  line2\n\n  '\n"},
 	}
 	for _, tt := range tests {

@@ -178,7 +178,7 @@ func (c *constructor) mapping(n *yaml.Node, v *pyValue) error {
 		if pairs[i].Kind != yaml.ScalarNode && pairs[i].Kind != yaml.AliasNode {
 			return fmt.Errorf("line %d: found unhashable key", pairs[i].Line)
 		}
-		k, err := c.value(pairs[i])
+		k, err := c.key(pairs[i])
 		if err == nil && (k.kind == pySeq || k.kind == pyMap) {
 			err = fmt.Errorf("line %d: found unhashable key", pairs[i].Line)
 		}
@@ -192,6 +192,15 @@ func (c *constructor) mapping(n *yaml.Node, v *pyValue) error {
 		v.set(index, k, val)
 	}
 	return nil
+}
+
+// key constructs a mapping key: as flatten_mapping does, a key that
+// resolves to !!value (=) is a string.
+func (c *constructor) key(n *yaml.Node) (*pyValue, error) {
+	if d := deref(n); d.Kind == yaml.ScalarNode && scalarTag(d) == "!!value" {
+		return &pyValue{kind: pyStr, text: d.Value}, nil
+	}
+	return c.value(n)
 }
 
 // set stores key: value as a Python dict does: a key equal to one already

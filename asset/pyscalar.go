@@ -41,17 +41,22 @@ func pyResolve(s string) string {
 	return "!!str"
 }
 
-// scalarValue makes v the value safe_load constructs from the scalar n.
-func scalarValue(n *yaml.Node, v *pyValue) error {
-	tag := "!!str"
+// scalarTag is the tag PyYAML gives the scalar n: its own, or the one
+// resolved from a plain scalar's text.
+func scalarTag(n *yaml.Node) string {
 	switch {
 	case n.Style&yaml.TaggedStyle != 0:
-		tag = n.ShortTag()
+		return n.ShortTag()
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0:
-		tag = pyResolve(n.Value)
+		return pyResolve(n.Value)
 	}
+	return "!!str"
+}
+
+// scalarValue makes v the value safe_load constructs from the scalar n.
+func scalarValue(n *yaml.Node, v *pyValue) error {
 	var err error
-	switch tag {
+	switch tag := scalarTag(n); tag {
 	case "!!str":
 		v.kind, v.text = pyStr, n.Value
 	case "!!null":
