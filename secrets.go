@@ -79,8 +79,12 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 	// The desired deployment may spell its name otherwise than the plan,
 	// which spells it as the service does: it is the same deployment, and
 	// it is compared under the plan's spelling.
+	// Tags the desired spec does not write are not managed: the plan
+	// writes them back as the service held them, which desired does not
+	// say, and they are no difference.
 	var want *endpoint.Deployment
 	norm := endpoint.Normalized(src)
+	endpoint.AdoptTags(norm, &endpoint.Endpoint{Deployments: []endpoint.Deployment{*s.DeploymentAfter}})
 	for i := range norm.Deployments {
 		if endpoint.SameName(norm.Deployments[i].Name, name) {
 			want = &norm.Deployments[i]

@@ -196,6 +196,44 @@ func TestFillSecretsNamesWithoutCase(t *testing.T) {
 	}
 }
 
+// TestFillSecretsUnwrittenTags: tags a spec does not write are not
+// managed, and the plan writes them back as the service holds them; the
+// desired state that leaves them out is still the state the plan was
+// computed for, and fills its secrets.
+func TestFillSecretsUnwrittenTags(t *testing.T) {
+	tagged := []string{"    environment_variables:", "    tags:\n      team: risk\n    environment_variables:"}
+	scaled := []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    environment_variables"}
+	tests := []struct {
+		reason  string
+		replace []string
+	}{
+		{"the desired state leaves green's tags out", scaled},
+		{"the desired state writes the tags green has", []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    tags:\n      team: risk\n    environment_variables"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
+			runTo(t, svc, []*endpoint.Endpoint{secretSpec(t, tagged...)}, plan.Options{})
+			desired := []*endpoint.Endpoint{secretSpec(t, tc.replace...)}
+			p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			filled, err := rollout.FillSecrets(savedOf(t, p), desired)
+			if err != nil {
+				t.Fatalf("FillSecrets: %v", err)
+			}
+			if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
+				t.Fatalf("Apply of the filled plan: %v", err)
+			}
+			e, _ := svc.Peek("credit-risk")
+			if d := e.Deployment("green"); d == nil || d.InstanceCount != 2 || d.Tags["team"] != "risk" {
+				t.Errorf("green is %+v, want 2 instances and its tags kept", d)
+			}
+		})
+	}
+}
+
 // TestFillSecretsKeepsOtherSteps: steps without redacted values are the
 // plan's own, and a nil plan is refused like Apply refuses it.
 func TestFillSecretsKeepsOtherSteps(t *testing.T) {
