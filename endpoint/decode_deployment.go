@@ -16,10 +16,10 @@ var deploymentKeys = keysOf(deploymentAttrs)
 var deploymentFileKeys = append([]string{"$schema", "endpoint_name"}, deploymentKeys...)
 
 var (
-	modelKeys       = []string{"id", "name", "version", "path", "local_path", "type"}
+	modelKeys       = slices.Concat([]string{"name", "version", "path", "local_path", "type"}, modelMetadataKeys, modelReadOnlyKeys)
 	codeKeys        = []string{"code", "scoring_script"}
 	codeObjectKeys  = []string{"local_path"}
-	environmentKeys = []string{"id", "name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}
+	environmentKeys = slices.Concat([]string{"name", "version", "image", "conda_file", "build", "inference_config", "os_type", "path", "docker"}, environmentMetadataKeys, environmentReadOnlyKeys)
 	dockerKeys      = []string{"image"}
 	buildKeys       = []string{"path", "dockerfile_path"}
 	inferenceKeys   = []string{"liveness_route", "readiness_route", "scoring_route"}
@@ -39,6 +39,25 @@ var (
 	osTypes          = []string{"linux", "windows"}
 	rollingRates     = []string{"minute", "hour", "day"}
 )
+
+// The fields of an inline model or environment that the model of a spec
+// does not hold, as the service's CLI reads them: metadata it registers
+// with the asset, and read-only fields it writes out and ignores on input.
+var (
+	modelMetadataKeys       = []string{"description", "tags", "properties", "flavors", "utc_time_created"}
+	modelReadOnlyKeys       = []string{"id", "job_name", "latest_version", "creation_context"}
+	environmentMetadataKeys = []string{"description", "tags", "datastore"}
+	environmentReadOnlyKeys = []string{"id", "latest_version", "creation_context", "auto_delete_setting"}
+)
+
+// assetExtra reads a field of an inline asset of kind that the model does
+// not hold: metadata loads with a warning, since no asset registered from
+// the spec gets it; a read-only field is dropped, as the CLI drops it.
+func (d *decoder) assetExtra(g entry, p loc, kind string, metadata []string) {
+	if slices.Contains(metadata, g.k.Value) {
+		d.warnf(g.k, p.w, "ignored: the service's CLI registers it with the %s; the %s registered from this spec goes without it", kind, kind)
+	}
+}
 
 // deployment decodes the fields of one deployment. inFile is set for a
 // deployment file of its own, which may say which endpoint it joins. The
@@ -157,9 +176,8 @@ func (d *decoder) model(f entry, p loc, dst *Reference) {
 			d.localPath(g, renamed(p, "local_path", "path"), &dst.Path)
 		case "type":
 			d.str(g, gp, &dst.Type)
-		case "id":
-			// Read-only: the service's CLI writes the asset's ARM id out
-			// and drops it on input, and so does the loader.
+		default:
+			d.assetExtra(g, gp, "model", modelMetadataKeys)
 		}
 	}
 	d.onlyOne(fs, p, "path", "local_path")
@@ -225,8 +243,8 @@ func (d *decoder) environment(f entry, p loc, dst *Environment) {
 	for _, g := range fs {
 		gp := p.key(g.k.Value)
 		switch g.k.Value {
-		case "id":
-			// Read-only, as in a model.
+		default:
+			d.assetExtra(g, gp, "environment", environmentMetadataKeys)
 		case "name":
 			d.str(g, gp, &dst.Name)
 		case "version":

@@ -35,9 +35,12 @@
 // dropped (an endpoint's id, kind, location, openapi_uri,
 // provisioning_state and scoring_uri, its identity's principal_id and
 // tenant_id and a user-assigned identity's client_id, principal_id and
-// object_id, a deployment's id and provisioning_state, the id of an
-// inline model or environment), so the output of az ml online-endpoint
-// show and online-deployment show loads; and the deprecated
+// object_id, a deployment's id and provisioning_state, the id and the
+// like of an inline model or environment), so the output of az ml
+// online-endpoint show and online-deployment show loads; what the CLI
+// registers with an inline model or environment (description, tags,
+// properties, flavors, datastore) loads with a warning, as no asset
+// registered from the spec gets it; and the deprecated
 // private_network_connection: true (false) of
 // a managed deployment is egress_public_network_access: disabled
 // (enabled), with a warning.

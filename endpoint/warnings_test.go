@@ -29,6 +29,14 @@ func TestWarnings(t *testing.T) {
 			},
 			reason: "warnings of deployment files join their endpoint's",
 		},
+		{
+			name: "what the CLI registers with an inline asset",
+			files: map[string]string{"ep.yml": strings.Replace(strings.Replace(managed,
+				"model: azureml:model-1:1", "model:\n      name: m\n      version: 1\n      path: model\n      description: the model\n      tags: {team: ml}\n      properties: {p: 1}\n      flavors: {python_function: {loader_module: x}}\n      utc_time_created: 2021-05-06\n      job_name: run-1\n      latest_version: 2\n      creation_context: {created_by: someone}", 1),
+				"environment: azureml:env:1", "environment:\n      image: img:1\n      description: the image\n      tags: {team: ml}\n      datastore: workspaceblobstore\n      latest_version: 3\n      creation_context: {created_by: someone}\n      auto_delete_setting: {condition: created_greater_than}", 1)},
+			reason: "the service's CLI reads an inline model's and environment's description, tags and the like, and registers them with the asset; " +
+				"they load, each with a warning, as nothing here registers them; the read-only fields are dropped without one",
+		},
 		{name: "today's forms", files: map[string]string{"ep.yml": kubernetes}, reason: "nothing to warn about"},
 	}
 	var b strings.Builder
