@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 	"github.com/rolloutkit/rollout/plan"
 )
 
@@ -79,12 +80,12 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 	// The desired deployment may spell its name otherwise than the plan,
 	// which spells it as the service does: it is the same deployment, and
 	// it is compared under the plan's spelling.
-	// Tags the desired spec does not write are not managed: the plan
-	// writes them back as the service held them, which desired does not
-	// say, and they are no difference.
+	// Tags the desired spec does not write, and properties it leaves out,
+	// are the service's: the plan writes them back as the service held
+	// them, which desired does not say, and they are no difference.
 	var want *endpoint.Deployment
 	norm := endpoint.Normalized(src)
-	endpoint.AdoptTags(norm, &endpoint.Endpoint{Deployments: []endpoint.Deployment{*s.DeploymentAfter}})
+	rules.Adopt(norm, &endpoint.Endpoint{Deployments: []endpoint.Deployment{*s.DeploymentAfter}})
 	for i := range norm.Deployments {
 		if endpoint.SameName(norm.Deployments[i].Name, name) {
 			want = &norm.Deployments[i]

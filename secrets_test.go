@@ -197,18 +197,18 @@ func TestFillSecretsNamesWithoutCase(t *testing.T) {
 }
 
 // TestFillSecretsUnwrittenTags: tags a spec does not write are not
-// managed, and the plan writes them back as the service holds them; the
-// desired state that leaves them out is still the state the plan was
-// computed for, and fills its secrets.
+// managed, nor are properties it leaves out, and the plan writes them back
+// as the service holds them; the desired state that leaves them out is
+// still the state the plan was computed for, and fills its secrets.
 func TestFillSecretsUnwrittenTags(t *testing.T) {
-	tagged := []string{"    environment_variables:", "    tags:\n      team: risk\n    environment_variables:"}
+	tagged := []string{"    environment_variables:", "    tags:\n      team: risk\n    properties:\n      owner: ml\n    environment_variables:"}
 	scaled := []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    environment_variables"}
 	tests := []struct {
 		reason  string
 		replace []string
 	}{
-		{"the desired state leaves green's tags out", scaled},
-		{"the desired state writes the tags green has", []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    tags:\n      team: risk\n    environment_variables"}},
+		{"the desired state leaves green's tags and properties out", scaled},
+		{"the desired state writes the tags and properties green has", []string{"instance_count: 1\n    environment_variables", "instance_count: 2\n    tags:\n      team: risk\n    properties:\n      owner: ml\n    environment_variables"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.reason, func(t *testing.T) {
@@ -227,8 +227,8 @@ func TestFillSecretsUnwrittenTags(t *testing.T) {
 				t.Fatalf("Apply of the filled plan: %v", err)
 			}
 			e, _ := svc.Peek("credit-risk")
-			if d := e.Deployment("green"); d == nil || d.InstanceCount != 2 || d.Tags["team"] != "risk" {
-				t.Errorf("green is %+v, want 2 instances and its tags kept", d)
+			if d := e.Deployment("green"); d == nil || d.InstanceCount != 2 || d.Tags["team"] != "risk" || d.Properties["owner"] != "ml" {
+				t.Errorf("green is %+v, want 2 instances and its tags and properties kept", d)
 			}
 		})
 	}

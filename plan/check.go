@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/rolloutkit/rollout/endpoint"
+	"github.com/rolloutkit/rollout/internal/rules"
 )
 
 // MaxOrders bounds the orders [Check] replays for each group of endpoints
@@ -86,7 +87,7 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 		g.Name = f.Name
 		g.Deployments = slices.Clone(g.Deployments)
 		spellLike(&g, f)
-		adopt(&g, f)
+		rules.Adopt(&g, f)
 		if msg := difference(f, &g); msg != "" {
 			return &ViolationError{Rule: "P1", Msg: fmt.Sprintf("endpoint %s does not reach the desired state: %s", d.e.Name, msg)}
 		}

@@ -196,7 +196,7 @@ func Compute(desired, actual []*endpoint.Endpoint, opts Options) (*Plan, error) 
 				hd.add(d)
 				d.Name = a.Name
 				spellLike(d, a)
-				adopt(d, a)
+				rules.Adopt(d, a)
 				same = unchanged(d, a)
 			}
 			i++
@@ -259,22 +259,6 @@ func unchanged(d, a *endpoint.Endpoint) bool {
 		}
 	}
 	return true
-}
-
-// adopt gives the desired endpoint d, spelled like the actual a, what a
-// write of it leaves as a holds it: the tags d does not manage
-// ([endpoint.AdoptTags]) and the properties d leaves out, which the
-// service never removes ([rules.Properties]). A property d alters stays
-// d's, for the planner to refuse or replace.
-func adopt(d, a *endpoint.Endpoint) {
-	endpoint.AdoptTags(d, a)
-	d.Properties = rules.Properties(a.Properties, d.Properties)
-	for i := range d.Deployments {
-		dd := &d.Deployments[i]
-		if j, found := rules.FindDeployment(a, dd.Name); found {
-			dd.Properties = rules.Properties(a.Deployments[j].Properties, dd.Properties)
-		}
-	}
 }
 
 // reserve makes room for n more steps, having planned done of the total

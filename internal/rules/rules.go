@@ -134,6 +134,23 @@ func Properties(have, want map[string]string) map[string]string {
 	return out
 }
 
+// Adopt gives the desired endpoint d what a write of it leaves as the
+// actual endpoint a holds it: the tags d does not manage
+// ([endpoint.AdoptTags]) and the properties d leaves out, which the
+// service never removes ([Properties]). A property d alters stays d's, for
+// a planner to refuse or replace. Deployments are matched by name as
+// [FindDeployment] matches them.
+func Adopt(d, a *endpoint.Endpoint) {
+	endpoint.AdoptTags(d, a)
+	d.Properties = Properties(a.Properties, d.Properties)
+	for i := range d.Deployments {
+		dd := &d.Deployments[i]
+		if j, found := FindDeployment(a, dd.Name); found {
+			dd.Properties = Properties(a.Deployments[j].Properties, dd.Properties)
+		}
+	}
+}
+
 // alteredProperty returns the first property, by name, that want gives
 // another value than have holds, with both values quoted, or "".
 func alteredProperty(have, want map[string]string) (field, before, after string) {
