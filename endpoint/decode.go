@@ -244,9 +244,11 @@ func (d *decoder) kind(n *yaml.Node, p loc, want yaml.Kind) bool {
 }
 
 // scalar returns the text of a scalar as written, never through a number
-// type: versions like 1.10 must stay 1.10.
+// type: versions like 1.10 must stay 1.10. Null is not a value: most
+// fields leave it out as not set (see fields); where it gets here, in a
+// list or a split, it is an error.
 func (d *decoder) scalar(e entry, p loc, what string) (string, bool) {
-	if e.v.Kind != yaml.ScalarNode {
+	if e.v.Kind != yaml.ScalarNode || isNull(e.v) {
 		d.errorf(e.v, p.w, "want %s, got %s", what, describe(e.v))
 		return "", false
 	}

@@ -568,6 +568,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "negative instance_count", files: with("instance_count: 1", "instance_count: -1"), reason: "counts are never negative"},
 		{name: "bad boolean", files: with("instance_count: 1", "instance_count: 1\n    app_insights_enabled: yes"), reason: "YAML 1.1 yes is refused"},
 		{name: "bad auth_mode", files: with("auth_mode: key", "auth_mode: password"), reason: "enums list what is allowed"},
+		{name: "traffic without a percent", files: with("blue: 100", "blue:"), reason: "a null percent is no number, and shows as nothing"},
 		{name: "traffic over 100", files: with("blue: 100", "blue: 101"), reason: "percents are 0..100"},
 		{name: "traffic sum", files: with("blue: 100", "blue: 90"), reason: "validation errors point at what was written"},
 		{name: "validation in map form", files: map[string]string{"ep.yml": "name: my-endpoint\ntraffic:\n  blue: 100\ndeployments:\n  blue:\n    model: azureml:m:1\n    instance_count: 1\n"}, reason: "validation paths are written the map way"},
