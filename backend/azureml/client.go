@@ -753,9 +753,23 @@ func (o *Operation) Wait(ctx context.Context) error {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return ctx.Err()
 		}
-		return mapError(err)
+		return operationError(err)
 	}
 	return nil
+}
+
+// operationError maps the error of an operation the service accepted. One
+// followed through its Location (a PATCH, a DELETE) ends with the status
+// the service answers there, 400 when it failed: that is the operation's
+// provisioning failure, as a Failed status of an Azure-AsyncOperation is,
+// not a request found invalid, which the service refuses before it
+// accepts it.
+func operationError(err error) error {
+	e := mapError(err)
+	if be, ok := e.(*backend.Error); ok && be.Kind == backend.Invalid {
+		be.Kind = backend.ProvisioningFailed
+	}
+	return e
 }
 
 // Resume returns the operation a resume token stands for.

@@ -607,18 +607,34 @@ func testProvisioningStates(t *testing.T, s *suite) {
 func testFailedProvisioning(t *testing.T, s *suite) {
 	s.setup(t, epName, "blue")
 	s.must(t, s.setTraffic(epName, map[string]int{"blue": 100}, nil))
-	s.FailProvisioning(t, s.b, epName, "green")
-	err := s.b.CreateOrUpdateDeployment(s.ctx, epName, newDeployment("green", "2"))
-	wantKind(t, err, backend.ProvisioningFailed)
-	if backend.IsRetryable(err) {
-		t.Errorf("failed provisioning must not be retried as is: %v", err)
+	for _, tc := range []struct {
+		exists bool // green is created before the write
+		write  func() error
+		reason string
+	}{
+		{false, func() error { return s.b.CreateOrUpdateDeployment(s.ctx, epName, newDeployment("green", "2")) },
+			"a create whose provisioning fails"},
+		{true, func() error { return s.b.ScaleDeployment(s.ctx, epName, "green", 2) },
+			"a scale whose provisioning fails (a PATCH, whose operation ends at its Location)"},
+	} {
+		if tc.exists {
+			s.must(t, s.b.CreateOrUpdateDeployment(s.ctx, epName, newDeployment("green", "2")))
+		}
+		s.FailProvisioning(t, s.b, epName, "green")
+		err := tc.write()
+		if e, ok := errors.AsType[*backend.Error](err); !ok || e.Kind != backend.ProvisioningFailed {
+			t.Errorf("%s: err = %v, want kind %s", tc.reason, err, backend.ProvisioningFailed)
+		}
+		if backend.IsRetryable(err) {
+			t.Errorf("%s: failed provisioning must not be retried as is: %v", tc.reason, err)
+		}
+		green := s.get(t, epName).Deployment("green")
+		if green == nil || green.Status.ProvisioningState != endpoint.Failed {
+			t.Fatalf("%s: green = %+v, want it in the Failed state", tc.reason, green)
+		}
+		wantKind(t, s.setTraffic(epName, map[string]int{"blue": 90, "green": 10}, nil), backend.Invalid, "green")
+		s.must(t, s.b.DeleteDeployment(s.ctx, epName, "green"))
 	}
-	green := s.get(t, epName).Deployment("green")
-	if green == nil || green.Status.ProvisioningState != endpoint.Failed {
-		t.Fatalf("green = %+v, want it in the Failed state", green)
-	}
-	wantKind(t, s.setTraffic(epName, map[string]int{"blue": 90, "green": 10}, nil), backend.Invalid, "green")
-	s.must(t, s.b.DeleteDeployment(s.ctx, epName, "green"))
 }
 
 func testDarkEndpoint(t *testing.T, s *suite) {
