@@ -20,7 +20,10 @@ import (
 // every deployment step whose spec carries a redacted value, the desired
 // deployment of the same endpoint and name must equal the step's spec in
 // every field once the redacted values are filled in, and define every
-// redacted variable. Otherwise the desired files changed since the plan was
+// redacted variable. It is compared as the planner compared it: names
+// without regard to case, each asset label as the version the plan
+// resolved it to, and the tags and properties it does not write as the
+// plan writes them back. Otherwise the desired files changed since the plan was
 // saved, and applying the plan's spec with today's secrets would write a
 // mixture of both; FillSecrets then refuses with an error that matches
 // [ErrInvalidPlan] and, for deployments loaded from files, wraps an
@@ -96,6 +99,7 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 		return nil, mismatch(s, src, name, "the desired state no longer defines this deployment")
 	}
 	name, want.Name = want.Name, name
+	*want = withVersionsOf(*want, s.DeploymentAfter)
 	filled := s.DeploymentAfter.Clone()
 	var missing []string
 	for k, v := range filled.EnvironmentVariables {
@@ -121,6 +125,22 @@ func fill(s *plan.Step, desired []*endpoint.Endpoint) (*endpoint.Deployment, err
 		return nil, mismatch(s, src, name, "the desired state differs from the saved plan in "+strings.Join(paths, ", "))
 	}
 	return &filled, nil
+}
+
+// withVersionsOf returns d with each of its labels resolved to the
+// version planned resolved the same label to in the same field: the plan
+// writes a label as the version it resolved, and a desired state loaded
+// again has the label alone. A label planned does not have stays as it is.
+func withVersionsOf(d endpoint.Deployment, planned *endpoint.Deployment) endpoint.Deployment {
+	resolved := planned.Labels()
+	return d.WithLabels(func(f endpoint.LabelField) string {
+		for _, r := range resolved {
+			if r.Path == f.Path && r.Label.Same(f.Label) {
+				return r.Label.Version
+			}
+		}
+		return f.Label.Version
+	})
 }
 
 // mismatch refuses step s because the desired deployment name of src is

@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -229,6 +230,61 @@ func TestFillSecretsUnwrittenTags(t *testing.T) {
 			e, _ := svc.Peek("credit-risk")
 			if d := e.Deployment("green"); d == nil || d.InstanceCount != 2 || d.Tags["team"] != "risk" || d.Properties["owner"] != "ml" {
 				t.Errorf("green is %+v, want 2 instances and its tags and properties kept", d)
+			}
+		})
+	}
+}
+
+// TestFillSecretsLabels: the plan writes a label as the version it
+// resolved to, and the desired state loaded again has the label alone: it
+// is still the state the plan was computed for, and fills its secrets,
+// while a label changed since is a difference.
+func TestFillSecretsLabels(t *testing.T) {
+	spec := `name: my-endpoint
+traffic: {blue: 100}
+deployments:
+  - name: blue
+    model: azureml:taxi-model@latest
+    environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest
+    instance_type: Standard_F2s_v2
+    instance_count: 1
+    environment_variables:
+      API_KEY: ` + secretValue + "\n"
+	tests := []struct {
+		reason string
+		edit   []string // replacements in the spec after planning
+		want   string   // part of the refusal, or "" for none
+	}{
+		{"the same labels", nil, ""},
+		{"the model pinned since to the version its label resolved to: the same write", []string{"taxi-model@latest", "taxi-model:7"}, ""},
+		{"the model pinned since to another version", []string{"taxi-model@latest", "taxi-model:6"}, "differs from the saved plan in model"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ep.yml")
+			writeFile(t, path, spec)
+			load := func() []*endpoint.Endpoint {
+				es, err := endpoint.Load(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return es
+			}
+			svc := labelService(t)
+			saved := savedOf(t, planFor(t, svc, load()))
+			writeFile(t, path, strings.NewReplacer(tc.edit...).Replace(spec))
+			filled, err := rollout.FillSecrets(saved, load())
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("FillSecrets = %v, want a refusal naming %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FillSecrets: %v", err)
+			}
+			if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
+				t.Fatalf("Apply of the filled plan: %v", err)
 			}
 		})
 	}
