@@ -45,7 +45,8 @@ func TestOnServer(t *testing.T) {
 		name     string
 		workflow string
 		input    any
-		// steer signals the run once a gate waits; nil leaves it alone.
+		// steer signals the run once an approval gate waits; nil leaves
+		// it alone.
 		steer   func(ctx context.Context, c client.Client, id string) error
 		wantErr string
 		want    string
@@ -125,7 +126,9 @@ func seeded(t *testing.T) *fakes.Service {
 	return svc
 }
 
-// signal returns a steer that sends the named signal once a gate waits.
+// signal returns a steer that sends the named signal once an approval
+// gate waits. The smoke test waits before it, and an approve signal that
+// finds no approval gate waiting is ignored, as documented.
 func signal(name string) func(ctx context.Context, c client.Client, id string) error {
 	return func(ctx context.Context, c client.Client, id string) error {
 		for {
@@ -137,7 +140,7 @@ func signal(name string) func(ctx context.Context, c client.Client, id string) e
 			if err := v.Get(&st); err != nil {
 				return err
 			}
-			if len(st.Waiting) > 0 {
+			if slices.ContainsFunc(st.Waiting, func(w durable.Wait) bool { return w.Kind == durable.Approval }) {
 				return c.SignalWorkflow(ctx, id, "", name, durable.Signal{})
 			}
 			select {
