@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -210,6 +211,11 @@ func describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		if isNull(n) {
 			return "nothing"
+		}
+		if lines := strings.Count(strings.TrimRight(n.Value, "\n"), "\n") + 1; lines > 1 {
+			// Most often a block of the spec that a stray | or >
+			// turned into text, secret values included: not shown.
+			return fmt.Sprintf("a text of %d lines (not shown: it may hold a secret)", lines)
 		}
 		return fmt.Sprintf("%q", n.Value)
 	}
@@ -461,13 +467,13 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err *Error, syntax bo
 		if err == io.EOF {
 			return nil, nil, false
 		}
-		return nil, syntaxError(file, err), true
+		return nil, syntaxError(file, err, data), true
 	}
 	var second yaml.Node
 	switch err := dec.Decode(&second); {
 	case err == io.EOF:
 	case err != nil:
-		return nil, syntaxError(file, err), true
+		return nil, syntaxError(file, err, data), true
 	default:
 		return nil, &Error{Pos: Pos{File: file, Line: second.Line, Column: second.Column}, Msg: "more than one YAML document; a spec file holds one"}, false
 	}
@@ -477,10 +483,20 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err *Error, syntax bo
 	return doc.Content[0], nil, false
 }
 
-// syntaxError turns yaml's untyped error into a positioned one.
-func syntaxError(file string, err error) *Error {
+// unknownAnchor finds yaml's error for an alias that refers to no anchor,
+// which names the alias: text of the file that may be a secret value
+// behind a stray * (API_KEY: *s3cr3t).
+var unknownAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
+// syntaxError turns yaml's untyped error into a positioned one, never
+// showing the text of data.
+func syntaxError(file string, err error, data []byte) *Error {
 	msg := err.Error()
 	pos := Pos{File: file}
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		pos.Line, pos.Column = position(data, bytes.Index(data, []byte("*"+m[1])))
+		return &Error{Pos: pos, Msg: "not valid YAML: an alias (*NAME) refers to no anchor; aliases are not allowed in specs, write the value out (a * that begins a plain value makes it an alias: quote the value)"}
+	}
 	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
@@ -488,4 +504,15 @@ func syntaxError(file string, err error) *Error {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	return &Error{Pos: pos, Msg: "not valid YAML: " + msg}
+}
+
+// position is the 1-based line and column of the byte at offset in data,
+// or zeros for an offset not found (-1).
+func position(data []byte, offset int) (line, column int) {
+	if offset < 0 {
+		return 0, 0
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	return line, utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
 }

@@ -549,6 +549,8 @@ func TestLoadErrors(t *testing.T) {
 		{name: "traffic list", files: with("traffic:\n  blue: 100", "traffic:\n  - blue"), reason: "a list where a mapping belongs"},
 		{name: "model list", files: with("model: azureml:model-1:1", "model: [a, b]"), reason: "a list where a reference belongs"},
 		{name: "environment variables on one line", files: with("instance_count: 1", "instance_count: 1\n    environment_variables: API_KEY s3cr3t"), reason: "the text may hold a secret value: not shown"},
+		{name: "alias to no anchor", files: with("instance_count: 1", "instance_count: 1\n    environment_variables:\n      API_KEY: *s3cr3t"), reason: "the YAML parser names the missing anchor, here a secret value behind a stray *: not shown"},
+		{name: "deployments as text", files: with("deployments:\n", "deployments: |\n"), reason: "a stray | makes the deployments one text, secret values included: not shown"},
 		{name: "tags nested", files: with("auth_mode: key", "auth_mode: key\ntags:\n  team: {a: b}"), reason: "tag values are single values"},
 		{name: "oversize", files: map[string]string{"ep.yml": managed}, loader: Loader{MaxFileSize: 64}, reason: "larger than MaxFileSize is refused before parsing"},
 		{name: "deep nesting", files: map[string]string{"ep.yml": deep}, reason: "no spec is 40 levels deep"},
