@@ -782,17 +782,16 @@ func newWalker(b backend.Backend, c *config, p *plan.Plan, actual []*endpoint.En
 	}
 	for j, e := range actual {
 		capacity := make(capacities, 0, len(e.Deployments))
-		for i := range e.Deployments {
-			capacity.set(e.Deployments[i].Name, e.Deployments[i].Capacity())
-		}
 		ep := w.newState(e.Name, len(actual)-j+len(p.Steps))
-		ep.fields = withSplits(e, e.Traffic, e.Mirror)
-		ep.capacity = capacity
 		for i := range e.Deployments {
-			if notSucceeded(e, e.Deployments[i].Name) {
-				ep.failed = append(ep.failed, key(e.Deployments[i].Name))
+			d := &e.Deployments[i]
+			capacity.set(d.Name, d.Capacity())
+			if !d.Status.ProvisioningState.Succeeded() {
+				ep.failed = append(ep.failed, key(d.Name))
 			}
 		}
+		ep.fields = withSplits(e, e.Traffic, e.Mirror)
+		ep.capacity = capacity
 		ep.approved = []approval{{split: split{e.Traffic, e.Mirror}, capacity: slices.Clone(capacity)}}
 		w.eps[key(e.Name)] = ep
 	}
