@@ -100,7 +100,7 @@ func (r *resolver) endpoint(ctx context.Context, e *endpoint.Endpoint) (*endpoin
 }
 
 // version resolves the label of one field; a label that selects nothing
-// is recorded as a positioned error and resolves to "".
+// is recorded as a positioned error at the field and resolves to "".
 func (r *resolver) version(ctx context.Context, e *endpoint.Endpoint, deployment string, f endpoint.LabelField) (string, error) {
 	l := f.Label
 	l.Version = ""
@@ -109,22 +109,26 @@ func (r *resolver) version(ctx context.Context, e *endpoint.Endpoint, deployment
 		r.errs.Add(pos, path, "%s selects a version by label; the service's CLI takes code by version only: write azureml:%s:VERSION", l, l.Name)
 		return "", nil
 	}
-	if v, ok := r.versions[l]; ok {
-		return v, nil
+	v, ok := r.versions[l]
+	if !ok {
+		err := r.c.retry(ctx, nil, func(ctx context.Context) error {
+			var err error
+			v, err = r.b.ResolveLabel(ctx, l)
+			return err
+		})
+		switch {
+		case errors.Is(err, backend.ErrNotFound):
+			v = ""
+		case err != nil:
+			return "", fmt.Errorf("rollout: resolve %s: %w", l, err)
+		}
+		r.versions[l] = v
 	}
-	var v string
-	err := r.c.retry(ctx, nil, func(ctx context.Context) error {
-		var err error
-		v, err = r.b.ResolveLabel(ctx, l)
-		return err
-	})
-	switch {
-	case errors.Is(err, backend.ErrNotFound):
+	// A label that selects nothing is reported at every field that
+	// writes it, though it is resolved once.
+	if v == "" {
 		r.errs.Add(pos, path, "no version of %s carries the label %s", assetName(l), l.Label)
-	case err != nil:
-		return "", fmt.Errorf("rollout: resolve %s: %w", l, err)
 	}
-	r.versions[l] = v
 	return v, nil
 }
 

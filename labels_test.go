@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -350,6 +352,62 @@ instance_count: 1
 	}
 	if n := len(svc.History()); n != 0 {
 		t.Errorf("the refused spec changed the service %d times", n)
+	}
+}
+
+// TestLabelResolvesToNothingEverywhere: a label that selects no version
+// is reported at every field that writes it, though it is resolved once.
+func TestLabelResolvesToNothingEverywhere(t *testing.T) {
+	deployment := func(name string) string {
+		return "  - name: " + name + "\n    model: azureml:taxi-model@latest\n    environment: azureml:sklearn-env:1\n    instance_type: Standard_F2s_v2\n    instance_count: 1\n"
+	}
+	tests := []struct {
+		reason string
+		files  []string
+		want   []string // file index and line:col of each error
+	}{
+		{"two deployments of one file",
+			[]string{"name: my-endpoint\ndeployments:\n" + deployment("blue") + deployment("green")},
+			[]string{"0:4:12", "0:9:12"}},
+		{"two endpoints in two files",
+			[]string{"name: my-endpoint\ndeployments:\n" + deployment("blue"), "name: other-endpoint\ndeployments:\n" + deployment("blue")},
+			[]string{"0:4:12", "1:4:12"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason, func(t *testing.T) {
+			dir := t.TempDir()
+			var paths []string
+			for i, f := range tc.files {
+				paths = append(paths, filepath.Join(dir, fmt.Sprintf("ep%d.yml", i)))
+				writeFile(t, paths[i], f)
+			}
+			desired, err := endpoint.Load(paths...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resolutions := 0
+			b := fakes.Intercept(fakes.New(fakes.Options{Latency: fakes.NoLatency()}), fakes.Interceptor{
+				ResolveLabel: func(ctx context.Context, next backend.Labels, l endpoint.AssetLabel) (string, error) {
+					resolutions++
+					return next.ResolveLabel(ctx, l)
+				},
+			})
+			_, err = rollout.ResolveLabels(t.Context(), b, desired)
+			var list endpoint.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("ResolveLabels: %v, want an endpoint.ErrorList", err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, fmt.Sprintf("%d:%d:%d", slices.Index(paths, e.Pos.File), e.Pos.Line, e.Pos.Column))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("errors at %v, want %v:\n%v", got, tc.want, list)
+			}
+			if resolutions != 1 {
+				t.Errorf("the label was resolved %d times, want once", resolutions)
+			}
+		})
 	}
 }
 
