@@ -491,7 +491,9 @@ func (b *Backend) BeginCreateOrUpdateEndpoint(ctx context.Context, e *endpoint.E
 
 // PatchEndpoint writes only the endpoint's tags and identity (the
 // service's PATCH), leaving its traffic, mirror and every other setting as
-// the service holds them. It is conditional when e.Status.ETag is set.
+// the service holds them, and its tags too when e.Tags is nil (not
+// managed) or its identity when e.Identity is nil. It is conditional when
+// e.Status.ETag is set.
 func (b *Backend) PatchEndpoint(ctx context.Context, e *endpoint.Endpoint) error {
 	if err := checkPath(e.Name); err != nil {
 		return err

@@ -98,9 +98,9 @@ type endpointProperties struct {
 }
 
 // endpointPatch is the PATCH body for endpoints: only tags and identity
-// change that way.
+// change that way. Nil tags are not managed and not sent; empty ones are.
 type endpointPatch struct {
-	Tags     map[string]string `json:"tags"`
+	Tags     map[string]string `json:"tags,omitzero"`
 	Identity *managedIdentity  `json:"identity,omitempty"`
 }
 
@@ -812,11 +812,7 @@ func encodeEndpointPatch(e *endpoint.Endpoint) (*endpointPatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags := cloneMap(e.Tags)
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	return &endpointPatch{Tags: tags, Identity: id}, nil
+	return &endpointPatch{Tags: maps.Clone(e.Tags), Identity: id}, nil
 }
 
 // minInstances reads a deployment's minimum: absent under target

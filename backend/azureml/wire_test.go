@@ -296,6 +296,9 @@ func TestRequestsMatchExamples(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// The example's request writes its tags, {}: managed, and
+				// none. Read, the same {} is no tags held (nil).
+				e.Tags = map[string]string{}
 				body, err := encodeEndpointPatch(e)
 				if err != nil {
 					t.Fatal(err)
@@ -677,4 +680,28 @@ func deploymentCycle(t *testing.T, d endpoint.Deployment) endpoint.Deployment {
 		t.Fatalf("encoded deployment does not decode: %v\n%s", err, data)
 	}
 	return got
+}
+
+// TestPatchTags: a PATCH sends the endpoint's tags as the model holds
+// them: nil is not managed, so the PATCH leaves the service's tags alone;
+// empty and written tags replace them.
+func TestPatchTags(t *testing.T) {
+	for _, tc := range []struct {
+		tags   map[string]string
+		want   string
+		reason string
+	}{
+		{nil, `{}`, "tags nil are not managed: a PATCH of the identity alone must not remove them"},
+		{map[string]string{}, `{"tags":{}}`, "tags written empty remove the service's"},
+		{map[string]string{"team": "ml"}, `{"tags":{"team":"ml"}}`, "tags written replace the service's"},
+	} {
+		body, err := encodeEndpointPatch(&endpoint.Endpoint{Name: "e", Tags: tc.tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(body)
+		if string(got) != tc.want {
+			t.Errorf("tags %v: PATCH body %s, want %s (%s)", tc.tags, got, tc.want, tc.reason)
+		}
+	}
 }
