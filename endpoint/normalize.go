@@ -222,6 +222,9 @@ func normalizeIdentity(id *Identity) {
 		for i, p := range parts {
 			parts[i] = strings.TrimSpace(p)
 		}
+		// The types are a set, as Validate reads them:
+		// user_assigned,system_assigned is system_assigned,user_assigned.
+		slices.Sort(parts)
 		id.Type = strings.Join(parts, ",")
 	}
 	if id.Type == "" {

@@ -45,6 +45,8 @@ func TestNormalizeSameIntent(t *testing.T) {
 		{"identity default", &Endpoint{Identity: &Identity{Type: "System_Assigned"}}, &Endpoint{}, "the service assigns a system identity"},
 		{"identity spelling", &Endpoint{Identity: &Identity{Type: "system_assigned, user_assigned", UserAssignedIdentities: []string{"b", "a", "b"}}},
 			&Endpoint{Identity: &Identity{Type: "SYSTEM_ASSIGNED,USER_ASSIGNED", UserAssignedIdentities: []string{"a", "b"}}}, "ids are a set; type is case-insensitive"},
+		{"identity order", &Endpoint{Identity: &Identity{Type: "user_assigned,system_assigned", UserAssignedIdentities: []string{"a"}}},
+			&Endpoint{Identity: &Identity{Type: "system_assigned,user_assigned", UserAssignedIdentities: []string{"a"}}}, "Validate takes the two types in either order, as one identity"},
 		{"empty maps", &Endpoint{Properties: map[string]string{}, Deployments: []Deployment{{Name: "d1", EnvironmentVariables: map[string]string{}}}},
 			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "empty and absent maps are the same"},
 		{"order", &Endpoint{Deployments: []Deployment{{Name: "green"}, {Name: "blue"}}}, &Endpoint{Deployments: []Deployment{{Name: "blue"}, {Name: "green"}}}, "deployments are kept sorted by name"},
