@@ -8,7 +8,7 @@
 //
 // Under /subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.MachineLearningServices/workspaces/{w}:
 //
-//	GET    onlineEndpoints                          list, paged by nextLink ($skipToken)
+//	GET    onlineEndpoints                          list, paged by nextLink ($skip)
 //	GET    onlineEndpoints/{e}                      the endpoint
 //	PUT    onlineEndpoints/{e}                      201 (create) or 200, Azure-AsyncOperation
 //	PATCH  onlineEndpoints/{e}                      tags, identity: 202, Location

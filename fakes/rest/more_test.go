@@ -3,6 +3,7 @@ package rest_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -29,6 +30,19 @@ func TestListPaging(t *testing.T) {
 	}
 	if pages != 3 || strings.Join(names, ",") != "ep-0,ep-1,ep-2,ep-3,ep-4,ep-5,ep-6" {
 		t.Errorf("%d pages of %v, want 3 pages of ep-0..ep-6 in order", pages, names)
+	}
+	// The continuation token is the specification's $skip parameter
+	// (PaginationParameter), which a client built from it may send itself.
+	first := c.do(http.MethodGet, "/onlineEndpoints", nil).json(t)
+	next, _ := first["nextLink"].(string)
+	u, err := url.Parse(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := u.Query().Get("$skip")
+	second := c.do(http.MethodGet, "/onlineEndpoints?$skip="+url.QueryEscape(token), nil).json(t)
+	if v, _ := second["value"].([]any); token == "" || len(v) == 0 || v[0].(map[string]any)["name"] != "ep-3" {
+		t.Errorf("nextLink %s: $skip %q, and the page it starts is %v; want the second page, from ep-3", next, token, second["value"])
 	}
 }
 

@@ -204,7 +204,7 @@ func TestCalls(t *testing.T) {
 	c.do(http.MethodPost, "/score/calls-ep", `{}`, "Authorization", "Bearer wrong") // refused before the service
 	c.poll(c.do(http.MethodPut, "/onlineEndpoints/other-ep", endpointBody(nil)))
 	c.do(http.MethodGet, "/onlineEndpoints", nil)
-	c.do(http.MethodGet, "/onlineEndpoints?$skipToken=1", nil)
+	c.do(http.MethodGet, "/onlineEndpoints?$skip=1", nil)
 	c.do(http.MethodDelete, "/onlineEndpoints/other-ep", nil)
 	c.do(http.MethodDelete, "/onlineEndpoints/other-ep", nil)
 	want := "[{CreateOrUpdateDeployment 2} {CreateOrUpdateEndpoint 4} {DeleteEndpoint 2} {GetEndpoint 1} {GetKeys 1} {Invoke 1} {ListEndpoints 2} {ScaleDeployment 1}]"

@@ -16,18 +16,19 @@ import (
 	"github.com/rolloutkit/rollout/internal/rules"
 )
 
-// page cuts items at the request's $skipToken (an offset) and returns the
-// nextLink of the rest, or "". The nextLink keeps the request's other
+// page cuts items at the request's $skip, the specification's
+// continuation token (PaginationParameter; here an offset), and returns
+// the nextLink of the rest, or "". The nextLink keeps the request's other
 // query parameters (filters such as hash), so every page lists the same.
 func page[T any](s *Server, req *request, items []T) ([]T, string) {
 	q := req.r.URL.Query()
-	skip, _ := strconv.Atoi(q.Get("$skipToken"))
+	skip, _ := strconv.Atoi(q.Get("$skip"))
 	skip = min(max(skip, 0), len(items))
 	end := min(skip+s.opts.PageSize, len(items))
 	next := ""
 	if end < len(items) {
 		q.Set("api-version", req.apiVer)
-		q.Set("$skipToken", strconv.Itoa(end))
+		q.Set("$skip", strconv.Itoa(end))
 		next = req.base + req.r.URL.Path + "?" + q.Encode()
 	}
 	return items[skip:end], next
