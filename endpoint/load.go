@@ -146,6 +146,10 @@ type tree interface {
 	dir(name string) (string, error)
 	// rel is the slash-separated path of target relative to base.
 	rel(base, target string) (string, error)
+	// same is the one spelling of name's path that every spelling of it
+	// has (./ep.yml, ep.yml, d/../ep.yml), so a file reached twice is
+	// read once.
+	same(name string) string
 }
 
 type osTree struct{}
@@ -153,6 +157,13 @@ type osTree struct{}
 func (osTree) stat(name string) (fs.FileInfo, error)   { return os.Stat(name) }
 func (osTree) open(name string) (io.ReadCloser, error) { return os.Open(name) }
 func (osTree) dir(name string) (string, error)         { return filepath.Abs(filepath.Dir(name)) }
+
+func (osTree) same(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return filepath.Clean(name)
+}
 
 func (osTree) rel(base, target string) (string, error) {
 	r, err := filepath.Rel(base, target)
@@ -170,6 +181,7 @@ type fsTree struct{ fsys fs.FS }
 func (t fsTree) stat(name string) (fs.FileInfo, error)   { return fs.Stat(t.fsys, name) }
 func (t fsTree) open(name string) (io.ReadCloser, error) { return t.fsys.Open(name) }
 func (fsTree) dir(name string) (string, error)           { return path.Dir(name), nil }
+func (fsTree) same(name string) string                   { return path.Clean(name) }
 
 // rel works on fs.FS names, which have no "..": the base is always a
 // directory inside the same tree.
@@ -328,10 +340,10 @@ func (l *Loader) load(t tree, paths []string) (*Result, error) {
 	var files []*file
 	seen := make(map[string]bool)
 	read := func(name string, explicit bool) {
-		if seen[name] {
+		if seen[t.same(name)] {
 			return
 		}
-		seen[name] = true
+		seen[t.same(name)] = true
 		data, err := l.read(t, name)
 		if err != nil {
 			errs.Add(Pos{File: name}, "", "%s", err)

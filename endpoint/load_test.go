@@ -479,6 +479,18 @@ func TestLoadOS(t *testing.T) {
 	if len(byFile) != 1 || len(byDir) != 1 || !Equal(byFile[0], byDir[0]) {
 		t.Errorf("Load(file) = %v, Load(dir, file) = %v; want one equal endpoint (a file reached twice loads once)", byFile, byDir)
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, spec)
+	if err != nil {
+		t.Skipf("no relative path to %s: %v", spec, err)
+	}
+	spelled, err := Load(filepath.Join(dir, ".", "x", "..")+string(filepath.Separator), "."+string(filepath.Separator)+rel, spec)
+	if err != nil || len(spelled) != 1 {
+		t.Errorf("Load of one file spelled three ways = %v, %v; want it loaded once", spelled, err)
+	}
 }
 
 // TestLoadWalkFollowsFileLinks: a symbolic link to a spec, found by
