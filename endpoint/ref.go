@@ -41,7 +41,9 @@ func ParseReference(s string) (Reference, error) {
 	case s == "":
 		return Reference{}, refError("empty reference; want azureml:NAME:VERSION, azureml:NAME@LABEL, an azureml:// URI, an ARM id or a path")
 	case strings.HasPrefix(s, "file:"):
-		p := strings.TrimPrefix(s, "file:")
+		// Space after the prefix is no part of the path, as around
+		// the whole: file: ../model is ../model.
+		p := strings.TrimSpace(strings.TrimPrefix(s, "file:"))
 		if p == "" {
 			return Reference{}, refError("file: reference without a path")
 		}

@@ -3,6 +3,8 @@ package endpoint
 import (
 	"errors"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func TestParseReference(t *testing.T) {
@@ -22,6 +24,7 @@ func TestParseReference(t *testing.T) {
 		{"/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/environments/e/versions/1", Reference{ID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/environments/e/versions/1"}, "ARM id"},
 		{"azureml:/subscriptions/s/x", Reference{ID: "/subscriptions/s/x"}, "azureml: before an ARM id is dropped"},
 		{"file:../model-1/environment/conda.yml", Reference{Path: "../model-1/environment/conda.yml"}, "file: prefix from the 2021 flow is dropped"},
+		{"file: ../model", Reference{Path: "../model"}, "space after file: is no part of the path"},
 		{"../model-1/onlinescoring/", Reference{Path: "../model-1/onlinescoring/"}, "plain relative path, kept as written"},
 		{"model", Reference{Path: "model"}, "a bare word is a local path, as in the CLI"},
 		{"azureml://datastores/workspaceblobstore/paths/x", Reference{Path: "azureml://datastores/workspaceblobstore/paths/x"}, "datastore URI is a remote path"},
@@ -132,4 +135,21 @@ func TestReferencePredicates(t *testing.T) {
 			t.Errorf("%+v.IsLocal() = %v (%s)", tt.r, got, tt.reason)
 		}
 	}
+}
+
+// TestReferenceStringProperty checks the promise of String: every
+// reference ParseReference produces reads back from its String into an
+// equal value, over strings built from the forms' prefixes and their
+// separators.
+func TestReferenceStringProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := rapid.OneOf(rapid.String(), rapid.StringMatching(`(azureml:|file:|azureml://registries/|/subscriptions/|azureml:/subscriptions/| )?[a-z@:/ .-]{0,12}`)).Draw(t, "s")
+		r, err := ParseReference(s)
+		if err != nil {
+			return
+		}
+		if back, err := ParseReference(r.String()); err != nil || back != r {
+			t.Fatalf("%q reads as %+v, whose String %q reads as %+v, %v", s, r, r.String(), back, err)
+		}
+	})
 }
