@@ -58,7 +58,9 @@ func (dc *DataCollector) clone() *DataCollector {
 // spec only: Status and the positions the fields were written at are
 // ignored, traffic is compared with [traffic.Split.Equal], and maps by
 // content, so a nil map equals an empty one and a nil Identity or
-// DataCollector equals an empty one. Deployments are compared in order;
+// DataCollector equals an empty one; tags are the exception, nil (not
+// written, not managed) apart from empty (managed, none), as the package
+// documentation's Tags says. Deployments are compared in order;
 // [Normalize] sorts them by name, so compare normalized values (see
 // [Normalized]) to ask whether two specs mean the same thing. Two nil
 // endpoints are equal; nil never equals a non-nil endpoint. Equal does
