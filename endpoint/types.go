@@ -97,7 +97,11 @@ type Endpoint struct {
 	Description string `json:"description,omitempty"`
 	// Tags nil are not managed; empty are managed and none (see Tags in
 	// the package documentation).
-	Tags       map[string]string `json:"tags,omitzero"`
+	Tags map[string]string `json:"tags,omitzero"`
+	// Properties can be added, never removed or altered: the service
+	// keeps every property it holds, so a spec that leaves one out asks
+	// for no change, and one that gives it another value cannot be
+	// applied in place (package plan refuses or replaces it, rule S6).
 	Properties map[string]string `json:"properties,omitempty"`
 	AuthMode   AuthMode          `json:"auth_mode,omitempty"`
 	// Compute is the Kubernetes compute target; empty for managed endpoints.
@@ -165,7 +169,9 @@ type Deployment struct {
 	Description string `json:"description,omitempty"`
 	// Tags nil are not managed; empty are managed and none (see Tags in
 	// the package documentation).
-	Tags       map[string]string `json:"tags,omitzero"`
+	Tags map[string]string `json:"tags,omitzero"`
+	// Properties can be added, never removed or altered, as an
+	// endpoint's (see Endpoint.Properties).
 	Properties map[string]string `json:"properties,omitempty"`
 
 	Model             Reference         `json:"model,omitzero"`
