@@ -169,6 +169,9 @@ type Result struct {
 // reaches the caller the same way, as a [*PanicError] that names the step
 // that stopped the rollout.
 func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option) (*Result, error) {
+	if b == nil {
+		return nil, errNoBackend
+	}
 	cfg := newConfig(opts)
 	sealed := plan.Computed(p)
 	if err := cfg.check(p, sealed); err != nil {
@@ -227,6 +230,9 @@ func Apply(ctx context.Context, b backend.Backend, p *plan.Plan, opts ...Option)
 // would write them are refused with [ErrInvalidPlan]. Retries, gates and
 // events work as for [Apply]; a failure is a [*StepError] without State.
 func ApplyStep(ctx context.Context, b backend.Backend, p *plan.Plan, id string, opts ...Option) error {
+	if b == nil {
+		return errNoBackend
+	}
 	cfg := newConfig(opts)
 	if p == nil {
 		return fmt.Errorf("%w: no plan", ErrInvalidPlan)

@@ -1322,3 +1322,22 @@ func BenchmarkApplyCheck(b *testing.B) {
 	b.ReportMetric(float64(checking.Nanoseconds())/float64(b.N), "check-ns/op")
 	b.ReportMetric(checking.Seconds()/applying.Seconds(), "check/apply")
 }
+
+// TestNoBackend: a nil backend is refused with an error, not a panic at
+// the first request.
+func TestNoBackend(t *testing.T) {
+	p := &plan.Plan{Steps: []plan.Step{{ID: "e/delete", Action: plan.DeleteEndpoint, Endpoint: "e"}}}
+	tests := []struct {
+		reason string
+		call   func() error
+	}{
+		{"Apply", func() error { _, err := rollout.Apply(t.Context(), nil, p); return err }},
+		{"ApplyStep", func() error { return rollout.ApplyStep(t.Context(), nil, p, "e/delete") }},
+		{"Run", func() error { _, err := rollout.Run(t.Context(), nil, nil, plan.Options{}); return err }},
+	}
+	for _, tc := range tests {
+		if err := tc.call(); err == nil || !strings.Contains(err.Error(), "no backend") {
+			t.Errorf("%s with a nil backend: got %v, want an error saying there is no backend", tc.reason, err)
+		}
+	}
+}

@@ -29,6 +29,10 @@ var ErrUnsafePlan = errors.New("rollout: unsafe plan")
 // [Gates] entry binds. It is found before anything runs.
 var ErrUnboundGate = errors.New("rollout: unbound gate")
 
+// errNoBackend refuses a call given a nil backend, which would otherwise
+// panic at its first request.
+var errNoBackend = errors.New("rollout: no backend")
+
 // StalePlanError refuses a plan computed from another state than the one
 // the service holds now, as terraform apply refuses a saved plan: applying
 // it could undo somebody else's change. Plan again from a fresh

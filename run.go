@@ -26,6 +26,9 @@ import (
 // already the desired one, since the operation may still fail. So Run
 // returns nil only on a settled service that holds the desired state.
 func Run(ctx context.Context, b backend.Backend, desired []*endpoint.Endpoint, planOpts plan.Options, opts ...Option) (*Result, error) {
+	if b == nil {
+		return nil, errNoBackend
+	}
 	cfg := newConfig(opts)
 	start := time.Now()
 	em := newEmitter(cfg.onEvent, 0)
