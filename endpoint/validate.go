@@ -251,7 +251,12 @@ func validAccess(a Access) bool {
 
 func (v *validator) identity(id *Identity) {
 	var system, user, none bool
-	for p := range strings.SplitSeq(strings.ToLower(id.Type), ",") {
+	typ := strings.ToLower(id.Type)
+	if strings.TrimSpace(typ) == "" {
+		// Not set: the default, as Normalize writes it.
+		typ = defaultIdentityType
+	}
+	for p := range strings.SplitSeq(typ, ",") {
 		switch strings.TrimSpace(p) {
 		case "system_assigned":
 			system = true

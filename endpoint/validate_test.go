@@ -28,6 +28,7 @@ func TestValidateValid(t *testing.T) {
 		{"capitalised enums", &Endpoint{Name: "abc", AuthMode: "Key", PublicNetworkAccess: "Disabled", Identity: &Identity{Type: "System_Assigned, User_Assigned", UserAssignedIdentities: []string{"id"}}},
 			"enums are case-insensitive before normalization"},
 		{"max length name", &Endpoint{Name: "a" + strings.Repeat("b", 31)}, "32 characters is allowed"},
+		{"identity without type", &Endpoint{Name: "abc", Identity: &Identity{}}, "a type not set is the default, system_assigned, as Normalize makes it"},
 	}
 	for _, tt := range tests {
 		if err := Validate(tt.e); err != nil {
