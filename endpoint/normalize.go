@@ -42,8 +42,9 @@ const (
 //   - deployments are sorted by name;
 //   - enumerations the model keeps in lower case are lower-cased
 //     (auth_mode, deployment type, public and egress network access,
-//     scale_settings.type, identity type, model type), since the service
-//     and the CLI accept them in any case;
+//     scale_settings.type, identity type, model type, an environment's
+//     os_type, a data collector's rolling_rate), since the service and
+//     the CLI accept them in any case;
 //   - user-assigned identity ids are sorted and duplicates dropped (the
 //     service keeps them as a set);
 //   - empty maps and lists become nil, and a data collector or request
@@ -277,6 +278,7 @@ func normalizeEnvironment(env *Environment) {
 	env.CondaFile = cleanPath(env.CondaFile)
 	env.Build.Path = cleanPath(env.Build.Path)
 	env.Build.DockerfilePath = cleanPath(env.Build.DockerfilePath)
+	env.OSType = lower(env.OSType)
 }
 
 func normalizeDataCollector(dc *DataCollector) *DataCollector {
@@ -300,7 +302,7 @@ func normalizeDataCollector(dc *DataCollector) *DataCollector {
 	if dc.Collections == nil && dc.SamplingRate == 0 && dc.RollingRate == "" && dc.RequestLogging == nil {
 		return nil
 	}
-	if dc.RollingRate == "" {
+	if dc.RollingRate = lower(dc.RollingRate); dc.RollingRate == "" {
 		dc.RollingRate = defaultRollingRate
 	}
 	return dc

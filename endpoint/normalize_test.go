@@ -49,6 +49,8 @@ func TestNormalizeSameIntent(t *testing.T) {
 			&Endpoint{Identity: &Identity{Type: "system_assigned,user_assigned", UserAssignedIdentities: []string{"a"}}}, "Validate takes the two types in either order, as one identity"},
 		{"empty maps", &Endpoint{Properties: map[string]string{}, Deployments: []Deployment{{Name: "d1", EnvironmentVariables: map[string]string{}}}},
 			&Endpoint{Deployments: []Deployment{{Name: "d1"}}}, "empty and absent maps are the same"},
+		{"enumerations of a deployment", &Endpoint{Deployments: []Deployment{{Name: "d1", Environment: Environment{Image: "i", OSType: "Linux"}, DataCollector: &DataCollector{RollingRate: "Hour"}}}},
+			&Endpoint{Deployments: []Deployment{{Name: "d1", Environment: Environment{Image: "i", OSType: "linux"}, DataCollector: &DataCollector{RollingRate: "hour"}}}}, "os_type and rolling_rate are read in any case, as the other enumerations"},
 		{"order", &Endpoint{Deployments: []Deployment{{Name: "green"}, {Name: "blue"}}}, &Endpoint{Deployments: []Deployment{{Name: "blue"}, {Name: "green"}}}, "deployments are kept sorted by name"},
 		{"kind", &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1"}}}, &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1", Type: "Kubernetes"}}}, "deployment type follows the endpoint's compute"},
 		{"paths", &Endpoint{Deployments: []Deployment{{Name: "d1",

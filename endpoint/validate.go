@@ -109,6 +109,7 @@ func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <
 //   - resources: only on Kubernetes deployments (a managed deployment is
 //     sized by its instance_type);
 //   - environment variable names: non-empty, without '=';
+//   - an inline environment's os_type: linux or windows;
 //   - data_collector sampling rates: between 0 and 1.
 func Validate(e *Endpoint) error {
 	if e == nil {
@@ -368,6 +369,9 @@ func (v *validator) deployment(d *Deployment, endpointKind Kind) {
 		v.add(p.at("resources").String(), "only Kubernetes deployments take resources; a managed deployment is sized by its instance_type")
 	}
 	v.variables(&p, d.EnvironmentVariables)
+	if t := lowerEnum(d.Environment.OSType, osTypes...); t != "" && !slices.Contains(osTypes, t) {
+		v.add(p.at("environment").at("os_type").String(), "must be linux or windows, got %q", d.Environment.OSType)
+	}
 	if dc := d.DataCollector; dc != nil {
 		if !validRate(dc.SamplingRate) {
 			v.rate(p.at("data_collector").at("sampling_rate"), dc.SamplingRate)

@@ -132,6 +132,7 @@ func TestValidateInCode(t *testing.T) {
 			delete(vars, "MODE")
 			vars["MO=DE"] = "fast"
 		}, "deployments[green].environment_variables.MO=DE: a variable name must not contain '=' or NUL", "as many names as the last deployment's valid ones, one of them bad"},
+		{"os type", func(e *Endpoint) { e.Deployments[0].Environment = Environment{Image: "img:1", OSType: "mac"} }, `deployments[blue].environment.os_type: must be linux or windows, got "mac"`, "the loader refuses it; so does Validate, for a spec built in code"},
 		{"sampling", func(e *Endpoint) { e.Deployments[0].DataCollector.SamplingRate = 2 }, "deployments[blue].data_collector.sampling_rate: must be between 0 and 1, got 2", "a fraction"},
 		{"too many", func(e *Endpoint) {
 			for i := range 20 {
