@@ -178,8 +178,11 @@ type Deployment struct {
 	ModelMountPath    string            `json:"model_mount_path,omitempty"`
 	CodeConfiguration CodeConfiguration `json:"code_configuration,omitzero"`
 	Environment       Environment       `json:"environment,omitzero"`
-	// EnvironmentVariables may hold secrets: every output redacts the values
-	// of names that look secret (see [IsSecretName]).
+	// EnvironmentVariables may hold secrets: what is written for people
+	// to read (diffs, errors, plans in every format) shows the values of
+	// names that look secret (see [IsSecretName]) as [Redacted]. [Marshal]
+	// and encoding/json write them as they are: their output is the spec
+	// itself, to be kept where the spec is.
 	EnvironmentVariables map[string]string `json:"environment_variables,omitempty"`
 
 	// InstanceType is the VM size (managed) or instance type (Kubernetes).
