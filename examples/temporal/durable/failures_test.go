@@ -184,3 +184,43 @@ func TestUnboundGate(t *testing.T) {
 		t.Errorf("the service changed %d times, want none", after-before)
 	}
 }
+
+// TestFailureStopsGates fails, for good, the first write to one of two
+// endpoints while the other's gate waits at 10%: the gate refuses at
+// once, as on abort, and the rollback puts the other endpoint back on
+// blue=100, the split its last passing gate approved.
+func TestFailureStopsGates(t *testing.T) {
+	for _, c := range []struct {
+		strategy, reason string
+	}{
+		{"canary:10:approve", "an approval nobody answers held the rollback back for good"},
+		{"canary:10", "a bake that ran on approved the canary split, which the rollback then kept"},
+	} {
+		t.Run(c.strategy, func(t *testing.T) {
+			svc := newService(t, twoEndpoints(t, "2-scale-blue.yaml"))
+			faults := fakes.NewFaults(1, fakes.Rule{
+				Ops: []fakes.Op{fakes.OpCreateOrUpdateDeployment}, Endpoint: "other-endpoint", Count: 100,
+				Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: time.Minute},
+			})
+			env := newEnv(faults.Wrap(svc))
+			start := env.Now()
+			// Only for the failing case: without an answer, the approval
+			// would wait for ever.
+			env.RegisterDelayedCallback(func() { env.SignalWorkflow(durable.SignalAbort, durable.Signal{}) }, 24*time.Hour)
+			req := durable.Request{Desired: twoEndpoints(t, "6-delete-blue.yaml"), Strategy: c.strategy, Gates: durable.DefaultGates(time.Hour), MaxAttempts: 3}
+
+			env.ExecuteWorkflow(durable.WorkflowRollout, req)
+
+			if err := env.GetWorkflowError(); errorType(err) != durable.ErrorStepFailed {
+				t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorStepFailed)
+			}
+			if took := env.Now().Sub(start); took >= time.Hour {
+				t.Errorf("the rollout took %v of workflow time, want the few minutes of the failing write: %s", took, c.reason)
+			}
+			holds(t, svc, "my-endpoint", "blue=100", "blue", "green")
+			if st := query(t, env); !slices.Equal(st.RolledBack, []string{"my-endpoint"}) || len(st.Waiting) != 0 {
+				t.Errorf("status: rolled back %v, waiting %v; want my-endpoint rolled back, nothing waiting: %s", st.RolledBack, st.Waiting, c.reason)
+			}
+		})
+	}
+}

@@ -150,3 +150,13 @@ func holds(t testing.TB, svc *fakes.Service, name, live string, deployments ...s
 		}
 	}
 }
+
+// twoEndpoints returns the endpoint of one file of the walk-through and
+// a copy of it named other-endpoint.
+func twoEndpoints(t testing.TB, name string) []*endpoint.Endpoint {
+	t.Helper()
+	a := load(t, name)[0]
+	b := a.Clone()
+	b.Name = "other-endpoint"
+	return []*endpoint.Endpoint{a, b}
+}

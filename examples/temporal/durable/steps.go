@@ -12,7 +12,8 @@ import (
 	"github.com/rolloutkit/rollout/plan"
 )
 
-// errAborted is how a gate that waited ends when the abort signal came.
+// errAborted is how a gate that waited ends when the rollout stopped: the
+// abort signal came, or a step failed for good.
 var errAborted = errors.New("aborted")
 
 // exec runs step i: a write as an activity, a gate as a durable wait.
@@ -40,16 +41,20 @@ func (r *run) exec(ctx workflow.Context, i int) error {
 	return r.checkGate(ctx, s, g)
 }
 
-// interrupted reports whether a signal ended every wait: promote passes
-// gates, abort refuses them.
-func (r *run) interrupted() bool { return r.promoted || r.aborted }
+// interrupted reports whether every wait ends: promote passes gates, a
+// stop refuses them.
+func (r *run) interrupted() bool { return r.promoted || r.stopped() }
 
-// gateEnd is the end of a wait: refused on abort, passed otherwise.
+// stopped reports whether the rollout stops: abort, or a step that
+// failed for good.
+func (r *run) stopped() bool { return r.aborted || r.halted }
+
+// gateEnd is the end of a wait: refused on a stop, passed otherwise.
 func (r *run) gateEnd(err error) error {
 	switch {
 	case err != nil:
 		return err
-	case r.aborted:
+	case r.stopped():
 		return errAborted
 	}
 	return nil
@@ -70,7 +75,8 @@ func (r *run) approval(ctx workflow.Context, i int, g GateSpec) error {
 }
 
 // checkGate runs a smoke or metric gate as an activity, cancelled when a
-// signal interrupts it: promote passes the gate, abort refuses it.
+// signal or a stop interrupts it: promote passes the gate, a stop refuses
+// it.
 func (r *run) checkGate(ctx workflow.Context, s *plan.Step, g GateSpec) error {
 	actx, cancel := workflow.WithCancel(ctx)
 	actx = workflow.WithActivityOptions(actx, r.activityOptions(g.Duration))

@@ -34,13 +34,14 @@ const WorkflowRollout = "Rollout"
 // the approve signal, smoke and metric gates are activities; none holds a
 // write slot. The promote signal skips every gate from then on. The abort
 // signal, a refused gate and a step that fails for good stop the rollout:
-// nothing new starts, the writes in flight end, and the rollback of
-// rollout.Apply follows: each endpoint's traffic goes back to the split
-// its last passing gate approved (before the plan, without one), if every
-// deployment that split names can still take it; deployments are left as
-// they are. The workflow then fails with an application error of type
-// [ErrorAborted] or [ErrorStepFailed]; [ErrorRefused] means nothing was
-// written. The status query answers throughout, and after the end.
+// nothing new starts, the gates that wait refuse, the writes in flight
+// end, and the rollback of rollout.Apply follows: each endpoint's traffic
+// goes back to the split its last passing gate approved (before the plan,
+// without one), if every deployment that split names can still take it;
+// deployments are left as they are. The workflow then fails with an
+// application error of type [ErrorAborted] or [ErrorStepFailed];
+// [ErrorRefused] means nothing was written. The status query answers
+// throughout, and after the end.
 func Rollout(ctx workflow.Context, req Request) (*Result, error) {
 	r := newRun(ctx, req)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, r.query); err != nil {
@@ -100,7 +101,16 @@ type run struct {
 	aborted     bool
 	reason      string
 	promoted    bool
+	// halted is set when a step failed for good, in workflows that end
+	// the gates that wait then (see changeFailureStopsGates).
+	halted bool
 }
+
+// changeFailureStopsGates is the change after which a step that fails
+// for good ends the gates that wait, as abort does: before it, a bake ran
+// on and approved its split, and an approval waited for an answer. Runs
+// recorded before it replay as they ran.
+const changeFailureStopsGates = "failure-stops-gates"
 
 // endpointState is what the workflow knows about one endpoint.
 type endpointState struct {
@@ -295,6 +305,9 @@ func (r *run) walk(ctx workflow.Context) {
 		var o outcome
 		r.results.Receive(ctx, &o)
 		r.finish(o)
+		if o.err != nil && r.failed == o.i {
+			r.halted = workflow.GetVersion(ctx, changeFailureStopsGates, workflow.DefaultVersion, 1) >= 1
+		}
 	}
 }
 
