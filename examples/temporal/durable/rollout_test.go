@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rolloutkit/rollout/examples/temporal/durable"
+	"github.com/rolloutkit/rollout/fakes"
 )
 
 // TestTutorial runs the walk-through's canary as a workflow: green is
@@ -144,5 +145,35 @@ func TestPromote(t *testing.T) {
 	holds(t, svc, "my-endpoint", "green=100", "green")
 	if got, want := liveSplits(svc, "my-endpoint"), []string{"blue=100", "blue=90 green=10", "blue=50 green=50", "green=100"}; !slices.Equal(got, want) {
 		t.Errorf("live traffic went %v, want %v: promote skips gates, not stages", got, want)
+	}
+}
+
+// TestWaitingInPlanOrder slows the first write of my-endpoint, first in
+// plan order, so that other-endpoint's bake starts waiting a minute
+// before its own: the status lists both, in plan order all the same.
+func TestWaitingInPlanOrder(t *testing.T) {
+	svc := newService(t, twoEndpoints(t, "2-scale-blue.yaml"))
+	faults := fakes.NewFaults(1, fakes.Rule{
+		Ops: []fakes.Op{fakes.OpCreateOrUpdateDeployment}, Endpoint: "my-endpoint", Count: 2,
+		Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: 30 * time.Second},
+	})
+	env := newEnv(faults.Wrap(svc))
+	var during durable.Status
+	env.RegisterDelayedCallback(func() { during = query(t, env) }, 5*time.Minute)
+
+	env.ExecuteWorkflow(durable.WorkflowRollout, durable.Request{Desired: twoEndpoints(t, "6-delete-blue.yaml"), Strategy: "canary:10", Gates: durable.DefaultGates(time.Hour)})
+
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("the workflow failed: %v", err)
+	}
+	var got []string
+	for _, w := range during.Waiting {
+		got = append(got, w.Step)
+	}
+	if want := []string{"my-endpoint/gate/bake/1", "other-endpoint/gate/bake/1"}; !slices.Equal(got, want) {
+		t.Errorf("waiting %v, want %v", got, want)
+	}
+	if len(during.Waiting) == 2 && !during.Waiting[0].Since.After(during.Waiting[1].Since) {
+		t.Errorf("my-endpoint's bake waits since %v, other-endpoint's since %v: want my-endpoint's later", during.Waiting[0].Since, during.Waiting[1].Since)
 	}
 }

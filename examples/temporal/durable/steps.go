@@ -3,6 +3,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -29,7 +30,7 @@ func (r *run) exec(ctx workflow.Context, i int) error {
 	}
 	g, _ := r.req.gate(s.Gate)
 	w := Wait{Step: s.ID, Gate: s.Gate, Endpoint: s.Endpoint, Kind: g.Kind, Since: workflow.Now(ctx)}
-	r.status.Waiting = append(r.status.Waiting, w)
+	r.wait(i, w)
 	defer r.unwait(s.ID)
 	switch g.Kind {
 	case Bake:
@@ -93,6 +94,16 @@ func (r *run) checkGate(ctx workflow.Context, s *plan.Step, g GateSpec) error {
 		return r.gateEnd(nil)
 	}
 	return err
+}
+
+// wait adds gate step i to the status's waiting list, in plan order:
+// gates start waiting in the order their dependencies finish.
+func (r *run) wait(i int, w Wait) {
+	at := slices.IndexFunc(r.status.Waiting, func(v Wait) bool { return r.index(v.Step) > i })
+	if at < 0 {
+		at = len(r.status.Waiting)
+	}
+	r.status.Waiting = slices.Insert(r.status.Waiting, at, w)
 }
 
 // unwait removes a gate from the status's waiting list.
