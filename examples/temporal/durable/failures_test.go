@@ -2,6 +2,7 @@ package durable_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -134,7 +135,8 @@ func TestPermanentFailure(t *testing.T) {
 
 // TestFailedGateRollsBack refuses a metric gate at 10%: green answered
 // half its requests with errors. The traffic goes back to blue=100, the
-// split the smoke gate approved.
+// split before the plan: the smoke gate tested green alone and approved
+// none.
 func TestFailedGateRollsBack(t *testing.T) {
 	svc := newService(t, load(t, "2-scale-blue.yaml"))
 	var mu sync.Mutex
@@ -220,6 +222,62 @@ func TestFailureStopsGates(t *testing.T) {
 			holds(t, svc, "my-endpoint", "blue=100", "blue", "green")
 			if st := query(t, env); !slices.Equal(st.RolledBack, []string{"my-endpoint"}) || len(st.Waiting) != 0 {
 				t.Errorf("status: rolled back %v, waiting %v; want my-endpoint rolled back, nothing waiting: %s", st.RolledBack, st.Waiting, c.reason)
+			}
+		})
+	}
+}
+
+// TestRollbackRestoresApprovedSplit fails a step after a gate that, by
+// rollout.Apply's rules, approves no split: the rollback restores what
+// Apply's would, the split before the plan or none at all.
+func TestRollbackRestoresApprovedSplit(t *testing.T) {
+	final := &backend.Error{Kind: backend.Invalid, Message: "refused"}
+	for _, c := range []struct {
+		name, strategy string
+		fail           fakes.Interceptor
+		gates          map[string]durable.GateSpec
+		live, mirror   string
+		rolledBack     []string
+		reason         string
+	}{{
+		name: "cleanup", strategy: "canary:10",
+		fail: fakes.Interceptor{DeleteDeployment: func(context.Context, backend.Backend, string, string) error { return final }},
+		live: "green=100", rolledBack: nil,
+		reason: "past the last traffic step only cleanup is left, and a failed cleanup leaves the final split",
+	}, {
+		name: "after shadow", strategy: "shadow:10",
+		fail: fakes.Interceptor{CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+			if e.Traffic.String() == "green=100" {
+				return final
+			}
+			return next.CreateOrUpdateEndpoint(ctx, e)
+		}},
+		live: "blue=100", mirror: "", rolledBack: []string{"my-endpoint"},
+		reason: "a shadow gate checks one deployment and approves no split, so the mirror goes with the rest",
+	}, {
+		name: "own gate after the switch", strategy: "bluegreen",
+		gates: map[string]durable.GateSpec{"bake": {Kind: durable.Approval, Timeout: time.Minute}},
+		live:  "blue=100", rolledBack: []string{"my-endpoint"},
+		reason: "past the last traffic step, a refusal by the endpoint's own gate still rolls it back",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			svc := newService(t, load(t, "2-scale-blue.yaml"))
+			env := newEnv(fakes.Intercept(svc, c.fail))
+			req := tutorial(t, c.strategy)
+			req.Gates["shadow"] = durable.GateSpec{Kind: durable.Bake, Duration: time.Minute}
+			maps.Copy(req.Gates, c.gates)
+
+			env.ExecuteWorkflow(durable.WorkflowRollout, req)
+
+			if err := env.GetWorkflowError(); errorType(err) != durable.ErrorStepFailed {
+				t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorStepFailed)
+			}
+			e, _ := svc.Peek("my-endpoint")
+			if e.Traffic.String() != c.live || e.Mirror.String() != c.mirror {
+				t.Errorf("my-endpoint serves %s mirroring %q, want %s mirroring %q: %s", e.Traffic, e.Mirror, c.live, c.mirror, c.reason)
+			}
+			if st := query(t, env); !slices.Equal(st.RolledBack, c.rolledBack) {
+				t.Errorf("rolled back %v, want %v: %s", st.RolledBack, c.rolledBack, c.reason)
 			}
 		})
 	}

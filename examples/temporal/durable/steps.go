@@ -149,24 +149,37 @@ func (r *run) desired(name string) *endpoint.Endpoint {
 	return nil
 }
 
+// changeRollbackAsApply is the change after which the rollback keeps
+// rollout.Apply's rules (see restorable): before it, any gate that passed
+// approved the endpoint's split, and every endpoint went back to it.
+// Runs recorded before it replay as they ran.
+const changeRollbackAsApply = "rollback-as-apply"
+
 // rollback restores, after a stop, the traffic of every endpoint that has
-// a stable split, at most req.Parallelism endpoints at once.
+// a split to restore, at most req.Parallelism endpoints at once.
 func (r *run) rollback(ctx workflow.Context) {
 	r.status.Phase = PhaseRollingBack
+	asApply := workflow.GetVersion(ctx, changeRollbackAsApply, workflow.DefaultVersion, 1) >= 1
 	var todo []*endpointState
+	var to []*split
 	for _, k := range r.keys {
-		if ep := r.eps[k]; ep.stable != nil {
-			todo = append(todo, ep)
+		ep := r.eps[k]
+		s := ep.gated
+		if asApply {
+			s = r.restorable(ep)
+		}
+		if s != nil {
+			todo, to = append(todo, ep), append(to, s)
 		}
 	}
 	ctx = workflow.WithActivityOptions(ctx, r.activityOptions(0))
 	var errs []error
 	for len(todo) > 0 {
-		batch := todo[:min(len(todo), r.req.parallelism())]
-		todo = todo[len(batch):]
+		batch, splits := todo[:min(len(todo), r.req.parallelism())], to
+		todo, to = todo[len(batch):], to[len(batch):]
 		futures := make([]workflow.Future, len(batch))
 		for j, ep := range batch {
-			in := RestoreInput{Endpoint: ep.name, Live: ep.stable.live, Mirror: ep.stable.mirror}
+			in := RestoreInput{Endpoint: ep.name, Live: splits[j].live, Mirror: splits[j].mirror}
 			futures[j] = workflow.ExecuteActivity(ctx, activityRestore, in)
 		}
 		for j, f := range futures {
@@ -177,11 +190,36 @@ func (r *run) rollback(ctx workflow.Context) {
 			}
 			if restored {
 				ep := batch[j]
-				ep.current = ep.stable
+				ep.current = splits[j]
 				r.status.RolledBack = append(r.status.RolledBack, ep.name)
 			}
 		}
 	}
 	r.showTraffic()
 	r.rollbackErr = errors.Join(errs...)
+}
+
+// restorable returns the split the rollback gives ep back, as
+// rollout.Apply's does: the last one approved, unless ep is past its last
+// traffic step, where only cleanup was left and the final split stays,
+// unless one of its own gates refused.
+func (r *run) restorable(ep *endpointState) *split {
+	if ep.endpointWrites > 0 {
+		return ep.stable
+	}
+	if r.failed >= 0 {
+		if s := &r.p.Steps[r.failed]; s.Action == plan.Gate && r.endpoint(s.Endpoint) == ep {
+			return ep.stable
+		}
+	}
+	return nil
+}
+
+// watchesLive reports whether gate step s watched the endpoint's live
+// traffic, and so approved its split, as rollout.Apply decides: a smoke
+// test (smoke:DEPLOYMENT), or any gate for one deployment, invokes that
+// deployment alone.
+func watchesLive(s *plan.Step) bool {
+	kind, dep, _ := strings.Cut(s.Gate, ":")
+	return s.Deployment == "" && dep == "" && kind != "smoke"
 }

@@ -37,8 +37,10 @@ const WorkflowRollout = "Rollout"
 // nothing new starts, the gates that wait refuse, the writes in flight
 // end, and the rollback of rollout.Apply follows: each endpoint's traffic
 // goes back to the split its last passing gate approved (before the plan,
-// without one), if every deployment that split names can still take it;
-// deployments are left as they are. The workflow then fails with an
+// without one; a smoke test, or any gate for one deployment, approves
+// none), if every deployment that split names can still take it; an
+// endpoint past its last traffic step keeps its final split unless one of
+// its own gates refused; deployments are left as they are. The workflow then fails with an
 // application error of type [ErrorAborted] or [ErrorStepFailed];
 // [ErrorRefused] means nothing was written. The status query answers
 // throughout, and after the end.
@@ -118,8 +120,17 @@ type endpointState struct {
 	// current is the split as observed and then as the steps wrote it;
 	// nil while the endpoint does not exist.
 	current *split
-	// stable is the split a rollback restores; nil when there is none.
+	// stable is the split a rollback restores: the last one a gate that
+	// watched live traffic approved (see watchesLive); nil when there is
+	// none.
 	stable *split
+	// gated is the split at the last gate that passed, whatever it
+	// checked: what the rollback restored before changeRollbackAsApply.
+	gated *split
+	// endpointWrites counts the plan's writes to the endpoint itself
+	// (deletion aside) that have not finished: at zero, its final split is
+	// in place.
+	endpointWrites int
 	// busy marks an endpoint-level write in flight; deployments counts the
 	// deployment writes in flight; held is the scheduling pass in which an
 	// endpoint-level step was found waiting, so that later deployment
@@ -259,13 +270,16 @@ func (r *run) start(p *plan.Plan, actual []*endpoint.Endpoint) {
 	r.approved, r.inFlight = make([]bool, n), make([]bool, n)
 	for _, e := range actual {
 		cur := &split{e.Traffic, e.Mirror}
-		r.endpoint(e.Name).current, r.endpoint(e.Name).stable = cur, cur
+		ep := r.endpoint(e.Name)
+		ep.current, ep.stable, ep.gated = cur, cur, cur
 	}
 	index := make(map[string]int, n)
 	for i := range p.Steps {
 		s := &p.Steps[i]
 		index[s.ID] = i
-		r.endpoint(s.Endpoint)
+		if ep := r.endpoint(s.Endpoint); endpointLevel(s.Action) && s.Action != plan.DeleteEndpoint {
+			ep.endpointWrites++
+		}
 		r.waiting[i] = len(s.DependsOn)
 		for _, d := range s.DependsOn {
 			r.dependents[index[d]] = append(r.dependents[index[d]], i)
@@ -390,13 +404,17 @@ func (r *run) finish(o outcome) {
 	switch s.Action {
 	case plan.CreateEndpoint, plan.UpdateEndpoint, plan.SetTraffic:
 		ep.current = &split{s.Traffic, s.Mirror}
+		ep.endpointWrites--
 		r.status.Stage = s.ID
 		r.showTraffic()
 	case plan.DeleteEndpoint:
-		ep.current, ep.stable = nil, nil
+		ep.current, ep.stable, ep.gated = nil, nil, nil
 		r.showTraffic()
 	case plan.Gate:
-		ep.stable = ep.current
+		ep.gated = ep.current
+		if watchesLive(s) {
+			ep.stable = ep.current
+		}
 	}
 	r.status.Done = append(r.status.Done, s.ID)
 	for _, j := range r.dependents[o.i] {
