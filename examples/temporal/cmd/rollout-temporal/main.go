@@ -93,10 +93,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
-	if err := fs.Parse(args); err != nil {
+	operands, err := parse(fs, args)
+	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
-	return do(ctx, fs.Args())
+	return do(ctx, operands)
+}
+
+// parse parses the flags of args, before and after the operands, as the
+// usage writes them (approve ID --step STEP): package flag stops at the
+// first operand. It returns the operands; those after "--" are operands
+// whatever they look like.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); len(rest) == 0 || n > 0 && args[n-1] == "--" {
+			return append(operands, rest...), nil
+		}
+		operands, args = append(operands, rest[0]), rest[1:]
+	}
 }
 
 // command holds the flags of every command.

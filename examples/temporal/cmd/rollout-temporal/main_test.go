@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,8 @@ func TestRefusals(t *testing.T) {
 		{"a missing spec", []string{"start", "--to", "no/such/file.yaml"}, "no/such/file.yaml"},
 		{"status without an id", []string{"status"}, "status: want one workflow id, got 0"},
 		{"approve with two ids", []string{"approve", "a", "b"}, "approve: want one workflow id, got 2"},
+		{"abort with two ids around a flag", []string{"abort", "a", "--reason", "r", "b"}, "abort: want one workflow id, got 2"},
+		{"an unknown flag after the id", []string{"promote", "a", "--now"}, "promote: flag provided but not defined: -now"},
 		{"an unknown backend", []string{"worker", "--backend", "aws"}, `unknown backend "aws"`},
 		{"azureml without a workspace", []string{"worker", "--backend", "azureml", "--subscription", "s", "--resource-group", "g", "--location", "l"}, "--workspace is required"},
 		{"a fake slower than real", []string{"worker", "--speed", "0.5"}, "--speed 0.5"},
@@ -37,6 +41,30 @@ func TestRefusals(t *testing.T) {
 		err := run(context.Background(), tc.args, new(bytes.Buffer))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v: got %v, want an error containing %q", tc.reason, tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestParse checks that flags are read before and after the operands, as
+// the usage writes them.
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		reason   string
+		args     []string
+		operands []string
+		step     string
+	}{
+		{"flags after the id, as the usage writes them", []string{"wf-1", "--step", "my-endpoint/gate/approve/1"}, []string{"wf-1"}, "my-endpoint/gate/approve/1"},
+		{"flags before the id", []string{"--step=s", "wf-1"}, []string{"wf-1"}, "s"},
+		{"flags between operands", []string{"a", "--step", "s", "b"}, []string{"a", "b"}, "s"},
+		{"operands only", []string{"a", "b"}, []string{"a", "b"}, ""},
+		{"operands after -- that look like flags", []string{"wf-1", "--", "--step", "s"}, []string{"wf-1", "--step", "s"}, ""},
+	} {
+		fs := flag.NewFlagSet("approve", flag.ContinueOnError)
+		step := fs.String("step", "", "")
+		got, err := parse(fs, tc.args)
+		if err != nil || !slices.Equal(got, tc.operands) || *step != tc.step {
+			t.Errorf("%s: %v: operands %q, step %q (%v); want %q, %q", tc.reason, tc.args, got, *step, err, tc.operands, tc.step)
 		}
 	}
 }
