@@ -282,3 +282,28 @@ func TestRollbackRestoresApprovedSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestAbortDuringFailingWrite aborts while a write is retried, and the
+// write then fails for good: the workflow fails with the step's error,
+// and the status says failed, as the error's type does and as a fleet
+// counts it.
+func TestAbortDuringFailingWrite(t *testing.T) {
+	svc := newService(t, load(t, "2-scale-blue.yaml"))
+	faults := fakes.NewFaults(1, fakes.Rule{
+		Ops: []fakes.Op{fakes.OpCreateOrUpdateDeployment}, Count: 100,
+		Fault: fakes.Fault{Kind: fakes.Throttle, RetryAfter: time.Minute},
+	})
+	env := newEnv(faults.Wrap(svc))
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(durable.SignalAbort, durable.Signal{Reason: "wrong version"}) }, 30*time.Second)
+	req := tutorial(t, "canary:10")
+	req.MaxAttempts = 3
+
+	env.ExecuteWorkflow(durable.WorkflowRollout, req)
+
+	if err := env.GetWorkflowError(); errorType(err) != durable.ErrorStepFailed {
+		t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorStepFailed)
+	}
+	if st := query(t, env); st.Phase != durable.PhaseFailed {
+		t.Errorf("status: phase %s, want %s, as the error's type says", st.Phase, durable.PhaseFailed)
+	}
+}

@@ -462,13 +462,16 @@ func (r *run) stopError() error {
 	return temporal.NewNonRetryableApplicationError(msg, typ, nil)
 }
 
-// end records how the workflow ended in the status, and returns err.
+// end records how the workflow ended in the status, and returns err. The
+// phase is the error's: a rollout aborted while a step failed for good
+// failed, as its error's type says and a fleet counts it.
 func (r *run) end(err error) error {
 	r.status.Waiting = []Wait{}
+	var app *temporal.ApplicationError
 	switch {
 	case err == nil:
 		r.status.Phase = PhaseSucceeded
-	case r.aborted:
+	case errors.As(err, &app) && app.Type() == ErrorAborted:
 		r.status.Phase, r.status.Error = PhaseAborted, err.Error()
 	default:
 		r.status.Phase, r.status.Error = PhaseFailed, err.Error()
