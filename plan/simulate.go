@@ -97,6 +97,9 @@ func apply(cur *endpoint.Endpoint, s *Step) (*endpoint.Endpoint, *ViolationError
 		next, r = rules.PutEndpoint(cur, &w)
 
 	case DeleteEndpoint:
+		if r := rules.DeleteEndpoint(cur); r != nil {
+			return refused(r)
+		}
 		return nil, nil
 
 	case CreateDeployment, UpdateDeployment:

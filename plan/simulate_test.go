@@ -47,6 +47,8 @@ func TestSimulateRefusals(t *testing.T) {
 			list(tutorial(1)), Step{ID: "s", Action: DeleteDeployment, Endpoint: ep, Deployment: "green"}, "P1"},
 		{"deployment of missing endpoint", "a deployment needs its endpoint",
 			nil, Step{ID: "s", Action: CreateDeployment, Endpoint: ep, Deployment: "green", DeploymentAfter: &green}, "P1"},
+		{"delete endpoint while a deployment is busy", "the service refuses to delete an endpoint while an operation on it or a deployment is in progress",
+			list(mk(ep, "blue=100", "", dep("blue", 1, "m"), dep("green", 1, "m", state(endpoint.Updating)))), Step{ID: "s", Action: DeleteEndpoint, Endpoint: ep}, "busy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Simulate(tc.state, tc.step)
