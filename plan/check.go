@@ -81,7 +81,7 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 			return &ViolationError{Rule: "P1", Msg: fmt.Sprintf("endpoint %s does not exist at the end of the plan", d.e.Name)}
 		}
 		if keep {
-			f = withoutKept(f, d.e)
+			f = withoutKept(f, d.e, actualNamed(act, d.key))
 		}
 		g := *d.e
 		g.Name = f.Name
@@ -108,14 +108,28 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 	return nil
 }
 
-// withoutKept drops the deployments that f has, d does not, and that serve
-// no traffic: the ones a keep-old blue-green plan keeps for rollback.
-func withoutKept(f, d *endpoint.Endpoint) *endpoint.Endpoint {
+// withoutKept drops the deployments that f has, d does not, that serve no
+// traffic, and that served live traffic in a, the endpoint before the plan
+// (nil when it did not exist): the ones a keep-old blue-green plan keeps
+// for rollback. Any other deployment d leaves out is one the plan had to
+// delete.
+func withoutKept(f, d, a *endpoint.Endpoint) *endpoint.Endpoint {
 	c := *f
 	c.Deployments = slices.DeleteFunc(slices.Clone(f.Deployments), func(dep endpoint.Deployment) bool {
-		return d.Deployment(dep.Name) == nil && f.Traffic.Get(dep.Name) == 0 && f.Mirror.Get(dep.Name) == 0
+		return d.Deployment(dep.Name) == nil && f.Traffic.Get(dep.Name) == 0 && f.Mirror.Get(dep.Name) == 0 &&
+			a != nil && a.Traffic.Get(dep.Name) > 0
 	})
 	return &c
+}
+
+// actualNamed returns the endpoint of list with the given key, or nil.
+func actualNamed(list []named, key string) *endpoint.Endpoint {
+	for _, n := range list {
+		if n.key == key {
+			return n.e
+		}
+	}
+	return nil
 }
 
 // difference describes the first difference between two endpoints, or "".

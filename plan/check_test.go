@@ -230,6 +230,9 @@ func TestVerifyConvergence(t *testing.T) {
 			list(tutorial(2)), list(tutorial(2), mk("other", "blue=100", "", dep("blue", 1, "m"))),
 			list(tutorial(2), mk("other", "blue=100", "", dep("blue", 2, "m"))), Options{}, "not in the desired state but the plan changes it"},
 		{"extra endpoint", "a plan may not create endpoints nobody asked for", list(tutorial(1)), nil, list(tutorial(1), mk("other", "", "")), Options{}, "created but not desired"},
+		{"kept without serving", "bluegreen:keep keeps only the deployments that served live traffic before the switch; old served none, so it must go",
+			list(tutorial(6)), list(mk(ep, "blue=100", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2"), dep("old", 1, "model-0"))),
+			list(mk(ep, "green=100", "", dep("green", 2, "model-2"), dep("old", 1, "model-0"))), Options{Strategy: BlueGreen(true)}, "deployment old is not desired"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustCompute(t, tc.planFor, tc.actual, tc.opts)
