@@ -40,6 +40,11 @@ func CheckStep(cur *endpoint.Endpoint, p *Plan, id string) error {
 	if msg := s.mismatch(); msg != "" {
 		return fail("P1", "%s", msg)
 	}
+	if cur != nil {
+		// Compared with the step's normalized spec, as Check compares
+		// the state it replays: a default left out is no change.
+		cur = endpoint.Normalized(cur)
+	}
 	next, r, err := stepWrite(cur, s)
 	if err != nil {
 		return fail("P1", "%v", err)
