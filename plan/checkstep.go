@@ -82,6 +82,9 @@ func stepWrite(cur *endpoint.Endpoint, s *Step) (*endpoint.Endpoint, *rules.Refu
 		if s.EndpointAfter == nil {
 			return nil, nil, fmt.Errorf("%s step without the endpoint's spec", s.Action)
 		}
+		if s.Action == UpdateEndpoint && cur == nil {
+			return nil, nil, nil
+		}
 		w := *s.EndpointAfter
 		w.Traffic, w.Mirror = s.Traffic, s.Mirror
 		if s.Action == CreateEndpoint && cur != nil {

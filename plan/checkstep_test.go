@@ -9,6 +9,7 @@ import (
 
 func TestCheckStep(t *testing.T) {
 	canary := mustCompute(t, list(tutorial(4)), list(tutorial(2)), Options{})
+	update := &Plan{Steps: []Step{{ID: "s", Action: UpdateEndpoint, Endpoint: ep, EndpointAfter: mk(ep, "", ""), Traffic: mustParse("blue=100")}}}
 	for _, tc := range []struct {
 		name, reason string
 		cur          *endpoint.Endpoint
@@ -23,6 +24,8 @@ func TestCheckStep(t *testing.T) {
 			mk(ep, "blue=100", "", dep("blue", 2, "model-1"), dep("green", 1, "model-2")), canary, "my-endpoint/traffic", "S5"},
 		{"traffic after its writes", "green has what the plan gives it",
 			tutorial(3), canary, "my-endpoint/traffic", ""},
+		{"update of a missing endpoint", "a write to an endpoint that does not exist is left to the service, which answers NotFound",
+			nil, update, "s", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CheckStep(tc.cur, tc.p, tc.id)
