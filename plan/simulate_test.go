@@ -152,3 +152,31 @@ func TestSimulateReplaysPlans(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulateReplaysPlansFromActual(t *testing.T) {
+	// Each step of a plan applies to the state it was computed from, as
+	// that state was given: without the defaults (a deployment's type)
+	// that normalizing fills in and the plan's specs carry.
+	for _, tc := range []struct {
+		from, to int
+		reason   string
+	}{
+		{1, 2, "blue's update writes its spec with its type, which the state leaves out"},
+		{2, 6, "green is created beside blue, takes the traffic, and blue goes"},
+	} {
+		actual := list(tutorial(tc.from))
+		desired := list(tutorial(tc.to))
+		p := mustCompute(t, desired, actual, Options{})
+		state := actual
+		for _, s := range p.Steps {
+			next, err := Simulate(state, s)
+			if err != nil {
+				t.Fatalf("%s: %d to %d, step %s: %v", tc.reason, tc.from, tc.to, s.ID, err)
+			}
+			state = next
+		}
+		if len(state) != 1 || !endpoint.Equal(endpoint.Normalized(state[0]), endpoint.Normalized(desired[0])) {
+			t.Errorf("%s: %d to %d ends in %+v, want the desired state", tc.reason, tc.from, tc.to, state)
+		}
+	}
+}

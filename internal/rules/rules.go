@@ -99,6 +99,18 @@ func FixedField(a, b *endpoint.Deployment) (field, before, after string) {
 	return alteredProperty(a.Properties, b.Properties)
 }
 
+// typed returns deployment d of endpoint e with its type, which a spec may
+// leave out: the service then takes the endpoint's kind, as
+// [endpoint.Normalize] does. d itself is returned when it has one.
+func typed(e *endpoint.Endpoint, d *endpoint.Deployment) *endpoint.Deployment {
+	if d.Type != "" {
+		return d
+	}
+	c := *d
+	c.Type = e.Kind()
+	return &c
+}
+
 // FixedEndpointField is [FixedField] for endpoints: the compute, then a
 // property b alters.
 func FixedEndpointField(a, b *endpoint.Endpoint) (field, before, after string) {
@@ -263,7 +275,7 @@ func PutDeployment(e *endpoint.Endpoint, d *endpoint.Deployment) (*endpoint.Endp
 		old := &e.Deployments[i]
 		spec.Name = old.Name
 		spec.Status.ETag = old.Status.ETag
-		if field, before, after := FixedField(old, &spec); field != "" {
+		if field, before, after := FixedField(typed(e, old), typed(e, &spec)); field != "" {
 			return nil, refuse("S6", BadArgument, "%s of deployment %s in endpoint %s cannot change in place (from %s to %s); create a new deployment with the new %s, move the traffic to it, then delete %s",
 				field, old.Name, e.Name, before, after, field, old.Name)
 		}

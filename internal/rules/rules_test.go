@@ -128,6 +128,16 @@ func TestRules(t *testing.T) {
 			}},
 		{"instance types compare without regard to case", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &lowerType) }, "", "", nil},
 		{"instance_type cannot change in place", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &renamedType) }, "S6", BadArgument, nil},
+		{"a type left out is the endpoint's kind, no change", func() (*endpoint.Endpoint, *Refusal) {
+			d := dep("blue", 3, "")
+			d.Type = endpoint.Managed
+			return PutDeployment(state(), &d)
+		}, "", "", nil},
+		{"a type changed from the endpoint's kind left out cannot change in place", func() (*endpoint.Endpoint, *Refusal) {
+			d := dep("blue", 3, "")
+			d.Type = endpoint.Kubernetes
+			return PutDeployment(state(), &d)
+		}, "S6", BadArgument, nil},
 		{"at most 20 deployments", func() (*endpoint.Endpoint, *Refusal) { d := dep("zz", 1, ""); return PutDeployment(state(full), &d) }, "limit", BadArgument, nil},
 		{"a spec the static rules reject", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &invalid) }, "spec", BadArgument, nil},
 		{"a label no one resolved", func() (*endpoint.Endpoint, *Refusal) { return PutDeployment(state(), &unresolved) }, "spec", BadArgument, nil},
