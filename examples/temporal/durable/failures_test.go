@@ -307,3 +307,30 @@ func TestAbortDuringFailingWrite(t *testing.T) {
 		t.Errorf("status: phase %s, want %s, as the error's type says", st.Phase, durable.PhaseFailed)
 	}
 }
+
+// TestPromotedGatesApproveNothing promotes a minute into the first of two
+// 10-minute bakes, and the last traffic write then fails for good: the
+// gates that promote skipped checked nothing, so the rollback goes back
+// to blue=100, not to a stage no gate watched through, as Argo Rollouts
+// goes back to its stable version on an abort after promote --full.
+func TestPromotedGatesApproveNothing(t *testing.T) {
+	svc := newService(t, load(t, "2-scale-blue.yaml"))
+	final := &backend.Error{Kind: backend.Invalid, Message: "refused"}
+	env := newEnv(fakes.Intercept(svc, fakes.Interceptor{CreateOrUpdateEndpoint: func(ctx context.Context, next backend.Backend, e *endpoint.Endpoint) error {
+		if e.Traffic.String() == "green=100" {
+			return final
+		}
+		return next.CreateOrUpdateEndpoint(ctx, e)
+	}}))
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(durable.SignalPromote, durable.Signal{}) }, time.Minute)
+
+	env.ExecuteWorkflow(durable.WorkflowRollout, tutorial(t, "canary:10,50"))
+
+	if err := env.GetWorkflowError(); errorType(err) != durable.ErrorStepFailed {
+		t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorStepFailed)
+	}
+	holds(t, svc, "my-endpoint", "blue=100", "blue", "green")
+	if got, want := liveSplits(svc, "my-endpoint"), []string{"blue=100", "blue=90 green=10", "blue=50 green=50", "blue=100"}; !slices.Equal(got, want) {
+		t.Errorf("live traffic went %v, want %v", got, want)
+	}
+}

@@ -18,7 +18,8 @@ const (
 	SignalAbort = "abort"
 	// SignalPromote skips every gate from now on, as Argo Rollouts'
 	// promote --full does: gates that wait pass at once, and the rest of
-	// the plan runs without stopping.
+	// the plan runs without stopping. A gate it skips checked nothing and
+	// approves no split: a rollback after it goes back to the split before.
 	SignalPromote = "promote"
 	// QueryStatus returns the Status (a FleetStatus for the Fleet
 	// workflow).

@@ -26,6 +26,7 @@ func (r *run) exec(ctx workflow.Context, i int) error {
 		return workflow.ExecuteActivity(ctx, activityStep, in).Get(ctx, nil)
 	}
 	if r.promoted {
+		r.skipped[i] = true
 		return nil
 	}
 	g, _ := r.req.gate(s.Gate)
@@ -34,12 +35,13 @@ func (r *run) exec(ctx workflow.Context, i int) error {
 	defer r.unwait(s.ID)
 	switch g.Kind {
 	case Bake:
-		_, err := workflow.AwaitWithTimeout(ctx, g.Duration, r.interrupted)
+		cut, err := workflow.AwaitWithTimeout(ctx, g.Duration, r.interrupted)
+		r.skipped[i] = cut && r.promoted
 		return r.gateEnd(err)
 	case Approval:
 		return r.approval(ctx, i, g)
 	}
-	return r.checkGate(ctx, s, g)
+	return r.checkGate(ctx, i, g)
 }
 
 // interrupted reports whether every wait ends: promote passes gates, a
@@ -65,6 +67,7 @@ func (r *run) gateEnd(err error) error {
 // abort, at most g.Timeout when it is set.
 func (r *run) approval(ctx workflow.Context, i int, g GateSpec) error {
 	cond := func() bool { return r.approved[i] || r.interrupted() }
+	defer func() { r.skipped[i] = !r.approved[i] && r.promoted }()
 	if g.Timeout <= 0 {
 		return r.gateEnd(workflow.Await(ctx, cond))
 	}
@@ -78,7 +81,8 @@ func (r *run) approval(ctx workflow.Context, i int, g GateSpec) error {
 // checkGate runs a smoke or metric gate as an activity, cancelled when a
 // signal or a stop interrupts it: promote passes the gate, a stop refuses
 // it.
-func (r *run) checkGate(ctx workflow.Context, s *plan.Step, g GateSpec) error {
+func (r *run) checkGate(ctx workflow.Context, i int, g GateSpec) error {
+	s := &r.p.Steps[i]
 	actx, cancel := workflow.WithCancel(ctx)
 	actx = workflow.WithActivityOptions(actx, r.activityOptions(g.Duration))
 	f := workflow.ExecuteActivity(actx, activityStep, StepInput{Plan: r.onePlan(s), Gate: &g})
@@ -91,6 +95,7 @@ func (r *run) checkGate(ctx workflow.Context, s *plan.Step, g GateSpec) error {
 	err := f.Get(ctx, nil)
 	ended = true
 	if temporal.IsCanceledError(err) && r.interrupted() {
+		r.skipped[i] = r.promoted
 		return r.gateEnd(nil)
 	}
 	return err
@@ -150,8 +155,9 @@ func (r *run) desired(name string) *endpoint.Endpoint {
 }
 
 // changeRollbackAsApply is the change after which the rollback keeps
-// rollout.Apply's rules (see restorable): before it, any gate that passed
-// approved the endpoint's split, and every endpoint went back to it.
+// rollout.Apply's rules (see restorable), and a gate that promote skipped
+// approves nothing: before it, any gate that passed approved the
+// endpoint's split, and every endpoint went back to it.
 // Runs recorded before it replay as they ran.
 const changeRollbackAsApply = "rollback-as-apply"
 

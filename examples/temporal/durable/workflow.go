@@ -37,8 +37,8 @@ const WorkflowRollout = "Rollout"
 // nothing new starts, the gates that wait refuse, the writes in flight
 // end, and the rollback of rollout.Apply follows: each endpoint's traffic
 // goes back to the split its last passing gate approved (before the plan,
-// without one; a smoke test, or any gate for one deployment, approves
-// none), if every deployment that split names can still take it; an
+// without one; a smoke test, a gate for one deployment and a gate that
+// promote skipped approve none), if every deployment that split names can still take it; an
 // endpoint past its last traffic step keeps its final split unless one of
 // its own gates refused; deployments are left as they are. The workflow then fails with an
 // application error of type [ErrorAborted] or [ErrorStepFailed];
@@ -88,6 +88,7 @@ type run struct {
 	dependents [][]int // steps that wait for each step
 	ready      []int   // steps free to start, in plan order
 	approved   []bool  // approval gates the approve signal passed
+	skipped    []bool  // gates the promote signal passed unchecked
 	inFlight   []bool  // steps started and not finished
 	eps        map[string]*endpointState
 	keys       []string // the keys of eps, sorted
@@ -121,8 +122,8 @@ type endpointState struct {
 	// nil while the endpoint does not exist.
 	current *split
 	// stable is the split a rollback restores: the last one a gate that
-	// watched live traffic approved (see watchesLive); nil when there is
-	// none.
+	// watched live traffic approved (see watchesLive), not skipped by
+	// promote; nil when there is none.
 	stable *split
 	// gated is the split at the last gate that passed, whatever it
 	// checked: what the rollback restored before changeRollbackAsApply.
@@ -267,7 +268,7 @@ func (r *run) start(p *plan.Plan, actual []*endpoint.Endpoint) {
 	n := len(p.Steps)
 	r.p = p
 	r.waiting, r.dependents = make([]int, n), make([][]int, n)
-	r.approved, r.inFlight = make([]bool, n), make([]bool, n)
+	r.approved, r.skipped, r.inFlight = make([]bool, n), make([]bool, n), make([]bool, n)
 	for _, e := range actual {
 		cur := &split{e.Traffic, e.Mirror}
 		ep := r.endpoint(e.Name)
@@ -412,7 +413,7 @@ func (r *run) finish(o outcome) {
 		r.showTraffic()
 	case plan.Gate:
 		ep.gated = ep.current
-		if watchesLive(s) {
+		if watchesLive(s) && !r.skipped[o.i] {
 			ep.stable = ep.current
 		}
 	}
