@@ -108,15 +108,17 @@ func Verify(desired, actual []*endpoint.Endpoint, p *Plan) error {
 	return nil
 }
 
-// withoutKept drops the deployments that f has, d does not, that serve no
-// traffic, and that served live traffic in a, the endpoint before the plan
-// (nil when it did not exist): the ones a keep-old blue-green plan keeps
-// for rollback. Any other deployment d leaves out is one the plan had to
-// delete.
+// withoutKept drops the deployments that f has, d does not (by name
+// without regard to case), that serve no traffic, and that served live
+// traffic in a, the endpoint before the plan (nil when it did not exist):
+// the ones a keep-old blue-green plan keeps for rollback. Any other
+// deployment d leaves out is one the plan had to delete. The splits of f
+// and a name deployments as f does, the service's spelling.
 func withoutKept(f, d, a *endpoint.Endpoint) *endpoint.Endpoint {
 	c := *f
 	c.Deployments = slices.DeleteFunc(slices.Clone(f.Deployments), func(dep endpoint.Deployment) bool {
-		return d.Deployment(dep.Name) == nil && f.Traffic.Get(dep.Name) == 0 && f.Mirror.Get(dep.Name) == 0 &&
+		_, desired := rules.FindDeployment(d, dep.Name)
+		return !desired && f.Traffic.Get(dep.Name) == 0 && f.Mirror.Get(dep.Name) == 0 &&
 			a != nil && a.Traffic.Get(dep.Name) > 0
 	})
 	return &c

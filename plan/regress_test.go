@@ -143,6 +143,26 @@ func TestCaseOnlyRename(t *testing.T) {
 	}
 }
 
+// TestVerifyKeepOldWithoutCase: the deployments a bluegreen:keep plan keeps
+// are the ones the desired state leaves out, found by name without regard
+// to case, as the planner finds them.
+func TestVerifyKeepOldWithoutCase(t *testing.T) {
+	for _, tc := range []struct {
+		reason          string
+		desired, actual *endpoint.Endpoint
+	}{
+		{"green, spelled Green in the desired state, stays, and loses its 10%",
+			mk(ep, "Blue=100", "", dep("Blue", 2, "model-1"), dep("Green", 2, "model-2")), tutorial(4)},
+		{"blue, spelled Blue in the desired state, takes the traffic green had",
+			mk(ep, "Blue=100", "", dep("Blue", 2, "model-1")), mk(ep, "green=100", "", dep("blue", 2, "model-1"), dep("green", 2, "model-2"))},
+	} {
+		p := mustCompute(t, list(tc.desired), list(tc.actual), Options{Strategy: BlueGreen(true)})
+		if err := Verify(list(tc.desired), list(tc.actual), p); err != nil {
+			t.Errorf("%s: Verify: %v\nplan: %v", tc.reason, err, sketch(p))
+		}
+	}
+}
+
 // TestStepNameMismatch: a step that says one endpoint and carries the spec
 // of another is refused by Decode and by Check.
 func TestStepNameMismatch(t *testing.T) {
