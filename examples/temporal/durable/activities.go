@@ -25,9 +25,10 @@ type Activities struct {
 	Backend backend.Backend
 	// Metrics feeds metric gates; without it they refuse.
 	Metrics rollout.MetricSource
-	// Heartbeat is how often a long step reports that its worker is alive;
-	// zero is every 10 seconds. The workflow retries a step whose worker
-	// stopped reporting for a minute on another worker.
+	// Heartbeat is how often an activity, a read or a step, reports that
+	// its worker is alive; zero is every 10 seconds. The workflow retries
+	// an activity whose worker stopped reporting for a minute on another
+	// worker, so it must stay well under a minute.
 	Heartbeat time.Duration
 }
 
@@ -52,6 +53,16 @@ type ObserveInput struct {
 // Observe reads what the service holds, the actual state the workflow
 // plans from.
 func (a *Activities) Observe(ctx context.Context, in ObserveInput) ([]Snapshot, error) {
+	var out []Snapshot
+	err := a.heartbeating(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = a.observe(ctx, in)
+		return err
+	})
+	return out, err
+}
+
+func (a *Activities) observe(ctx context.Context, in ObserveInput) ([]Snapshot, error) {
 	var eps []*endpoint.Endpoint
 	if in.All {
 		all, err := a.Backend.ListEndpoints(ctx)
@@ -86,7 +97,12 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) ([]Snapshot, 
 // selects no version refuses the rollout (ErrorRefused), before anything
 // is written.
 func (a *Activities) ResolveLabels(ctx context.Context, desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, error) {
-	out, err := rollout.ResolveLabels(ctx, a.Backend, desired, rollout.MaxAttempts(1))
+	var out []*endpoint.Endpoint
+	err := a.heartbeating(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = rollout.ResolveLabels(ctx, a.Backend, desired, rollout.MaxAttempts(1))
+		return err
+	})
 	if errors.Is(err, endpoint.ErrInvalid) {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorRefused, nil)
 	}
@@ -163,6 +179,16 @@ type RestoreInput struct {
 // with an error, when the split names a deployment that is gone or did
 // not provision successfully, and an endpoint that is gone without one.
 func (a *Activities) Restore(ctx context.Context, in RestoreInput) (bool, error) {
+	var wrote bool
+	err := a.heartbeating(ctx, func(ctx context.Context) error {
+		var err error
+		wrote, err = a.restore(ctx, in)
+		return err
+	})
+	return wrote, err
+}
+
+func (a *Activities) restore(ctx context.Context, in RestoreInput) (bool, error) {
 	cur, err := a.Backend.GetEndpoint(ctx, in.Endpoint)
 	if errors.Is(err, backend.ErrNotFound) {
 		return false, nil
@@ -185,10 +211,7 @@ func (a *Activities) Restore(ctx context.Context, in RestoreInput) (bool, error)
 		TrafficBefore: cur.Traffic, MirrorBefore: cur.Mirror, Traffic: in.Live, Mirror: in.Mirror,
 		Reason: "rollback to the last split a gate approved",
 	}}}
-	err = a.heartbeating(ctx, func(ctx context.Context) error {
-		return rollout.ApplyStep(ctx, a.Backend, p, p.Steps[0].ID, rollout.MaxAttempts(1))
-	})
-	if err != nil {
+	if err := rollout.ApplyStep(ctx, a.Backend, p, p.Steps[0].ID, rollout.MaxAttempts(1)); err != nil {
 		return false, activityError(ctx, err)
 	}
 	return true, nil
@@ -196,7 +219,9 @@ func (a *Activities) Restore(ctx context.Context, in RestoreInput) (bool, error)
 
 // heartbeating runs f while reporting to Temporal that the worker is
 // alive, so that a worker that dies is noticed in a minute rather than at
-// the end of the step's timeout. f runs on the activity's own goroutine,
+// the end of the step's timeout. Every activity runs under it, reads
+// too: the workflow gives each a minute between reports, which reading
+// many endpoints from a slow service can take. f runs on the activity's own goroutine,
 // so a panic in it fails the attempt rather than the worker.
 func (a *Activities) heartbeating(ctx context.Context, f func(context.Context) error) error {
 	every := a.Heartbeat
