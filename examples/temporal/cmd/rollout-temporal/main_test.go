@@ -108,7 +108,7 @@ func TestPrintStatus(t *testing.T) {
 strategy: canary:10
 steps:    3 of 6 done, at my-endpoint/traffic/1
 traffic:  my-endpoint live blue=90 green=10
-waiting:  bake gate bake on my-endpoint since 2026-05-01T09:30:00Z
+waiting:  bake gate bake on my-endpoint since 2026-05-01T09:30:00Z (step my-endpoint/gate/bake/1)
 `
 	if b.String() != want {
 		t.Errorf("printed\n%s\nwant\n%s", b.String(), want)

@@ -28,8 +28,9 @@ func printStatus(w io.Writer, st durable.Status) {
 		}
 		fmt.Fprintln(w)
 	}
+	// The step is what approve --step takes.
 	for _, g := range st.Waiting {
-		fmt.Fprintf(w, "waiting:  %s gate %s on %s since %s\n", g.Kind, g.Gate, g.Endpoint, g.Since.UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "waiting:  %s gate %s on %s since %s (step %s)\n", g.Kind, g.Gate, g.Endpoint, g.Since.UTC().Format(time.RFC3339), g.Step)
 	}
 	if st.Promoted {
 		fmt.Fprintln(w, "promoted: remaining gates skipped")
