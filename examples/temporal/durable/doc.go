@@ -28,10 +28,11 @@
 // Gates wait durably ([GateSpec]): a bake is a timer, an approval waits
 // for the approve signal, a smoke test or a metric check is an activity.
 // The promote signal skips the remaining gates, as Argo Rollouts' promote
-// --full does. The abort signal and a gate that refuses stop the rollout
-// and roll its traffic back to the last split a gate approved. The status
-// query returns the plan, the stage reached, each endpoint's live and
-// mirror split, the gates that wait and since when, and the steps done.
+// --full does. The abort signal (or cancelling the workflow) and a gate
+// that refuses stop the rollout and roll its traffic back to the last
+// split a gate approved. The status query returns the plan, the stage
+// reached, each endpoint's live and mirror split, the gates that wait and
+// since when, and the steps done.
 //
 // [Fleet] starts one Rollout child workflow per endpoint, at most
 // MaxConcurrent at once, and passes signals on to them.

@@ -177,3 +177,24 @@ func TestWaitingInPlanOrder(t *testing.T) {
 		t.Errorf("my-endpoint's bake waits since %v, other-endpoint's since %v: want my-endpoint's later", during.Waiting[0].Since, during.Waiting[1].Since)
 	}
 }
+
+// TestCancelRollsBack cancels the workflow while the approval waits at
+// 10%, as temporal workflow cancel does: the cancellation is taken for
+// an abort, and the traffic goes back to blue=100 as it does on abort,
+// where it stayed at 10% with the rollback's activities cancelled too.
+func TestCancelRollsBack(t *testing.T) {
+	svc := newService(t, load(t, "2-scale-blue.yaml"))
+	env := newEnv(svc)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Minute)
+
+	env.ExecuteWorkflow(durable.WorkflowRollout, tutorial(t, "canary:10,50:approve"))
+
+	if err := env.GetWorkflowError(); errorType(err) != durable.ErrorAborted {
+		t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorAborted)
+	}
+	holds(t, svc, "my-endpoint", "blue=100", "blue", "green")
+	st := query(t, env)
+	if st.Phase != durable.PhaseAborted || !slices.Equal(st.RolledBack, []string{"my-endpoint"}) {
+		t.Errorf("status after the cancellation: phase %s, rolled back %v; want aborted, my-endpoint", st.Phase, st.RolledBack)
+	}
+}

@@ -42,13 +42,15 @@ const WorkflowRollout = "Rollout"
 // endpoint past its last traffic step keeps its final split unless one of
 // its own gates refused; deployments are left as they are. The workflow then fails with an
 // application error of type [ErrorAborted] or [ErrorStepFailed];
-// [ErrorRefused] means nothing was written. The status query answers
-// throughout, and after the end.
+// [ErrorRefused] means nothing was written. Cancelling the workflow is
+// taken for the abort signal. The status query answers throughout, and
+// after the end.
 func Rollout(ctx workflow.Context, req Request) (*Result, error) {
 	r := newRun(ctx, req)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, r.query); err != nil {
 		return nil, err
 	}
+	ctx = r.abortOnCancel(ctx)
 	r.listen(ctx)
 	if err := req.check(); err != nil {
 		return nil, r.end(temporal.NewNonRetryableApplicationError(err.Error(), ErrorRefused, nil))
@@ -176,9 +178,7 @@ func (r *run) listen(ctx workflow.Context) {
 			})
 			sel.AddReceive(abort, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, &sig)
-				if !r.aborted {
-					r.aborted, r.reason = true, sig.Reason
-				}
+				r.abort(sig.Reason)
 			})
 			sel.AddReceive(promote, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, &sig)
@@ -188,6 +188,35 @@ func (r *run) listen(ctx workflow.Context) {
 			sel.Select(ctx)
 		}
 	})
+}
+
+// abort stops the rollout, for the first reason given.
+func (r *run) abort(reason string) {
+	if !r.aborted {
+		r.aborted, r.reason = true, reason
+	}
+}
+
+// changeCancelAborts is the change after which cancelling the workflow
+// aborts the rollout, rollback included: before it, the cancellation
+// cancelled the rollback's activities too, and the traffic stayed where
+// it was. Runs recorded before it replay as they ran.
+const changeCancelAborts = "cancel-aborts"
+
+// abortOnCancel returns the context the rollout runs in: one that the
+// workflow's cancellation (temporal workflow cancel) does not cancel,
+// which takes that cancellation for the abort signal instead, so that the
+// rollback can still run.
+func (r *run) abortOnCancel(ctx workflow.Context) workflow.Context {
+	if workflow.GetVersion(ctx, changeCancelAborts, workflow.DefaultVersion, 1) < 1 {
+		return ctx
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ctx.Done().Receive(ctx, nil)
+		r.abort("the workflow was cancelled")
+	})
+	detached, _ := workflow.NewDisconnectedContext(ctx)
+	return detached
 }
 
 // approve passes the approval gates that wait, or the one of step id.
