@@ -198,3 +198,23 @@ func TestCancelRollsBack(t *testing.T) {
 		t.Errorf("status after the cancellation: phase %s, rolled back %v; want aborted, my-endpoint", st.Phase, st.RolledBack)
 	}
 }
+
+// TestAbortDuringFinalBakes aborts while two endpoints bake after their
+// blue-green switch: the abort refuses both bakes, so both endpoints go
+// back to blue, not only the one whose refusal the workflow saw first.
+func TestAbortDuringFinalBakes(t *testing.T) {
+	svc := newService(t, twoEndpoints(t, "2-scale-blue.yaml"))
+	env := newEnv(svc)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(durable.SignalAbort, durable.Signal{}) }, 5*time.Minute)
+
+	env.ExecuteWorkflow(durable.WorkflowRollout, durable.Request{Desired: twoEndpoints(t, "6-delete-blue.yaml"), Strategy: "bluegreen", Gates: durable.DefaultGates(10 * time.Minute)})
+
+	if err := env.GetWorkflowError(); errorType(err) != durable.ErrorAborted {
+		t.Fatalf("the workflow ended with %v, want an error of type %s", err, durable.ErrorAborted)
+	}
+	holds(t, svc, "my-endpoint", "blue=100", "blue", "green")
+	holds(t, svc, "other-endpoint", "blue=100", "blue", "green")
+	if st := query(t, env); !slices.Equal(st.RolledBack, []string{"my-endpoint", "other-endpoint"}) {
+		t.Errorf("rolled back %v, want both endpoints", st.RolledBack)
+	}
+}

@@ -13,9 +13,13 @@ import (
 	"github.com/rolloutkit/rollout/plan"
 )
 
-// errAborted is how a gate that waited ends when the rollout stopped: the
-// abort signal came, or a step failed for good.
-var errAborted = errors.New("aborted")
+// errAborted is how a gate that waited ends on abort, and errHalted how
+// it ends when another step failed for good: then it refused nothing of
+// its own.
+var (
+	errAborted = errors.New("aborted")
+	errHalted  = errors.New("halted: another step failed")
+)
 
 // exec runs step i: a write as an activity, a gate as a durable wait.
 func (r *run) exec(ctx workflow.Context, i int) error {
@@ -57,8 +61,10 @@ func (r *run) gateEnd(err error) error {
 	switch {
 	case err != nil:
 		return err
-	case r.stopped():
+	case r.aborted:
 		return errAborted
+	case r.halted:
+		return errHalted
 	}
 	return nil
 }
@@ -208,15 +214,10 @@ func (r *run) rollback(ctx workflow.Context) {
 // restorable returns the split the rollback gives ep back, as
 // rollout.Apply's does: the last one approved, unless ep is past its last
 // traffic step, where only cleanup was left and the final split stays,
-// unless one of its own gates refused.
+// unless one of its own gates refused (an abort refuses them all).
 func (r *run) restorable(ep *endpointState) *split {
-	if ep.endpointWrites > 0 {
+	if ep.endpointWrites > 0 || ep.refused {
 		return ep.stable
-	}
-	if r.failed >= 0 {
-		if s := &r.p.Steps[r.failed]; s.Action == plan.Gate && r.endpoint(s.Endpoint) == ep {
-			return ep.stable
-		}
 	}
 	return nil
 }

@@ -38,10 +38,11 @@ const WorkflowRollout = "Rollout"
 // end, and the rollback of rollout.Apply follows: each endpoint's traffic
 // goes back to the split its last passing gate approved (before the plan,
 // without one; a smoke test, a gate for one deployment and a gate that
-// promote skipped approve none), if every deployment that split names can still take it; an
-// endpoint past its last traffic step keeps its final split unless one of
-// its own gates refused; deployments are left as they are. The workflow then fails with an
-// application error of type [ErrorAborted] or [ErrorStepFailed];
+// promote skipped approve none), if every deployment that split names can
+// still take it. An endpoint past its last traffic step keeps its final
+// split, unless one of its own gates refused (an abort refuses those that
+// wait). Deployments are left as they are. The workflow then fails with
+// an application error of type [ErrorAborted] or [ErrorStepFailed];
 // [ErrorRefused] means nothing was written. Cancelling the workflow is
 // taken for the abort signal. The status query answers throughout, and
 // after the end.
@@ -134,6 +135,9 @@ type endpointState struct {
 	// (deletion aside) that have not finished: at zero, its final split is
 	// in place.
 	endpointWrites int
+	// refused marks an endpoint one of whose gates refused, or was
+	// refused by abort.
+	refused bool
 	// busy marks an endpoint-level write in flight; deployments counts the
 	// deployment writes in flight; held is the scheduling pass in which an
 	// endpoint-level step was found waiting, so that later deployment
@@ -429,6 +433,7 @@ func (r *run) finish(o outcome) {
 		if r.failed < 0 {
 			r.failed, r.failErr = o.i, o.err
 		}
+		ep.refused = ep.refused || s.Action == plan.Gate && !errors.Is(o.err, errHalted)
 		return
 	}
 	switch s.Action {
