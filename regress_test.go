@@ -152,16 +152,9 @@ func TestApplyChecksPlansEditedInPlace(t *testing.T) {
 func TestApplyChecksSavedPlans(t *testing.T) {
 	svc, _, p := scaleThenShift(t)
 	tr := sendTrafficFirst(t, p)
-	data, err := p.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved, err := plan.Decode(data)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
+	saved := savedOf(t, p)
 	before := calls(svc)
-	_, err = rollout.Apply(t.Context(), svc, saved)
+	_, err := rollout.Apply(t.Context(), svc, saved)
 	if !errors.Is(err, rollout.ErrUnsafePlan) || !strings.Contains(err.Error(), "S5") || !strings.Contains(err.Error(), tr.ID) {
 		t.Fatalf("Apply = %v, want ErrUnsafePlan naming S5 and step %s", err, tr.ID)
 	}

@@ -181,17 +181,7 @@ func TestFillSecretsNamesWithoutCase(t *testing.T) {
 			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
 			runTo(t, svc, []*endpoint.Endpoint{secretSpec(t)}, plan.Options{})
 			desired := []*endpoint.Endpoint{secretSpec(t, tc.replace...)}
-			p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			filled, err := rollout.FillSecrets(savedOf(t, p), desired)
-			if err != nil {
-				t.Fatalf("FillSecrets: %v", err)
-			}
-			if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
-				t.Fatalf("Apply of the filled plan: %v", err)
-			}
+			applySaved(t, svc, desired)
 			converged(t, svc, desired, plan.Options{})
 		})
 	}
@@ -216,17 +206,7 @@ func TestFillSecretsUnwrittenTags(t *testing.T) {
 			svc := fakes.New(fakes.Options{Latency: fakes.NoLatency()})
 			runTo(t, svc, []*endpoint.Endpoint{secretSpec(t, tagged...)}, plan.Options{})
 			desired := []*endpoint.Endpoint{secretSpec(t, tc.replace...)}
-			p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			filled, err := rollout.FillSecrets(savedOf(t, p), desired)
-			if err != nil {
-				t.Fatalf("FillSecrets: %v", err)
-			}
-			if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
-				t.Fatalf("Apply of the filled plan: %v", err)
-			}
+			applySaved(t, svc, desired)
 			e, _ := svc.Peek("credit-risk")
 			if d := e.Deployment("green"); d == nil || d.InstanceCount != 2 || d.Tags["team"] != "risk" || d.Properties["owner"] != "ml" {
 				t.Errorf("green is %+v, want 2 instances and its tags and properties kept", d)
@@ -329,5 +309,22 @@ func BenchmarkFillSecrets(b *testing.B) {
 		if _, err := rollout.FillSecrets(saved, desired); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// applySaved plans desired against svc, saves the plan as a file would
+// keep it, fills its secrets from desired and applies it.
+func applySaved(t *testing.T, svc *fakes.Service, desired []*endpoint.Endpoint) {
+	t.Helper()
+	p, err := plan.Compute(desired, observe(t, svc), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filled, err := rollout.FillSecrets(savedOf(t, p), desired)
+	if err != nil {
+		t.Fatalf("FillSecrets: %v", err)
+	}
+	if _, err := rollout.Apply(t.Context(), svc, filled); err != nil {
+		t.Fatalf("Apply of the filled plan: %v", err)
 	}
 }
