@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rolloutkit/rollout/traffic"
 )
 
 // The service's documented defaults (CLI v2 YAML schema of managed online
@@ -40,6 +42,8 @@ const (
 //
 // Ordering and spelling:
 //   - deployments are sorted by name;
+//   - the live and mirror splits name each deployment as the endpoint
+//     spells it ([SameName]: a split may name a deployment in any case);
 //   - enumerations the model keeps in lower case are lower-cased
 //     (auth_mode, deployment type, public and egress network access,
 //     scale_settings.type, identity type, model type, an environment's
@@ -95,6 +99,28 @@ func Normalize(e *Endpoint) {
 		return
 	}
 	normalizeAttrs(endpointAttrs, e, "")
+	e.Traffic, e.Mirror = spelled(e, e.Traffic), spelled(e, e.Mirror)
+}
+
+// spelled returns split s with each deployment named as e spells it. The
+// service finds deployments by name without regard to case ([SameName])
+// and a split may name one either way, so blue=100 on deployment Blue is
+// Blue=100. A split that names one deployment in two spellings is left as
+// it is, for validation to refuse.
+func spelled(e *Endpoint, s traffic.Split) traffic.Split {
+	out := s
+	for n, v := range s.All() {
+		if e.Deployment(n) != nil {
+			continue
+		}
+		for i := range e.Deployments {
+			if d := e.Deployments[i].Name; SameName(d, n) && out.Get(d) == 0 {
+				out = out.Without(n).With(d, v)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Normalized returns a normalized deep copy of e, leaving e as it was.

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/rolloutkit/rollout/traffic"
 )
 
 func TestNormalizeDefaults(t *testing.T) {
@@ -52,6 +54,9 @@ func TestNormalizeSameIntent(t *testing.T) {
 		{"enumerations of a deployment", &Endpoint{Deployments: []Deployment{{Name: "d1", Environment: Environment{Image: "i", OSType: "Linux"}, DataCollector: &DataCollector{RollingRate: "Hour"}}}},
 			&Endpoint{Deployments: []Deployment{{Name: "d1", Environment: Environment{Image: "i", OSType: "linux"}, DataCollector: &DataCollector{RollingRate: "hour"}}}}, "os_type and rolling_rate are read in any case, as the other enumerations"},
 		{"order", &Endpoint{Deployments: []Deployment{{Name: "green"}, {Name: "blue"}}}, &Endpoint{Deployments: []Deployment{{Name: "blue"}, {Name: "green"}}}, "deployments are kept sorted by name"},
+		{"split spelling", &Endpoint{Traffic: traffic.MustParse("BLUE=90 green=10"), Mirror: traffic.MustParse("Red=10"), Deployments: []Deployment{{Name: "Blue"}, {Name: "green"}, {Name: "red"}}},
+			&Endpoint{Traffic: traffic.MustParse("Blue=90 green=10"), Mirror: traffic.MustParse("red=10"), Deployments: []Deployment{{Name: "Blue"}, {Name: "green"}, {Name: "red"}}},
+			"deployment names compare without regard to case and a split may name one either way: the split names each as the endpoint spells it"},
 		{"kind", &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1"}}}, &Endpoint{Compute: "k8s", Deployments: []Deployment{{Name: "d1", Type: "Kubernetes"}}}, "deployment type follows the endpoint's compute"},
 		{"paths", &Endpoint{Deployments: []Deployment{{Name: "d1",
 			Model:             Reference{Path: " file:../../model-1/model/sklearn_regression_model.pkl"},

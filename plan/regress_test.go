@@ -163,6 +163,34 @@ func TestVerifyKeepOldWithoutCase(t *testing.T) {
 	}
 }
 
+// TestActualSplitInAnotherCase: a split may name a deployment in any case
+// (Blue and blue are one deployment), so a deployment that the actual
+// split names in another spelling serves, and is drained before it goes.
+func TestActualSplitInAnotherCase(t *testing.T) {
+	for _, tc := range []struct {
+		reason          string
+		desired, actual *endpoint.Endpoint
+		want            []string
+	}{
+		{"Blue serves blue's 100%: the traffic leaves it before it is deleted",
+			mk(ep, "green=100", "", dep("green", 2, "model-2")),
+			mk(ep, "blue=100", "", dep("Blue", 2, "model-1"), dep("green", 2, "model-2")),
+			[]string{"my-endpoint/traffic set_traffic", "my-endpoint/Blue/delete delete_deployment <- my-endpoint/traffic"}},
+		{"Blue keeps its share: the split is the same whatever its spelling",
+			mk(ep, "blue=100", "", dep("blue", 2, "model-1")),
+			mk(ep, "BLUE=100", "", dep("Blue", 2, "model-1")),
+			nil},
+	} {
+		p := mustCompute(t, list(tc.desired), list(tc.actual), Options{})
+		if got := sketch(p); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: plan %v, want %v", tc.reason, got, tc.want)
+		}
+		if err := Verify(list(tc.desired), list(tc.actual), p); err != nil {
+			t.Errorf("%s: Verify: %v", tc.reason, err)
+		}
+	}
+}
+
 // TestStepNameMismatch: a step that says one endpoint and carries the spec
 // of another is refused by Decode and by Check.
 func TestStepNameMismatch(t *testing.T) {
