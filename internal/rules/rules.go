@@ -341,10 +341,10 @@ func DeleteDeployment(e *endpoint.Endpoint, name string) (*endpoint.Endpoint, *R
 		return e, nil
 	}
 	d := &e.Deployments[i]
-	if p := e.Traffic.Get(d.Name); p > 0 {
+	if p := share(e.Traffic, d.Name); p > 0 {
 		return nil, refuse("S4", BadArgument, "Deployment %s in endpoint %s has %d%% of the live traffic and cannot be deleted; set its traffic to 0 first", d.Name, e.Name, p)
 	}
-	if p := e.Mirror.Get(d.Name); p > 0 {
+	if p := share(e.Mirror, d.Name); p > 0 {
 		return nil, refuse("S4", BadArgument, "Deployment %s in endpoint %s has %d%% of the mirror traffic and cannot be deleted; set its mirror traffic to 0 first", d.Name, e.Name, p)
 	}
 	if r := busy(e, d, "delete", name); r != nil {
@@ -356,6 +356,18 @@ func DeleteDeployment(e *endpoint.Endpoint, name string) (*endpoint.Endpoint, *R
 		next.Deployments = nil
 	}
 	return &next, nil
+}
+
+// share returns the percent split s gives the deployment named name, which
+// it may name in any case.
+func share(s traffic.Split, name string) int {
+	p := 0
+	for n, v := range s.All() {
+		if endpoint.SameName(n, name) {
+			p += v
+		}
+	}
+	return p
 }
 
 // PutEndpoint creates endpoint w (cur is nil) or updates cur with w's own

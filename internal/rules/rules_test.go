@@ -171,6 +171,9 @@ func TestRules(t *testing.T) {
 			}},
 		{"deleting what does not exist changes nothing", func() (*endpoint.Endpoint, *Refusal) { return DeleteDeployment(state(), "red") }, "", "", nil},
 		{"no delete with live traffic, whatever the case", func() (*endpoint.Endpoint, *Refusal) { return DeleteDeployment(state(), "BLUE") }, "S4", BadArgument, nil},
+		{"no delete with live traffic that the split names in another case", func() (*endpoint.Endpoint, *Refusal) {
+			return DeleteDeployment(state(func(e *endpoint.Endpoint) { e.Traffic = traffic.MustParse("BLUE=100") }), "blue")
+		}, "S4", BadArgument, nil},
 		{"no delete with mirror traffic", func() (*endpoint.Endpoint, *Refusal) {
 			return DeleteDeployment(state(func(e *endpoint.Endpoint) { e.Mirror = traffic.MustParse("green=10") }), "green")
 		}, "S4", BadArgument, nil},
