@@ -172,6 +172,8 @@
 // [Decode] refuses what it cannot read exactly: another format_version,
 // unknown fields (a newer writer may have added one that changes what a
 // step means), unknown actions, resource specs on traffic or gate steps,
+// a step that writes the endpoint without one of its four splits (read as
+// {}, it would take the endpoint dark),
 // a step whose spec names another endpoint or deployment than the step,
 // duplicate ids and dependencies on later or missing steps. [Plan.StepIndex]
 // is that graph check, the one [Check] and executors make too. The version

@@ -105,7 +105,8 @@ func (p *Plan) UnmarshalJSON(data []byte) error {
 // a saved plan file. It refuses what it cannot read exactly rather than
 // guess: a format_version other than 1 or 2, fields it does not know (a newer writer's
 // additions might change what a step means), unknown actions, resource specs
-// on steps that take none, a step whose spec names another endpoint or
+// on steps that take none, a step that writes the endpoint without one of
+// its four splits, a step whose spec names another endpoint or
 // deployment than the step does, duplicate step ids, and dependencies that
 // do not name an earlier step. Every such error matches [ErrFormat].
 //
@@ -247,6 +248,18 @@ func (s *Step) UnmarshalJSON(data []byte) error {
 		}
 		if err != nil {
 			return fmt.Errorf("step %q: %s: %w", w.ID, f.name, err)
+		}
+	}
+	if writesEndpoint(w.Action) {
+		// The step writes the full splits: one left out would read as
+		// {} and take the endpoint dark or drop its mirror.
+		for _, f := range []struct {
+			name  string
+			split *traffic.Split
+		}{{"traffic_before", w.TrafficBefore}, {"mirror_traffic_before", w.MirrorTrafficBefore}, {"traffic", w.Traffic}, {"mirror_traffic", w.MirrorTraffic}} {
+			if f.split == nil {
+				return fmt.Errorf("%w: step %q: a %s step has no %s; it always carries the full live and mirror splits", ErrFormat, w.ID, w.Action, f.name)
+			}
 		}
 	}
 	*s = out

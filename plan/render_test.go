@@ -252,6 +252,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"unknown spec field", step(`{"id":"a","action":"create_deployment","endpoint":"e","deployment":"d","after":{"name":"d","instances":2},"depends_on":[],"changes":[]}`), `unknown field "instances"`, "a misspelt spec field would be dropped silently"},
 		{"spec on traffic step", step(`{"id":"a","action":"set_traffic","endpoint":"e","after":{"name":"d"},"depends_on":[],"changes":[]}`), "a set_traffic step has no after", "only resource steps carry specs"},
 		{"bad split", step(`{"id":"a","action":"set_traffic","endpoint":"e","traffic":{"blue":101},"depends_on":[],"changes":[]}`), "between 0 and 100", "splits are checked as they are read"},
+		{"endpoint write without its split", step(`{"id":"a","action":"update_endpoint","endpoint":"e","after":{"name":"e"},"traffic_before":{"blue":100},"mirror_traffic_before":{},"mirror_traffic":{},"depends_on":[],"changes":[]}`),
+			"traffic", "the step writes the full split, always written; read as absent it would be {}, and take the endpoint dark"},
 		{"no id", step(`{"id":"","action":"gate","endpoint":"e","depends_on":[],"changes":[]}`), "steps[0] has no id", "dependencies name steps by id"},
 		{"duplicate id", step(`{"id":"a","action":"gate","endpoint":"e","depends_on":[],"changes":[]},{"id":"a","action":"gate","endpoint":"e","depends_on":[],"changes":[]}`), `"a" is used twice`, "ids must be unique"},
 		{"forward dependency", step(`{"id":"a","action":"gate","endpoint":"e","depends_on":["b"],"changes":[]},{"id":"b","action":"gate","endpoint":"e","depends_on":[],"changes":[]}`), `depends on "b", which is not an earlier step`, "steps are in topological order"},
