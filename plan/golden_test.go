@@ -216,12 +216,19 @@ func load(t *testing.T, paths []string) []*endpoint.Endpoint {
 		t.Fatalf("Load(%v): %v", paths, err)
 	}
 	for _, e := range es {
-		e.Status.ProvisioningState = endpoint.Succeeded
-		for i := range e.Deployments {
-			e.Deployments[i].Status.ProvisioningState = endpoint.Succeeded
-		}
+		provisioned(e)
 	}
 	return es
+}
+
+// provisioned marks e and its deployments as the service reports them
+// once every operation has succeeded, and returns e.
+func provisioned(e *endpoint.Endpoint) *endpoint.Endpoint {
+	e.Status.ProvisioningState = endpoint.Succeeded
+	for i := range e.Deployments {
+		e.Deployments[i].Status.ProvisioningState = endpoint.Succeeded
+	}
+	return e
 }
 
 // golden compares got with the file at path, or rewrites the file under

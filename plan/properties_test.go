@@ -13,17 +13,14 @@ import (
 // properties that the service or another client added to the endpoint and
 // to its deployment.
 func othersProperties() *endpoint.Endpoint {
-	e := spec(`
+	return provisioned(spec(`
 name: props
 auth_mode: key
 properties: {created-by: svc}
 traffic: {blue: 100}
 deployments:
   - {name: blue, model: azureml:m:1, environment: azureml:env:1, instance_type: Standard_DS3_v2, instance_count: 1, properties: {owner: ops}}
-`)
-	e.Status.ProvisioningState = endpoint.Succeeded
-	e.Deployments[0].Status.ProvisioningState = endpoint.Succeeded
-	return e
+`))
 }
 
 // TestPropertiesAreAddedNeverRemoved: the specification says of the

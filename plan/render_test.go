@@ -589,8 +589,7 @@ func fleetPlan(b *testing.B, n int) *plan.Plan {
 		green := *deployment("green", "model-2", 2)
 		a := &endpoint.Endpoint{Name: name, AuthMode: endpoint.AuthKey,
 			Traffic: traffic.MustNew(map[string]int{"blue": 100}), Deployments: []endpoint.Deployment{blue}}
-		a.Status.ProvisioningState = endpoint.Succeeded
-		a.Deployments[0].Status.ProvisioningState = endpoint.Succeeded
+		provisioned(a)
 		d := &endpoint.Endpoint{Name: name, AuthMode: endpoint.AuthKey,
 			Traffic: traffic.MustNew(map[string]int{"blue": 90, "green": 10}), Deployments: []endpoint.Deployment{blue, green}}
 		actual, desired = append(actual, a), append(desired, d)

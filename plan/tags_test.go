@@ -12,17 +12,14 @@ import (
 // othersTagged is the endpoint as the service holds it, with tags that
 // another tool set on the endpoint and on its deployment.
 func othersTagged() *endpoint.Endpoint {
-	e := spec(`
+	return provisioned(spec(`
 name: tagged
 auth_mode: key
 tags: {cost-center: "42"}
 traffic: {blue: 100}
 deployments:
   - {name: blue, model: azureml:m:1, environment: azureml:env:1, instance_type: Standard_DS3_v2, instance_count: 1, tags: {owner: ops}}
-`)
-	e.Status.ProvisioningState = endpoint.Succeeded
-	e.Deployments[0].Status.ProvisioningState = endpoint.Succeeded
-	return e
+`))
 }
 
 func TestTagsNotWrittenAreLeftAlone(t *testing.T) {
