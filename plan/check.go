@@ -125,13 +125,13 @@ func withoutKept(f, d, a *endpoint.Endpoint) *endpoint.Endpoint {
 }
 
 // actualNamed returns the endpoint of list with the given key, or nil.
+// list is sorted by key, with no key twice (index).
 func actualNamed(list []named, key string) *endpoint.Endpoint {
-	for _, n := range list {
-		if n.key == key {
-			return n.e
-		}
+	i, found := slices.BinarySearchFunc(list, key, func(n named, key string) int { return strings.Compare(n.key, key) })
+	if !found {
+		return nil
 	}
-	return nil
+	return list[i].e
 }
 
 // difference describes the first difference between two endpoints, or "".
